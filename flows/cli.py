@@ -1,0 +1,257 @@
+"""The ``sohoa`` command line (messages in Vietnamese, logs in English)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline.config import ProcessOptions, Settings
+from pipeline.errors import ConfigError, MissingToolError, SohoaError
+from schemas.models import BookMeta, BookType
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="sohoa — số hóa sổ hộ tịch và kết quả TTHC.")
+console = Console()
+err = Console(stderr=True)
+
+EXIT_PAGES_FAILED = 1
+EXIT_USAGE = 2
+EXIT_MISSING_TOOL = 3
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
+
+
+def _setup(verbose: bool = False) -> Settings:
+    """Read settings once, prepare the environment and the log file."""
+    from flows.wiring import prepare_environment, settings
+
+    try:
+        s = settings()
+    except ConfigError as exc:
+        err.print(f"[red]Lỗi cấu hình:[/] {exc.message_vi}")
+        raise typer.Exit(EXIT_USAGE) from exc
+    prepare_environment(s)
+    logs = s.home_abs / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        filename=logs / "sohoa.log", level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return s
+
+
+def _probe_tools(lang: str) -> None:
+    from ocr.tesseract import probe
+
+    try:
+        probe(lang)
+    except MissingToolError as exc:
+        err.print(f"[red]{exc.message_vi}[/]")
+        raise typer.Exit(EXIT_MISSING_TOOL) from exc
+
+
+def parse_years(text: str) -> tuple[int, int]:
+    """``"1994"`` or ``"1994-1996"`` → (from, to)."""
+    m = re.fullmatch(r"\s*(\d{4})\s*(?:[-–/]\s*(\d{4}))?\s*", text)
+    if not m:
+        raise typer.BadParameter("năm phải có dạng YYYY hoặc YYYY-YYYY")
+    a, b = int(m[1]), int(m[2] or m[1])
+    if b < a:
+        raise typer.BadParameter("năm kết thúc nhỏ hơn năm bắt đầu")
+    return a, b
+
+
+def _run_with_progress(batch_id: int, label: str) -> dict[str, int]:
+    """Run the batch flow in a worker thread while showing progress read from the DB."""
+    from flows.batch_flow import run_batch
+    from flows.wiring import sessions
+    from pipeline.db import Page
+
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["result"] = run_batch(batch_id)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as bar:
+        tid = bar.add_task(label, total=None)
+        while thread.is_alive():
+            thread.join(0.5)
+            with sessions()() as s:
+                rows = s.query(Page.status).filter(Page.batch_id == batch_id).all()
+            done = sum(1 for (st,) in rows if st in ("processed", "failed"))
+            bar.update(tid, total=len(rows) or None, completed=done)
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+def _batch_summary(batch_id: int) -> int:
+    """Print what happened to a batch; return the number of failed pages."""
+    from flows.wiring import sessions
+    from pipeline.db import Batch
+
+    with sessions()() as s:
+        batch = s.get_one(Batch, batch_id)
+        pages = sorted(batch.pages, key=lambda p: p.seq)
+        table = Table(title=f"Lô {batch_id}: {batch.book_type} · {batch.agency} · quyển {batch.book}")
+        for col in ("Trang", "Tệp", "Trạng thái", "Loại", "Giai đoạn", "Cần duyệt", "Ghi chú"):
+            table.add_column(col)
+        failed = 0
+        for p in pages:
+            review = sum(1 for r in p.records for f in r.fields if f.needs_review)
+            note = p.error_message or ", ".join((p.quality or {}).get("flags", []))
+            failed += p.status == "failed"
+            status = {"processed": "[green]xong[/]", "failed": "[red]lỗi[/]"}.get(p.status, p.status)
+            table.add_row(str(p.seq), p.source_name, status, p.kind or "", p.phase,
+                          str(review), note or "")
+    console.print(table)
+    return failed
+
+
+def _ingest(folder: Path, meta: BookMeta) -> int:
+    from flows.wiring import context, sessions
+    from pipeline.batch import open_batch
+
+    context()  # database migrated, object store up, before any page is touched
+    batch_id = open_batch(sessions(), meta, folder)
+    _run_with_progress(batch_id, f"Xử lý {folder.name}")
+    return _batch_summary(batch_id)
+
+
+@app.command()
+def ingest(
+    folder: Annotated[Path, typer.Argument(help="Thư mục ảnh trang của một quyển sổ")],
+    book_type: Annotated[BookType, typer.Option("--book-type", help="Loại sổ")],
+    agency: Annotated[str, typer.Option(help="Mã cơ quan đăng ký")],
+    book: Annotated[str, typer.Option(help="Số quyển, ví dụ 02/1994")],
+    years: Annotated[str, typer.Option(help="Năm của sổ: YYYY hoặc YYYY-YYYY")],
+    verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
+) -> None:
+    """Nhập một lô từ thư mục: lưu bản gốc, làm sạch, OCR, trích xuất, lưu theo giai đoạn."""
+    s = _setup(verbose)
+    y0, y1 = parse_years(years)
+    if not folder.is_dir():
+        err.print(f"[red]Không tìm thấy thư mục {folder}[/]")
+        raise typer.Exit(EXIT_USAGE)
+    _probe_tools(s.ocr_lang)
+    meta = BookMeta(book_type=book_type, agency=agency, book=book, year_from=y0, year_to=y1)
+    failed = _guarded(lambda: _ingest(folder, meta))
+    if failed:
+        err.print(f"[yellow]{failed} trang lỗi — xem cột Ghi chú; các trang khác đã xử lý xong.[/]")
+        raise typer.Exit(EXIT_PAGES_FAILED)
+
+
+def _guarded(fn: Any) -> Any:
+    try:
+        return fn()
+    except SohoaError as exc:
+        err.print(f"[red]{exc.message_vi}[/]")
+        raise typer.Exit(EXIT_MISSING_TOOL if isinstance(exc, MissingToolError) else EXIT_USAGE) \
+            from exc
+
+
+def _print_status(data: dict[str, Any]) -> None:
+    table = Table(title="Tiến độ theo giai đoạn")
+    headers = ("Giai đoạn", "Năm hình thành", "Trang", "Hồ sơ", "Trường cần duyệt",
+               "Hồ sơ đã lưu", "Trang lỗi")
+    for h in headers:
+        table.add_column(h, justify="right" if h not in headers[:2] else "left")
+    keys = ("pages", "records", "needs_review", "stored", "failed")
+    for row in data["phases"]:
+        table.add_row(row["phase"], row["years"], *(str(row[k]) for k in keys))
+    table.add_row("[b]Tổng[/]", "", *(f"[b]{data['totals'][k]}[/]" for k in keys))
+    console.print(table)
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="In JSON cho máy đọc")] = False,
+) -> None:
+    """Tiến độ theo giai đoạn: trang, hồ sơ, trường cần duyệt, đã lưu, lỗi."""
+    _setup()
+    from flows.wiring import make_plan, sessions, settings
+    from pipeline.report import phase_status
+
+    data = phase_status(sessions(), make_plan(settings()))
+    if as_json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    else:
+        _print_status(data)
+
+
+@app.command()
+def process(
+    paths: Annotated[list[Path], typer.Argument(help="Tệp ảnh/PDF hoặc thư mục")],
+    out: Annotated[Path, typer.Option("--out", help="Thư mục ghi <tên>.json")],
+    verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
+) -> None:
+    """Xử lý ngoại tuyến (không CSDL, không S3): ghi một tệp JSON cho mỗi trang."""
+    s = _setup(verbose)
+    _probe_tools(s.ocr_lang)
+    from flows.offline import expand_inputs, process_one
+
+    jobs = expand_inputs(paths)
+    if not jobs:
+        err.print("[red]Không có tệp nào để xử lý.[/]")
+        raise typer.Exit(EXIT_USAGE)
+    out.mkdir(parents=True, exist_ok=True)
+    options = ProcessOptions.from_settings(s)
+    failed = 0
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console) as bar, \
+            ThreadPoolExecutor(max_workers=s.workers) as pool:
+        tid = bar.add_task("Xử lý trang", total=len(jobs))
+        for name, error in pool.map(lambda j: process_one(j, out, options, s.work_dir), jobs):
+            if error:
+                failed += 1
+                bar.console.print(f"[red]{name}: {error}[/]")
+            bar.advance(tid)
+    console.print(f"Đã ghi {len(jobs) - failed} tệp JSON vào {out}" +
+                  (f"; {failed} trang lỗi" if failed else ""))
+    if failed:
+        raise typer.Exit(EXIT_PAGES_FAILED)
+
+
+@app.command()
+def demo(verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False) -> None:
+    """Chạy toàn bộ quy trình trên data/samples với cấu hình nhúng, in bảng theo giai đoạn."""
+    s = _setup(verbose)
+    _probe_tools(s.ocr_lang)
+    from flows.offline import stage_demo_batches
+
+    failed = 0
+    for folder, meta in stage_demo_batches(SAMPLES, s.home_abs / "demo"):
+        console.print(f"[b]Lô mẫu[/] {folder.name}: {meta.book_type} {meta.agency} quyển {meta.book}")
+        failed += _guarded(lambda f=folder, m=meta: _ingest(f, m))
+    status(as_json=False)
+    console.print(f"Dữ liệu cục bộ: {s.home_abs}  (CSDL, S3, nhật ký)")
+    if failed:
+        raise typer.Exit(EXIT_PAGES_FAILED)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""Build concrete adapters from settings, once per process (the edge of the system)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pipeline.batch import Context
+from pipeline.config import ProcessOptions, Settings
+from pipeline.db import make_engine, make_sessionmaker
+from pipeline.migrate import upgrade_db
+from pipeline.phases import PhasePlan, load_plan
+from pipeline.s3local import ensure_local_s3
+from pipeline.storage import MinioStore
+
+log = logging.getLogger(__name__)
+
+
+def prepare_environment(settings: Settings) -> None:
+    """Environment Prefect reads at import: state under SOHOA_HOME, no analytics, quiet."""
+    home = settings.home_abs
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
+    os.environ.setdefault("PREFECT_UI_ENABLED", "false")
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """Settings read once per process."""
+    s = Settings()
+    s.check_production()
+    return s
+
+
+def make_store(s: Settings) -> MinioStore:
+    """Object store from settings; starts the embedded S3 server when none is configured."""
+    if s.s3_endpoint:
+        store = MinioStore(endpoint=s.s3_endpoint, access_key=s.s3_access_key or "",
+                           secret_key=s.s3_secret_key or "", bucket=s.s3_bucket,
+                           secure=s.s3_secure, region=s.s3_region)
+    else:
+        local = ensure_local_s3(s.home_abs)
+        store = MinioStore(endpoint=local.endpoint, access_key=local.access_key,
+                           secret_key=local.secret_key, bucket=s.s3_bucket)
+    store.ensure_bucket()
+    return store
+
+
+def make_plan(s: Settings) -> PhasePlan:
+    """The phase plan (packaged default unless SOHOA_PHASE_PLAN is set)."""
+    return load_plan(Path(s.phase_plan) if s.phase_plan else None)
+
+
+@lru_cache(maxsize=1)
+def sessions():  # type: ignore[no-untyped-def]
+    """Session factory on the configured database, migrated to the latest schema."""
+    s = settings()
+    upgrade_db(s.db_url)
+    return make_sessionmaker(make_engine(s.db_url))
+
+
+@lru_cache(maxsize=1)
+def context() -> Context:
+    """Everything the batch stages need."""
+    s = settings()
+    return Context(sessions=sessions(), store=make_store(s), plan=make_plan(s),
+                   options=ProcessOptions.from_settings(s), work_dir=s.work_dir)

@@ -1,0 +1,1 @@
+"""sohoa pipeline package."""

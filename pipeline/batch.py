@@ -1,0 +1,288 @@
+"""Batch stages over the database and the object store. Each takes ids, returns ids/paths.
+
+These are the functions the Prefect flow sequences; they are idempotent, so a
+rerun after a crash or a second ingest of the same folder adds nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline.config import ProcessOptions
+from pipeline.db import Batch, FieldRow, Page, RecordRow
+from pipeline.errors import BadInputError, SohoaError
+from pipeline.extract import formation_year
+from pipeline.pageio import (
+    CONTENT_TYPES,
+    EXTENSIONS,
+    list_page_files,
+    load_page,
+    read_source,
+    sha256_bytes,
+    sniff_kind,
+)
+from pipeline.phases import PhasePlan
+from pipeline.process import process_image
+from pipeline.storage import ObjectStore, object_key
+from schemas.models import BookMeta, PageResult, PageStatus, Record, RecordStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the stages need, built once by the wiring layer."""
+
+    sessions: sessionmaker[Session]
+    store: ObjectStore
+    plan: PhasePlan
+    options: ProcessOptions
+    work_dir: Path
+
+
+@dataclass(frozen=True)
+class Registered:
+    """Outcome of registering a folder's files as pages."""
+
+    batch_id: int
+    new_pages: int
+    known_pages: int
+    failed_files: int
+
+
+def book_prefix(phase: str, batch: Batch) -> str:
+    """Object prefix of a book inside a phase."""
+    return object_key(phase, batch.agency, batch.book_type, batch.book)
+
+
+def open_batch(sessions: sessionmaker[Session], meta: BookMeta, folder: Path) -> int:
+    """Find or create the batch for this book and folder; return its id."""
+    source = str(folder.resolve())
+    with sessions.begin() as s:
+        batch = s.scalar(
+            select(Batch).filter_by(
+                agency=meta.agency, book_type=meta.book_type.value, book=meta.book, source=source
+            )
+        )
+        if batch is None:
+            batch = Batch(agency=meta.agency, book_type=meta.book_type.value, book=meta.book,
+                          year_from=meta.year_from, year_to=meta.year_to, source=source)
+            s.add(batch)
+            s.flush()
+        return batch.id
+
+
+def register_pages(sessions: sessionmaker[Session], plan: PhasePlan, batch_id: int) -> Registered:
+    """Identify every file of the batch folder by SHA-256 and add one row per page.
+
+    Files already registered (same bytes, same page) are skipped; unusable files
+    get a failed row with the reason, and the rest go on.
+    """
+    with sessions.begin() as s:
+        batch = s.get_one(Batch, batch_id)
+        phase = plan.prefix_for_year(batch.year_from)
+        known = {(p.source_sha256, p.page_index) for p in batch.pages}
+        seq = max((p.seq for p in batch.pages), default=0)
+        new = failed = seen = 0
+        for path in list_page_files(Path(batch.source)):
+            try:
+                src, _data = read_source(path)
+                entries = [(src.sha256, i, src.size) for i in range(src.pages)]
+                error: SohoaError | None = None
+            except BadInputError as exc:
+                digest = _digest_or_name(path)
+                entries, error = [(digest, 0, _size(path))], exc
+            for sha, index, size in entries:
+                if (sha, index) in known:
+                    seen += 1
+                    continue
+                seq += 1
+                known.add((sha, index))
+                s.add(_page_row(batch_id, seq, path.name, sha, index, size, phase, error))
+                new += 1
+                failed += error is not None
+    return Registered(batch_id, new, seen, failed)
+
+
+def _page_row(batch_id: int, seq: int, name: str, sha: str, index: int, size: int,
+              phase: str, error: SohoaError | None) -> Page:
+    row = Page(batch_id=batch_id, seq=seq, source_name=name, source_sha256=sha,
+               page_index=index, size=size, phase=phase, status=PageStatus.pending.value)
+    if error is not None:
+        row.status, row.error_reason, row.error_message = "failed", error.reason, error.message_vi
+    return row
+
+
+def _digest_or_name(path: Path) -> str:
+    try:
+        return sha256_bytes(path.read_bytes())
+    except OSError:
+        return sha256_bytes(("unreadable:" + path.name).encode())
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def pending_pages(sessions: sessionmaker[Session], batch_id: int) -> list[int]:
+    """Ids of pages of a batch still to process (not processed, not failed)."""
+    with sessions() as s:
+        return list(s.scalars(
+            select(Page.id).where(Page.batch_id == batch_id,
+                                  Page.status.in_(["pending", "stored"])).order_by(Page.seq)
+        ))
+
+
+def mark_failed(sessions: sessionmaker[Session], page_id: int, exc: SohoaError) -> None:
+    """Record a page as failed with its reason; the batch goes on."""
+    with sessions.begin() as s:
+        page = s.get_one(Page, page_id)
+        page.status, page.error_reason, page.error_message = "failed", exc.reason, exc.message_vi
+    log.warning("page %s failed: %s", page_id, exc.reason)
+
+
+def store_master(ctx: Context, page_id: int) -> str:
+    """Store the untouched original in object storage (verified), once per content."""
+    with ctx.sessions() as s:
+        page = s.get_one(Page, page_id)
+        batch = page.batch
+        if page.master_key:
+            return page.master_key
+        data = (Path(batch.source) / page.source_name).read_bytes()
+    if sha256_bytes(data) != page.source_sha256:
+        raise BadInputError(f"Tệp {page.source_name} đã thay đổi sau khi đăng ký",
+                            reason="source_changed")
+    kind = sniff_kind(data[:16]) or "bin"
+    key = f"{book_prefix(page.phase, batch)}/masters/{page.source_sha256}{EXTENSIONS.get(kind, '')}"
+    ctx.store.put_bytes(key, data, content_type=CONTENT_TYPES.get(kind, "application/octet-stream"),
+                        metadata={"source-name": page.source_name, "batch": str(batch.id)})
+    with ctx.sessions.begin() as s:
+        row = s.get_one(Page, page_id)
+        row.master_key, row.status = key, PageStatus.stored.value
+    return key
+
+
+def process_page(ctx: Context, page_id: int) -> Path:
+    """Read the stored master back, run the page stages, write the result to the work dir."""
+    with ctx.sessions() as s:
+        page = s.get_one(Page, page_id)
+        hint, master_key, index = page.batch.book_type, page.master_key, page.page_index
+        stem, name = f"{page.batch_id:05d}_{page.seq:05d}", page.source_name
+    if master_key is None:
+        raise SohoaError("Trang chưa được lưu bản gốc", reason="no_master")
+    data = ctx.store.get_bytes(master_key)
+    kind = sniff_kind(data[:16]) or ""
+    image = load_page(data, kind, index, name=name)
+    workdir = ctx.work_dir / stem
+    outcome = process_image(image, stem=stem, workdir=workdir, options=ctx.options, hint=hint)
+    result_path = workdir / f"{stem}_result.json"
+    result_path.write_text(outcome.result.model_dump_json(by_alias=True), encoding="utf-8")
+    (workdir / f"{stem}_ocr.hocr").write_text(outcome.ocr.hocr, encoding="utf-8")
+    return result_path
+
+
+def store_outputs(ctx: Context, page_id: int, result_path: Path) -> list[int]:
+    """Store record JSON, OCR text and hOCR under the record's phase; write DB rows."""
+    result = PageResult.model_validate_json(result_path.read_text(encoding="utf-8"))
+    hocr = result_path.with_name(result_path.name.replace("_result.json", "_ocr.hocr"))
+    with ctx.sessions() as s:
+        page = s.get_one(Page, page_id)
+        batch = page.batch
+        s.expunge_all()
+    placed = [_place_record(ctx, batch, r) for r in result.records]
+    page_phase = placed[0][0] if placed else page.phase
+    base = f"{book_prefix(page_phase, batch)}/ocr/p{page.seq:05d}"
+    text_key, hocr_key = f"{base}.txt", f"{base}.hocr"
+    ctx.store.put_bytes(text_key, result.text.encode("utf-8"), content_type="text/plain; charset=utf-8")
+    ctx.store.put_bytes(hocr_key, hocr.read_bytes(), content_type="text/html; charset=utf-8")
+    ids = []
+    for idx, (record, (phase, year, source)) in enumerate(zip(result.records, placed, strict=True)):
+        key = f"{book_prefix(phase, batch)}/records/p{page.seq:05d}-e{idx:02d}.v1.json"
+        doc = _record_document(record, batch, page, phase, year, text_key)
+        stored = ctx.store.put_bytes(key, json.dumps(doc, ensure_ascii=False, indent=1).encode(),
+                                     content_type="application/json")
+        ids.append(_save_record(ctx, page_id, idx, record, phase, year, source, key, stored.sha256))
+    _save_page(ctx, page_id, result, page_phase, text_key, hocr_key)
+    if not ctx.options.keep_intermediates:
+        shutil.rmtree(result_path.parent, ignore_errors=True)
+    return ids
+
+
+def _place_record(ctx: Context, batch: Batch, record: Record) -> tuple[str, int | None, str]:
+    year = formation_year(record)
+    if year is None:
+        return ctx.plan.prefix_for_year(batch.year_from), None, "batch"
+    if not batch.year_from <= year <= batch.year_to:
+        note = f"năm {year} ngoài khoảng năm của sổ ({batch.year_from}–{batch.year_to})"
+        key = "ngay_ban_hanh" if record.schema_name == "tthc" else "ngay_dang_ky"
+        f = record.fields[key]
+        record.fields[key] = f.model_copy(
+            update={"needs_review": True, "provenance": [*f.provenance, note]}
+        )
+    return ctx.plan.prefix_for_year(year), year, "record"
+
+
+def _record_document(record: Record, batch: Batch, page: Page, phase: str,
+                     year: int | None, text_key: str) -> dict[str, Any]:
+    return {
+        "schema": record.schema_name,
+        "schema_version": record.schema_version,
+        "version": 1,
+        "phase": phase,
+        "formation_year": year,
+        "book": {"agency": batch.agency, "book_type": batch.book_type, "book": batch.book,
+                 "years": [batch.year_from, batch.year_to]},
+        "source": {"master_key": page.master_key, "sha256": page.source_sha256,
+                   "page_index": page.page_index, "ocr_text_key": text_key},
+        "status": RecordStatus.needs_review.value if record.needs_review
+        else RecordStatus.auto_accepted.value,
+        "fields": {k: v.model_dump() for k, v in record.fields.items()},
+        "written_at": datetime.now(UTC).isoformat(),
+    }
+
+
+def _save_record(ctx: Context, page_id: int, idx: int, record: Record, phase: str,
+                 year: int | None, source: str, key: str, sha: str) -> int:
+    status = RecordStatus.needs_review if record.needs_review else RecordStatus.auto_accepted
+    with ctx.sessions.begin() as s:
+        row = s.scalar(select(RecordRow).filter_by(page_id=page_id, entry_index=idx))
+        if row is None:
+            row = RecordRow(page_id=page_id, entry_index=idx)
+            s.add(row)
+        else:
+            s.execute(delete(FieldRow).where(FieldRow.record_id == row.id))
+            s.expire(row, ["fields"])
+        row.schema_name, row.schema_version = record.schema_name, record.schema_version
+        row.phase, row.formation_year, row.phase_source = phase, year, source
+        row.status, row.object_key, row.object_sha256 = status.value, key, sha
+        row.stored_at = datetime.now(UTC)
+        row.fields = [
+            FieldRow(name=n, value=f.value, raw=f.raw, confidence=f.confidence,
+                     bbox=list(f.bbox) if f.bbox else None, needs_review=f.needs_review,
+                     provenance=f.provenance)
+            for n, f in record.fields.items()
+        ]
+        s.flush()
+        return row.id
+
+
+def _save_page(ctx: Context, page_id: int, result: PageResult, phase: str,
+               text_key: str, hocr_key: str) -> None:
+    with ctx.sessions.begin() as s:
+        page = s.get_one(Page, page_id)
+        page.phase, page.kind, page.text = phase, result.kind, result.text
+        page.skew_deg, page.orientation_deg = result.skew_deg, result.orientation_deg
+        page.quality, page.ocr_text_key, page.hocr_key = result.quality, text_key, hocr_key
+        page.status = PageStatus.processed.value

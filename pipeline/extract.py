@@ -1,0 +1,328 @@
+"""From an OCR page to records: detect the document kind, map fields, validate, score."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from pipeline import parsers
+from pipeline.labels import LabelSpec, Segment, fold, split_line, union_bbox
+from schemas.models import BIRTH_FIELDS, TTHC_FIELDS, FieldValue, OcrPage, OcrWord, Record
+
+KIND_BIRTH = "khai_sinh"
+KIND_TTHC = "tthc"
+KIND_REGISTER = "so_khai_sinh"
+KIND_UNKNOWN = "unknown"
+
+BIRTH_LABELS: tuple[LabelSpec, ...] = (
+    LabelSpec("so", ("Số",)),
+    LabelSpec("quyen_so", ("Quyển số",)),
+    LabelSpec("ho_ten", ("Họ, chữ đệm, tên", "Họ, chữ đệm và tên", "Họ và tên", "Họ tên"),
+              starts_section="con"),
+    LabelSpec("ngay_sinh", ("Ngày, tháng, năm sinh", "Sinh ngày", "Ngày sinh")),
+    LabelSpec("ngay_sinh_chu", ("ghi bằng chữ", "Bằng chữ")),
+    LabelSpec("gioi_tinh", ("Giới tính",)),
+    LabelSpec("@dan_toc", ("Dân tộc",)),
+    LabelSpec("@quoc_tich", ("Quốc tịch",)),
+    LabelSpec("@nam_sinh", ("Năm sinh",)),
+    LabelSpec("noi_sinh", ("Nơi sinh",)),
+    LabelSpec("que_quan", ("Quê quán",)),
+    LabelSpec("so_dinh_danh", ("Số định danh cá nhân", "Số ĐDCN", "Số định danh")),
+    LabelSpec("@noi_cu_tru", ("Nơi cư trú", "Nơi thường trú", "Trú quán")),
+    LabelSpec("ho_ten_me", ("Họ, chữ đệm, tên người mẹ", "Họ và tên mẹ", "Họ tên mẹ",
+                            "Họ, chữ đệm và tên người mẹ", "Họ và tên người mẹ"),
+              starts_section="me"),
+    LabelSpec("ho_ten_cha", ("Họ, chữ đệm, tên người cha", "Họ và tên cha", "Họ tên cha",
+                             "Họ, chữ đệm và tên người cha", "Họ và tên người cha"),
+              starts_section="cha"),
+    LabelSpec("nguoi_di_khai", ("Họ, chữ đệm, tên người đi khai sinh", "Người đi khai sinh",
+                                "Họ và tên người đi khai sinh", "Họ tên người đi khai"),
+              starts_section="khac"),
+    LabelSpec("noi_dang_ky", ("Nơi đăng ký khai sinh", "Nơi đăng ký"), starts_section="khac"),
+    LabelSpec("ngay_dang_ky", ("Ngày, tháng, năm đăng ký", "Ngày đăng ký", "Đăng ký ngày"),
+              starts_section="khac"),
+)
+
+_SCOPED = {
+    ("@dan_toc", "con"): "dan_toc", ("@dan_toc", "me"): "dan_toc_me",
+    ("@dan_toc", "cha"): "dan_toc_cha", ("@quoc_tich", "con"): "quoc_tich",
+    ("@quoc_tich", "me"): "quoc_tich_me", ("@quoc_tich", "cha"): "quoc_tich_cha",
+    ("@nam_sinh", "me"): "nam_sinh_me", ("@nam_sinh", "cha"): "nam_sinh_cha",
+    ("@noi_cu_tru", "me"): "noi_cu_tru_me", ("@noi_cu_tru", "cha"): "noi_cu_tru_cha",
+}
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A parsed value and whether its validator accepted it."""
+
+    value: str | None
+    ok: bool
+    note: str = ""
+
+
+def _date(raw: str) -> Checked:
+    d = parsers.parse_date(raw)
+    return Checked(d.isoformat(), True) if d else Checked(None, False, "ngày không đọc được")
+
+
+def _year(raw: str) -> Checked:
+    y = parsers.parse_year(raw)
+    return Checked(str(y), True) if y else Checked(None, False, "năm không đọc được")
+
+
+def _name(raw: str) -> Checked:
+    name = parsers.normalize_name(raw)
+    ok = 2 <= len(name.split()) <= 7 and all(
+        ch.isalpha() or ch in " -'" for ch in name
+    )
+    return Checked(name or None, ok, "" if ok else "họ tên bất thường")
+
+
+def _sex(raw: str) -> Checked:
+    s = parsers.parse_sex(raw)
+    return Checked(s, s is not None, "" if s else "giới tính không rõ")
+
+
+def _pid(raw: str) -> Checked:
+    p = parsers.parse_personal_id(raw)
+    return Checked(p, p is not None, "" if p else "số định danh phải đủ 12 chữ số")
+
+
+def _entry(raw: str) -> Checked:
+    v = parsers.parse_entry_number("Số: " + raw)
+    return Checked(v, v is not None, "" if v else "số không đọc được")
+
+
+def _book(raw: str) -> Checked:
+    v = parsers.parse_book_number("Quyển số: " + raw)
+    return Checked(v, v is not None, "" if v else "quyển số không đọc được")
+
+
+def _text(raw: str) -> Checked:
+    text = " ".join(raw.split()).strip(" ,;.")
+    return Checked(text or None, bool(text), "" if text else "trống")
+
+
+_BIRTH_CHECKS: dict[str, Callable[[str], Checked]] = {
+    "so": _entry, "quyen_so": _book, "ho_ten": _name, "ngay_sinh": _date,
+    "gioi_tinh": _sex, "so_dinh_danh": _pid, "ho_ten_me": _name, "ho_ten_cha": _name,
+    "nguoi_di_khai": _name, "nam_sinh_me": _year, "nam_sinh_cha": _year,
+    "ngay_dang_ky": _date,
+}
+
+
+def word_confidence(words: Sequence[OcrWord]) -> float:
+    """Combine word confidences: a weak word pulls the field down more than an average."""
+    if not words:
+        return 0.0
+    confs = [w.conf for w in words]
+    return round(0.5 * (sum(confs) / len(confs)) + 0.5 * min(confs), 4)
+
+
+def make_field(
+    raw: str, words: Sequence[OcrWord], check: Checked, *, threshold: float, why: str
+) -> FieldValue:
+    """Build a FieldValue, flagging it for review when unsure or invalid."""
+    conf = word_confidence(words) if check.ok else word_confidence(words) * 0.4
+    prov = [why] + ([check.note] if check.note else [])
+    return FieldValue(
+        value=check.value,
+        raw=raw,
+        confidence=max(0.0, min(1.0, conf)),
+        bbox=union_bbox([w.bbox for w in words]),
+        needs_review=(not check.ok) or check.value is None or conf < threshold,
+        provenance=prov,
+    )
+
+
+def missing_field(why: str = "không tìm thấy nhãn trên trang") -> FieldValue:
+    """A field the page did not yield: empty, zero confidence, for review."""
+    return FieldValue(value=None, raw="", confidence=0.0, needs_review=True, provenance=[why])
+
+
+def _segments_by_field(page: OcrPage) -> dict[str, Segment]:
+    section = "con"
+    found: dict[str, Segment] = {}
+    for line in page.lines:
+        for seg in split_line(line, BIRTH_LABELS):
+            spec = seg.hit.spec
+            section = spec.starts_section or section
+            key = _SCOPED.get((spec.key, section)) if spec.key.startswith("@") else spec.key
+            if key and key not in found:
+                found[key] = seg
+    return found
+
+
+def extract_birth(page: OcrPage, *, threshold: float) -> Record:
+    """Map a birth extract ("label: value" form) onto the birth schema."""
+    segs = _segments_by_field(page)
+    fields: dict[str, FieldValue] = {}
+    for name in BIRTH_FIELDS:
+        seg = segs.get(name)
+        if seg is None:
+            fields[name] = missing_field()
+            continue
+        check = _BIRTH_CHECKS.get(name, _text)(seg.raw)
+        why = f"nhãn {seg.hit.spec.key} (khớp {seg.hit.score:.0f}%)"
+        fields[name] = make_field(seg.raw, seg.words, check, threshold=threshold, why=why)
+    _cross_check_birth(fields, segs.get("ngay_sinh_chu"))
+    return Record(schema="khai_sinh", fields=fields)
+
+
+def _flag(field: FieldValue, note: str) -> FieldValue:
+    return field.model_copy(update={"needs_review": True, "provenance": [*field.provenance, note]})
+
+
+def _cross_check_birth(fields: dict[str, FieldValue], words_seg: Segment | None) -> None:
+    birth = fields["ngay_sinh"].value
+    if words_seg is not None and birth:
+        in_words = parsers.parse_date(words_seg.raw)
+        if in_words is not None and in_words.isoformat() != birth:
+            fields["ngay_sinh"] = _flag(fields["ngay_sinh"], "khác ngày ghi bằng chữ")
+        elif in_words is not None:
+            f = fields["ngay_sinh"]
+            fields["ngay_sinh"] = f.model_copy(
+                update={"provenance": [*f.provenance, "khớp ngày ghi bằng chữ"]}
+            )
+    reg = fields["ngay_dang_ky"].value
+    if birth and reg and reg < birth:
+        fields["ngay_dang_ky"] = _flag(fields["ngay_dang_ky"], "ngày đăng ký trước ngày sinh")
+    for parent in ("me", "cha"):
+        year = fields[f"nam_sinh_{parent}"].value
+        if birth and year and not (10 <= int(birth[:4]) - int(year) <= 70):
+            fields[f"nam_sinh_{parent}"] = _flag(
+                fields[f"nam_sinh_{parent}"], "tuổi cha/mẹ không hợp lý"
+            )
+
+
+_DOC_TYPES = ("QUYẾT ĐỊNH", "GIẤY PHÉP", "GIẤY CHỨNG NHẬN", "THÔNG BÁO", "CÔNG VĂN",
+              "CHỈ THỊ", "KẾ HOẠCH", "BÁO CÁO", "TỜ TRÌNH", "NGHỊ QUYẾT", "GIẤY XÁC NHẬN")
+_NATIONAL = ("cong hoa xa hoi chu nghia viet nam", "doc lap tu do hanh phuc")
+_NUMBER_LINE = re.compile(r"^\s*S[ốốôo]\s*[:;.]?\s*\d", re.IGNORECASE)
+_PLACE_DATE = re.compile(r"^(?P<place>[^,]{2,40}),\s*ngày\s+\d", re.IGNORECASE)
+
+
+def _line_words(page: OcrPage, idx: int) -> tuple[OcrWord, ...]:
+    return tuple(page.lines[idx].words)
+
+
+def _is_doc_type(text: str) -> bool:
+    return fold(text) in {fold(t) for t in _DOC_TYPES}
+
+
+def _is_national(text: str) -> bool:
+    f = fold(text)
+    return any(n in f or f in n for n in _NATIONAL if len(f) > 6)
+
+
+def extract_tthc(page: OcrPage, *, threshold: float) -> Record:
+    """Map a TTHC result (Decree 30/2020 layout) onto the TTHC schema."""
+    found: dict[str, tuple[str, Checked, tuple[OcrWord, ...]]] = {}
+    lines = page.lines
+    title_idx = None
+    for i, line in enumerate(lines):
+        text = line.text.strip()
+        if "so_ky_hieu" not in found and _NUMBER_LINE.match(text):
+            v = parsers.parse_so_ky_hieu(text)
+            if v:
+                found["so_ky_hieu"] = (text, Checked(v, True), _line_words(page, i))
+        m = _PLACE_DATE.match(text)
+        if m and "ngay_ban_hanh" not in found:
+            d = parsers.parse_date(text)
+            words = _line_words(page, i)
+            found["ngay_ban_hanh"] = (text, Checked(d.isoformat() if d else None, d is not None,
+                                                    "" if d else "ngày không đọc được"), words)
+            found["dia_danh"] = (m["place"], _text(m["place"]), words[:2])
+        if title_idx is None and _is_doc_type(text):
+            title_idx = i
+            found["loai_van_ban"] = (text, Checked(text.capitalize(), True), _line_words(page, i))
+    _tthc_header(page, found)
+    if title_idx is not None:
+        _tthc_summary(page, title_idx, found)
+    _tthc_signer(page, found)
+    fields = {}
+    for name in TTHC_FIELDS:
+        if name in found:
+            raw, check, words = found[name]
+            fields[name] = make_field(raw, words, check, threshold=threshold, why="bố cục NĐ 30/2020")
+        else:
+            fields[name] = missing_field()
+    return Record(schema="tthc", fields=fields)
+
+
+def _tthc_header(page: OcrPage, found: dict) -> None:
+    """Issuing bodies: upper-case lines on the left, above the number / title."""
+    stop = next((i for i, ln in enumerate(page.lines)
+                 if _NUMBER_LINE.match(ln.text) or _is_doc_type(ln.text)), len(page.lines))
+    heads = [
+        ln for ln in page.lines[:stop]
+        if ln.bbox[1] < page.height * 0.3 and ln.bbox[0] < page.width * 0.45
+        and ln.text.isupper() and not _is_national(ln.text)
+    ]
+    if len(heads) >= 2:
+        found["co_quan_chu_quan"] = (heads[0].text, _text(heads[0].text), tuple(heads[0].words))
+        found["co_quan_ban_hanh"] = (heads[1].text, _text(heads[1].text), tuple(heads[1].words))
+    elif heads:
+        found["co_quan_ban_hanh"] = (heads[0].text, _text(heads[0].text), tuple(heads[0].words))
+
+
+def _tthc_summary(page: OcrPage, title_idx: int, found: dict) -> None:
+    parts: list[str] = []
+    words: list[OcrWord] = []
+    for line in page.lines[title_idx + 1 : title_idx + 5]:
+        f = fold(line.text)
+        if parts and (f.startswith("can cu") or line.text.isupper()):
+            break
+        if not parts and not f.startswith("ve "):
+            continue
+        parts.append(line.text.strip())
+        words.extend(line.words)
+    if parts:
+        raw = " ".join(parts)
+        found["trich_yeu"] = (raw, _text(raw), tuple(words))
+
+
+def _tthc_signer(page: OcrPage, found: dict) -> None:
+    for line in reversed(page.lines[-6:]):
+        text = line.text.strip()
+        check = _name(text)
+        if check.ok and not text.isupper() and len(text.split()) <= 5:
+            found["nguoi_ky"] = (text, check, tuple(line.words))
+            return
+
+
+def detect_kind(page: OcrPage, *, hint: str | None = None, ruled_lines: int = 0) -> str:
+    """Tell which kind of document a page is, from its text and ruling."""
+    raw_head = " ".join(line.text for line in page.lines[:12])
+    head = fold(raw_head)
+    if "khai sinh" in head and ("trich luc" in head or "giay khai sinh" in head):
+        return KIND_BIRTH
+    if any(fold(t) in head for t in _DOC_TYPES) and re.search(r"\d+\s*/\s*[A-ZĐ]", raw_head):
+        return KIND_TTHC
+    if ruled_lines >= 8:
+        return KIND_REGISTER if hint in (None, "khai_sinh") else f"so_{hint}"
+    if hint == "tthc":
+        return KIND_TTHC
+    if hint == "khai_sinh" and "khai sinh" in head:
+        return KIND_BIRTH
+    return KIND_UNKNOWN
+
+
+def extract_records(kind: str, page: OcrPage, *, threshold: float) -> list[Record]:
+    """Records of a page of the given kind (none yet for register pages: issue #5)."""
+    if kind == KIND_BIRTH:
+        return [extract_birth(page, threshold=threshold)]
+    if kind == KIND_TTHC:
+        return [extract_tthc(page, threshold=threshold)]
+    return []
+
+
+def formation_year(record: Record) -> int | None:
+    """Year the record was formed: registration date (civil status) or issue date (TTHC)."""
+    key = "ngay_ban_hanh" if record.schema_name == "tthc" else "ngay_dang_ky"
+    field = record.fields.get(key)
+    if field is None or not field.value:
+        return None
+    return int(field.value[:4])

@@ -1,0 +1,103 @@
+"""One page image → cleaned image, OCR, records: the stages of a page, no DB, no S3."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from ocr.tesseract import OcrResult, detect_orientation, ocr_image
+from pipeline.config import ProcessOptions
+from pipeline.extract import detect_kind, extract_records
+from pipeline.imaging import (
+    count_ruled_lines,
+    estimate_skew,
+    quality_flags,
+    rotate,
+    rotate_quarter,
+    to_gray,
+)
+from pipeline.pageio import image_dpi, to_array
+from schemas.models import PageResult
+
+log = logging.getLogger(__name__)
+
+#: OSD must be at least this sure before a page is turned.
+MIN_OSD_CONFIDENCE = 2.0
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    """What processing one page produced (files live in the work directory)."""
+
+    result: PageResult
+    ocr: OcrResult
+    clean_path: Path
+
+
+def write_png(path: Path, gray: np.ndarray, dpi: float | None) -> Path:
+    """Write a gray image losslessly, keeping its resolution."""
+    im = Image.fromarray(gray)
+    im.save(path, dpi=(dpi, dpi) if dpi else (300, 300), compress_level=1)
+    return path
+
+
+def detect_page_orientation(gray: np.ndarray, workdir: Path, stem: str) -> tuple[int, float]:
+    """Orientation (degrees turned counter-clockwise) and OSD confidence, 0 when unsure."""
+    small = gray
+    if max(gray.shape) > 3000:
+        f = 3000 / max(gray.shape)
+        small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    path = write_png(workdir / f"{stem}_osd.png", small, None)
+    found = detect_orientation(path)
+    path.unlink(missing_ok=True)
+    if found is None or found[1] < MIN_OSD_CONFIDENCE:
+        return 0, 0.0 if found is None else found[1]
+    return found
+
+
+def process_image(
+    im: Image.Image, *, stem: str, workdir: Path, options: ProcessOptions, hint: str | None = None
+) -> PageOutcome:
+    """Run orientation, deskew, quality, OCR and extraction on one page image."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    dpi = image_dpi(im)
+    gray = to_gray(to_array(im))
+    orientation, osd_conf = detect_page_orientation(gray, workdir, stem)
+    gray = rotate_quarter(gray, orientation)
+    skew = estimate_skew(gray)
+    clean = rotate(gray, -skew)
+    clean_path = write_png(workdir / f"{stem}_deskew.png", clean, dpi)
+    quality = quality_flags(clean, dpi=dpi)
+    ocr = ocr_image(clean_path, workdir=workdir, lang=options.lang, psm=3,
+                    timeout=options.ocr_timeout)
+    kind = detect_kind(ocr.page, hint=hint, ruled_lines=count_ruled_lines(clean))
+    records = extract_records(kind, ocr.page, threshold=options.review_threshold)
+    if kind not in ("khai_sinh", "tthc"):
+        quality["flags"] = [*quality["flags"], "layout_not_extracted"]  # type: ignore[list-item]
+    if ocr.page.warnings:
+        quality["ocr_warnings"] = ocr.page.warnings
+    log.info("page %s: orientation=%s skew=%.2f kind=%s records=%d",
+             stem, orientation, skew, kind, len(records))
+    result = PageResult(
+        source=stem,
+        text=ocr.page.text,
+        skew_deg=skew,
+        orientation_deg=orientation,
+        quality=quality,
+        records=records,
+        kind=kind,
+        provenance=[
+            {"step": "orientation", "engine": "tesseract-osd", "degrees": orientation,
+             "confidence": round(osd_conf, 2)},
+            {"step": "deskew", "method": "projection-profile", "angle_deg": skew},
+            {"step": "ocr", "engine": ocr.page.engine, "version": ocr.page.engine_version,
+             "lang": ocr.page.lang, "psm": ocr.page.psm},
+            {"step": "extract", "kind": kind, "threshold": options.review_threshold},
+        ],
+    )
+    return PageOutcome(result=result, ocr=ocr, clean_path=clean_path)

@@ -1,0 +1,1 @@
+"""sohoa review_ui package."""

@@ -1,0 +1,1 @@
+"""sohoa scanners package."""

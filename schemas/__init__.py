@@ -1,0 +1,35 @@
+"""Typed contracts shared by every sohoa package (no internal imports)."""
+
+from schemas.models import (
+    BIRTH_FIELDS,
+    SCHEMA_VERSION,
+    TTHC_FIELDS,
+    BBox,
+    BookMeta,
+    BookType,
+    FieldValue,
+    OcrLine,
+    OcrPage,
+    OcrWord,
+    PageResult,
+    PageStatus,
+    Record,
+    RecordStatus,
+)
+
+__all__ = [
+    "BIRTH_FIELDS",
+    "SCHEMA_VERSION",
+    "TTHC_FIELDS",
+    "BBox",
+    "BookMeta",
+    "BookType",
+    "FieldValue",
+    "OcrLine",
+    "OcrPage",
+    "OcrWord",
+    "PageResult",
+    "PageStatus",
+    "Record",
+    "RecordStatus",
+]

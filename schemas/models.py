@@ -1,0 +1,228 @@
+"""Pydantic models exchanged between stages: OCR words, fields, records, page results."""
+
+from __future__ import annotations
+
+import unicodedata
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_VERSION = "1"
+
+#: (left, top, width, height) in pixels of the processed (deskewed) page image.
+BBox = tuple[int, int, int, int]
+
+#: Field names of a birth registration (extract or register entry), DESIGN.md.
+BIRTH_FIELDS: tuple[str, ...] = (
+    "so",
+    "quyen_so",
+    "ho_ten",
+    "gioi_tinh",
+    "ngay_sinh",
+    "dan_toc",
+    "quoc_tich",
+    "noi_sinh",
+    "que_quan",
+    "so_dinh_danh",
+    "ho_ten_me",
+    "nam_sinh_me",
+    "dan_toc_me",
+    "quoc_tich_me",
+    "noi_cu_tru_me",
+    "ho_ten_cha",
+    "nam_sinh_cha",
+    "dan_toc_cha",
+    "quoc_tich_cha",
+    "noi_cu_tru_cha",
+    "nguoi_di_khai",
+    "noi_dang_ky",
+    "ngay_dang_ky",
+)
+
+#: Field names of a TTHC result (Decree 30/2020 Annex VI, DESIGN.md).
+TTHC_FIELDS: tuple[str, ...] = (
+    "so_ky_hieu",
+    "ngay_ban_hanh",
+    "dia_danh",
+    "co_quan_chu_quan",
+    "co_quan_ban_hanh",
+    "loai_van_ban",
+    "trich_yeu",
+    "nguoi_ky",
+)
+
+
+def nfc(text: str) -> str:
+    """Return ``text`` in Unicode NFC, the only form sohoa stores."""
+    return unicodedata.normalize("NFC", text)
+
+
+class BookType(StrEnum):
+    """Kinds of book a batch can come from."""
+
+    khai_sinh = "khai_sinh"
+    ket_hon = "ket_hon"
+    khai_tu = "khai_tu"
+    tthc = "tthc"
+
+
+class PageStatus(StrEnum):
+    """Lifecycle of one page."""
+
+    pending = "pending"
+    stored = "stored"  # master stored and verified
+    processed = "processed"  # OCR + extraction done, outputs stored
+    failed = "failed"
+
+
+class RecordStatus(StrEnum):
+    """Lifecycle of one record."""
+
+    needs_review = "needs_review"
+    auto_accepted = "auto_accepted"
+    approved = "approved"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OcrWord(_Model):
+    """One word as the OCR engine read it."""
+
+    text: str
+    conf: float = Field(ge=0.0, le=1.0)
+    bbox: BBox
+    block: int = 0
+    par: int = 0
+    line: int = 0
+
+    @field_validator("text")
+    @classmethod
+    def _nfc(cls, v: str) -> str:
+        return nfc(v)
+
+
+class OcrLine(_Model):
+    """A text line: words in reading order."""
+
+    words: list[OcrWord]
+    bbox: BBox
+
+    @property
+    def text(self) -> str:
+        """Words joined by single spaces."""
+        return " ".join(w.text for w in self.words)
+
+
+class OcrPage(_Model):
+    """OCR result of one page image."""
+
+    width: int
+    height: int
+    lines: list[OcrLine]
+    engine: str = "tesseract"
+    engine_version: str = ""
+    lang: str = "vie"
+    psm: int = 3
+    warnings: list[str] = Field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """Page text, lines in reading order, NFC."""
+        return nfc("\n".join(line.text for line in self.lines))
+
+    @property
+    def words(self) -> list[OcrWord]:
+        """All words in reading order."""
+        return [w for line in self.lines for w in line.words]
+
+
+class FieldValue(_Model):
+    """One extracted field with where it came from and how sure we are."""
+
+    value: str | None
+    raw: str = ""
+    confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    bbox: BBox | None = None
+    page: int | None = None
+    needs_review: bool = True
+    provenance: list[str] = Field(default_factory=list)
+
+    @field_validator("value", "raw")
+    @classmethod
+    def _nfc(cls, v: str | None) -> str | None:
+        return None if v is None else nfc(v)
+
+
+class Record(_Model):
+    """One dossier record (an extract, a register entry or a TTHC result)."""
+
+    schema_name: str = Field(alias="schema")
+    schema_version: str = SCHEMA_VERSION
+    fields: dict[str, FieldValue]
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @property
+    def needs_review(self) -> bool:
+        """True when any field is flagged for a clerk."""
+        return any(f.needs_review for f in self.fields.values())
+
+    def contract(self) -> dict[str, Any]:
+        """The record as in the offline ``sohoa process`` contract."""
+        keep = ("value", "raw", "confidence", "bbox", "needs_review")
+        return {
+            "schema": self.schema_name,
+            "schema_version": self.schema_version,
+            "fields": {
+                k: {n: getattr(f, n) for n in keep} for k, f in self.fields.items()
+            },
+        }
+
+
+class BookMeta(_Model):
+    """What the operator declares about the book a batch comes from."""
+
+    book_type: BookType
+    agency: str = Field(min_length=1, max_length=64)
+    book: str = Field(min_length=1, max_length=64)
+    year_from: int = Field(ge=1900, le=2100)
+    year_to: int = Field(ge=1900, le=2100)
+
+    @field_validator("agency", "book")
+    @classmethod
+    def _clean(cls, v: str) -> str:
+        return nfc(v.strip())
+
+    @model_validator(mode="after")
+    def _years_ordered(self) -> BookMeta:
+        if self.year_to < self.year_from:
+            raise ValueError("year_to < year_from")
+        return self
+
+
+class PageResult(_Model):
+    """The per-page result: what ``sohoa process`` writes as ``<stem>.json``."""
+
+    source: str
+    text: str
+    skew_deg: float
+    orientation_deg: int
+    quality: dict[str, Any] = Field(default_factory=dict)
+    records: list[Record] = Field(default_factory=list)
+    kind: str = "unknown"
+    provenance: list[dict[str, Any]] = Field(default_factory=list)
+
+    def contract(self) -> dict[str, Any]:
+        """JSON-ready dict in the DESIGN.md contract shape (plus kind and provenance)."""
+        return {
+            "source": self.source,
+            "text": nfc(self.text),
+            "skew_deg": round(self.skew_deg, 3),
+            "orientation_deg": self.orientation_deg,
+            "quality": self.quality,
+            "kind": self.kind,
+            "records": [r.contract() for r in self.records],
+            "provenance": self.provenance,
+        }

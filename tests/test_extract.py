@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from pipeline.extract import (
+    KIND_BIRTH,
+    KIND_REGISTER,
+    KIND_TTHC,
+    detect_kind,
+    extract_birth,
+    extract_tthc,
+    formation_year,
+)
+from pipeline.labels import fold
+from schemas.models import BIRTH_FIELDS, TTHC_FIELDS
+from tests.fakes import page_from_lines
+
+BIRTH = [
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    "Độc lập - Tự do - Hạnh phúc",
+    "TRÍCH LỤC KHAI SINH",
+    "Số: 123 Quyển số: 01/2018",
+    "Họ, chữ đệm, tên: NGUYỄN VĂN AN",
+    "Ngày, tháng, năm sinh: 15/03/2018",
+    "ghi bằng chữ: Ngày mười lăm tháng ba năm hai nghìn không trăm mười tám",
+    "Giới tính: Nam Dân tộc: Kinh Quốc tịch: Việt Nam",
+    "Nơi sinh: Bệnh viện Đa khoa tỉnh Hà Giang",
+    "Quê quán: xã Phú Linh, huyện Vị Xuyên, tỉnh Hà Giang",
+    "Số định danh cá nhân: 002218001234",
+    "Họ, chữ đệm, tên người mẹ: Trần Thị Hoa",
+    "Năm sinh: 1990 Dân tộc: Tày Quốc tịch: Việt Nam",
+    "Nơi cư trú: thôn Làng Khòe, xã Phú Linh",
+    "Họ, chữ đệm, tên người cha: Nguyễn Văn Bình",
+    "Năm sinh: 1988 Dân tộc: Kinh Quốc tịch: Việt Nam",
+    "Nơi cư trú: tổ 5, phường Minh Khai, thành phố Hà Giang",
+    "Họ, chữ đệm, tên người đi khai sinh: Nguyễn Văn Bình",
+    "Nơi đăng ký khai sinh: UBND xã Phú Linh",
+    "Ngày, tháng, năm đăng ký: 20/03/2018",
+]
+
+
+def test_fold_removes_marks_and_punctuation():
+    assert fold("Họ, chữ đệm, tên:") == "ho chu dem ten"
+    assert fold("ĐĂNG KÝ") == "dang ky"
+
+
+def test_birth_extract_fields_including_repeated_sub_labels():
+    rec = extract_birth(page_from_lines(BIRTH), threshold=0.8)
+    got = {k: v.value for k, v in rec.fields.items()}
+    assert set(got) == set(BIRTH_FIELDS)
+    assert got["so"] == "123" and got["quyen_so"] == "01/2018"
+    assert got["ho_ten"] == "NGUYỄN VĂN AN"
+    assert got["ngay_sinh"] == "2018-03-15" and got["ngay_dang_ky"] == "2018-03-20"
+    assert got["gioi_tinh"] == "Nam" and got["dan_toc"] == "Kinh" and got["quoc_tich"] == "Việt Nam"
+    assert got["dan_toc_me"] == "Tày" and got["nam_sinh_me"] == "1990"
+    assert got["dan_toc_cha"] == "Kinh" and got["nam_sinh_cha"] == "1988"
+    assert got["noi_cu_tru_me"] == "thôn Làng Khòe, xã Phú Linh"
+    assert got["noi_cu_tru_cha"].startswith("tổ 5")
+    assert got["so_dinh_danh"] == "002218001234"
+    assert got["nguoi_di_khai"] == "Nguyễn Văn Bình"
+    assert got["noi_dang_ky"] == "UBND xã Phú Linh"
+    assert not rec.needs_review
+    assert formation_year(rec) == 2018
+    assert "khớp ngày ghi bằng chữ" in rec.fields["ngay_sinh"].provenance
+
+
+def test_low_confidence_word_sends_field_to_review():
+    rec = extract_birth(page_from_lines(BIRTH, low={"Hoa": 0.31}), threshold=0.8)
+    assert rec.fields["ho_ten_me"].needs_review
+    assert not rec.fields["ho_ten_cha"].needs_review
+
+
+def test_invalid_values_and_cross_checks_go_to_review():
+    lines = [ln.replace("15/03/2018", "16/03/2018").replace("002218001234", "0022180")
+             .replace("20/03/2018", "10/03/2018") for ln in BIRTH]
+    rec = extract_birth(page_from_lines(lines), threshold=0.5)
+    assert rec.fields["ngay_sinh"].needs_review  # differs from the date in words
+    assert rec.fields["so_dinh_danh"].needs_review and rec.fields["so_dinh_danh"].value is None
+    assert rec.fields["ngay_dang_ky"].needs_review  # registered before birth
+
+
+def test_missing_label_gives_empty_field_for_review():
+    lines = [ln for ln in BIRTH if not ln.startswith("Quê quán")]
+    rec = extract_birth(page_from_lines(lines), threshold=0.8)
+    assert rec.fields["que_quan"].value is None and rec.fields["que_quan"].needs_review
+
+
+def test_ocr_slips_in_labels_still_match():
+    lines = [ln.replace("Nơi cư trú:", "Nơi cư tru:").replace("Giới tính:", "Giởi tính:")
+             for ln in BIRTH]
+    rec = extract_birth(page_from_lines(lines), threshold=0.8)
+    assert rec.fields["noi_cu_tru_me"].value == "thôn Làng Khòe, xã Phú Linh"
+    assert rec.fields["gioi_tinh"].value == "Nam"
+
+
+TTHC = [
+    "UBND TỈNH HÀ GIANG",
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    "SỞ NỘI VỤ",
+    "Độc lập - Tự do - Hạnh phúc",
+    "Số: 215/QĐ-SNV",
+    "Hà Giang, ngày 5 tháng 3 năm 2018",
+    "QUYẾT ĐỊNH",
+    "Về việc cấp giấy phép thành lập hội",
+    "Căn cứ Luật Tổ chức chính quyền địa phương;",
+    "Điều 1. Cấp giấy phép cho ông Lê Văn Hùng.",
+    "GIÁM ĐỐC",
+    "Phạm Thị Lan",
+]
+
+
+def test_tthc_fields():
+    rec = extract_tthc(page_from_lines(TTHC, x0=150), threshold=0.8)
+    got = {k: v.value for k, v in rec.fields.items()}
+    assert set(got) == set(TTHC_FIELDS)
+    assert got["so_ky_hieu"] == "215/QĐ-SNV"
+    assert got["ngay_ban_hanh"] == "2018-03-05"
+    assert got["dia_danh"] == "Hà Giang"
+    assert got["co_quan_chu_quan"] == "UBND TỈNH HÀ GIANG"
+    assert got["co_quan_ban_hanh"] == "SỞ NỘI VỤ"
+    assert got["loai_van_ban"] == "Quyết định"
+    assert got["trich_yeu"] == "Về việc cấp giấy phép thành lập hội"
+    assert got["nguoi_ky"] == "Phạm Thị Lan"
+    assert formation_year(rec) == 2018
+
+
+def test_detect_kind():
+    assert detect_kind(page_from_lines(BIRTH)) == KIND_BIRTH
+    assert detect_kind(page_from_lines(TTHC)) == KIND_TTHC
+    assert detect_kind(page_from_lines(["SỔ ĐĂNG KÝ KHAI SINH", "Số Họ và tên"]),
+                       hint="khai_sinh", ruled_lines=12) == KIND_REGISTER
