@@ -49,6 +49,8 @@ def _setup(verbose: bool = False) -> Settings:
         filename=logs / "sohoa.log", level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for noisy in ("httpx", "httpcore", "urllib3", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return s
 
 

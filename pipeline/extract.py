@@ -7,8 +7,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pipeline import parsers
-from pipeline.labels import LabelSpec, Segment, fold, split_line, union_bbox
-from schemas.models import BIRTH_FIELDS, TTHC_FIELDS, FieldValue, OcrPage, OcrWord, Record
+from pipeline.labels import LabelSpec, Segment, column_lines, fold, split_line, union_bbox
+from schemas.models import (
+    BIRTH_FIELDS,
+    TTHC_FIELDS,
+    FieldValue,
+    OcrLine,
+    OcrPage,
+    OcrWord,
+    Record,
+)
 
 KIND_BIRTH = "khai_sinh"
 KIND_TTHC = "tthc"
@@ -142,16 +150,44 @@ def missing_field(why: str = "không tìm thấy nhãn trên trang") -> FieldVal
     return FieldValue(value=None, raw="", confidence=0.0, needs_review=True, provenance=[why])
 
 
+#: Fields whose value may wrap onto the next line.
+_CONTINUABLE = {"noi_sinh", "que_quan", "noi_cu_tru_me", "noi_cu_tru_cha", "noi_dang_ky",
+                "ngay_sinh_chu"}
+
+
+def _wraps(line: OcrLine, right_edge: int) -> bool:
+    """A line that runs to the right margin probably continues on the next one."""
+    return line.bbox[0] + line.bbox[2] >= 0.85 * right_edge
+
+
+def _is_continuation(line: OcrLine) -> bool:
+    text = line.text.strip()
+    return bool(text) and not text.startswith("(") and not text.isupper()
+
+
 def _segments_by_field(page: OcrPage) -> dict[str, Segment]:
     section = "con"
     found: dict[str, Segment] = {}
-    for line in page.lines:
-        for seg in split_line(line, BIRTH_LABELS):
+    lines = column_lines(page.lines)
+    right = max((ln.bbox[0] + ln.bbox[2] for ln in lines), default=0)
+    last: str | None = None
+    prev: OcrLine | None = None
+    for line in lines:
+        segs = split_line(line, BIRTH_LABELS)
+        if not segs and last in _CONTINUABLE and prev is not None and _wraps(prev, right) \
+                and _is_continuation(line):
+            found[last] = Segment(found[last].hit, found[last].words + tuple(line.words))
+            prev = line
+            continue
+        last = None
+        for seg in segs:
             spec = seg.hit.spec
             section = spec.starts_section or section
             key = _SCOPED.get((spec.key, section)) if spec.key.startswith("@") else spec.key
             if key and key not in found:
                 found[key] = seg
+                last = key
+        prev = line
     return found
 
 
@@ -204,10 +240,6 @@ _NUMBER_LINE = re.compile(r"^\s*S[ốốôo]\s*[:;.]?\s*\d", re.IGNORECASE)
 _PLACE_DATE = re.compile(r"^(?P<place>[^,]{2,40}),\s*ngày\s+\d", re.IGNORECASE)
 
 
-def _line_words(page: OcrPage, idx: int) -> tuple[OcrWord, ...]:
-    return tuple(page.lines[idx].words)
-
-
 def _is_doc_type(text: str) -> bool:
     return fold(text) in {fold(t) for t in _DOC_TYPES}
 
@@ -217,47 +249,51 @@ def _is_national(text: str) -> bool:
     return any(n in f or f in n for n in _NATIONAL if len(f) > 6)
 
 
+Found = dict[str, tuple[str, Checked, tuple[OcrWord, ...]]]
+
+
 def extract_tthc(page: OcrPage, *, threshold: float) -> Record:
     """Map a TTHC result (Decree 30/2020 layout) onto the TTHC schema."""
-    found: dict[str, tuple[str, Checked, tuple[OcrWord, ...]]] = {}
-    lines = page.lines
+    found: Found = {}
+    lines = column_lines(page.lines)
     title_idx = None
     for i, line in enumerate(lines):
-        text = line.text.strip()
+        text, words = line.text.strip(), tuple(line.words)
         if "so_ky_hieu" not in found and _NUMBER_LINE.match(text):
             v = parsers.parse_so_ky_hieu(text)
             if v:
-                found["so_ky_hieu"] = (text, Checked(v, True), _line_words(page, i))
+                found["so_ky_hieu"] = (text, Checked(v, True), words)
         m = _PLACE_DATE.match(text)
         if m and "ngay_ban_hanh" not in found:
             d = parsers.parse_date(text)
-            words = _line_words(page, i)
             found["ngay_ban_hanh"] = (text, Checked(d.isoformat() if d else None, d is not None,
                                                     "" if d else "ngày không đọc được"), words)
-            found["dia_danh"] = (m["place"], _text(m["place"]), words[:2])
+            n_place = len(m["place"].split())
+            found["dia_danh"] = (m["place"], _text(m["place"]), words[:n_place])
         if title_idx is None and _is_doc_type(text):
             title_idx = i
-            found["loai_van_ban"] = (text, Checked(text.capitalize(), True), _line_words(page, i))
-    _tthc_header(page, found)
+            found["loai_van_ban"] = (text, Checked(text.capitalize(), True), words)
+    _tthc_header(lines, page, found)
     if title_idx is not None:
-        _tthc_summary(page, title_idx, found)
-    _tthc_signer(page, found)
+        _tthc_summary(lines[title_idx + 1 : title_idx + 5], found)
+    _tthc_signer(lines[-6:], found)
     fields = {}
     for name in TTHC_FIELDS:
         if name in found:
             raw, check, words = found[name]
-            fields[name] = make_field(raw, words, check, threshold=threshold, why="bố cục NĐ 30/2020")
+            fields[name] = make_field(raw, words, check, threshold=threshold,
+                                      why="bố cục NĐ 30/2020")
         else:
             fields[name] = missing_field()
     return Record(schema="tthc", fields=fields)
 
 
-def _tthc_header(page: OcrPage, found: dict) -> None:
+def _tthc_header(lines: list[OcrLine], page: OcrPage, found: Found) -> None:
     """Issuing bodies: upper-case lines on the left, above the number / title."""
-    stop = next((i for i, ln in enumerate(page.lines)
-                 if _NUMBER_LINE.match(ln.text) or _is_doc_type(ln.text)), len(page.lines))
+    stop = next((i for i, ln in enumerate(lines)
+                 if _NUMBER_LINE.match(ln.text) or _is_doc_type(ln.text)), len(lines))
     heads = [
-        ln for ln in page.lines[:stop]
+        ln for ln in lines[:stop]
         if ln.bbox[1] < page.height * 0.3 and ln.bbox[0] < page.width * 0.45
         and ln.text.isupper() and not _is_national(ln.text)
     ]
@@ -268,10 +304,10 @@ def _tthc_header(page: OcrPage, found: dict) -> None:
         found["co_quan_ban_hanh"] = (heads[0].text, _text(heads[0].text), tuple(heads[0].words))
 
 
-def _tthc_summary(page: OcrPage, title_idx: int, found: dict) -> None:
+def _tthc_summary(after_title: list[OcrLine], found: Found) -> None:
     parts: list[str] = []
     words: list[OcrWord] = []
-    for line in page.lines[title_idx + 1 : title_idx + 5]:
+    for line in after_title:
         f = fold(line.text)
         if parts and (f.startswith("can cu") or line.text.isupper()):
             break
@@ -284,8 +320,8 @@ def _tthc_summary(page: OcrPage, title_idx: int, found: dict) -> None:
         found["trich_yeu"] = (raw, _text(raw), tuple(words))
 
 
-def _tthc_signer(page: OcrPage, found: dict) -> None:
-    for line in reversed(page.lines[-6:]):
+def _tthc_signer(tail: list[OcrLine], found: Found) -> None:
+    for line in reversed(tail):
         text = line.text.strip()
         check = _name(text)
         if check.ok and not text.isupper() and len(text.split()) <= 5:
@@ -297,12 +333,12 @@ def detect_kind(page: OcrPage, *, hint: str | None = None, ruled_lines: int = 0)
     """Tell which kind of document a page is, from its text and ruling."""
     raw_head = " ".join(line.text for line in page.lines[:12])
     head = fold(raw_head)
+    if ruled_lines >= 8:
+        return KIND_REGISTER if hint in (None, "khai_sinh") else f"so_{hint}"
     if "khai sinh" in head and ("trich luc" in head or "giay khai sinh" in head):
         return KIND_BIRTH
     if any(fold(t) in head for t in _DOC_TYPES) and re.search(r"\d+\s*/\s*[A-ZĐ]", raw_head):
         return KIND_TTHC
-    if ruled_lines >= 8:
-        return KIND_REGISTER if hint in (None, "khai_sinh") else f"so_{hint}"
     if hint == "tthc":
         return KIND_TTHC
     if hint == "khai_sinh" and "khai sinh" in head:

@@ -133,11 +133,15 @@ def quality_flags(gray: np.ndarray, *, dpi: float | None) -> dict[str, object]:
 
 
 def count_ruled_lines(gray: np.ndarray) -> int:
-    """Number of long horizontal rules (a register-book table has many)."""
+    """Number of long ruled lines, horizontal and vertical (a register table has many)."""
     small = _downscale(gray, 1600)
     mask = text_mask(small)
-    width = small.shape[1]
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(30, width // 4), 1))
-    rules = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
-    n, _labels, stats, _ = cv2.connectedComponentsWithStats(rules, connectivity=8)
-    return int(sum(1 for i in range(1, n) if stats[i, cv2.CC_STAT_WIDTH] >= width // 3))
+    h, w = small.shape
+    total = 0
+    for size, axis, need in (((max(30, w // 4), 1), cv2.CC_STAT_WIDTH, w // 3),
+                             ((1, max(30, h // 5)), cv2.CC_STAT_HEIGHT, h // 4)):
+        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, size)
+        rules = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
+        n, _labels, stats, _ = cv2.connectedComponentsWithStats(rules, connectivity=8)
+        total += int(sum(1 for i in range(1, n) if stats[i, axis] >= need))
+    return total

@@ -86,8 +86,8 @@ def find_labels(
 ) -> list[LabelHit]:
     """Find non-overlapping labels in a line's words, longest and best first.
 
-    A label must be followed by a colon or stand at the start of the line, so
-    the same words inside a value (a place called "Quê Quán") are not labels.
+    A label must be followed by a colon, or match exactly at the start of the line,
+    so the same words inside a value (a place called "Quê Quán") are not labels.
     """
     folded = [fold(w.text) for w in words]
     candidates: list[LabelHit] = []
@@ -100,9 +100,11 @@ def find_labels(
                 score = 100.0 if got == target else fuzz.ratio(got, target)
                 if len(target) < 8 and score < 100:
                     continue  # short labels must match exactly
-                if score >= min_score and (i == 0 or _colon_after(words, i + n)):
+                colon = _colon_after(words, i + n)
+                if score >= min_score and (colon or (i == 0 and score == 100.0)):
                     candidates.append(LabelHit(spec, i, i + n, score))
-    candidates.sort(key=lambda h: (-(h.end - h.start), -h.score, h.start))
+    # the best match first, then the longest ("Họ tên mẹ" before "Họ tên")
+    candidates.sort(key=lambda h: (-round(h.score), -(h.end - h.start), h.start))
     taken: list[LabelHit] = []
     for hit in candidates:
         if all(hit.end <= t.start or hit.start >= t.end for t in taken):
@@ -118,3 +120,33 @@ def split_line(line: OcrLine, specs: Sequence[LabelSpec]) -> list[Segment]:
         stop = hits[k + 1].start if k + 1 < len(hits) else len(line.words)
         segments.append(Segment(hit, tuple(line.words[hit.end : stop])))
     return segments
+
+
+def split_columns(line: OcrLine, *, gap_factor: float = 1.5) -> list[OcrLine]:
+    """Split a line where a gap wider than ``gap_factor`` × line height (and three times
+    the line's usual word gap) separates words.
+
+    Tesseract often joins side-by-side blocks on one baseline (the issuing body and
+    the national motto, the number and the place-date line); each column is its own line.
+    """
+    words = line.words
+    if len(words) < 2:
+        return [line]
+    height = sorted(w.bbox[3] for w in words)[len(words) // 2]
+    gaps = [b.bbox[0] - (a.bbox[0] + a.bbox[2]) for a, b in zip(words, words[1:], strict=False)]
+    usual = sorted(gaps)[len(gaps) // 2]
+    limit = max(gap_factor * height, 3 * usual)
+    parts: list[list[OcrWord]] = [[words[0]]]
+    for gap, word in zip(gaps, words[1:], strict=True):
+        if gap > limit:
+            parts.append([word])
+        else:
+            parts[-1].append(word)
+    if len(parts) == 1:
+        return [line]
+    return [OcrLine(words=p, bbox=union_bbox([w.bbox for w in p]) or line.bbox) for p in parts]
+
+
+def column_lines(lines: Sequence[OcrLine]) -> list[OcrLine]:
+    """Every line split into its columns, in reading order."""
+    return [part for line in lines for part in split_columns(line)]
