@@ -38,8 +38,11 @@ def _guard(page_id: int, fn: Any, *args: Any) -> Any:
         return None
 
 
-RETRY = {"retries": 4, "retry_delay_seconds": [2, 5, 15, 30],
-         "retry_condition_fn": _retry_if_retryable}
+RETRY = {
+    "retries": 4,
+    "retry_delay_seconds": [2, 5, 15, 30],
+    "retry_condition_fn": _retry_if_retryable,
+}
 
 
 @task(name="register-pages")

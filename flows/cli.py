@@ -7,7 +7,6 @@ import logging
 import re
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,8 +20,9 @@ from pipeline.config import ProcessOptions, Settings
 from pipeline.errors import ConfigError, MissingToolError, SohoaError
 from schemas.models import BookMeta, BookType
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="sohoa — số hóa sổ hộ tịch và kết quả TTHC.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="sohoa — số hóa sổ hộ tịch và kết quả TTHC."
+)
 console = Console()
 err = Console(stderr=True)
 
@@ -46,7 +46,8 @@ def _setup(verbose: bool = False) -> Settings:
     logs = s.home_abs / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(
-        filename=logs / "sohoa.log", level=logging.DEBUG if verbose else logging.INFO,
+        filename=logs / "sohoa.log",
+        level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     for noisy in ("httpx", "httpcore", "urllib3", "alembic"):
@@ -91,8 +92,12 @@ def _run_with_progress(batch_id: int, label: str) -> dict[str, int]:
 
     thread = threading.Thread(target=work, daemon=True)
     thread.start()
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as bar:
         tid = bar.add_task(label, total=None)
         while thread.is_alive():
@@ -114,7 +119,9 @@ def _batch_summary(batch_id: int) -> int:
     with sessions()() as s:
         batch = s.get_one(Batch, batch_id)
         pages = sorted(batch.pages, key=lambda p: p.seq)
-        table = Table(title=f"Lô {batch_id}: {batch.book_type} · {batch.agency} · quyển {batch.book}")
+        table = Table(
+            title=f"Lô {batch_id}: {batch.book_type} · {batch.agency} · quyển {batch.book}"
+        )
         for col in ("Trang", "Tệp", "Trạng thái", "Loại", "Giai đoạn", "Cần duyệt", "Ghi chú"):
             table.add_column(col)
         failed = 0
@@ -122,9 +129,12 @@ def _batch_summary(batch_id: int) -> int:
             review = sum(1 for r in p.records for f in r.fields if f.needs_review)
             note = p.error_message or ", ".join((p.quality or {}).get("flags", []))
             failed += p.status == "failed"
-            status = {"processed": "[green]xong[/]", "failed": "[red]lỗi[/]"}.get(p.status, p.status)
-            table.add_row(str(p.seq), p.source_name, status, p.kind or "", p.phase,
-                          str(review), note or "")
+            status = {"processed": "[green]xong[/]", "failed": "[red]lỗi[/]"}.get(
+                p.status, p.status
+            )
+            table.add_row(
+                str(p.seq), p.source_name, status, p.kind or "", p.phase, str(review), note or ""
+            )
     console.print(table)
     return failed
 
@@ -167,14 +177,22 @@ def _guarded(fn: Any) -> Any:
         return fn()
     except SohoaError as exc:
         err.print(f"[red]{exc.message_vi}[/]")
-        raise typer.Exit(EXIT_MISSING_TOOL if isinstance(exc, MissingToolError) else EXIT_USAGE) \
-            from exc
+        raise typer.Exit(
+            EXIT_MISSING_TOOL if isinstance(exc, MissingToolError) else EXIT_USAGE
+        ) from exc
 
 
 def _print_status(data: dict[str, Any]) -> None:
     table = Table(title="Tiến độ theo giai đoạn")
-    headers = ("Giai đoạn", "Năm hình thành", "Trang", "Hồ sơ", "Trường cần duyệt",
-               "Hồ sơ đã lưu", "Trang lỗi")
+    headers = (
+        "Giai đoạn",
+        "Năm hình thành",
+        "Trang",
+        "Hồ sơ",
+        "Trường cần duyệt",
+        "Hồ sơ đã lưu",
+        "Trang lỗi",
+    )
     for h in headers:
         table.add_column(h, justify="right" if h not in headers[:2] else "left")
     keys = ("pages", "records", "needs_review", "stored", "failed")
@@ -218,17 +236,26 @@ def process(
     out.mkdir(parents=True, exist_ok=True)
     options = ProcessOptions.from_settings(s)
     failed = 0
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console) as bar, \
-            ThreadPoolExecutor(max_workers=s.workers) as pool:
+    with (
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar,
+        ThreadPoolExecutor(max_workers=s.workers) as pool,
+    ):
         tid = bar.add_task("Xử lý trang", total=len(jobs))
         for name, error in pool.map(lambda j: process_one(j, out, options, s.work_dir), jobs):
             if error:
                 failed += 1
                 bar.console.print(f"[red]{name}: {error}[/]")
             bar.advance(tid)
-    console.print(f"Đã ghi {len(jobs) - failed} tệp JSON vào {out}" +
-                  (f"; {failed} trang lỗi" if failed else ""))
+    console.print(
+        f"Đã ghi {len(jobs) - failed} tệp JSON vào {out}"
+        + (f"; {failed} trang lỗi" if failed else "")
+    )
     if failed:
         raise typer.Exit(EXIT_PAGES_FAILED)
 
@@ -242,7 +269,9 @@ def demo(verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False) -> N
 
     failed = 0
     for folder, meta in stage_demo_batches(SAMPLES, s.home_abs / "demo"):
-        console.print(f"[b]Lô mẫu[/] {folder.name}: {meta.book_type} {meta.agency} quyển {meta.book}")
+        console.print(
+            f"[b]Lô mẫu[/] {folder.name}: {meta.book_type} {meta.agency} quyển {meta.book}"
+        )
         failed += _guarded(lambda f=folder, m=meta: _ingest(f, m))
     status(as_json=False)
     console.print(f"Dữ liệu cục bộ: {s.home_abs}  (CSDL, S3, nhật ký)")

@@ -54,7 +54,12 @@ def stage_demo_batches(samples: Path, dest: Path) -> list[tuple[Path, BookMeta]]
             target = folder / name
             if not target.exists():
                 shutil.copy2(samples / name, target)
-        meta = BookMeta(book_type=b["book_type"], agency=b["agency"], book=b["book"],
-                        year_from=b["years"][0], year_to=b["years"][-1])
+        meta = BookMeta(
+            book_type=b["book_type"],
+            agency=b["agency"],
+            book=b["book"],
+            year_from=b["years"][0],
+            year_to=b["years"][-1],
+        )
         staged.append((folder, meta))
     return staged

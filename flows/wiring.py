@@ -41,13 +41,22 @@ def settings() -> Settings:
 def make_store(s: Settings) -> MinioStore:
     """Object store from settings; starts the embedded S3 server when none is configured."""
     if s.s3_endpoint:
-        store = MinioStore(endpoint=s.s3_endpoint, access_key=s.s3_access_key or "",
-                           secret_key=s.s3_secret_key or "", bucket=s.s3_bucket,
-                           secure=s.s3_secure, region=s.s3_region)
+        store = MinioStore(
+            endpoint=s.s3_endpoint,
+            access_key=s.s3_access_key or "",
+            secret_key=s.s3_secret_key or "",
+            bucket=s.s3_bucket,
+            secure=s.s3_secure,
+            region=s.s3_region,
+        )
     else:
         local = ensure_local_s3(s.home_abs)
-        store = MinioStore(endpoint=local.endpoint, access_key=local.access_key,
-                           secret_key=local.secret_key, bucket=s.s3_bucket)
+        store = MinioStore(
+            endpoint=local.endpoint,
+            access_key=local.access_key,
+            secret_key=local.secret_key,
+            bucket=s.s3_bucket,
+        )
     store.ensure_bucket()
     return store
 
@@ -69,5 +78,10 @@ def sessions():  # type: ignore[no-untyped-def]
 def context() -> Context:
     """Everything the batch stages need."""
     s = settings()
-    return Context(sessions=sessions(), store=make_store(s), plan=make_plan(s),
-                   options=ProcessOptions.from_settings(s), work_dir=s.work_dir)
+    return Context(
+        sessions=sessions(),
+        store=make_store(s),
+        plan=make_plan(s),
+        options=ProcessOptions.from_settings(s),
+        work_dir=s.work_dir,
+    )

@@ -74,8 +74,14 @@ def open_batch(sessions: sessionmaker[Session], meta: BookMeta, folder: Path) ->
             )
         )
         if batch is None:
-            batch = Batch(agency=meta.agency, book_type=meta.book_type.value, book=meta.book,
-                          year_from=meta.year_from, year_to=meta.year_to, source=source)
+            batch = Batch(
+                agency=meta.agency,
+                book_type=meta.book_type.value,
+                book=meta.book,
+                year_from=meta.year_from,
+                year_to=meta.year_to,
+                source=source,
+            )
             s.add(batch)
             s.flush()
         return batch.id
@@ -113,10 +119,26 @@ def register_pages(sessions: sessionmaker[Session], plan: PhasePlan, batch_id: i
     return Registered(batch_id, new, seen, failed)
 
 
-def _page_row(batch_id: int, seq: int, name: str, sha: str, index: int, size: int,
-              phase: str, error: SohoaError | None) -> Page:
-    row = Page(batch_id=batch_id, seq=seq, source_name=name, source_sha256=sha,
-               page_index=index, size=size, phase=phase, status=PageStatus.pending.value)
+def _page_row(
+    batch_id: int,
+    seq: int,
+    name: str,
+    sha: str,
+    index: int,
+    size: int,
+    phase: str,
+    error: SohoaError | None,
+) -> Page:
+    row = Page(
+        batch_id=batch_id,
+        seq=seq,
+        source_name=name,
+        source_sha256=sha,
+        page_index=index,
+        size=size,
+        phase=phase,
+        status=PageStatus.pending.value,
+    )
     if error is not None:
         row.status, row.error_reason, row.error_message = "failed", error.reason, error.message_vi
     return row
@@ -139,10 +161,13 @@ def _size(path: Path) -> int:
 def pending_pages(sessions: sessionmaker[Session], batch_id: int) -> list[int]:
     """Ids of pages of a batch still to process (not processed, not failed)."""
     with sessions() as s:
-        return list(s.scalars(
-            select(Page.id).where(Page.batch_id == batch_id,
-                                  Page.status.in_(["pending", "stored"])).order_by(Page.seq)
-        ))
+        return list(
+            s.scalars(
+                select(Page.id)
+                .where(Page.batch_id == batch_id, Page.status.in_(["pending", "stored"]))
+                .order_by(Page.seq)
+            )
+        )
 
 
 def mark_failed(sessions: sessionmaker[Session], page_id: int, exc: SohoaError) -> None:
@@ -162,12 +187,17 @@ def store_master(ctx: Context, page_id: int) -> str:
             return page.master_key
         data = (Path(batch.source) / page.source_name).read_bytes()
     if sha256_bytes(data) != page.source_sha256:
-        raise BadInputError(f"Tệp {page.source_name} đã thay đổi sau khi đăng ký",
-                            reason="source_changed")
+        raise BadInputError(
+            f"Tệp {page.source_name} đã thay đổi sau khi đăng ký", reason="source_changed"
+        )
     kind = sniff_kind(data[:16]) or "bin"
     key = f"{book_prefix(page.phase, batch)}/masters/{page.source_sha256}{EXTENSIONS.get(kind, '')}"
-    ctx.store.put_bytes(key, data, content_type=CONTENT_TYPES.get(kind, "application/octet-stream"),
-                        metadata={"source-name": page.source_name, "batch": str(batch.id)})
+    ctx.store.put_bytes(
+        key,
+        data,
+        content_type=CONTENT_TYPES.get(kind, "application/octet-stream"),
+        metadata={"source-name": page.source_name, "batch": str(batch.id)},
+    )
     with ctx.sessions.begin() as s:
         row = s.get_one(Page, page_id)
         row.master_key, row.status = key, PageStatus.stored.value
@@ -205,14 +235,19 @@ def store_outputs(ctx: Context, page_id: int, result_path: Path) -> list[int]:
     page_phase = placed[0][0] if placed else page.phase
     base = f"{book_prefix(page_phase, batch)}/ocr/p{page.seq:05d}"
     text_key, hocr_key = f"{base}.txt", f"{base}.hocr"
-    ctx.store.put_bytes(text_key, result.text.encode("utf-8"), content_type="text/plain; charset=utf-8")
+    ctx.store.put_bytes(
+        text_key, result.text.encode("utf-8"), content_type="text/plain; charset=utf-8"
+    )
     ctx.store.put_bytes(hocr_key, hocr.read_bytes(), content_type="text/html; charset=utf-8")
     ids = []
     for idx, (record, (phase, year, source)) in enumerate(zip(result.records, placed, strict=True)):
         key = f"{book_prefix(phase, batch)}/records/p{page.seq:05d}-e{idx:02d}.v1.json"
         doc = _record_document(record, batch, page, phase, year, text_key)
-        stored = ctx.store.put_bytes(key, json.dumps(doc, ensure_ascii=False, indent=1).encode(),
-                                     content_type="application/json")
+        stored = ctx.store.put_bytes(
+            key,
+            json.dumps(doc, ensure_ascii=False, indent=1).encode(),
+            content_type="application/json",
+        )
         ids.append(_save_record(ctx, page_id, idx, record, phase, year, source, key, stored.sha256))
     _save_page(ctx, page_id, result, page_phase, text_key, hocr_key)
     if not ctx.options.keep_intermediates:
@@ -234,27 +269,46 @@ def _place_record(ctx: Context, batch: Batch, record: Record) -> tuple[str, int 
     return ctx.plan.prefix_for_year(year), year, "record"
 
 
-def _record_document(record: Record, batch: Batch, page: Page, phase: str,
-                     year: int | None, text_key: str) -> dict[str, Any]:
+def _record_document(
+    record: Record, batch: Batch, page: Page, phase: str, year: int | None, text_key: str
+) -> dict[str, Any]:
     return {
         "schema": record.schema_name,
         "schema_version": record.schema_version,
         "version": 1,
         "phase": phase,
         "formation_year": year,
-        "book": {"agency": batch.agency, "book_type": batch.book_type, "book": batch.book,
-                 "years": [batch.year_from, batch.year_to]},
-        "source": {"master_key": page.master_key, "sha256": page.source_sha256,
-                   "page_index": page.page_index, "ocr_text_key": text_key},
-        "status": RecordStatus.needs_review.value if record.needs_review
+        "book": {
+            "agency": batch.agency,
+            "book_type": batch.book_type,
+            "book": batch.book,
+            "years": [batch.year_from, batch.year_to],
+        },
+        "source": {
+            "master_key": page.master_key,
+            "sha256": page.source_sha256,
+            "page_index": page.page_index,
+            "ocr_text_key": text_key,
+        },
+        "status": RecordStatus.needs_review.value
+        if record.needs_review
         else RecordStatus.auto_accepted.value,
         "fields": {k: v.model_dump() for k, v in record.fields.items()},
         "written_at": datetime.now(UTC).isoformat(),
     }
 
 
-def _save_record(ctx: Context, page_id: int, idx: int, record: Record, phase: str,
-                 year: int | None, source: str, key: str, sha: str) -> int:
+def _save_record(
+    ctx: Context,
+    page_id: int,
+    idx: int,
+    record: Record,
+    phase: str,
+    year: int | None,
+    source: str,
+    key: str,
+    sha: str,
+) -> int:
     status = RecordStatus.needs_review if record.needs_review else RecordStatus.auto_accepted
     with ctx.sessions.begin() as s:
         row = s.scalar(select(RecordRow).filter_by(page_id=page_id, entry_index=idx))
@@ -269,17 +323,24 @@ def _save_record(ctx: Context, page_id: int, idx: int, record: Record, phase: st
         row.status, row.object_key, row.object_sha256 = status.value, key, sha
         row.stored_at = datetime.now(UTC)
         row.fields = [
-            FieldRow(name=n, value=f.value, raw=f.raw, confidence=f.confidence,
-                     bbox=list(f.bbox) if f.bbox else None, needs_review=f.needs_review,
-                     provenance=f.provenance)
+            FieldRow(
+                name=n,
+                value=f.value,
+                raw=f.raw,
+                confidence=f.confidence,
+                bbox=list(f.bbox) if f.bbox else None,
+                needs_review=f.needs_review,
+                provenance=f.provenance,
+            )
             for n, f in record.fields.items()
         ]
         s.flush()
         return row.id
 
 
-def _save_page(ctx: Context, page_id: int, result: PageResult, phase: str,
-               text_key: str, hocr_key: str) -> None:
+def _save_page(
+    ctx: Context, page_id: int, result: PageResult, phase: str, text_key: str, hocr_key: str
+) -> None:
     with ctx.sessions.begin() as s:
         page = s.get_one(Page, page_id)
         page.phase, page.kind, page.text = phase, result.kind, result.text

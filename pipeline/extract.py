@@ -26,8 +26,11 @@ KIND_UNKNOWN = "unknown"
 BIRTH_LABELS: tuple[LabelSpec, ...] = (
     LabelSpec("so", ("Số",)),
     LabelSpec("quyen_so", ("Quyển số",)),
-    LabelSpec("ho_ten", ("Họ, chữ đệm, tên", "Họ, chữ đệm và tên", "Họ và tên", "Họ tên"),
-              starts_section="con"),
+    LabelSpec(
+        "ho_ten",
+        ("Họ, chữ đệm, tên", "Họ, chữ đệm và tên", "Họ và tên", "Họ tên"),
+        starts_section="con",
+    ),
     LabelSpec("ngay_sinh", ("Ngày, tháng, năm sinh", "Sinh ngày", "Ngày sinh")),
     LabelSpec("ngay_sinh_chu", ("ghi bằng chữ", "Bằng chữ")),
     LabelSpec("gioi_tinh", ("Giới tính",)),
@@ -38,26 +41,57 @@ BIRTH_LABELS: tuple[LabelSpec, ...] = (
     LabelSpec("que_quan", ("Quê quán",)),
     LabelSpec("so_dinh_danh", ("Số định danh cá nhân", "Số ĐDCN", "Số định danh")),
     LabelSpec("@noi_cu_tru", ("Nơi cư trú", "Nơi thường trú", "Trú quán")),
-    LabelSpec("ho_ten_me", ("Họ, chữ đệm, tên người mẹ", "Họ và tên mẹ", "Họ tên mẹ",
-                            "Họ, chữ đệm và tên người mẹ", "Họ và tên người mẹ"),
-              starts_section="me"),
-    LabelSpec("ho_ten_cha", ("Họ, chữ đệm, tên người cha", "Họ và tên cha", "Họ tên cha",
-                             "Họ, chữ đệm và tên người cha", "Họ và tên người cha"),
-              starts_section="cha"),
-    LabelSpec("nguoi_di_khai", ("Họ, chữ đệm, tên người đi khai sinh", "Người đi khai sinh",
-                                "Họ và tên người đi khai sinh", "Họ tên người đi khai"),
-              starts_section="khac"),
+    LabelSpec(
+        "ho_ten_me",
+        (
+            "Họ, chữ đệm, tên người mẹ",
+            "Họ và tên mẹ",
+            "Họ tên mẹ",
+            "Họ, chữ đệm và tên người mẹ",
+            "Họ và tên người mẹ",
+        ),
+        starts_section="me",
+    ),
+    LabelSpec(
+        "ho_ten_cha",
+        (
+            "Họ, chữ đệm, tên người cha",
+            "Họ và tên cha",
+            "Họ tên cha",
+            "Họ, chữ đệm và tên người cha",
+            "Họ và tên người cha",
+        ),
+        starts_section="cha",
+    ),
+    LabelSpec(
+        "nguoi_di_khai",
+        (
+            "Họ, chữ đệm, tên người đi khai sinh",
+            "Người đi khai sinh",
+            "Họ và tên người đi khai sinh",
+            "Họ tên người đi khai",
+        ),
+        starts_section="khac",
+    ),
     LabelSpec("noi_dang_ky", ("Nơi đăng ký khai sinh", "Nơi đăng ký"), starts_section="khac"),
-    LabelSpec("ngay_dang_ky", ("Ngày, tháng, năm đăng ký", "Ngày đăng ký", "Đăng ký ngày"),
-              starts_section="khac"),
+    LabelSpec(
+        "ngay_dang_ky",
+        ("Ngày, tháng, năm đăng ký", "Ngày đăng ký", "Đăng ký ngày"),
+        starts_section="khac",
+    ),
 )
 
 _SCOPED = {
-    ("@dan_toc", "con"): "dan_toc", ("@dan_toc", "me"): "dan_toc_me",
-    ("@dan_toc", "cha"): "dan_toc_cha", ("@quoc_tich", "con"): "quoc_tich",
-    ("@quoc_tich", "me"): "quoc_tich_me", ("@quoc_tich", "cha"): "quoc_tich_cha",
-    ("@nam_sinh", "me"): "nam_sinh_me", ("@nam_sinh", "cha"): "nam_sinh_cha",
-    ("@noi_cu_tru", "me"): "noi_cu_tru_me", ("@noi_cu_tru", "cha"): "noi_cu_tru_cha",
+    ("@dan_toc", "con"): "dan_toc",
+    ("@dan_toc", "me"): "dan_toc_me",
+    ("@dan_toc", "cha"): "dan_toc_cha",
+    ("@quoc_tich", "con"): "quoc_tich",
+    ("@quoc_tich", "me"): "quoc_tich_me",
+    ("@quoc_tich", "cha"): "quoc_tich_cha",
+    ("@nam_sinh", "me"): "nam_sinh_me",
+    ("@nam_sinh", "cha"): "nam_sinh_cha",
+    ("@noi_cu_tru", "me"): "noi_cu_tru_me",
+    ("@noi_cu_tru", "cha"): "noi_cu_tru_cha",
 }
 
 
@@ -82,9 +116,7 @@ def _year(raw: str) -> Checked:
 
 def _name(raw: str) -> Checked:
     name = parsers.normalize_name(raw)
-    ok = 2 <= len(name.split()) <= 7 and all(
-        ch.isalpha() or ch in " -'" for ch in name
-    )
+    ok = 2 <= len(name.split()) <= 7 and all(ch.isalpha() or ch in " -'" for ch in name)
     return Checked(name or None, ok, "" if ok else "họ tên bất thường")
 
 
@@ -114,9 +146,17 @@ def _text(raw: str) -> Checked:
 
 
 _BIRTH_CHECKS: dict[str, Callable[[str], Checked]] = {
-    "so": _entry, "quyen_so": _book, "ho_ten": _name, "ngay_sinh": _date,
-    "gioi_tinh": _sex, "so_dinh_danh": _pid, "ho_ten_me": _name, "ho_ten_cha": _name,
-    "nguoi_di_khai": _name, "nam_sinh_me": _year, "nam_sinh_cha": _year,
+    "so": _entry,
+    "quyen_so": _book,
+    "ho_ten": _name,
+    "ngay_sinh": _date,
+    "gioi_tinh": _sex,
+    "so_dinh_danh": _pid,
+    "ho_ten_me": _name,
+    "ho_ten_cha": _name,
+    "nguoi_di_khai": _name,
+    "nam_sinh_me": _year,
+    "nam_sinh_cha": _year,
     "ngay_dang_ky": _date,
 }
 
@@ -151,8 +191,14 @@ def missing_field(why: str = "không tìm thấy nhãn trên trang") -> FieldVal
 
 
 #: Fields whose value may wrap onto the next line.
-_CONTINUABLE = {"noi_sinh", "que_quan", "noi_cu_tru_me", "noi_cu_tru_cha", "noi_dang_ky",
-                "ngay_sinh_chu"}
+_CONTINUABLE = {
+    "noi_sinh",
+    "que_quan",
+    "noi_cu_tru_me",
+    "noi_cu_tru_cha",
+    "noi_dang_ky",
+    "ngay_sinh_chu",
+}
 
 
 def _wraps(line: OcrLine, right_edge: int) -> bool:
@@ -174,8 +220,13 @@ def _segments_by_field(page: OcrPage) -> dict[str, Segment]:
     prev: OcrLine | None = None
     for line in lines:
         segs = split_line(line, BIRTH_LABELS)
-        if not segs and last in _CONTINUABLE and prev is not None and _wraps(prev, right) \
-                and _is_continuation(line):
+        if (
+            not segs
+            and last in _CONTINUABLE
+            and prev is not None
+            and _wraps(prev, right)
+            and _is_continuation(line)
+        ):
             found[last] = Segment(found[last].hit, found[last].words + tuple(line.words))
             prev = line
             continue
@@ -233,8 +284,19 @@ def _cross_check_birth(fields: dict[str, FieldValue], words_seg: Segment | None)
             )
 
 
-_DOC_TYPES = ("QUYẾT ĐỊNH", "GIẤY PHÉP", "GIẤY CHỨNG NHẬN", "THÔNG BÁO", "CÔNG VĂN",
-              "CHỈ THỊ", "KẾ HOẠCH", "BÁO CÁO", "TỜ TRÌNH", "NGHỊ QUYẾT", "GIẤY XÁC NHẬN")
+_DOC_TYPES = (
+    "QUYẾT ĐỊNH",
+    "GIẤY PHÉP",
+    "GIẤY CHỨNG NHẬN",
+    "THÔNG BÁO",
+    "CÔNG VĂN",
+    "CHỈ THỊ",
+    "KẾ HOẠCH",
+    "BÁO CÁO",
+    "TỜ TRÌNH",
+    "NGHỊ QUYẾT",
+    "GIẤY XÁC NHẬN",
+)
 _NATIONAL = ("cong hoa xa hoi chu nghia viet nam", "doc lap tu do hanh phuc")
 _NUMBER_LINE = re.compile(r"^\s*S[ốốôo]\s*[:;.]?\s*\d", re.IGNORECASE)
 _PLACE_DATE = re.compile(r"^(?P<place>[^,]{2,40}),\s*ngày\s+\d", re.IGNORECASE)
@@ -266,8 +328,13 @@ def extract_tthc(page: OcrPage, *, threshold: float) -> Record:
         m = _PLACE_DATE.match(text)
         if m and "ngay_ban_hanh" not in found:
             d = parsers.parse_date(text)
-            found["ngay_ban_hanh"] = (text, Checked(d.isoformat() if d else None, d is not None,
-                                                    "" if d else "ngày không đọc được"), words)
+            found["ngay_ban_hanh"] = (
+                text,
+                Checked(
+                    d.isoformat() if d else None, d is not None, "" if d else "ngày không đọc được"
+                ),
+                words,
+            )
             n_place = len(m["place"].split())
             found["dia_danh"] = (m["place"], _text(m["place"]), words[:n_place])
         if title_idx is None and _is_doc_type(text):
@@ -281,8 +348,9 @@ def extract_tthc(page: OcrPage, *, threshold: float) -> Record:
     for name in TTHC_FIELDS:
         if name in found:
             raw, check, words = found[name]
-            fields[name] = make_field(raw, words, check, threshold=threshold,
-                                      why="bố cục NĐ 30/2020")
+            fields[name] = make_field(
+                raw, words, check, threshold=threshold, why="bố cục NĐ 30/2020"
+            )
         else:
             fields[name] = missing_field()
     return Record(schema="tthc", fields=fields)
@@ -290,12 +358,17 @@ def extract_tthc(page: OcrPage, *, threshold: float) -> Record:
 
 def _tthc_header(lines: list[OcrLine], page: OcrPage, found: Found) -> None:
     """Issuing bodies: upper-case lines on the left, above the number / title."""
-    stop = next((i for i, ln in enumerate(lines)
-                 if _NUMBER_LINE.match(ln.text) or _is_doc_type(ln.text)), len(lines))
+    stop = next(
+        (i for i, ln in enumerate(lines) if _NUMBER_LINE.match(ln.text) or _is_doc_type(ln.text)),
+        len(lines),
+    )
     heads = [
-        ln for ln in lines[:stop]
-        if ln.bbox[1] < page.height * 0.3 and ln.bbox[0] < page.width * 0.45
-        and ln.text.isupper() and not _is_national(ln.text)
+        ln
+        for ln in lines[:stop]
+        if ln.bbox[1] < page.height * 0.3
+        and ln.bbox[0] < page.width * 0.45
+        and ln.text.isupper()
+        and not _is_national(ln.text)
     ]
     if len(heads) >= 2:
         found["co_quan_chu_quan"] = (heads[0].text, _text(heads[0].text), tuple(heads[0].words))

@@ -96,8 +96,12 @@ def rotate(img: np.ndarray, angle: float, *, fill: int | tuple[int, int, int] = 
 
 def rotate_quarter(img: np.ndarray, orientation_deg: int) -> np.ndarray:
     """Undo a page turned ``orientation_deg`` (0/90/180/270) counter-clockwise."""
-    turns = {0: None, 90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180,
-             270: cv2.ROTATE_90_COUNTERCLOCKWISE}[orientation_deg % 360]
+    turns = {
+        0: None,
+        90: cv2.ROTATE_90_CLOCKWISE,
+        180: cv2.ROTATE_180,
+        270: cv2.ROTATE_90_COUNTERCLOCKWISE,
+    }[orientation_deg % 360]
     return img if turns is None else cv2.rotate(img, turns)
 
 
@@ -138,8 +142,10 @@ def count_ruled_lines(gray: np.ndarray) -> int:
     mask = text_mask(small)
     h, w = small.shape
     total = 0
-    for size, axis, need in (((max(30, w // 4), 1), cv2.CC_STAT_WIDTH, w // 3),
-                             ((1, max(30, h // 5)), cv2.CC_STAT_HEIGHT, h // 4)):
+    for size, axis, need in (
+        ((max(30, w // 4), 1), cv2.CC_STAT_WIDTH, w // 3),
+        ((1, max(30, h // 5)), cv2.CC_STAT_HEIGHT, h // 4),
+    ):
         kernel = cv2.getStructuringElement(cv2.MORPH_RECT, size)
         rules = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
         n, _labels, stats, _ = cv2.connectedComponentsWithStats(rules, connectivity=8)

@@ -123,8 +123,7 @@ def split_line(line: OcrLine, specs: Sequence[LabelSpec]) -> list[Segment]:
 
 
 def split_columns(line: OcrLine, *, gap_factor: float = 1.5) -> list[OcrLine]:
-    """Split a line where a gap wider than ``gap_factor`` × line height (and three times
-    the line's usual word gap) separates words.
+    """Split a line at gaps wider than ``gap_factor`` × its height and 3 × its usual word gap.
 
     Tesseract often joins side-by-side blocks on one baseline (the issuing body and
     the national motto, the number and the place-date line); each column is its own line.

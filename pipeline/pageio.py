@@ -92,9 +92,7 @@ def read_source(path: Path) -> tuple[SourceFile, bytes]:
         raise BadInputError(f"Tệp {path.name} rỗng (0 byte)", reason="empty_file")
     kind = sniff_kind(data[:16])
     if kind is None:
-        raise BadInputError(
-            f"Tệp {path.name} không phải ảnh trang hay PDF", reason="not_an_image"
-        )
+        raise BadInputError(f"Tệp {path.name} không phải ảnh trang hay PDF", reason="not_an_image")
     pages = count_pages(data, kind, name=path.name)
     return SourceFile(path, sha256_bytes(data), len(data), kind, pages), data
 
@@ -107,7 +105,9 @@ def count_pages(data: bytes, kind: str, *, name: str = "") -> int:
         return getattr(im, "n_frames", 1)
 
 
-def load_page(data: bytes, kind: str, index: int, *, pdf_dpi: int = 300, name: str = "") -> Image.Image:
+def load_page(
+    data: bytes, kind: str, index: int, *, pdf_dpi: int = 300, name: str = ""
+) -> Image.Image:
     """Decode page ``index`` of a file into an RGB or L image, EXIF-orientation applied.
 
     The image's ``info["dpi"]`` is set when the file declares it (PDFs: ``pdf_dpi``).
@@ -163,7 +163,9 @@ def _open_image(data: bytes, name: str) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise BadInputError(f"Ảnh {name} quá lớn (nghi bom giải nén)", reason="too_large") from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise BadInputError(f"Ảnh {name} bị hỏng hoặc không đọc được", reason="corrupt_image") from exc
+        raise BadInputError(
+            f"Ảnh {name} bị hỏng hoặc không đọc được", reason="corrupt_image"
+        ) from exc
     if w < 32 or h < 32:
         raise BadInputError(f"Ảnh {name} quá nhỏ ({w}×{h} điểm ảnh)", reason="too_small")
     return im
@@ -196,7 +198,9 @@ def _render_pdf_page(data: bytes, index: int, dpi: int, name: str) -> Image.Imag
             data, dpi=dpi, first_page=index + 1, last_page=index + 1, timeout=120
         )
     except (PDFPageCountError, PDFSyntaxError, ValueError) as exc:
-        raise BadInputError(f"Không dựng được trang {index + 1} của PDF {name}", reason="corrupt_pdf") from exc
+        raise BadInputError(
+            f"Không dựng được trang {index + 1} của PDF {name}", reason="corrupt_pdf"
+        ) from exc
     if not pages:
         raise BadInputError(f"PDF {name} không có trang {index + 1}", reason="corrupt_pdf")
     im = pages[0].convert("RGB")

@@ -39,6 +39,12 @@ class PageOutcome:
     clean_path: Path
 
 
+def quality_list(quality: dict[str, object], key: str) -> list[str]:
+    """A list entry of a quality dict (empty when absent)."""
+    value = quality.get(key)
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
 def write_png(path: Path, gray: np.ndarray, dpi: float | None) -> Path:
     """Write a gray image losslessly, keeping its resolution."""
     im = Image.fromarray(gray)
@@ -73,16 +79,23 @@ def process_image(
     clean = rotate(gray, -skew)
     clean_path = write_png(workdir / f"{stem}_deskew.png", clean, dpi)
     quality = quality_flags(clean, dpi=dpi)
-    ocr = ocr_image(clean_path, workdir=workdir, lang=options.lang, psm=3,
-                    timeout=options.ocr_timeout)
+    ocr = ocr_image(
+        clean_path, workdir=workdir, lang=options.lang, psm=3, timeout=options.ocr_timeout
+    )
     kind = detect_kind(ocr.page, hint=hint, ruled_lines=count_ruled_lines(clean))
     records = extract_records(kind, ocr.page, threshold=options.review_threshold)
     if kind not in ("khai_sinh", "tthc"):
-        quality["flags"] = [*quality["flags"], "layout_not_extracted"]  # type: ignore[list-item]
+        quality["flags"] = [*quality_list(quality, "flags"), "layout_not_extracted"]
     if ocr.page.warnings:
         quality["ocr_warnings"] = ocr.page.warnings
-    log.info("page %s: orientation=%s skew=%.2f kind=%s records=%d",
-             stem, orientation, skew, kind, len(records))
+    log.info(
+        "page %s: orientation=%s skew=%.2f kind=%s records=%d",
+        stem,
+        orientation,
+        skew,
+        kind,
+        len(records),
+    )
     result = PageResult(
         source=stem,
         text=ocr.page.text,
@@ -92,11 +105,20 @@ def process_image(
         records=records,
         kind=kind,
         provenance=[
-            {"step": "orientation", "engine": "tesseract-osd", "degrees": orientation,
-             "confidence": round(osd_conf, 2)},
+            {
+                "step": "orientation",
+                "engine": "tesseract-osd",
+                "degrees": orientation,
+                "confidence": round(osd_conf, 2),
+            },
             {"step": "deskew", "method": "projection-profile", "angle_deg": skew},
-            {"step": "ocr", "engine": ocr.page.engine, "version": ocr.page.engine_version,
-             "lang": ocr.page.lang, "psm": ocr.page.psm},
+            {
+                "step": "ocr",
+                "engine": ocr.page.engine,
+                "version": ocr.page.engine_version,
+                "lang": ocr.page.lang,
+                "psm": ocr.page.psm,
+            },
             {"step": "extract", "kind": kind, "threshold": options.review_threshold},
         ],
     )

@@ -25,18 +25,26 @@ def phase_status(sessions: sessionmaker[Session], plan: PhasePlan) -> dict[str, 
     with sessions() as s:
         counts = {
             "pages": _grouped(s, select(Page.phase, func.count()).group_by(Page.phase)),
-            "failed": _grouped(s, select(Page.phase, func.count())
-                               .where(Page.status == "failed").group_by(Page.phase)),
-            "records": _grouped(s, select(RecordRow.phase, func.count())
-                                .group_by(RecordRow.phase)),
-            "stored": _grouped(s, select(RecordRow.phase, func.count())
-                               .where(RecordRow.object_key.is_not(None))
-                               .group_by(RecordRow.phase)),
-            "needs_review": _grouped(s, select(RecordRow.phase, func.count())
-                                     .join(FieldRow, FieldRow.record_id == RecordRow.id)
-                                     .where(FieldRow.needs_review.is_(True),
-                                            RecordRow.status == "needs_review")
-                                     .group_by(RecordRow.phase)),
+            "failed": _grouped(
+                s,
+                select(Page.phase, func.count())
+                .where(Page.status == "failed")
+                .group_by(Page.phase),
+            ),
+            "records": _grouped(s, select(RecordRow.phase, func.count()).group_by(RecordRow.phase)),
+            "stored": _grouped(
+                s,
+                select(RecordRow.phase, func.count())
+                .where(RecordRow.object_key.is_not(None))
+                .group_by(RecordRow.phase),
+            ),
+            "needs_review": _grouped(
+                s,
+                select(RecordRow.phase, func.count())
+                .join(FieldRow, FieldRow.record_id == RecordRow.id)
+                .where(FieldRow.needs_review.is_(True), RecordRow.status == "needs_review")
+                .group_by(RecordRow.phase),
+            ),
         }
     rows = []
     names = [(p.prefix, p.years) for p in plan.phases] + [(OUTSIDE_PREFIX, "ngoài kế hoạch")]

@@ -175,9 +175,7 @@ class Record(_Model):
         return {
             "schema": self.schema_name,
             "schema_version": self.schema_version,
-            "fields": {
-                k: {n: getattr(f, n) for n in keep} for k, f in self.fields.items()
-            },
+            "fields": {k: {n: getattr(f, n) for n in keep} for k, f in self.fields.items()},
         }
 
 

@@ -27,8 +27,14 @@ def sohoa(home: Path, *args: str, env: dict[str, str] | None = None, timeout: in
     full = {**os.environ, "SOHOA_HOME": str(home), "COLUMNS": "200", **(env or {})}
     full.pop("SOHOA_S3_ENDPOINT", None)
     full.pop("SOHOA_DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], cwd=ROOT, env=full,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args],
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +53,18 @@ def ingested(tmp_path_factory, prefect_home):
     (folder / "trang-rong.png").write_bytes(b"")
     data = (SAMPLES / GOOD[0]).read_bytes()
     (folder / "cat-cut.png").write_bytes(data[: len(data) // 3])
-    args = ("ingest", str(folder), "--book-type", "khai_sinh", "--agency", "001.02.03",
-            "--book", "01/2018", "--years", "2018")
+    args = (
+        "ingest",
+        str(folder),
+        "--book-type",
+        "khai_sinh",
+        "--agency",
+        "001.02.03",
+        "--book",
+        "01/2018",
+        "--years",
+        "2018",
+    )
     first = sohoa(home, *args, env=prefect_home)
     second = sohoa(home, *args, env=prefect_home)
     yield home, folder, first, second
@@ -61,8 +77,9 @@ def _db(home: Path) -> sqlite3.Connection:
 
 def _store(home: Path) -> MinioStore:
     ep = ensure_local_s3(home)
-    return MinioStore(endpoint=ep.endpoint, access_key=ep.access_key, secret_key=ep.secret_key,
-                      bucket="sohoa")
+    return MinioStore(
+        endpoint=ep.endpoint, access_key=ep.access_key, secret_key=ep.secret_key, bucket="sohoa"
+    )
 
 
 def test_bad_pages_fail_with_reason_and_the_rest_completes(ingested):
@@ -80,9 +97,13 @@ def test_bad_pages_fail_with_reason_and_the_rest_completes(ingested):
 def test_masters_are_stored_untouched_with_checksums(ingested):
     home, folder, _, _ = ingested
     store = _store(home)
-    rows = _db(home).execute(
-        "select source_name, source_sha256, master_key from pages where status='processed'"
-    ).fetchall()
+    rows = (
+        _db(home)
+        .execute(
+            "select source_name, source_sha256, master_key from pages where status='processed'"
+        )
+        .fetchall()
+    )
     assert len(rows) == 2
     for name, sha, key in rows:
         local = (folder / name).read_bytes()
@@ -96,13 +117,13 @@ def test_records_are_stored_by_phase_with_extracted_fields(ingested):
     home, _, _, _ = ingested
     store = _store(home)
     db = _db(home)
-    recs = db.execute("select schema_name, phase, object_key, object_sha256, status "
-                      "from records order by id").fetchall()
+    recs = db.execute(
+        "select schema_name, phase, object_key, object_sha256, status from records order by id"
+    ).fetchall()
     assert [r[0] for r in recs] == ["khai_sinh", "tthc"]
-    truths = [json.loads((SAMPLES / n).with_suffix(".truth.json").read_text("utf-8"))
-              for n in GOOD]
+    truths = [json.loads((SAMPLES / n).with_suffix(".truth.json").read_text("utf-8")) for n in GOOD]
     for (schema, phase, key, sha, _status), truth in zip(recs, truths, strict=True):
-        assert phase == "phase-2" and key.startswith(f"phase-2/001.02.03/khai_sinh/01-2018/records/")
+        assert phase == "phase-2" and key.startswith("phase-2/001.02.03/khai_sinh/01-2018/records/")
         body = store.get_bytes(key)
         assert hashlib.sha256(body).hexdigest() == sha
         doc = json.loads(body)
@@ -110,8 +131,11 @@ def test_records_are_stored_by_phase_with_extracted_fields(ingested):
         fields = doc["fields"]
         right = [k for k, v in truth["fields"].items() if fields[k]["value"] == v]
         assert len(right) >= 0.8 * len(truth["fields"]), (schema, fields)
-        wrong_but_accepted = [k for k, v in truth["fields"].items()
-                              if fields[k]["value"] != v and not fields[k]["needs_review"]]
+        wrong_but_accepted = [
+            k
+            for k, v in truth["fields"].items()
+            if fields[k]["value"] != v and not fields[k]["needs_review"]
+        ]
         assert len(wrong_but_accepted) <= 1, wrong_but_accepted
     n_fields = db.execute("select count(*) from fields").fetchone()[0]
     assert n_fields == sum(len(t["fields"]) for t in truths)
@@ -149,8 +173,20 @@ def test_missing_tesseract_is_one_clear_message_before_any_work(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
     shutil.copy2(SAMPLES / GOOD[0], folder)
-    out = sohoa(tmp_path / "home", "ingest", str(folder), "--book-type", "khai_sinh",
-                "--agency", "X", "--book", "1", "--years", "2018", env={"PATH": "/nonexistent"})
+    out = sohoa(
+        tmp_path / "home",
+        "ingest",
+        str(folder),
+        "--book-type",
+        "khai_sinh",
+        "--agency",
+        "X",
+        "--book",
+        "1",
+        "--years",
+        "2018",
+        env={"PATH": "/nonexistent"},
+    )
     assert out.returncode == 3
     assert "tesseract-ocr" in out.stderr
     assert not (tmp_path / "home" / "s3").exists() and not (tmp_path / "home" / "sohoa.db").exists()

@@ -69,8 +69,12 @@ def test_low_confidence_word_sends_field_to_review():
 
 
 def test_invalid_values_and_cross_checks_go_to_review():
-    lines = [ln.replace("15/03/2018", "16/03/2018").replace("002218001234", "0022180")
-             .replace("20/03/2018", "10/03/2018") for ln in BIRTH]
+    lines = [
+        ln.replace("15/03/2018", "16/03/2018")
+        .replace("002218001234", "0022180")
+        .replace("20/03/2018", "10/03/2018")
+        for ln in BIRTH
+    ]
     rec = extract_birth(page_from_lines(lines), threshold=0.5)
     assert rec.fields["ngay_sinh"].needs_review  # differs from the date in words
     assert rec.fields["so_dinh_danh"].needs_review and rec.fields["so_dinh_danh"].value is None
@@ -84,8 +88,9 @@ def test_missing_label_gives_empty_field_for_review():
 
 
 def test_ocr_slips_in_labels_still_match():
-    lines = [ln.replace("Nơi cư trú:", "Nơi cư tru:").replace("Giới tính:", "Giởi tính:")
-             for ln in BIRTH]
+    lines = [
+        ln.replace("Nơi cư trú:", "Nơi cư tru:").replace("Giới tính:", "Giởi tính:") for ln in BIRTH
+    ]
     rec = extract_birth(page_from_lines(lines), threshold=0.8)
     assert rec.fields["noi_cu_tru_me"].value == "thôn Làng Khòe, xã Phú Linh"
     assert rec.fields["gioi_tinh"].value == "Nam"
@@ -125,5 +130,11 @@ def test_tthc_fields():
 def test_detect_kind():
     assert detect_kind(page_from_lines(BIRTH)) == KIND_BIRTH
     assert detect_kind(page_from_lines(TTHC)) == KIND_TTHC
-    assert detect_kind(page_from_lines(["SỔ ĐĂNG KÝ KHAI SINH", "Số Họ và tên"]),
-                       hint="khai_sinh", ruled_lines=12) == KIND_REGISTER
+    assert (
+        detect_kind(
+            page_from_lines(["SỔ ĐĂNG KÝ KHAI SINH", "Số Họ và tên"]),
+            hint="khai_sinh",
+            ruled_lines=12,
+        )
+        == KIND_REGISTER
+    )

@@ -23,8 +23,12 @@ def page() -> Image.Image:
     im = Image.new("L", (1700, 2200), 255)
     d = ImageDraw.Draw(im)
     for i in range(28):
-        d.text((150, 150 + i * 70), f"Nơi cư trú: thôn Đông, xã Hòa Bình, tỉnh Thái Nguyên {i}",
-               font=font, fill=20)
+        d.text(
+            (150, 150 + i * 70),
+            f"Nơi cư trú: thôn Đông, xã Hòa Bình, tỉnh Thái Nguyên {i}",
+            font=font,
+            fill=20,
+        )
     return im
 
 

@@ -36,15 +36,16 @@ def test_core_sources_do_not_import_frameworks(package: str) -> None:
 def test_importing_core_loads_no_framework() -> None:
     code = (
         "import sys, pkgutil, importlib\n"
-        "for pkg in %r:\n"
+        f"for pkg in {CORE!r}:\n"
         "    m = importlib.import_module(pkg)\n"
         "    for info in pkgutil.walk_packages(m.__path__, pkg + '.'):\n"
         "        if '.migrations' in info.name: continue\n"
         "        importlib.import_module(info.name)\n"
-        "print(sorted(n for n in sys.modules if n.split('.')[0] in %r))\n" % (CORE, FORBIDDEN)
+        f"print(sorted(n for n in sys.modules if n.split('.')[0] in {FORBIDDEN!r}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=ROOT, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     assert out.stdout.strip() == "[]"
 
 

@@ -17,9 +17,19 @@ def plan():
 
 @pytest.mark.parametrize(
     ("year", "prefix"),
-    [(2021, "phase-2"), (2018, "phase-2"), (2016, "phase-2"), (2015, "phase-3"),
-     (2006, "phase-3"), (2005, "phase-4"), (1996, "phase-4"), (1995, "phase-5"),
-     (1960, "phase-5"), (2022, OUTSIDE_PREFIX), (None, OUTSIDE_PREFIX)],
+    [
+        (2021, "phase-2"),
+        (2018, "phase-2"),
+        (2016, "phase-2"),
+        (2015, "phase-3"),
+        (2006, "phase-3"),
+        (2005, "phase-4"),
+        (1996, "phase-4"),
+        (1995, "phase-5"),
+        (1960, "phase-5"),
+        (2022, OUTSIDE_PREFIX),
+        (None, OUTSIDE_PREFIX),
+    ],
 )
 def test_default_plan_and_boundary_rule(plan, year, prefix):
     assert plan.prefix_for_year(year) == prefix
@@ -28,8 +38,10 @@ def test_default_plan_and_boundary_rule(plan, year, prefix):
 def test_latest_phase_rule(tmp_path: Path):
     text = Path(load_plan.__globals__["DEFAULT_PLAN_PATH"]).read_text(encoding="utf-8")
     alt = tmp_path / "plan.toml"
-    alt.write_text(text.replace('boundary_rule = "earliest_phase"', 'boundary_rule = "latest_phase"'),
-                   encoding="utf-8")
+    alt.write_text(
+        text.replace('boundary_rule = "earliest_phase"', 'boundary_rule = "latest_phase"'),
+        encoding="utf-8",
+    )
     p = load_plan(alt)
     assert p.prefix_for_year(2016) == "phase-3"
     assert p.prefix_for_year(1996) == "phase-5"

@@ -23,9 +23,14 @@ def outputs(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     env = {**os.environ, "SOHOA_HOME": str(home)}
     files = [SAMPLES / "ks_2018_01.png", SAMPLES / "ks_1994_02.jpg"]
-    run = subprocess.run([sys.executable, "-m", "flows.cli", "process", *map(str, files),
-                          "--out", str(out)], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=600)
+    run = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "process", *map(str, files), "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr + run.stdout
     assert not (home / "sohoa.db").exists() and not (home / "s3").exists()
     return out
@@ -65,9 +70,23 @@ def test_unreadable_file_is_reported_and_others_written(tmp_path):
     bad = tmp_path / "hong.tif"
     bad.write_bytes(b"II*\x00" + b"\x00" * 40)
     env = {**os.environ, "SOHOA_HOME": str(tmp_path / "home")}
-    run = subprocess.run([sys.executable, "-m", "flows.cli", "process", str(bad),
-                          str(SAMPLES / "qd_2018_tthc.png"), "--out", str(tmp_path / "o")],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flows.cli",
+            "process",
+            str(bad),
+            str(SAMPLES / "qd_2018_tthc.png"),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 1
     assert "hong.tif" in run.stdout
     assert (tmp_path / "o" / "qd_2018_tthc.json").exists()

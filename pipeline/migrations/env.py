@@ -1,6 +1,7 @@
 """Alembic environment: the URL comes from the caller (``pipeline.migrate``)."""
 
 from alembic import context
+from sqlalchemy.engine import Connection
 
 from pipeline.db import Base, make_engine
 
@@ -14,13 +15,13 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.connect() as conn:
         _run(conn)
     engine.dispose()
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
