@@ -2,6 +2,8 @@
 
 from schemas.models import (
     BIRTH_FIELDS,
+    DEATH_FIELDS,
+    MARRIAGE_FIELDS,
     SCHEMA_VERSION,
     TTHC_FIELDS,
     BBox,
@@ -19,6 +21,8 @@ from schemas.models import (
 
 __all__ = [
     "BIRTH_FIELDS",
+    "DEATH_FIELDS",
+    "MARRIAGE_FIELDS",
     "SCHEMA_VERSION",
     "TTHC_FIELDS",
     "BBox",

@@ -40,6 +40,46 @@ BIRTH_FIELDS: tuple[str, ...] = (
     "ngay_dang_ky",
 )
 
+#: Field names of a marriage registration (Trích lục kết hôn / register entry).
+MARRIAGE_FIELDS: tuple[str, ...] = (
+    "so",
+    "quyen_so",
+    "ho_ten_chong",
+    "ngay_sinh_chong",
+    "dan_toc_chong",
+    "quoc_tich_chong",
+    "noi_cu_tru_chong",
+    "so_dinh_danh_chong",
+    "ho_ten_vo",
+    "ngay_sinh_vo",
+    "dan_toc_vo",
+    "quoc_tich_vo",
+    "noi_cu_tru_vo",
+    "so_dinh_danh_vo",
+    "noi_dang_ky",
+    "ngay_dang_ky",
+)
+
+#: Field names of a death registration (Trích lục khai tử / register entry).
+DEATH_FIELDS: tuple[str, ...] = (
+    "so",
+    "quyen_so",
+    "ho_ten",
+    "gioi_tinh",
+    "ngay_sinh",
+    "dan_toc",
+    "quoc_tich",
+    "so_dinh_danh",
+    "noi_cu_tru",
+    "ngay_chet",
+    "gio_chet",
+    "noi_chet",
+    "nguyen_nhan_chet",
+    "nguoi_di_khai",
+    "noi_dang_ky",
+    "ngay_dang_ky",
+)
+
 #: Field names of a TTHC result (Decree 30/2020 Annex VI, DESIGN.md).
 TTHC_FIELDS: tuple[str, ...] = (
     "so_ky_hieu",

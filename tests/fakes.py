@@ -37,3 +37,50 @@ def page_from_lines(
         if words:
             out.append(OcrLine(words=words, bbox=(x0, y, x - x0, 40)))
     return OcrPage(width=width, height=height, lines=out)
+
+
+class MemoryStore:
+    """In-memory ObjectStore for unit tests (same contract as MinioStore)."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str, dict[str, str]]] = {}
+        self.puts = 0
+
+    def put_bytes(self, key, data, *, content_type, metadata=None):
+        from pipeline.storage import StoredObject, sha256_hex
+
+        digest = sha256_hex(data)
+        if key in self.objects and sha256_hex(self.objects[key][0]) == digest:
+            return self.stat(key)
+        self.puts += 1
+        self.objects[key] = (bytes(data), content_type, dict(metadata or {}))
+        return StoredObject(
+            key=key, sha256=digest, size=len(data), etag=digest[:32], version_id=None
+        )
+
+    def get_bytes(self, key):
+        from pipeline.storage import MissingObjectError
+
+        if key not in self.objects:
+            raise MissingObjectError(f"Không có {key}", reason="missing_object")
+        return self.objects[key][0]
+
+    def stat(self, key):
+        from pipeline.storage import StoredObject, sha256_hex
+
+        if key not in self.objects:
+            return None
+        data = self.objects[key][0]
+        return StoredObject(
+            key=key,
+            sha256=sha256_hex(data),
+            size=len(data),
+            etag=sha256_hex(data)[:32],
+            version_id=None,
+        )
+
+    def list_keys(self, prefix):
+        return sorted(k for k in self.objects if k.startswith(prefix))
+
+    def delete(self, key):
+        self.objects.pop(key, None)
