@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -37,6 +39,21 @@ class PageOutcome:
     result: PageResult
     ocr: OcrResult
     clean_path: Path
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CleanPage:
+    """A page after cleanup: the OCR copy on disk and what was decided on the way."""
+
+    gray: np.ndarray
+    path: Path
+    dpi: float | None
+    orientation: int
+    osd_confidence: float
+    skew: float
+    quality: dict[str, Any]
+    seconds: float
 
 
 def quality_list(quality: dict[str, object], key: str) -> list[str]:
@@ -66,24 +83,56 @@ def detect_page_orientation(gray: np.ndarray, workdir: Path, stem: str) -> tuple
     return found
 
 
-def process_image(
-    im: Image.Image, *, stem: str, workdir: Path, options: ProcessOptions, hint: str | None = None
-) -> PageOutcome:
-    """Run orientation, deskew, quality, OCR and extraction on one page image."""
-    workdir.mkdir(parents=True, exist_ok=True)
+def clean_page(im: Image.Image, *, stem: str, workdir: Path) -> CleanPage:
+    """Orientation, then skew: estimate, record, apply; write the OCR copy; quality flags."""
+    start = time.perf_counter()
     dpi = image_dpi(im)
     gray = to_gray(to_array(im))
     orientation, osd_conf = detect_page_orientation(gray, workdir, stem)
     gray = rotate_quarter(gray, orientation)
     skew = estimate_skew(gray)
     clean = rotate(gray, -skew)
-    clean_path = write_png(workdir / f"{stem}_deskew.png", clean, dpi)
+    path = write_png(workdir / f"{stem}_deskew.png", clean, dpi)
     quality = quality_flags(clean, dpi=dpi)
-    ocr = ocr_image(
-        clean_path, workdir=workdir, lang=options.lang, psm=3, timeout=options.ocr_timeout
+    return CleanPage(
+        clean, path, dpi, orientation, osd_conf, skew, quality, time.perf_counter() - start
     )
-    kind = detect_kind(ocr.page, hint=hint, ruled_lines=count_ruled_lines(clean))
+
+
+def _provenance(page: CleanPage, ocr: OcrResult, kind: str, threshold: float) -> list[dict]:
+    return [
+        {
+            "step": "orientation",
+            "engine": "tesseract-osd",
+            "degrees": page.orientation,
+            "confidence": round(page.osd_confidence, 2),
+        },
+        {"step": "deskew", "method": "projection-profile", "angle_deg": page.skew},
+        {
+            "step": "ocr",
+            "engine": ocr.page.engine,
+            "version": ocr.page.engine_version,
+            "lang": ocr.page.lang,
+            "psm": ocr.page.psm,
+        },
+        {"step": "extract", "kind": kind, "threshold": threshold},
+    ]
+
+
+def process_image(
+    im: Image.Image, *, stem: str, workdir: Path, options: ProcessOptions, hint: str | None = None
+) -> PageOutcome:
+    """Run cleanup, OCR and extraction on one page image."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    page = clean_page(im, stem=stem, workdir=workdir)
+    t0 = time.perf_counter()
+    ocr = ocr_image(
+        page.path, workdir=workdir, lang=options.lang, psm=3, timeout=options.ocr_timeout
+    )
+    t1 = time.perf_counter()
+    kind = detect_kind(ocr.page, hint=hint, ruled_lines=count_ruled_lines(page.gray))
     records = extract_records(kind, ocr.page, threshold=options.review_threshold)
+    quality = dict(page.quality)
     if kind not in ("khai_sinh", "tthc"):
         quality["flags"] = [*quality_list(quality, "flags"), "layout_not_extracted"]
     if ocr.page.warnings:
@@ -91,35 +140,20 @@ def process_image(
     log.info(
         "page %s: orientation=%s skew=%.2f kind=%s records=%d",
         stem,
-        orientation,
-        skew,
+        page.orientation,
+        page.skew,
         kind,
         len(records),
     )
     result = PageResult(
         source=stem,
         text=ocr.page.text,
-        skew_deg=skew,
-        orientation_deg=orientation,
+        skew_deg=page.skew,
+        orientation_deg=page.orientation,
         quality=quality,
         records=records,
         kind=kind,
-        provenance=[
-            {
-                "step": "orientation",
-                "engine": "tesseract-osd",
-                "degrees": orientation,
-                "confidence": round(osd_conf, 2),
-            },
-            {"step": "deskew", "method": "projection-profile", "angle_deg": skew},
-            {
-                "step": "ocr",
-                "engine": ocr.page.engine,
-                "version": ocr.page.engine_version,
-                "lang": ocr.page.lang,
-                "psm": ocr.page.psm,
-            },
-            {"step": "extract", "kind": kind, "threshold": options.review_threshold},
-        ],
+        provenance=_provenance(page, ocr, kind, options.review_threshold),
     )
-    return PageOutcome(result=result, ocr=ocr, clean_path=clean_path)
+    timings = {"cleanup": page.seconds, "ocr": t1 - t0, "extract": time.perf_counter() - t1}
+    return PageOutcome(result=result, ocr=ocr, clean_path=page.path, timings=timings)
