@@ -7,6 +7,7 @@ import logging
 import re
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any
@@ -276,6 +277,67 @@ def demo(verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False) -> N
     status(as_json=False)
     console.print(f"Dữ liệu cục bộ: {s.home_abs}  (CSDL, S3, nhật ký)")
     if failed:
+        raise typer.Exit(EXIT_PAGES_FAILED)
+
+
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="Khoảng 10 trang")] = False,
+    pages: Annotated[int | None, typer.Option(help="Số trang của bộ thử")] = None,
+    seed: Annotated[int, typer.Option(help="Hạt giống sinh bộ thử")] = 2020,
+    out: Annotated[Path | None, typer.Option(help="Ghi báo cáo markdown vào tệp này")] = None,
+    baselines: Annotated[bool, typer.Option(help="Chạy cả các công cụ so sánh")] = True,
+    ocrmypdf: Annotated[bool, typer.Option(help="Chạy cả OCRmyPDF")] = True,
+    workers: Annotated[int | None, typer.Option(help="Số tiến trình")] = None,
+) -> None:
+    """Đo chất lượng và tốc độ trên bộ trang sinh có đáp án, so với công cụ hiện có."""
+    s = _setup()
+    _probe_tools(s.ocr_lang)
+    from pipeline.corpus import build_corpus
+
+    from bench.report import render
+    from bench.run import BenchOptions, options_dict, run_bench
+
+    n = pages or (10 if quick else 60)
+    root = s.home_abs / "bench" / f"corpus-{seed}-{n}"
+    with console.status(f"Sinh bộ thử {n} trang (lưu đệm tại {root})…"):
+        corpus = build_corpus(root, n_pages=n, seed=seed)
+    opts = BenchOptions(
+        baselines=baselines,
+        ocrmypdf=ocrmypdf and baselines,
+        workers=workers or s.workers,
+        lang=s.ocr_lang,
+    )
+    start = time.perf_counter()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        tid = bar.add_task("Đo từng trang", total=len(corpus))
+        results = run_bench(corpus, opts, progress=lambda _r: bar.advance(tid))
+    wall = time.perf_counter() - start
+    command = "sohoa bench" + (" --quick" if quick else "") + (f" --pages {pages}" if pages else "")
+    report = render(
+        results,
+        command=command,
+        corpus=f"seed {seed}",
+        wall_seconds=wall,
+        options=options_dict(opts),
+    )
+    target = out or s.home_abs / "bench" / f"report-{'quick' if quick else n}.md"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(report, encoding="utf-8")
+    target.with_suffix(".json").write_text(
+        json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    console.print(report.split("## OCR text quality")[0])
+    console.print(f"Báo cáo: {target}")
+    failed = sum(1 for r in results if "error" in r)
+    if failed:
+        err.print(f"[yellow]{failed} trang không đo được — xem cuối báo cáo.[/]")
         raise typer.Exit(EXIT_PAGES_FAILED)
 
 
