@@ -11,7 +11,7 @@ PYTHON ?= python3
 # What the product needs at run time.
 APT_RUN := tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd poppler-utils fonts-dejavu-core fonts-noto-core fonts-noto-mono
 # What the tests need on top (real servers and tools, started by the tests themselves).
-APT_TEST := $(APT_RUN)
+APT_TEST := $(APT_RUN) unpaper ghostscript
 
 export OMP_THREAD_LIMIT := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
@@ -38,7 +38,7 @@ system-test:
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Cần Python >= 3.11"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
 	@touch $@
 
 demo: system-run $(VENV)/.installed

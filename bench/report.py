@@ -1,0 +1,255 @@
+"""Aggregate page measurements into the markdown report (BENCHMARKS.md)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from bench import metrics
+
+TEXT_METHODS = (
+    ("sohoa", "sohoa (cleanup + Tesseract vie)"),
+    ("tesseract", "Tesseract vie, raw image"),
+    ("ocrmypdf", "OCRmyPDF --deskew --clean --rotate-pages"),
+    ("floor", "Tesseract vie, undegraded page (floor)"),
+)
+SKEW_METHODS = (("sohoa", "sohoa"), ("deskew", "deskew (PyPI)"), ("jdeskew", "jdeskew (PyPI)"))
+
+
+def machine() -> dict[str, str]:
+    """CPU model, cores, memory, OS, Python and Tesseract versions."""
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            cpu = next(
+                (ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), cpu
+            )
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as fh:
+            kb = int(next(ln for ln in fh if ln.startswith("MemTotal")).split()[1])
+            mem = f"{kb / 1024 / 1024:.0f} GiB"
+    except (OSError, StopIteration, ValueError):
+        pass
+    try:
+        tess = subprocess.run(
+            ["tesseract", "--version"], capture_output=True, text=True, timeout=10
+        ).stdout.splitlines()[0]
+    except (OSError, IndexError, subprocess.TimeoutExpired):
+        tess = "not found"
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": mem,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "tesseract": tess,
+    }
+
+
+def _vals(results: Iterable[dict], method: str, key: str) -> list[float]:
+    out = []
+    for r in results:
+        v = r.get(method, {}).get(key)
+        if isinstance(v, int | float):
+            out.append(float(v))
+    return out
+
+
+def _fmt(v: float | None, pct: bool = False, nd: int = 3) -> str:
+    if v is None:
+        return "–"
+    return f"{v * 100:.1f} %" if pct else f"{v:.{nd}f}"
+
+
+def _mean(vals: list[float]) -> float | None:
+    return sum(vals) / len(vals) if vals else None
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    if a is None or b is None or b == 0:
+        return "–"
+    return f"{a / b:.2f}×"
+
+
+def _text_table(results: list[dict]) -> list[str]:
+    lines = [
+        "| method | pages | CER median | CER mean | CER p90 | WER mean | s/page |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, label in TEXT_METHODS:
+        cer = _vals(results, key, "cer")
+        if not cer:
+            continue
+        s = metrics.summary(cer)
+        lines.append(
+            f"| {label} | {s['n']} | {_fmt(s['median'], True)} | {_fmt(s['mean'], True)}"
+            f" | {_fmt(s['p90'], True)} | {_fmt(_mean(_vals(results, key, 'wer')), True)}"
+            f" | {_fmt(_mean(_vals(results, key, 'seconds')), nd=2)} |"
+        )
+    return lines
+
+
+def _grouped_cer(results: list[dict], groups: dict[str, list[dict]], title: str) -> list[str]:
+    present = [(k, label) for k, label in TEXT_METHODS if _vals(results, k, "cer")]
+    head = (
+        "| "
+        + title
+        + " | pages | "
+        + " | ".join(label.split(",")[0] if k != "floor" else "floor" for k, label in present)
+        + " |"
+    )
+    lines = [head, "|" + "---|" * (len(present) + 2)]
+    for name in sorted(groups):
+        rows = groups[name]
+        cells = [_fmt(_mean(_vals(rows, k, "cer")), True) for k, _ in present]
+        lines.append(f"| {name} | {len(rows)} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _skew_table(results: list[dict]) -> list[str]:
+    lines = [
+        "| method | pages | mean abs error | p90 | worst | no estimate | s/page |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, label in SKEW_METHODS:
+        rows = [r for r in results if key in r]
+        errs = [float(r[key]["skew_error"]) for r in rows if r[key].get("skew_error") is not None]
+        if not rows:
+            continue
+        s = metrics.summary(errs) if errs else {"mean": None, "p90": None, "n": 0}
+        worst = max(errs) if errs else None
+        missing = len(rows) - len(errs)
+        lines.append(
+            f"| {label} | {len(rows)} | {_fmt(s['mean'], nd=3)}° | {_fmt(s['p90'])}° | "
+            f"{_fmt(worst)}° | {missing} | {_fmt(_mean(_vals(rows, key, 'seconds')), nd=2)} |"
+        )
+    return lines
+
+
+def _field_lines(results: list[dict]) -> list[str]:
+    by_kind: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for r in results:
+        f = r.get("sohoa", {}).get("fields")
+        if not f:
+            continue
+        for k in ("fields", "exact", "accepted", "accepted_right"):
+            by_kind[r["kind"]][k] += f[k]
+            by_kind["all"][k] += f[k]
+    lines = [
+        "| kind | fields | exact match | auto-accepted (coverage) | precision of auto-accepted |",
+        "|---|---|---|---|---|",
+    ]
+    for kind in sorted(by_kind, key=lambda k: (k == "all", k)):
+        c = by_kind[kind]
+        n, acc = c["fields"], c["accepted"]
+        lines.append(
+            f"| {kind} | {n} | {_fmt(c['exact'] / n if n else None, True)} | "
+            f"{_fmt(acc / n if n else None, True)} | "
+            f"{_fmt(c['accepted_right'] / acc if acc else None, True)} |"
+        )
+    rows = [r["sohoa"]["rows"] for r in results if r.get("sohoa", {}).get("rows")]
+    right, total = sum(a for a, _ in rows), sum(b for _, b in rows)
+    lines += [
+        "",
+        f"Register rows split correctly: {right} / {total}"
+        + (f" ({right / total * 100:.1f} %)" if total else ""),
+    ]
+    return lines
+
+
+def _headline(results: list[dict]) -> list[str]:
+    cer = {k: _mean(_vals(results, k, "cer")) for k, _ in TEXT_METHODS}
+    sec = {k: _mean(_vals(results, k, "seconds")) for k, _ in TEXT_METHODS}
+    skew = {
+        k: _mean(
+            [
+                float(r[k]["skew_error"])
+                for r in results
+                if k in r and r[k].get("skew_error") is not None
+            ]
+        )
+        for k, _ in SKEW_METHODS
+    }
+    orient = [r["sohoa"]["orientation_ok"] for r in results if "sohoa" in r]
+    timings = [r["sohoa"]["timings"] for r in results if "sohoa" in r]
+    cleanup = _mean([t["cleanup"] for t in timings])
+    ocr = _mean([t["ocr"] for t in timings])
+    rss = [r["sohoa"]["peak_rss_mb"] for r in results if "sohoa" in r]
+    return [
+        "| figure | value |",
+        "|---|---|",
+        f"| CER, sohoa ÷ OCRmyPDF (mean, same pages) | {_ratio(cer['sohoa'], cer['ocrmypdf'])} |",
+        f"| CER, sohoa ÷ undegraded floor | {_ratio(cer['sohoa'], cer['floor'])} |",
+        f"| CER, sohoa ÷ bare Tesseract | {_ratio(cer['sohoa'], cer['tesseract'])} |",
+        f"| skew error, sohoa ÷ jdeskew (mean abs) | {_ratio(skew['sohoa'], skew['jdeskew'])} |",
+        f"| skew error, sohoa ÷ deskew (mean abs) | {_ratio(skew['sohoa'], skew['deskew'])} |",
+        f"| time per page, sohoa ÷ bare Tesseract | {_ratio(sec['sohoa'], sec['tesseract'])} |",
+        f"| time per page, sohoa ÷ OCRmyPDF | {_ratio(sec['sohoa'], sec['ocrmypdf'])} |",
+        f"| orientation accuracy | {_fmt(sum(orient) / len(orient) if orient else None, True)} |",
+        f"| cleanup time ÷ OCR time | {_ratio(cleanup, ocr)} |",
+        f"| peak RSS per page (max) | {max(rss) if rss else '–'} MB |",
+    ]
+
+
+def render(
+    results: list[dict], *, command: str, corpus: str, wall_seconds: float, options: dict[str, Any]
+) -> str:
+    """The whole report as markdown."""
+    ok = [r for r in results if "error" not in r]
+    failed = [r for r in results if "error" in r]
+    m = machine()
+    by_kind: dict[str, list[dict]] = defaultdict(list)
+    by_deg: dict[str, list[dict]] = defaultdict(list)
+    for r in ok:
+        by_kind[r["kind"]].append(r)
+        for d in r.get("degradations") or ["(none)"]:
+            by_deg[d].append(r)
+    rate = len(ok) / wall_seconds * 60 if wall_seconds else 0
+    out = [
+        "# sohoa benchmark",
+        "",
+        f"- date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- command: `{command}`",
+        f"- corpus: {corpus} ({len(results)} pages, {len(failed)} failed to measure)",
+        f"- machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; {m['os']}",
+        f"- software: Python {m['python']}, {m['tesseract']}",
+        f"- options: {options}",
+        f"- wall time {wall_seconds:.0f} s for the whole run ({rate:.1f} pages/min with every "
+        "method on each page; absolute times vary by machine, ratios are the headline)",
+        "",
+        "## Headline (ratios to what users have today)",
+        "",
+        *_headline(ok),
+        "",
+        "## OCR text quality (all pages)",
+        "",
+        *_text_table(ok),
+        "",
+        "## CER by page kind (mean)",
+        "",
+        *_grouped_cer(ok, by_kind, "kind"),
+        "",
+        "## CER by degradation (mean over pages that have it)",
+        "",
+        *_grouped_cer(ok, by_deg, "degradation"),
+        "",
+        "## Skew (degrees, absolute error)",
+        "",
+        *_skew_table(ok),
+        "",
+        "## Fields (sohoa, before review)",
+        "",
+        *_field_lines(ok),
+    ]
+    if failed:
+        out += ["", "## Pages that failed to measure", ""]
+        out += [f"- {r['id']}: {r['error']}" for r in failed]
+    return "\n".join(out) + "\n"
