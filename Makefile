@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTHON ?= python3
 
 # What the product needs at run time.
-APT_RUN := tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd poppler-utils fonts-dejavu-core fonts-noto-core fonts-noto-mono
+APT_RUN := tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd poppler-utils fonts-dejavu-core fonts-noto-core fonts-noto-mono fonts-sil-andika
 # What the tests need on top (real servers and tools, started by the tests themselves).
 APT_TEST := $(APT_RUN) unpaper ghostscript
 

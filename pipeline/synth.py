@@ -7,7 +7,7 @@ in ``pipeline/data`` (see its README for sources and licences).
 
 Truth shape (all strings NFC)::
 
-    {"kind": "khai_sinh" | "tthc" | "so_khai_sinh",
+    {"kind": "khai_sinh" | "ket_hon" | "khai_tu" | "tthc" | "so_khai_sinh",
      "lines": [...],        # text lines in reading order; cells on one baseline joined by " "
      "fields": {...},       # DESIGN.md field names; dates ISO, years YYYY, other values as printed
      "entries": [...],      # register pages only: one dict of fields per entry
@@ -36,8 +36,11 @@ from PIL import Image, ImageDraw, ImageFont
 from pipeline.errors import MissingToolError
 
 DATA_DIR = Path(__file__).parent / "data"
-FONT_DIRS = (Path("/usr/share/fonts/truetype/noto"), Path("/usr/share/fonts/truetype/dejavu"))
+FONT_DIRS = (Path("/usr/share/fonts/truetype/noto"), Path("/usr/share/fonts/truetype/dejavu"),
+             Path("/usr/share/fonts/truetype/andika"))
 FACES = ("serif", "mono", "sans")
+#: Faces drawn only when their font package is installed (see :func:`face_available`).
+OPTIONAL_FACES = ("hand",)
 STYLES = ("regular", "bold", "italic", "bolditalic")
 # Per face, candidate families in order of preference: (regular, bold, italic, bold italic).
 # A family is used only if it draws every Vietnamese letter (never Liberation: no ệ, ử).
@@ -59,7 +62,15 @@ FONT_FILES: dict[str, tuple[tuple[str, str, str, str], ...]] = {
         ("NotoSansMono-Regular.ttf", "NotoSansMono-Bold.ttf", "NotoSansMono-Regular.ttf",
          "NotoSansMono-Bold.ttf"),
     ),
+    # Handwriting-like: Andika (SIL, a "literacy" face with hand-printed letter shapes and full
+    # Vietnamese coverage), drawn slanted with a wobbling baseline. The script faces packaged
+    # by Debian (Dancing Script, Comic Neue, Kristi, ...) lack ơ, ư and the dot-below letters.
+    "hand": (
+        ("Andika-Italic.ttf", "Andika-BoldItalic.ttf", "Andika-Italic.ttf",
+         "Andika-BoldItalic.ttf"),
+    ),
 }
+_FONT_PACKAGES = {"hand": "fonts-sil-andika"}
 _TONES = ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323")
 _LOWER = string.ascii_lowercase + "đ" + "".join(
     unicodedata.normalize("NFC", v + t) for v in "aăâeêioôơuưy" for t in _TONES if t
@@ -82,56 +93,112 @@ _MIN_TTHC_YEAR = 2016
 # ---------------------------------------------------------------- numbers and dates in words
 
 
-def number_in_words(n: int, *, linh: str = "linh") -> str:
+@dataclass(frozen=True)
+class DateWords:
+    """How numbers are spelled in a date written in words ("ghi bằng chữ").
+
+    The defaults are the standard written forms; each field names the regional variant
+    it may be swapped for.
+    """
+
+    mung: str = "mùng"  # before days 1–10; "mồng" (north, older books)
+    linh: str = "linh"  # empty tens place (2005); "lẻ" (south)
+    nghin: str = "nghìn"  # thousand; "ngàn" (south)
+    lam: str = "lăm"  # 5 after a tens word (25); "nhăm" (north, spoken style)
+    tu: str = "tư"  # 4 after "mươi" (24); "bốn"
+    mot: str = "mốt"  # 1 after "mươi" (21); "một"
+
+    @classmethod
+    def regional(cls, rng: random.Random, region: str) -> DateWords:
+        """A spelling a registrar of ``region`` ("north", "central", "south") might use."""
+        south = region == "south"
+        return cls(
+            mung=rng.choice(("mùng", "mùng", "mồng")) if not south else "mùng",
+            linh=("lẻ" if rng.random() < 0.85 else "linh") if south else
+            ("linh" if rng.random() < 0.9 else "lẻ"),
+            nghin=rng.choice(("ngàn", "nghìn")) if south else "nghìn",
+            lam="nhăm" if region == "north" and rng.random() < 0.2 else "lăm",
+            tu=rng.choice(("tư", "bốn")) if south else ("tư" if rng.random() < 0.85 else "bốn"),
+            mot="một" if rng.random() < 0.15 else "mốt",
+        )
+
+
+def number_in_words(n: int, *, linh: str = "linh", style: DateWords | None = None) -> str:
     """Spell 0 ≤ n < 10000 the way dates are spelled on Vietnamese civil-status papers.
 
     Args:
         n: the number.
-        linh: word for an empty tens place ("linh" in the north, "lẻ" in the south).
+        linh: word for an empty tens place ("linh" in the north, "lẻ" in the south);
+            shorthand for ``DateWords(linh=linh)`` when ``style`` is None.
+        style: the spelling variants to use.
 
     Returns:
         e.g. 2005 → "hai nghìn không trăm linh năm", 24 → "hai mươi tư".
     """
+    style = style or DateWords(linh=linh)
     if not 0 <= n < 10000:
         raise ValueError(f"out of range: {n}")
     if n == 0:
         return _DIGITS[0]
     thousands, rest = divmod(n, 1000)
     hundreds, tail = divmod(rest, 100)
-    parts = [f"{_DIGITS[thousands]} nghìn"] if thousands else []
+    parts = [f"{_DIGITS[thousands]} {style.nghin}"] if thousands else []
     if hundreds or (thousands and tail):
         parts.append(f"{_DIGITS[hundreds]} trăm")
     if tail:
-        parts.append(_two_digits(tail, after_hundred=bool(thousands or hundreds), linh=linh))
+        parts.append(_two_digits(tail, after_hundred=bool(thousands or hundreds), style=style))
     return " ".join(parts)
 
 
-def _two_digits(n: int, *, after_hundred: bool, linh: str) -> str:
+def _two_digits(n: int, *, after_hundred: bool, style: DateWords) -> str:
     tens, units = divmod(n, 10)
     if tens == 0:
-        return f"{linh} {_DIGITS[units]}" if after_hundred else _DIGITS[units]
+        return f"{style.linh} {_DIGITS[units]}" if after_hundred else _DIGITS[units]
     head = "mười" if tens == 1 else f"{_DIGITS[tens]} mươi"
     if units == 0:
         return head
-    tail = {1: "mốt" if tens > 1 else "một", 4: "tư" if tens > 1 else "bốn", 5: "lăm"}
+    tail = {1: style.mot if tens > 1 else "một", 4: style.tu if tens > 1 else "bốn",
+            5: style.lam if tens > 1 else "lăm"}
     return f"{head} {tail.get(units, _DIGITS[units])}"
 
 
-def date_in_words(d: date, *, linh: str = "linh") -> str:
-    """Write a date in words as on a birth extract ("ghi bằng chữ").
+def date_in_words(d: date, *, linh: str = "linh", style: DateWords | None = None) -> str:
+    """Write a date in words as on a civil-status extract ("ghi bằng chữ").
 
     Args:
         d: the date.
-        linh: "linh" or "lẻ" for years such as 2005.
+        linh: "linh" or "lẻ" for years such as 2005 (shorthand when ``style`` is None).
+        style: the spelling variants to use (mùng/mồng, linh/lẻ, nghìn/ngàn, lăm/nhăm, ...).
 
     Returns:
         e.g. "Ngày mười lăm tháng ba năm hai nghìn không trăm mười tám"; days 1–10 take
         "mùng", month 4 is "tư".
     """
-    day = number_in_words(d.day)
-    day = f"mùng {day}" if d.day <= 10 else day
-    month = "tư" if d.month == 4 else number_in_words(d.month)
-    return f"Ngày {day} tháng {month} năm {number_in_words(d.year, linh=linh)}"
+    style = style or DateWords(linh=linh)
+    day = number_in_words(d.day, style=style)
+    day = f"{style.mung} {day}" if d.day <= 10 else day
+    month = "tư" if d.month == 4 else number_in_words(d.month, style=style)
+    return f"Ngày {day} tháng {month} năm {number_in_words(d.year, style=style)}"
+
+
+def pick_date_words(option: DateWords | str | None, *, seed: int,
+                    region: str) -> DateWords | None:
+    """Resolve a renderer's ``date_words`` option.
+
+    Args:
+        option: None (no date in words), "standard" (the region's usual spelling: "lẻ" in
+            the south, "linh" elsewhere), "regional" (a random regional variant drawn from
+            its own generator, so the page's other content does not change) or a style.
+        seed: the page's seed.
+        region: "north", "central" or "south".
+    """
+    if option is None or isinstance(option, DateWords):
+        return option
+    if option == "standard":
+        return DateWords(linh="lẻ" if region == "south" else "linh")
+    if option == "regional":
+        return DateWords.regional(random.Random(f"date-words-{seed}"), region)
+    raise ValueError(f"unknown date_words option: {option!r}")
 
 
 # ---------------------------------------------------------------- reference data
@@ -210,10 +277,20 @@ def font_files(face: str) -> tuple[Path, Path, Path, Path]:
         paths = tuple(p for p in found if p is not None)
         if len(paths) == 4 and not any(_missing_in(p, VIETNAMESE_LETTERS) for p in paths):
             return paths[0], paths[1], paths[2], paths[3]
+    package = _FONT_PACKAGES.get(face, "fonts-noto-core, fonts-noto-mono")
     raise MissingToolError(
-        f"Không có phông chữ '{face}' đủ chữ tiếng Việt (cài fonts-noto-core, fonts-noto-mono)",
+        f"Không có phông chữ '{face}' đủ chữ tiếng Việt (cài {package})",
         reason="missing_font",
     )
+
+
+def face_available(face: str) -> bool:
+    """Whether ``face`` has an installed family that draws every Vietnamese letter."""
+    try:
+        font_files(face)
+    except MissingToolError:
+        return False
+    return True
 
 
 @lru_cache(maxsize=256)
@@ -278,6 +355,8 @@ class _Canvas:
     def __init__(self, size_mm: tuple[float, float], *, dpi: int, face: str, rng: random.Random):
         self.dpi, self.face = dpi, face
         self.paper, self.ink = rng.randint(244, 255), rng.randint(0, 40)
+        # handwriting wobbles; its own generator so the page content does not depend on it
+        self.wobble = random.Random(rng.random()) if face == "hand" else None
         self.img = Image.new("L", (self.px(size_mm[0]), self.px(size_mm[1])), self.paper)
         self.draw = ImageDraw.Draw(self.img)
         self.lines: list[str] = []
@@ -313,13 +392,27 @@ class _Canvas:
             placed.append((x, "".join(r.text for r in cell.runs)))
             for run in cell.runs:
                 font = self.font(pt, run)
-                self.draw.text((x, baseline), run.text, font=font, fill=self.ink, anchor="ls")
+                self._text(x, baseline, run.text, font)
                 x += font.getlength(run.text)
         text = " ".join(t for _, t in sorted(placed) if t.strip())
         if text:
             self.lines.append(" ".join(text.split()))
         self.y += round(pt * self.dpi / 72 * lead)
         return baseline
+
+    def _text(self, x: float, baseline: float, text: str, font: ImageFont.FreeTypeFont) -> None:
+        """Draw text at a baseline; handwriting moves each word a little up or down."""
+        if self.wobble is None:
+            self.draw.text((x, baseline), text, font=font, fill=self.ink, anchor="ls")
+            return
+        size, space = float(font.size), font.getlength(" ")
+        for word in text.split(" "):
+            if word:
+                dy = self.wobble.gauss(0.0, 0.035 * size)
+                dx = self.wobble.uniform(-0.04, 0.04) * size
+                self.draw.text((x + dx, baseline + dy), word, font=font, fill=self.ink,
+                               anchor="ls")
+            x += font.getlength(word) + space
 
     def wrap(self, runs: Sequence[_Run], pt: float, *, left: float, right: float,
              first_indent: float = 0.0, lead: float = 1.5) -> None:
@@ -555,16 +648,19 @@ def _truth(kind: str, canvas: _Canvas, fields: dict[str, Any], seed: int,
 
 
 def render_birth_extract(seed: int, *, dpi: int = 300, font: str = "serif",
-                         reg_year: int | None = None,
-                         birth_year: int | None = None) -> tuple[Image.Image, dict[str, Any]]:
+                         reg_year: int | None = None, birth_year: int | None = None,
+                         date_words: DateWords | str | None = "standard",
+                         ) -> tuple[Image.Image, dict[str, Any]]:
     """Render a "TRÍCH LỤC KHAI SINH" (birth extract) on A4 portrait.
 
     Args:
         seed: seed of the page's own ``random.Random``.
         dpi: resolution; the page is 210 × 297 mm.
-        font: "serif", "mono" or "sans".
+        font: "serif", "mono", "sans" or "hand" (see :data:`OPTIONAL_FACES`).
         reg_year: year of registration (the record's formation year), 1992–2024.
         birth_year: year of birth; registration is on or after the birth date.
+        date_words: how the birth date is written in words ("ghi bằng chữ"): see
+            :func:`pick_date_words`; None leaves that line out.
 
     Returns:
         The grayscale page and its truth (kind "khai_sinh").
@@ -578,14 +674,14 @@ def render_birth_extract(seed: int, *, dpi: int = 300, font: str = "serif",
     fields = {"so": str(rng.randint(1, 250)), "quyen_so": f"{rng.randint(1, 2):02d}/{reg.year}",
               **fields}
     canvas = _Canvas((210, 297), dpi=dpi, face=font, rng=rng)
-    linh = "lẻ" if ward["region"] == "south" else "linh"
+    words = pick_date_words(date_words, seed=seed, region=ward["region"])
     signer = _person(rng, ward["region"], rng.choice(("male", "female")))
-    _draw_birth_extract(canvas, ward, fields, linh=linh, signer=signer)
+    _draw_birth_extract(canvas, ward, fields, words=words, signer=signer)
     return canvas.img, _truth("khai_sinh", canvas, fields, seed)
 
 
 def _draw_birth_extract(canvas: _Canvas, ward: dict[str, str], f: dict[str, str], *,
-                        linh: str, signer: str) -> None:
+                        words: DateWords | None, signer: str) -> None:
     left, right = canvas.px(25), canvas.px(190)
     pt = 12.0 if canvas.face == "mono" else 13.0
     canvas.y = canvas.px(18)
@@ -604,7 +700,8 @@ def _draw_birth_extract(canvas: _Canvas, ward: dict[str, str], f: dict[str, str]
     row(_labelled("Số:", f["so"]), (), _labelled("Quyển số:", f["quyen_so"]))
     para("Họ, chữ đệm, tên:", f["ho_ten"], bold=True)
     para("Ngày, tháng, năm sinh:", _dmy(f["ngay_sinh"]))
-    para("ghi bằng chữ:", date_in_words(date.fromisoformat(f["ngay_sinh"]), linh=linh))
+    if words is not None:
+        para("ghi bằng chữ:", date_in_words(date.fromisoformat(f["ngay_sinh"]), style=words))
     row(_labelled("Giới tính:", f["gioi_tinh"]), _labelled("Dân tộc:", f["dan_toc"]),
         _labelled("Quốc tịch:", f["quoc_tich"]))
     para("Nơi sinh:", f["noi_sinh"])
@@ -886,3 +983,17 @@ def _rotate_box(box: list[int], deg: float, size: tuple[int, int],
             xs.append(nw / 2 + dx * c + dy * s)
             ys.append(nh / 2 - dx * s + dy * c)
     return [math.floor(min(xs)), math.floor(min(ys)), math.ceil(max(xs)), math.ceil(max(ys))]
+
+
+# ---------------------------------------------------------------- more page kinds
+
+_EXTRACTS = ("render_marriage_extract", "render_death_extract")
+
+
+def __getattr__(name: str) -> Any:
+    """Re-export the renderers of :mod:`pipeline.synth_extracts` (which imports this module)."""
+    if name in _EXTRACTS:
+        from pipeline import synth_extracts
+
+        return getattr(synth_extracts, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
