@@ -59,7 +59,13 @@ def _missing_lang(lang: str) -> MissingToolError:
 
 
 def build_args(
-    *, image: Path, out_base: Path, lang: str, psm: int, configs: Sequence[str]
+    *,
+    image: Path,
+    out_base: Path,
+    lang: str,
+    psm: int,
+    configs: Sequence[str],
+    dpi: int | None = None,
 ) -> list[str]:
     """Argv for one Tesseract run (pure).
 
@@ -69,8 +75,20 @@ def build_args(
         lang: language(s), e.g. ``"vie"`` or ``"vie+eng"``; ``"osd"`` for orientation.
         psm: page segmentation mode (0 = orientation and script detection only).
         configs: config names that pick the outputs, e.g. ``("tsv", "hocr")``.
+        dpi: resolution of the image when its file does not say (``--dpi``).
     """
-    return [PROGRAM, os.fspath(image), os.fspath(out_base), "-l", lang, "--psm", str(psm), *configs]
+    extra = ["--dpi", str(dpi)] if dpi else []
+    return [
+        PROGRAM,
+        os.fspath(image),
+        os.fspath(out_base),
+        "-l",
+        lang,
+        "--psm",
+        str(psm),
+        *extra,
+        *configs,
+    ]
 
 
 def timed_out(proc: subprocess.CompletedProcess[str]) -> bool:
@@ -309,7 +327,13 @@ def _read_outputs(out_base: Path) -> tuple[Path, Path]:
 
 
 def ocr_image(
-    image: Path, *, workdir: Path, lang: str = "vie", psm: int = 3, timeout: float = 180
+    image: Path,
+    *,
+    workdir: Path,
+    lang: str = "vie",
+    psm: int = 3,
+    timeout: float = 180,
+    dpi: int | None = None,
 ) -> OcrResult:
     """OCR one page image with one Tesseract run that writes both TSV and hOCR.
 
@@ -328,7 +352,9 @@ def ocr_image(
     out_base = workdir / f"{image.stem}_ocr"
     for stale in (_output(out_base, "tsv"), _output(out_base, "hocr")):
         stale.unlink(missing_ok=True)
-    args = build_args(image=image, out_base=out_base, lang=lang, psm=psm, configs=("tsv", "hocr"))
+    args = build_args(
+        image=image, out_base=out_base, lang=lang, psm=psm, configs=("tsv", "hocr"), dpi=dpi
+    )
     proc = run_tool(args, timeout=timeout)
     if timed_out(proc):
         with Image.open(image) as im:

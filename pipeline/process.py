@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +13,11 @@ import numpy as np
 from PIL import Image
 
 from ocr.tesseract import OcrResult, detect_orientation, ocr_image
+from pipeline.cleanup import Analysis, analyse, make_ocr_copy, osd_frame, page_quality
 from pipeline.config import ProcessOptions
 from pipeline.extract import detect_kind, extract_records
 from pipeline.imaging import (
     count_ruled_lines,
-    estimate_skew,
-    quality_flags,
-    rotate,
-    rotate_quarter,
     to_gray,
 )
 from pipeline.pageio import image_dpi, to_array
@@ -54,6 +51,7 @@ class CleanPage:
     skew: float
     quality: dict[str, Any]
     seconds: float
+    steps: list[dict[str, Any]] = field(default_factory=list)
 
 
 def quality_list(quality: dict[str, object], key: str) -> list[str]:
@@ -69,45 +67,83 @@ def write_png(path: Path, gray: np.ndarray, dpi: float | None) -> Path:
     return path
 
 
-def detect_page_orientation(gray: np.ndarray, workdir: Path, stem: str) -> tuple[int, float]:
-    """Orientation (degrees turned counter-clockwise) and OSD confidence, 0 when unsure."""
-    small = gray
-    if max(gray.shape) > 3000:
-        f = 3000 / max(gray.shape)
-        small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
-    path = write_png(workdir / f"{stem}_osd.png", small, None)
+#: Below this confidence in our own up/down vote, Tesseract's OSD settles the orientation.
+MIN_OWN_CONFIDENCE = 0.8
+
+
+def confirm_orientation(
+    gray: np.ndarray, a: Analysis, workdir: Path, stem: str
+) -> tuple[Analysis, dict[str, Any]]:
+    """Ask Tesseract OSD when our own orientation vote is unsure."""
+    frame, base = osd_frame(gray, a)
+    path = write_png(workdir / f"{stem}_osd.png", frame, None)
     found = detect_orientation(path)
     path.unlink(missing_ok=True)
+    info: dict[str, Any] = {"engine": "tesseract-osd", "frame_turn": base}
     if found is None or found[1] < MIN_OSD_CONFIDENCE:
-        return 0, 0.0 if found is None else found[1]
-    return found
+        info["result"] = "unsure"
+        return replace(a, notes=[*a.notes, "orientation_unsure"]), info
+    info.update({"degrees": found[0], "confidence": round(found[1], 2)})
+    return replace(a, orientation=(base + found[0]) % 360), info
 
 
-def clean_page(im: Image.Image, *, stem: str, workdir: Path) -> CleanPage:
-    """Orientation, then skew: estimate, record, apply; write the OCR copy; quality flags."""
+def clean_page(im: Image.Image, *, stem: str, workdir: Path, keep: bool = False) -> CleanPage:
+    """Estimate orientation and skew, record them, then build the OCR copy (master untouched)."""
     start = time.perf_counter()
     dpi = image_dpi(im)
     gray = to_gray(to_array(im))
-    orientation, osd_conf = detect_page_orientation(gray, workdir, stem)
-    gray = rotate_quarter(gray, orientation)
-    skew = estimate_skew(gray)
-    clean = rotate(gray, -skew)
-    path = write_png(workdir / f"{stem}_deskew.png", clean, dpi)
-    quality = quality_flags(clean, dpi=dpi)
+    a = analyse(gray)
+    own = {
+        "engine": "sohoa-profile",
+        "degrees": a.orientation,
+        "confidence": a.orientation_confidence,
+        "lines": a.lines,
+    }
+    osd: dict[str, Any] | None = None
+    if a.orientation_confidence < MIN_OWN_CONFIDENCE:
+        a, osd = confirm_orientation(gray, a, workdir, stem)
+    copy = make_ocr_copy(gray, a, dpi=dpi)
+    path = workdir / f"{stem}_ocr.png"
+    cv2.imwrite(
+        str(path), copy.binary, [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_BILEVEL, 1]
+    )
+    if keep:
+        write_png(workdir / f"{stem}_1_gray.png", gray, dpi)
+        write_png(workdir / f"{stem}_2_flat_deskew.png", copy.gray, dpi)
+    quality = page_quality(gray, copy, a, dpi=dpi)
+    if "orientation_unsure" in a.notes:
+        quality["flags"].append("orientation_unsure")
+    steps: list[dict[str, Any]] = [
+        {
+            "step": "orientation",
+            "result": a.orientation,
+            "own": own,
+            **({"osd": osd} if osd else {}),
+        },
+        {"step": "deskew", "method": "projection-profile", "angle_deg": a.skew},
+        {
+            "step": "borders",
+            "content_box": list(a.content_box),
+            "border_fraction": round(a.border_fraction, 4),
+        },
+        {"step": "ocr_copy", **copy.params},
+    ]
     return CleanPage(
-        clean, path, dpi, orientation, osd_conf, skew, quality, time.perf_counter() - start
+        copy.gray,
+        path,
+        dpi,
+        a.orientation,
+        a.orientation_confidence,
+        a.skew,
+        quality,
+        time.perf_counter() - start,
+        steps,
     )
 
 
 def _provenance(page: CleanPage, ocr: OcrResult, kind: str, threshold: float) -> list[dict]:
     return [
-        {
-            "step": "orientation",
-            "engine": "tesseract-osd",
-            "degrees": page.orientation,
-            "confidence": round(page.osd_confidence, 2),
-        },
-        {"step": "deskew", "method": "projection-profile", "angle_deg": page.skew},
+        *page.steps,
         {
             "step": "ocr",
             "engine": ocr.page.engine,
@@ -124,10 +160,15 @@ def process_image(
 ) -> PageOutcome:
     """Run cleanup, OCR and extraction on one page image."""
     workdir.mkdir(parents=True, exist_ok=True)
-    page = clean_page(im, stem=stem, workdir=workdir)
+    page = clean_page(im, stem=stem, workdir=workdir, keep=options.keep_intermediates)
     t0 = time.perf_counter()
     ocr = ocr_image(
-        page.path, workdir=workdir, lang=options.lang, psm=3, timeout=options.ocr_timeout
+        page.path,
+        workdir=workdir,
+        lang=options.lang,
+        psm=3,
+        timeout=options.ocr_timeout,
+        dpi=round(page.dpi or 300),
     )
     t1 = time.perf_counter()
     kind = detect_kind(ocr.page, hint=hint, ruled_lines=count_ruled_lines(page.gray))

@@ -1,0 +1,437 @@
+"""Page cleanup for old books: estimate on a small analysis copy, then apply at full size.
+
+Every function here is pure (arrays in, arrays/values out). The order is:
+
+1. ``analyse``: flatten the paper (background estimation), find dark scanner
+   borders, estimate orientation (0/90/180/270) and skew on a ~1600 px copy;
+2. ``make_ocr_copy``: turn and deskew the full-resolution page, divide out the
+   background (gutter shadow, yellowing, uneven light), neutralise the borders,
+   remove speckle, stretch the contrast and binarise — for OCR only; the master
+   is never touched.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+#: Long side of the analysis copy, in pixels.
+ANALYSIS_SIDE = 1600
+#: Skew search range in degrees.
+MAX_SKEW = 15.0
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the analysis copy told us (everything in full-resolution terms)."""
+
+    orientation: int  # how far the page is turned counter-clockwise: 0/90/180/270
+    orientation_confidence: float  # 0..1, our own vote
+    skew: float  # residual rotation, counter-clockwise degrees (Pillow's sign)
+    border_fraction: float  # share of the image that is dark scanner border
+    content_box: tuple[int, int, int, int]  # (x, y, w, h) of paper without borders
+    ink_ratio: float
+    lines: int  # text lines seen (for orientation confidence)
+    line_height: float | None = None  # median text line height, full-resolution pixels
+    notes: list[str] = field(default_factory=list)
+    #: paper brightness and border mask of the analysis copy (not turned), for reuse
+    background: np.ndarray | None = field(default=None, repr=False, compare=False)
+    borders: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+
+def downscale(gray: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+    """Shrink so the long side is at most ``side``; return the image and the scale used."""
+    h, w = gray.shape[:2]
+    scale = min(1.0, side / max(h, w))
+    if scale >= 1.0:
+        return gray, 1.0
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA), scale
+
+
+def percentile_u8(img: np.ndarray, q: float) -> float:
+    """Percentile of a uint8 image from its histogram (much faster than np.percentile)."""
+    hist = cv2.calcHist([img], [0], None, [256], [0, 256]).ravel()
+    cum = np.cumsum(hist)
+    return float(np.searchsorted(cum, q / 100.0 * (cum[-1] - 1) + 1))
+
+
+def estimate_background(gray: np.ndarray, *, stroke: int) -> np.ndarray:
+    """Paper brightness everywhere: ink removed by a closing wider than a stroke, smoothed."""
+    k = max(3, stroke | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    closed = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, kernel)
+    return cv2.GaussianBlur(closed, (0, 0), sigmaX=k / 2)
+
+
+def flatten(gray: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """Divide out the background: paper becomes ~255 whatever its colour or lighting."""
+    bg = np.maximum(background, 1)
+    return cv2.divide(gray, bg, scale=255)
+
+
+def border_mask(gray: np.ndarray) -> np.ndarray:
+    """Dark regions touching the image edge and too large to be text (255 = border)."""
+    paper = percentile_u8(gray, 90)
+    dark = (gray < paper * 0.45).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=4)
+    h, w = gray.shape
+    keep = np.zeros(n, dtype=bool)
+    for i in range(1, n):
+        x, y, bw, bh, area = stats[i]
+        touches = x == 0 or y == 0 or x + bw >= w or y + bh >= h
+        big = area > 0.002 * h * w and (bw > 0.2 * w or bh > 0.2 * h)
+        keep[i] = touches and big
+    mask = keep[labels].astype(np.uint8) * 255
+    if mask.any():
+        mask = cv2.dilate(mask, np.ones((5, 5), np.uint8))
+    return mask
+
+
+def ink_mask(flat: np.ndarray) -> np.ndarray:
+    """Ink (255) on flattened paper, by Otsu with a floor so empty pages stay empty."""
+    t, mask = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    if t > 235:  # nearly blank page: Otsu splits paper noise; use a fixed cut instead
+        _, mask = cv2.threshold(flat, 200, 255, cv2.THRESH_BINARY_INV)
+    return mask
+
+
+def remove_rules(mask: np.ndarray) -> np.ndarray:
+    """Ink without long ruled lines (table rules confuse the up/down vote)."""
+    h, w = mask.shape
+    horiz = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, max(15, w // 12)), np.uint8))
+    vert = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((max(15, h // 12), 1), np.uint8))
+    return cv2.subtract(mask, cv2.bitwise_or(horiz, vert))
+
+
+def _sharpness(ys: np.ndarray, xs: np.ndarray, angle: float) -> float:
+    proj = np.rint(ys + xs * math.tan(math.radians(angle))).astype(np.int64)
+    hist = np.bincount(proj - proj.min()).astype(np.float64)
+    return float(np.sum(np.diff(hist) ** 2))
+
+
+def _search(
+    ys: np.ndarray, xs: np.ndarray, centre: float, span: float, step: float
+) -> tuple[float, float]:
+    angles = np.arange(centre - span, centre + span + step / 2, step)
+    scores = np.array([_sharpness(ys, xs, a) for a in angles])
+    best = scores.max()
+    top = angles[scores >= best * (1 - 1e-9)]
+    return float(top.mean()), float(best)
+
+
+def _points(
+    mask: np.ndarray, limit: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    ys, xs = np.nonzero(mask)
+    if len(ys) > limit:
+        idx = rng.choice(len(ys), limit, replace=False)
+        ys, xs = ys[idx], xs[idx]
+    # jitter inside each pixel so the pixel grid itself does not favour 0°
+    return ys + rng.uniform(-0.5, 0.5, len(ys)), xs + rng.uniform(-0.5, 0.5, len(xs))
+
+
+def line_direction(mask: np.ndarray, *, max_angle: float = MAX_SKEW) -> tuple[bool, float, float]:
+    """Are text lines horizontal? Return (horizontal, coarse skew, certainty 0..1).
+
+    Sharpness of the projection profile is searched coarsely along rows and along
+    columns; the direction with the sharper profile carries the lines. The skew is
+    only meaningful when the lines are horizontal.
+    """
+    rng = np.random.default_rng(0)
+    ys, xs = _points(mask, 60_000, rng)
+    if len(ys) < 200:
+        return True, 0.0, 0.0
+    grid = 1.0
+    a_row, s_row = _search(ys, xs, 0.0, max_angle, grid)
+    a_col, s_col = _search(xs, ys, 0.0, max_angle, grid)
+    norm = float(len(ys)) ** 2
+    s_row, s_col = s_row / norm, s_col / norm
+    horizontal = s_row >= s_col
+    certainty = abs(s_row - s_col) / max(s_row, s_col, 1e-12)
+    return horizontal, a_row if horizontal else a_col, certainty
+
+
+def refine_skew(mask: np.ndarray, coarse: float) -> float:
+    """Refine a skew estimate to ~0.01° on the analysis mask."""
+    rng = np.random.default_rng(1)
+    ys, xs = _points(mask, 250_000, rng)
+    if len(ys) < 200:
+        return 0.0
+    a, _ = _search(ys / 2, xs / 2, coarse, 1.2, 0.2)
+    a, _ = _search(ys, xs, a, 0.25, 0.05)
+    a, _ = _search(ys, xs, a, 0.06, 0.01)
+    return round(a, 2)
+
+
+def _text_bands(mask: np.ndarray) -> list[tuple[int, int]]:
+    prof = mask.sum(axis=1).astype(np.float64) / 255
+    if prof.max() <= 0:
+        return []
+    on = prof > max(2.0, 0.04 * prof.max())
+    bands, start = [], None
+    for y, v in enumerate(on):
+        if v and start is None:
+            start = y
+        elif not v and start is not None:
+            bands.append((start, y))
+            start = None
+    if start is not None:
+        bands.append((start, len(on)))
+    heights = sorted(b - a for a, b in bands)
+    if not heights:
+        return []
+    typical = heights[len(heights) // 2]
+    return [(a, b) for a, b in bands if 0.5 * typical <= b - a <= 2.5 * typical and b - a >= 6]
+
+
+def upright_vote(mask: np.ndarray) -> tuple[float, int]:
+    """Vote (−1..1) that the lines are upright rather than upside down, and lines used.
+
+    In a text line the dense x-height core sits nearer the bottom: ascenders,
+    capitals and Vietnamese tone marks rise above it further than descenders and
+    dots below reach under it.
+    """
+    score, used = 0.0, 0
+    for a, b in _text_bands(mask):
+        prof = mask[a:b].sum(axis=1).astype(np.float64)
+        core = np.nonzero(prof >= 0.5 * prof.max())[0]
+        if len(core) < 2:
+            continue
+        above, below = core[0], (b - a - 1) - core[-1]
+        if above == below:
+            continue
+        weight = prof.sum()
+        score += weight * (1 if above > below else -1)
+        used += 1
+    total = sum(mask[a:b].sum() for a, b in _text_bands(mask)) or 1
+    return float(score / total), used
+
+
+def drop_specks(mask: np.ndarray, min_area: int) -> np.ndarray:
+    """Remove connected components smaller than ``min_area`` pixels (noise, foxing dots)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    keep = stats[:, cv2.CC_STAT_AREA] >= min_area
+    keep[0] = False
+    return keep[labels].astype(np.uint8) * 255
+
+
+def analyse(gray: np.ndarray) -> Analysis:
+    """Orientation, skew, borders and ink of a full-resolution gray page."""
+    small, scale = downscale(gray, ANALYSIS_SIDE)
+    stroke = max(9, round(min(small.shape) / 60))
+    background = estimate_background(small, stroke=stroke)
+    flat = flatten(small, background)
+    borders = border_mask(small)
+    ink = cv2.bitwise_and(ink_mask(flat), cv2.bitwise_not(borders))
+    ink = drop_specks(ink, 6)  # salt-and-pepper speckle and foxing would vote too
+    ink_ratio = float(np.count_nonzero(ink)) / ink.size
+    box = _content_box(borders, scale)
+    border_fraction = float(np.count_nonzero(borders)) / borders.size
+    notes: list[str] = []
+    text = remove_rules(ink)
+    horizontal, coarse, certainty = line_direction(text)
+    if not horizontal:  # turn a quarter clockwise so the lines are horizontal
+        ink = np.ascontiguousarray(np.rot90(ink, -1))
+        text = np.ascontiguousarray(np.rot90(text, -1))
+        coarse = line_direction(text)[1]
+    skew = refine_skew(ink, coarse)
+    levelled = _rotate_small(text, -skew)
+    vote, lines = upright_vote(levelled)
+    upright = vote >= 0
+    if horizontal:
+        orientation = 0 if upright else 180
+    else:
+        orientation = 90 if upright else 270
+    if certainty < 0.15:
+        notes.append("line_direction_unsure")
+    confidence = min(1.0, abs(vote) * 4) * min(1.0, lines / 5) * min(1.0, certainty / 0.15)
+    height = _line_height(levelled)
+    return Analysis(
+        orientation=orientation, orientation_confidence=round(confidence, 3), skew=skew,
+        border_fraction=border_fraction, content_box=box, ink_ratio=ink_ratio, lines=lines,
+        line_height=height / scale if height else None, notes=notes,
+        background=background, borders=borders,
+    )
+
+
+def _rotate_small(mask: np.ndarray, angle: float) -> np.ndarray:
+    if abs(angle) < 1e-3:
+        return mask
+    h, w = mask.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    return cv2.warpAffine(mask, m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+
+
+def _content_box(borders: np.ndarray, scale: float) -> tuple[int, int, int, int]:
+    free = borders == 0
+    h, w = borders.shape
+    rows, cols = np.flatnonzero(free.any(axis=1)), np.flatnonzero(free.any(axis=0))
+    if len(rows) == 0:
+        return (0, 0, round(w / scale), round(h / scale))
+    y0, y1 = int(rows[0]), int(rows[-1]) + 1
+    x0, x1 = int(cols[0]), int(cols[-1]) + 1
+    return (
+        round(x0 / scale),
+        round(y0 / scale),
+        round((x1 - x0) / scale),
+        round((y1 - y0) / scale),
+    )
+
+
+def turn_upright(img: np.ndarray, orientation: int) -> np.ndarray:
+    """Undo a turn of ``orientation`` degrees counter-clockwise."""
+    code = {
+        90: cv2.ROTATE_90_CLOCKWISE,
+        180: cv2.ROTATE_180,
+        270: cv2.ROTATE_90_COUNTERCLOCKWISE,
+    }.get(orientation % 360)
+    return img if code is None else cv2.rotate(img, code)
+
+
+def rotate_fill(img: np.ndarray, angle: float, fill: int = 255) -> np.ndarray:
+    """Rotate counter-clockwise by ``angle``°, expanding the canvas, filling with paper."""
+    if abs(angle) < 1e-3:
+        return img
+    h, w = img.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(h * sin + w * cos + 0.5), int(h * cos + w * sin + 0.5)
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    return cv2.warpAffine(
+        img, m, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=fill
+    )
+
+
+@dataclass(frozen=True)
+class OcrCopy:
+    """The cleaned page for OCR, and the numbers that made it."""
+
+    gray: np.ndarray  # flattened, contrast-stretched gray (for quality and layout)
+    binary: np.ndarray  # 0/255, what OCR reads
+    threshold: float
+    ink_level: float
+    params: dict[str, Any]
+
+
+def make_ocr_copy(gray: np.ndarray, a: Analysis, *, dpi: float | None) -> OcrCopy:
+    """Turn, deskew, flatten, neutralise borders, despeckle, stretch and binarise."""
+    page = turn_upright(gray, a.orientation)
+    h, w = page.shape
+    if a.background is None or a.borders is None:
+        small, _ = downscale(gray, ANALYSIS_SIDE)
+        bg_small = estimate_background(small, stroke=max(9, round(min(small.shape) / 60)))
+        border_small = border_mask(small)
+    else:
+        bg_small, border_small = a.background, a.borders
+    scale = max(bg_small.shape) / max(h, w)
+    stroke = max(9, round(min(bg_small.shape) / 60))
+    bg = cv2.resize(turn_upright(bg_small, a.orientation), (w, h), interpolation=cv2.INTER_LINEAR)
+    flat = flatten(page, bg)
+    if border_small.any():
+        border = turn_upright(border_small, a.orientation)
+        flat[cv2.resize(border, (w, h), interpolation=cv2.INTER_NEAREST) > 0] = 255
+    flat = cv2.medianBlur(flat, 3)
+    ink_level = percentile_u8(flat, 1.0)
+    span = max(30.0, 235.0 - ink_level)
+    lut = np.clip((np.arange(256) - ink_level) * (255.0 / span), 0, 255).astype(np.uint8)
+    stretched = cv2.LUT(flat, lut)
+    stretched = rotate_fill(stretched, -a.skew)
+    t, binary = cv2.threshold(stretched, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    if t > 230:  # a nearly empty page: keep only clearly dark marks
+        t, binary = cv2.threshold(stretched, 128, 255, cv2.THRESH_BINARY)
+    params = {
+        "background_kernel_px": round(stroke / scale),
+        "ink_level": round(ink_level, 1),
+        "stretch_span": round(span, 1),
+        "threshold": round(float(t), 1),
+        "despeckle": "median3",
+        "dpi": dpi,
+    }
+    return OcrCopy(stretched, binary, float(t), ink_level, params)
+
+
+def osd_frame(gray: np.ndarray, a: Analysis) -> tuple[np.ndarray, int]:
+    """A flattened, deskewed copy with horizontal lines for Tesseract's OSD to settle up/down.
+
+    Returns the image and the quarter turn already undone (0 or 90): OSD's answer for
+    the frame plus that turn is the page's orientation.
+    """
+    base = 0 if a.orientation in (0, 180) else 90
+    small, _ = downscale(cv2.medianBlur(gray, 3), 2400)
+    small = turn_upright(small, base)
+    stroke = max(9, round(min(small.shape) / 60))
+    flat = flatten(small, estimate_background(small, stroke=stroke))
+    return rotate_fill(flat, -a.skew), base
+
+
+def _laplacian_sharpness(gray: np.ndarray) -> float:
+    """Edge energy of the central part of the page (no resampling: blur stays blur)."""
+    h, w = gray.shape
+    crop = gray[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4]
+    return float(cv2.Laplacian(crop, cv2.CV_32F).var())
+
+
+def _line_height(mask: np.ndarray) -> float | None:
+    bands = _text_bands(mask)
+    if not bands:
+        return None
+    heights = sorted(b - a for a, b in bands)
+    return float(heights[len(heights) // 2])
+
+
+def _cut_off(binary: np.ndarray) -> bool:
+    """Ink runs into the page edge (text cut off by the scan area or a tear)."""
+    ink = binary == 0
+    h, w = ink.shape
+    m = max(3, min(h, w) // 200)
+    strips = (ink[:m].mean(), ink[-m:].mean(), ink[:, :m].mean(), ink[:, -m:].mean())
+    return max(strips) > 0.02
+
+
+def page_quality(
+    gray: np.ndarray, copy: OcrCopy, a: Analysis, *, dpi: float | None
+) -> dict[str, Any]:
+    """Quality measures and operator flags, available as soon as the page is cleaned.
+
+    Flags: ``blank``, ``low_dpi`` (< 200 dpi, Decree 30/2020), ``text_too_small`` (too
+    low a resolution for OCR), ``blurry``, ``overexposed``, ``underexposed``,
+    ``text_cut_off``, ``orientation_unsure``.
+    """
+    ink = copy.binary == 0
+    ink_ratio = float(ink.mean())
+    sharp = _laplacian_sharpness(copy.gray)
+    line_full = a.line_height
+    paper = percentile_u8(gray, 90)
+    darkest = percentile_u8(gray, 1)
+    flags: list[str] = []
+    blank = ink_ratio < 0.003 or a.ink_ratio < 0.002
+    if blank:
+        flags.append("blank")
+    if dpi is not None and dpi < 200:
+        flags.append("low_dpi")
+    if not blank and line_full is not None and line_full < 18:
+        flags.append("text_too_small")
+    if not blank and sharp < 350:
+        flags.append("blurry")
+    if paper > 252 and darkest > 150:
+        flags.append("overexposed")
+    if paper < 110:
+        flags.append("underexposed")
+    if not blank and _cut_off(copy.binary):
+        flags.append("text_cut_off")
+    return {
+        "dpi": dpi,
+        "sharpness": round(sharp, 1),
+        "ink_ratio": round(ink_ratio, 4),
+        "paper_level": round(paper, 1),
+        "ink_level": round(darkest, 1),
+        "line_height_px": round(line_full, 1) if line_full else None,
+        "border_fraction": round(a.border_fraction, 4),
+        "flags": flags,
+    }
