@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -223,6 +224,9 @@ def status(
 def process(
     paths: Annotated[list[Path], typer.Argument(help="Tệp ảnh/PDF hoặc thư mục")],
     out: Annotated[Path, typer.Option("--out", help="Thư mục ghi <tên>.json")],
+    keep_intermediates: Annotated[
+        bool, typer.Option("--keep-intermediates", help="Giữ ảnh trung gian (OUT/intermediates)")
+    ] = False,
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
     """Xử lý ngoại tuyến (không CSDL, không S3): ghi một tệp JSON cho mỗi trang."""
@@ -236,6 +240,8 @@ def process(
         raise typer.Exit(EXIT_USAGE)
     out.mkdir(parents=True, exist_ok=True)
     options = ProcessOptions.from_settings(s)
+    if keep_intermediates:
+        options = replace(options, keep_intermediates=True)
     failed = 0
     with (
         Progress(
@@ -293,10 +299,9 @@ def bench(
     """Đo chất lượng và tốc độ trên bộ trang sinh có đáp án, so với công cụ hiện có."""
     s = _setup()
     _probe_tools(s.ocr_lang)
-    from pipeline.corpus import build_corpus
-
     from bench.report import render
     from bench.run import BenchOptions, options_dict, run_bench
+    from pipeline.corpus import build_corpus
 
     n = pages or (10 if quick else 60)
     root = s.home_abs / "bench" / f"corpus-{seed}-{n}"

@@ -29,10 +29,12 @@ def process_one(path: Path, out: Path, options: ProcessOptions, work_root: Path)
         src, data = read_source(path)
         work_root.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=work_root, prefix="process-") as tmp:
+            # named intermediates go beside the JSON when asked for, else to a scratch dir
+            workdir = out / "intermediates" if options.keep_intermediates else Path(tmp)
             for index in range(src.pages):
                 stem = path.stem if src.pages == 1 else f"{path.stem}-p{index + 1:04d}"
                 image = load_page(data, src.kind, index, name=path.name)
-                outcome = process_image(image, stem=stem, workdir=Path(tmp), options=options)
+                outcome = process_image(image, stem=stem, workdir=workdir, options=options)
                 doc = outcome.result.contract()
                 doc["source"] = str(path) if src.pages == 1 else f"{path}#page={index + 1}"
                 (out / f"{stem}.json").write_text(

@@ -103,7 +103,7 @@ def clean_page(im: Image.Image, *, stem: str, workdir: Path, keep: bool = False)
     if a.orientation_confidence < MIN_OWN_CONFIDENCE:
         a, osd = confirm_orientation(gray, a, workdir, stem)
     copy = make_ocr_copy(gray, a, dpi=dpi)
-    path = workdir / f"{stem}_ocr.png"
+    path = workdir / f"{stem}_3_clean.png"
     cv2.imwrite(
         str(path), copy.binary, [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_BILEVEL, 1]
     )
