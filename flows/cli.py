@@ -324,6 +324,10 @@ def bench(
         tid = bar.add_task("Đo từng trang", total=len(corpus))
         results = run_bench(corpus, opts, progress=lambda _r: bar.advance(tid))
     wall = time.perf_counter() - start
+    from bench.memory import measure_a3
+
+    with console.status("Đo bộ nhớ trên trang A3 màu 300 dpi…"):
+        memory = measure_a3(s.home_abs / "bench")
     command = "sohoa bench" + (" --quick" if quick else "") + (f" --pages {pages}" if pages else "")
     report = render(
         results,
@@ -331,6 +335,7 @@ def bench(
         corpus=f"seed {seed}",
         wall_seconds=wall,
         options=options_dict(opts),
+        memory=memory,
     )
     target = out or s.home_abs / "bench" / f"report-{'quick' if quick else n}.md"
     target.parent.mkdir(parents=True, exist_ok=True)
