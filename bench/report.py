@@ -196,6 +196,8 @@ def _headline(results: list[dict]) -> list[str]:
         f"| orientation accuracy | {_fmt(sum(orient) / len(orient) if orient else None, True)} |",
         f"| cleanup time ÷ OCR time | {_ratio(cleanup, ocr)} |",
         f"| peak RSS per page (max) | {max(rss) if rss else '–'} MB |",
+        f"| sohoa pages per minute per worker | "
+        f"{_fmt(60 / sec['sohoa'] if sec['sohoa'] else None, nd=1)} |",
     ]
 
 
