@@ -351,6 +351,21 @@ def bench(
         raise typer.Exit(EXIT_PAGES_FAILED)
 
 
+schemas_app = typer.Typer(help="Lược đồ hồ sơ (JSON Schema).", no_args_is_help=True)
+app.add_typer(schemas_app, name="schemas")
+
+
+@schemas_app.command("export")
+def schemas_export(
+    directory: Annotated[Path, typer.Argument(help="Thư mục ghi các tệp *.schema.json")],
+) -> None:
+    """Ghi JSON Schema của mọi loại hồ sơ (khai sinh, kết hôn, khai tử, TTHC)."""
+    from schemas.dossiers import export_json_schemas
+
+    for path in export_json_schemas(directory):
+        console.print(f"Đã ghi {path}")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
