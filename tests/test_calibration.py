@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.calibration import FALLBACK, SIGNALS, choose_threshold, fit, load
+
+
+def _sample(rng: np.random.Generator, n: int):
+    rows, right = [], []
+    for _ in range(n):
+        good = rng.random() < 0.85
+        base = rng.uniform(0.85, 0.99) if good else rng.uniform(0.3, 0.9)
+        rows.append({"ocr_mean": base, "ocr_min": base - rng.uniform(0, 0.1),
+                     "valid": 1.0 if good or rng.random() < 0.5 else 0.0,
+                     "lexicon": 1.0 if good else rng.uniform(0.3, 1), "reference": 0.5,
+                     "label": 1.0, "short": 0.0})
+        right.append(good)
+    return rows, right
+
+
+def test_fit_separates_and_threshold_keeps_precision():
+    rng = np.random.default_rng(0)
+    rows, right = _sample(rng, 3000)
+    cal = fit(rows, right, target=0.995)
+    assert len(cal.weights) == len(SIGNALS)
+    probs = np.array([cal.probability(r) for r in rows])
+    accepted = probs >= cal.threshold
+    precision = np.asarray(right)[accepted].mean()
+    assert precision >= 0.995 and accepted.mean() > 0.3
+    # held-out data from the same process keeps (nearly) the same precision
+    rows2, right2 = _sample(np.random.default_rng(1), 3000)
+    probs2 = np.array([cal.probability(r) for r in rows2])
+    assert np.asarray(right2)[probs2 >= cal.threshold].mean() >= 0.99
+
+
+def test_choose_threshold_with_margin():
+    probs = np.array([0.99, 0.98, 0.97, 0.6, 0.5])
+    right = np.array([True, True, True, False, True])
+    assert choose_threshold(probs, right, target=0.65) == 0.97  # 2 right of 3, less one
+    assert choose_threshold(probs, right, target=0.9) == 0.999  # never reached: accept nothing
+
+
+def test_save_and_load_roundtrip(tmp_path):
+    path = tmp_path / "cal.json"
+    FALLBACK.save(path)
+    assert load(path) == FALLBACK
+    assert load(tmp_path / "missing.json") == FALLBACK
