@@ -201,8 +201,30 @@ def _headline(results: list[dict]) -> list[str]:
     ]
 
 
+def _memory_lines(memory: dict[str, Any] | None) -> list[str]:
+    if not memory:
+        return []
+    if "error" in memory:
+        return ["", f"A3 colour page: measurement failed: {memory['error']}"]
+    t = memory.get("timings", {})
+    return [
+        "",
+        "## Memory on a 300-dpi A3 colour page",
+        "",
+        f"- page {memory['size'][0]}×{memory['size'][1]} px RGB; peak RSS of the sohoa process "
+        f"{memory['python_peak_mb']} MB (Tesseract child ≤ {memory['tesseract_peak_mb']} MB); "
+        f"cleanup {t.get('cleanup', 0):.2f} s, OCR {t.get('ocr', 0):.2f} s",
+    ]
+
+
 def render(
-    results: list[dict], *, command: str, corpus: str, wall_seconds: float, options: dict[str, Any]
+    results: list[dict],
+    *,
+    command: str,
+    corpus: str,
+    wall_seconds: float,
+    options: dict[str, Any],
+    memory: dict[str, Any] | None = None,
 ) -> str:
     """The whole report as markdown."""
     ok = [r for r in results if "error" not in r]
@@ -250,6 +272,7 @@ def render(
         "## Fields (sohoa, before review)",
         "",
         *_field_lines(ok),
+        *_memory_lines(memory),
     ]
     if failed:
         out += ["", "## Pages that failed to measure", ""]
