@@ -324,6 +324,9 @@ def bench(
         tid = bar.add_task("Đo từng trang", total=len(corpus))
         results = run_bench(corpus, opts, progress=lambda _r: bar.advance(tid))
     wall = time.perf_counter() - start
+    raw = (out or s.home_abs / "bench" / "report.md").with_suffix(".json")
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    raw.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     from bench.memory import measure_a3
 
     with console.status("Đo bộ nhớ trên trang A3 màu 300 dpi…"):

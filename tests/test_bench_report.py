@@ -65,6 +65,12 @@ def test_report_headline_and_tables():
         corpus="seed 1",
         wall_seconds=60,
         options={"workers": 2},
+        memory={
+            "size": [4960, 3508],
+            "python_peak_mb": 301.6,
+            "tesseract_peak_mb": 120.0,
+            "timings": {"cleanup": 0.8, "ocr": 3.1},
+        },
     )
     assert "| CER, sohoa ÷ OCRmyPDF (mean, same pages) | 0.30× |" in md
     assert "| CER, sohoa ÷ undegraded floor | 3.00× |" in md
@@ -73,4 +79,4 @@ def test_report_headline_and_tables():
     assert "| khai_sinh | 1 |" in md and "| yellow | 2 |" in md
     assert "| all | 20 | 90.0 % | 80.0 % | 100.0 % |" in md
     assert "- c: RuntimeError: boom" in md
-    assert "2 cores" in md or "cores" in md
+    assert "peak RSS of the sohoa process 301.6 MB" in md
