@@ -22,6 +22,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from ocr.postprocess import annotate_page
 from pipeline.errors import BadInputError, MissingToolError, ToolError
 from schemas.models import OcrLine, OcrPage, OcrWord, nfc
 
@@ -388,6 +389,7 @@ def ocr_image(
         lang=lang,
         psm=psm,
     )
+    page = annotate_page(page)
     hocr = nfc(hocr_path.read_text(encoding="utf-8"))
     log.debug("ocr %s: %d lines, warnings=%s", image.name, len(lines), warnings)
     return OcrResult(

@@ -137,6 +137,10 @@ class OcrWord(_Model):
     block: int = 0
     par: int = 0
     line: int = 0
+    #: True/False when the word is Vietnamese letters checked against the lexicon, else None
+    lexicon: bool | None = None
+    #: what the engine read, when a lexicon-confirmed confusion fix changed it
+    corrected_from: str | None = None
 
     @field_validator("text")
     @classmethod
