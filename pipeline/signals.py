@@ -1,0 +1,93 @@
+"""What a field's value looks like to us, as numbers the calibration combines.
+
+Also the reference look-ups that add what a page does not say: the resolved
+administrative unit (and its current successor after the 2025 merger) for places,
+the official name of an ethnic group or nationality.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+from pipeline.ethnic import normalize_ethnic, normalize_nationality
+from pipeline.gazetteer import match_place
+from pipeline.labels import fold
+from schemas.models import OcrWord
+
+DATA = Path(__file__).parent / "data"
+
+NAME_FIELDS = {"ho_ten", "ho_ten_me", "ho_ten_cha", "nguoi_di_khai", "ho_ten_chong",
+               "ho_ten_vo", "nguoi_ky"}
+PLACE_FIELDS = {"noi_sinh", "que_quan", "noi_cu_tru_me", "noi_cu_tru_cha", "noi_dang_ky",
+                "noi_cu_tru_chong", "noi_cu_tru_vo", "noi_cu_tru", "noi_chet"}
+
+
+@cache
+def surnames() -> frozenset[str]:
+    """Folded Vietnamese surnames from the packaged list."""
+    with (DATA / "surnames.csv").open(encoding="utf-8") as fh:
+        return frozenset(fold(row["surname"]) for row in csv.DictReader(fh))
+
+
+def field_kind(name: str) -> str:
+    """Name | place | ethnic | nationality | other."""
+    if name in NAME_FIELDS:
+        return "name"
+    if name in PLACE_FIELDS:
+        return "place"
+    if name.startswith("dan_toc"):
+        return "ethnic"
+    if name.startswith("quoc_tich"):
+        return "nationality"
+    return "other"
+
+
+def reference_fit(name: str, value: str | None) -> tuple[float, list[str]]:
+    """How well a value fits the reference data for its field (0..1; 0.5 = no reference)."""
+    if not value:
+        return 0.0, []
+    kind = field_kind(name)
+    if kind == "name":
+        first = fold(value.split()[0]) if value.split() else ""
+        return (1.0 if first in surnames() else 0.3), []
+    if kind == "place":
+        m = match_place(value)
+        if m is None:
+            return 0.3, ["không khớp danh mục đơn vị hành chính"]
+        notes = [f"đơn vị: {m.normalized}", *m.notes]
+        now = ", ".join(u for u in (m.ward_new, m.province_new) if u)
+        if now and (m.ward_new != m.ward_old or m.province_new != m.province_old):
+            notes.append(f"nay thuộc: {now}")
+        return (m.score * (0.8 if m.ambiguous else 1.0)), notes
+    if kind == "ethnic":
+        e = normalize_ethnic(value)
+        return (e.score if e else 0.0), ([f"dân tộc: {e.name}"] if e and e.name != value else [])
+    if kind == "nationality":
+        q = normalize_nationality(value)
+        return (q.score if q else 0.0), []
+    return 0.5, []
+
+
+def lexicon_share(words: Sequence[OcrWord]) -> float:
+    """Share of lettered words the lexicon accepts (1.0 when none have letters)."""
+    checked = [w.lexicon for w in words if w.lexicon is not None]
+    return 1.0 if not checked else sum(1 for v in checked if v) / len(checked)
+
+
+def signals(name: str, value: str | None, words: Sequence[OcrWord], *, valid: bool,
+            label_score: float) -> tuple[dict[str, float], list[str]]:
+    """The calibration signals of one field, and reference notes for the clerk."""
+    confs = [w.conf for w in words]
+    ref, notes = reference_fit(name, value)
+    return {
+        "ocr_mean": sum(confs) / len(confs) if confs else 0.0,
+        "ocr_min": min(confs) if confs else 0.0,
+        "valid": 1.0 if valid and value else 0.0,
+        "lexicon": lexicon_share(words),
+        "reference": ref,
+        "label": label_score / 100.0,
+        "short": 1.0 if value is not None and len(value) <= 3 else 0.0,
+    }, notes
