@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from pipeline import parsers
 from pipeline.labels import LabelSpec, Segment, column_lines, fold, split_line, union_bbox
 from schemas.models import (
@@ -22,6 +24,8 @@ KIND_BIRTH = "khai_sinh"
 KIND_TTHC = "tthc"
 KIND_REGISTER = "so_khai_sinh"
 KIND_UNKNOWN = "unknown"
+#: Register-book page kinds and the book type of their entries.
+REGISTER_KINDS = {KIND_REGISTER: "khai_sinh", "so_ket_hon": "ket_hon", "so_khai_tu": "khai_tu"}
 
 BIRTH_LABELS: tuple[LabelSpec, ...] = (
     LabelSpec("so", ("Số",)),
@@ -161,6 +165,24 @@ _BIRTH_CHECKS: dict[str, Callable[[str], Checked]] = {
 }
 
 
+#: Validators by field name, extracts and register columns alike (others: plain text).
+FIELD_CHECKS: dict[str, Callable[[str], Checked]] = {
+    **_BIRTH_CHECKS,
+    "ho_ten_chong": _name,
+    "ho_ten_vo": _name,
+    "ngay_sinh_chong": _date,
+    "ngay_sinh_vo": _date,
+    "so_dinh_danh_chong": _pid,
+    "so_dinh_danh_vo": _pid,
+    "ngay_chet": _date,
+}
+
+
+def check_field(name: str, raw: str) -> Checked:
+    """Parse and validate a raw value with the validator of field ``name``."""
+    return FIELD_CHECKS.get(name, _text)(raw)
+
+
 def word_confidence(words: Sequence[OcrWord]) -> float:
     """Combine word confidences: a weak word pulls the field down more than an average."""
     if not words:
@@ -258,7 +280,8 @@ def extract_birth(page: OcrPage, *, threshold: float) -> Record:
     return Record(schema="khai_sinh", fields=fields)
 
 
-def _flag(field: FieldValue, note: str) -> FieldValue:
+def flag_field(field: FieldValue, note: str) -> FieldValue:
+    """The field sent to review, with ``note`` added to its provenance."""
     return field.model_copy(update={"needs_review": True, "provenance": [*field.provenance, note]})
 
 
@@ -267,7 +290,7 @@ def _cross_check_birth(fields: dict[str, FieldValue], words_seg: Segment | None)
     if words_seg is not None and birth:
         in_words = parsers.parse_date(words_seg.raw)
         if in_words is not None and in_words.isoformat() != birth:
-            fields["ngay_sinh"] = _flag(fields["ngay_sinh"], "khác ngày ghi bằng chữ")
+            fields["ngay_sinh"] = flag_field(fields["ngay_sinh"], "khác ngày ghi bằng chữ")
         elif in_words is not None:
             f = fields["ngay_sinh"]
             fields["ngay_sinh"] = f.model_copy(
@@ -275,11 +298,11 @@ def _cross_check_birth(fields: dict[str, FieldValue], words_seg: Segment | None)
             )
     reg = fields["ngay_dang_ky"].value
     if birth and reg and reg < birth:
-        fields["ngay_dang_ky"] = _flag(fields["ngay_dang_ky"], "ngày đăng ký trước ngày sinh")
+        fields["ngay_dang_ky"] = flag_field(fields["ngay_dang_ky"], "ngày đăng ký trước ngày sinh")
     for parent in ("me", "cha"):
         year = fields[f"nam_sinh_{parent}"].value
         if birth and year and not (10 <= int(birth[:4]) - int(year) <= 70):
-            fields[f"nam_sinh_{parent}"] = _flag(
+            fields[f"nam_sinh_{parent}"] = flag_field(
                 fields[f"nam_sinh_{parent}"], "tuổi cha/mẹ không hợp lý"
             )
 
@@ -419,13 +442,78 @@ def detect_kind(page: OcrPage, *, hint: str | None = None, ruled_lines: int = 0)
     return KIND_UNKNOWN
 
 
-def extract_records(kind: str, page: OcrPage, *, threshold: float) -> list[Record]:
-    """Records of a page of the given kind (none yet for register pages: issue #5)."""
+@dataclass(frozen=True)
+class PageExtract:
+    """What extraction made of a page.
+
+    Attributes:
+        records: the records (one for an extract, one per entry of a register page).
+        lines: the page text re-ordered for reading (register pages with a table), else None.
+        layout_found: False when the page's layout could not be read (no table found on a
+            register page, or a kind without an extractor).
+        steps: provenance of the layout step (table rows and columns, header matching).
+    """
+
+    records: list[Record]
+    lines: list[OcrLine] | None = None
+    layout_found: bool = True
+    steps: tuple[dict[str, object], ...] = ()
+
+
+def extract_page(
+    kind: str,
+    page: OcrPage,
+    *,
+    threshold: float,
+    gray: np.ndarray | None = None,
+    book_type: str | None = None,
+) -> PageExtract:
+    """Extract a page of the given kind.
+
+    Args:
+        kind: from :func:`detect_kind`.
+        page: the OCR of the page.
+        threshold: fields below this confidence go to review.
+        gray: the cleaned, deskewed page the OCR read (same pixels as the word boxes);
+            register pages need it to find their table.
+        book_type: the register's book type; by default taken from ``kind``
+            ("so_ket_hon" → "ket_hon").
+    """
     if kind == KIND_BIRTH:
-        return [extract_birth(page, threshold=threshold)]
+        return PageExtract([extract_birth(page, threshold=threshold)])
     if kind == KIND_TTHC:
-        return [extract_tthc(page, threshold=threshold)]
-    return []
+        return PageExtract([extract_tthc(page, threshold=threshold)])
+    book = book_type or REGISTER_KINDS.get(kind)
+    if kind not in REGISTER_KINDS or gray is None or book is None:
+        return PageExtract([], layout_found=False)
+    from pipeline.tables import extract_register  # tables builds on this module
+
+    reg = extract_register(page, gray, book_type=book, threshold=threshold)
+    if reg.grid is None:
+        return PageExtract([], layout_found=False, steps=({"step": "table", "found": False},))
+    step = {
+        "step": "table",
+        "found": True,
+        "rows": reg.rows_found,
+        "cols": len(reg.grid.cols),
+        "header_rows": reg.header.rows if reg.header else 0,
+        "header": "fallback" if reg.header and reg.header.fallback else "matched",
+        "columns": dict(sorted(reg.header.columns.items())) if reg.header else {},
+        "records": len(reg.records),
+    }
+    return PageExtract(reg.records, reg.lines, True, (step,))
+
+
+def extract_records(
+    kind: str,
+    page: OcrPage,
+    *,
+    threshold: float,
+    gray: np.ndarray | None = None,
+    book_type: str | None = None,
+) -> list[Record]:
+    """Records of a page of the given kind (register pages need ``gray``: see extract_page)."""
+    return extract_page(kind, page, threshold=threshold, gray=gray, book_type=book_type).records
 
 
 def formation_year(record: Record) -> int | None:

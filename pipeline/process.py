@@ -15,13 +15,13 @@ from PIL import Image
 from ocr.tesseract import OcrResult, detect_orientation, ocr_image
 from pipeline.cleanup import Analysis, analyse, make_ocr_copy, osd_frame, page_quality
 from pipeline.config import ProcessOptions
-from pipeline.extract import detect_kind, extract_records
+from pipeline.extract import detect_kind, extract_page
 from pipeline.imaging import (
     count_ruled_lines,
     to_gray,
 )
 from pipeline.pageio import image_dpi, to_array
-from schemas.models import PageResult
+from schemas.models import PageResult, nfc
 
 log = logging.getLogger(__name__)
 
@@ -172,9 +172,11 @@ def process_image(
     )
     t1 = time.perf_counter()
     kind = detect_kind(ocr.page, hint=hint, ruled_lines=count_ruled_lines(page.gray))
-    records = extract_records(kind, ocr.page, threshold=options.review_threshold)
+    # page.path is the binarised page.gray: the word boxes are in page.gray's pixels
+    extract = extract_page(kind, ocr.page, threshold=options.review_threshold, gray=page.gray)
+    records = extract.records
     quality = dict(page.quality)
-    if kind not in ("khai_sinh", "tthc"):
+    if not extract.layout_found:
         quality["flags"] = [*quality_list(quality, "flags"), "layout_not_extracted"]
     if ocr.page.warnings:
         quality["ocr_warnings"] = ocr.page.warnings
@@ -186,15 +188,19 @@ def process_image(
         kind,
         len(records),
     )
+    text = ocr.page.text if extract.lines is None else "\n".join(ln.text for ln in extract.lines)
     result = PageResult(
         source=stem,
-        text=ocr.page.text,
+        text=nfc(text),
         skew_deg=page.skew,
         orientation_deg=page.orientation,
         quality=quality,
         records=records,
         kind=kind,
-        provenance=_provenance(page, ocr, kind, options.review_threshold),
+        provenance=[
+            *_provenance(page, ocr, kind, options.review_threshold),
+            *extract.steps,
+        ],
     )
     timings = {"cleanup": page.seconds, "ocr": t1 - t0, "extract": time.perf_counter() - t1}
     return PageOutcome(result=result, ocr=ocr, clean_path=page.path, timings=timings)
