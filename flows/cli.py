@@ -224,6 +224,10 @@ def status(
 def process(
     paths: Annotated[list[Path], typer.Argument(help="Tệp ảnh/PDF hoặc thư mục")],
     out: Annotated[Path, typer.Option("--out", help="Thư mục ghi <tên>.json")],
+    schema: Annotated[
+        str | None,
+        typer.Option("--schema", help="Ép loại giấy tờ: khai_sinh, ket_hon, khai_tu, tthc, so_…"),
+    ] = None,
     keep_intermediates: Annotated[
         bool, typer.Option("--keep-intermediates", help="Giữ ảnh trung gian (OUT/intermediates)")
     ] = False,
@@ -242,6 +246,13 @@ def process(
     options = ProcessOptions.from_settings(s)
     if keep_intermediates:
         options = replace(options, keep_intermediates=True)
+    if schema:
+        from pipeline.extract import KINDS
+
+        if schema not in KINDS:
+            err.print(f"[red]--schema phải là một trong: {', '.join(KINDS)}[/]")
+            raise typer.Exit(EXIT_USAGE)
+        options = replace(options, schema=schema)
     failed = 0
     with (
         Progress(
@@ -295,10 +306,16 @@ def bench(
     baselines: Annotated[bool, typer.Option(help="Chạy cả các công cụ so sánh")] = True,
     ocrmypdf: Annotated[bool, typer.Option(help="Chạy cả OCRmyPDF")] = True,
     workers: Annotated[int | None, typer.Option(help="Số tiến trình")] = None,
+    calibrate: Annotated[
+        bool, typer.Option("--calibrate", help="Hiệu chỉnh độ tin cậy trên bộ trang riêng")
+    ] = False,
 ) -> None:
     """Đo chất lượng và tốc độ trên bộ trang sinh có đáp án, so với công cụ hiện có."""
     s = _setup()
     _probe_tools(s.ocr_lang)
+    if calibrate:
+        _calibrate(s, pages or 40, out, workers or s.workers)
+        return
     from bench.report import render
     from bench.run import BenchOptions, options_dict, run_bench
     from pipeline.corpus import build_corpus
@@ -352,6 +369,18 @@ def bench(
     if failed:
         err.print(f"[yellow]{failed} trang không đo được — xem cuối báo cáo.[/]")
         raise typer.Exit(EXIT_PAGES_FAILED)
+
+
+def _calibrate(s: Settings, pages: int, out: Path | None, workers: int) -> None:
+    from bench.calibrate import CALIBRATION_SEED, calibrate
+    from pipeline.calibration import DEFAULT_PATH
+
+    root = s.home_abs / "bench" / f"calib-{CALIBRATION_SEED}-{pages}"
+    with console.status(f"Hiệu chỉnh trên {pages} trang (hạt giống {CALIBRATION_SEED})…"):
+        cal, summary = calibrate(root, n_pages=pages, workers=workers)
+    target = out or DEFAULT_PATH
+    cal.save(target)
+    console.print(f"Ngưỡng tự chấp nhận {cal.threshold:.3f}; {summary}; đã ghi {target}")
 
 
 schemas_app = typer.Typer(help="Lược đồ hồ sơ (JSON Schema).", no_args_is_help=True)

@@ -95,11 +95,13 @@ def fit(rows: Sequence[dict[str, float]], right: Sequence[bool], *, target: floa
                        samples=len(y))
 
 
-def choose_threshold(probs: np.ndarray, right: np.ndarray, *, target: float) -> float:
+def choose_threshold(
+    probs: np.ndarray, right: np.ndarray, *, target: float, min_accepted: int = 50
+) -> float:
     """Lowest threshold whose accepted set is right at least ``target`` of the time.
 
-    Precision is required to hold with a one-error margin (an extra wrong field among the
-    accepted ones), so a small calibration set does not buy an optimistic threshold.
+    Only thresholds that accept at least ``min_accepted`` fields count, so a handful of
+    lucky fields cannot set it; ties in probability are accepted or refused together.
     """
     order = np.argsort(-probs)
     p_sorted, r_sorted = probs[order], right[order]
@@ -107,6 +109,7 @@ def choose_threshold(probs: np.ndarray, right: np.ndarray, *, target: float) -> 
     wrong = 0
     for i, (p, ok) in enumerate(zip(p_sorted, r_sorted, strict=True), start=1):
         wrong += 0 if ok else 1
-        if (i - wrong - 1) / i >= target:
+        last_of_tie = i == len(p_sorted) or p_sorted[i] < p
+        if last_of_tie and i >= min_accepted and (i - wrong) / i >= target:
             best = float(p)
     return min(0.999, max(0.5, best))

@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     phase_plan: Path | None = None
     ocr_lang: str = "vie"
     ocr_timeout: int = 180
-    review_threshold: float = Field(default=0.80, ge=0.0, le=1.0)
+    review_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
     keep_intermediates: bool = False
 
@@ -68,8 +68,11 @@ class ProcessOptions:
 
     lang: str = "vie"
     ocr_timeout: int = 180
-    review_threshold: float = 0.80
+    #: None: the calibrated auto-accept threshold (pipeline/data/calibration.json)
+    review_threshold: float | None = None
     keep_intermediates: bool = False
+    #: force the document kind instead of detecting it (``--schema``)
+    schema: str | None = None
 
     @classmethod
     def from_settings(cls, s: Settings) -> ProcessOptions:

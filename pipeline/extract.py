@@ -5,11 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
 from pipeline import parsers
+from pipeline.calibration import Calibration
+from pipeline.calibration import load as load_calibration
+from pipeline.ethnic import normalize_ethnic, normalize_nationality
 from pipeline.labels import LabelSpec, Segment, column_lines, fold, split_line, union_bbox
+from pipeline.signals import signals
 from schemas.models import (
     BIRTH_FIELDS,
     TTHC_FIELDS,
@@ -24,6 +29,10 @@ KIND_BIRTH = "khai_sinh"
 KIND_TTHC = "tthc"
 KIND_REGISTER = "so_khai_sinh"
 KIND_UNKNOWN = "unknown"
+KIND_MARRIAGE = "ket_hon"
+KIND_DEATH = "khai_tu"
+#: Kinds ``--schema`` can force.
+KINDS = ("khai_sinh", "ket_hon", "khai_tu", "tthc", "so_khai_sinh", "so_ket_hon", "so_khai_tu")
 #: Register-book page kinds and the book type of their entries.
 REGISTER_KINDS = {KIND_REGISTER: "khai_sinh", "so_ket_hon": "ket_hon", "so_khai_tu": "khai_tu"}
 
@@ -149,7 +158,32 @@ def _text(raw: str) -> Checked:
     return Checked(text or None, bool(text), "" if text else "trống")
 
 
+def _ethnic(raw: str) -> Checked:
+    """Official name of the ethnic group (old names such as Mèo → H'Mông); raw keeps the page."""
+    m = normalize_ethnic(raw)
+    if m is None or m.score < 0.8:
+        return Checked(_text(raw).value, False, "dân tộc không có trong danh mục")
+    note = "" if m.name == raw.strip() else f"ghi trên trang: {raw.strip()}"
+    return Checked(m.name, not m.ambiguous, note or ("tên cũ nhiều nghĩa" if m.ambiguous else ""))
+
+
+def _nationality(raw: str) -> Checked:
+    m = normalize_nationality(raw)
+    if m is None or m.score < 0.8:
+        return Checked(_text(raw).value, False, "quốc tịch không có trong danh mục")
+    return Checked(m.name, True)
+
+
+_ETHNIC_CHECKS: dict[str, Callable[[str], Checked]] = {
+    **{f: _ethnic for f in ("dan_toc", "dan_toc_me", "dan_toc_cha", "dan_toc_chong", "dan_toc_vo")},
+    **{
+        f: _nationality
+        for f in ("quoc_tich", "quoc_tich_me", "quoc_tich_cha", "quoc_tich_chong", "quoc_tich_vo")
+    },
+}
+
 _BIRTH_CHECKS: dict[str, Callable[[str], Checked]] = {
+    **_ETHNIC_CHECKS,
     "so": _entry,
     "quyen_so": _book,
     "ho_ten": _name,
@@ -192,19 +226,41 @@ def word_confidence(words: Sequence[OcrWord]) -> float:
 
 
 def make_field(
-    raw: str, words: Sequence[OcrWord], check: Checked, *, threshold: float, why: str
+    raw: str,
+    words: Sequence[OcrWord],
+    check: Checked,
+    *,
+    threshold: float,
+    why: str,
+    name: str = "",
+    label_score: float = 100.0,
 ) -> FieldValue:
-    """Build a FieldValue, flagging it for review when unsure or invalid."""
-    conf = word_confidence(words) if check.ok else word_confidence(words) * 0.4
-    prov = [why] + ([check.note] if check.note else [])
+    """Build a FieldValue with a calibrated confidence, flagged when unsure or invalid.
+
+    The confidence is the calibrated probability that the value is right, from the OCR
+    word confidences, the validator, the lexicon, the reference data and the label
+    match (pipeline.calibration). An invalid or empty value is never auto-accepted.
+    """
+    sig, notes = signals(name, check.value, words, valid=check.ok, label_score=label_score)
+    conf = calibration().probability(sig)
+    if not check.ok or check.value is None:
+        conf = min(conf, 0.5)
+    prov = [why] + ([check.note] if check.note else []) + notes
     return FieldValue(
         value=check.value,
         raw=raw,
-        confidence=max(0.0, min(1.0, conf)),
+        confidence=round(max(0.0, min(1.0, conf)), 4),
         bbox=union_bbox([w.bbox for w in words]),
         needs_review=(not check.ok) or check.value is None or conf < threshold,
         provenance=prov,
+        signals={k: round(v, 4) for k, v in sig.items()},
     )
+
+
+@cache
+def calibration() -> Calibration:
+    """The packaged calibration (fitted by ``sohoa bench --calibrate``)."""
+    return load_calibration()
 
 
 def missing_field(why: str = "không tìm thấy nhãn trên trang") -> FieldValue:
@@ -275,7 +331,15 @@ def extract_birth(page: OcrPage, *, threshold: float) -> Record:
             continue
         check = _BIRTH_CHECKS.get(name, _text)(seg.raw)
         why = f"nhãn {seg.hit.spec.key} (khớp {seg.hit.score:.0f}%)"
-        fields[name] = make_field(seg.raw, seg.words, check, threshold=threshold, why=why)
+        fields[name] = make_field(
+            seg.raw,
+            seg.words,
+            check,
+            threshold=threshold,
+            why=why,
+            name=name,
+            label_score=seg.hit.score,
+        )
     _cross_check_birth(fields, segs.get("ngay_sinh_chu"))
     return Record(schema="khai_sinh", fields=fields)
 
@@ -372,7 +436,7 @@ def extract_tthc(page: OcrPage, *, threshold: float) -> Record:
         if name in found:
             raw, check, words = found[name]
             fields[name] = make_field(
-                raw, words, check, threshold=threshold, why="bố cục NĐ 30/2020"
+                raw, words, check, threshold=threshold, why="bố cục NĐ 30/2020", name=name
             )
         else:
             fields[name] = missing_field()
@@ -433,12 +497,21 @@ def detect_kind(page: OcrPage, *, hint: str | None = None, ruled_lines: int = 0)
         return KIND_REGISTER if hint in (None, "khai_sinh") else f"so_{hint}"
     if "khai sinh" in head and ("trich luc" in head or "giay khai sinh" in head):
         return KIND_BIRTH
+    if "ket hon" in head and ("trich luc" in head or "giay chung nhan" in head):
+        return KIND_MARRIAGE
+    if "khai tu" in head and ("trich luc" in head or "giay chung tu" in head):
+        return KIND_DEATH
     if any(fold(t) in head for t in _DOC_TYPES) and re.search(r"\d+\s*/\s*[A-ZĐ]", raw_head):
         return KIND_TTHC
     if hint == "tthc":
         return KIND_TTHC
-    if hint == "khai_sinh" and "khai sinh" in head:
-        return KIND_BIRTH
+    for kind, words in (
+        (KIND_BIRTH, "khai sinh"),
+        (KIND_MARRIAGE, "ket hon"),
+        (KIND_DEATH, "khai tu"),
+    ):
+        if hint == kind and words in head:
+            return kind
     return KIND_UNKNOWN
 
 
@@ -483,6 +556,11 @@ def extract_page(
         return PageExtract([extract_birth(page, threshold=threshold)])
     if kind == KIND_TTHC:
         return PageExtract([extract_tthc(page, threshold=threshold)])
+    if kind in (KIND_MARRIAGE, KIND_DEATH):
+        from pipeline.forms import extract_death, extract_marriage  # forms build on this module
+
+        read = extract_marriage if kind == KIND_MARRIAGE else extract_death
+        return PageExtract([read(page, threshold=threshold)])
     book = book_type or REGISTER_KINDS.get(kind)
     if kind not in REGISTER_KINDS or gray is None or book is None:
         return PageExtract([], layout_found=False)

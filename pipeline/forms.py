@@ -107,6 +107,8 @@ def extract_form(page: OcrPage, spec: FormSpec, *, threshold: float) -> Record:
                 check,
                 threshold=threshold,
                 why=f"nhãn {key} (khớp {seg.hit.score:.0f}%)",
+                name=name,
+                label_score=seg.hit.score,
             )
     for name in spec.fields:
         if name in fields:
@@ -122,6 +124,8 @@ def extract_form(page: OcrPage, spec: FormSpec, *, threshold: float) -> Record:
             check,
             threshold=threshold,
             why=f"nhãn {seg.hit.spec.key} (khớp {seg.hit.score:.0f}%)",
+            name=name,
+            label_score=seg.hit.score,
         )
     return Record(schema=spec.schema, fields=fields)
 

@@ -15,7 +15,7 @@ from PIL import Image
 from ocr.tesseract import OcrResult, detect_orientation, ocr_image
 from pipeline.cleanup import Analysis, analyse, make_ocr_copy, osd_frame, page_quality
 from pipeline.config import ProcessOptions
-from pipeline.extract import detect_kind, extract_page
+from pipeline.extract import calibration, detect_kind, extract_page
 from pipeline.imaging import (
     count_ruled_lines,
     to_gray,
@@ -171,9 +171,16 @@ def process_image(
         dpi=round(page.dpi or 300),
     )
     t1 = time.perf_counter()
-    kind = detect_kind(ocr.page, hint=hint, ruled_lines=count_ruled_lines(page.gray))
+    kind = options.schema or detect_kind(
+        ocr.page, hint=hint, ruled_lines=count_ruled_lines(page.gray)
+    )
+    threshold = (
+        options.review_threshold
+        if options.review_threshold is not None
+        else calibration().threshold
+    )
     # page.path is the binarised page.gray: the word boxes are in page.gray's pixels
-    extract = extract_page(kind, ocr.page, threshold=options.review_threshold, gray=page.gray)
+    extract = extract_page(kind, ocr.page, threshold=threshold, gray=page.gray)
     records = extract.records
     quality = dict(page.quality)
     if not extract.layout_found:
@@ -198,7 +205,7 @@ def process_image(
         records=records,
         kind=kind,
         provenance=[
-            *_provenance(page, ocr, kind, options.review_threshold),
+            *_provenance(page, ocr, kind, threshold),
             *extract.steps,
         ],
     )

@@ -603,7 +603,8 @@ def _cell_field(
             provenance=[why, "ô trống" if blank else "ô có nét nhưng không đọc được"],
         )
     raw = cell_text(words)
-    made = make_field(raw, words, _cell_check(name, raw), threshold=threshold, why=why)
+    made = make_field(raw, words, _cell_check(name, raw), threshold=threshold, why=why,
+                      name=name)
     return made.model_copy(update={"bbox": _xywh(box)})
 
 
@@ -645,6 +646,7 @@ def _page_fields(words: Sequence[OcrWord], *, threshold: float) -> dict[str, Fie
                     check_field(name, seg.raw),
                     threshold=threshold,
                     why="đầu trang sổ",
+                    name=name,
                 )
     return out
 

@@ -36,8 +36,9 @@ def test_fit_separates_and_threshold_keeps_precision():
 def test_choose_threshold_with_margin():
     probs = np.array([0.99, 0.98, 0.97, 0.6, 0.5])
     right = np.array([True, True, True, False, True])
-    assert choose_threshold(probs, right, target=0.65) == 0.97  # 2 right of 3, less one
-    assert choose_threshold(probs, right, target=0.9) == 0.999  # never reached: accept nothing
+    assert choose_threshold(probs, right, target=0.85, min_accepted=2) == 0.97
+    assert choose_threshold(probs, right, target=0.8, min_accepted=4) == 0.5  # 4 of 5 right
+    assert choose_threshold(probs, right, target=0.9, min_accepted=4) == 0.999  # never
 
 
 def test_save_and_load_roundtrip(tmp_path):
