@@ -17,6 +17,7 @@ from typing import Any
 from PIL import Image
 
 from bench.metrics import _norm_value
+from ocr.tesseract import TesseractEngine
 from pipeline.calibration import Calibration, fit
 from pipeline.config import ProcessOptions
 from pipeline.corpus import CorpusPage, build_corpus
@@ -55,7 +56,11 @@ def collect_page(page: CorpusPage) -> list[tuple[dict[str, float], bool]]:
     with Image.open(page.image_path) as im, tempfile.TemporaryDirectory() as d:
         im.load()
         out = process_image(
-            im, stem=page.id, workdir=Path(d), options=ProcessOptions(review_threshold=0.5)
+            im,
+            stem=page.id,
+            workdir=Path(d),
+            options=ProcessOptions(review_threshold=0.5),
+            engine=TesseractEngine(),
         )
     return _pairs(out.result.records, truth)
 

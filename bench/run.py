@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from pipeline.corpus import CorpusPage
 
 from bench import baselines, metrics
+from ocr.tesseract import TesseractEngine
 from pipeline.config import ProcessOptions
+from pipeline.corpus import CorpusPage
 from pipeline.imaging import to_gray
 from pipeline.pageio import to_array
 from pipeline.process import process_image
@@ -67,7 +68,13 @@ def _measure_sohoa(page: CorpusPage, truth: dict, ref: str, work: Path, lang: st
     with Image.open(page.image_path) as im:
         im.load()
         start = time.perf_counter()
-        out = process_image(im, stem=page.id, workdir=work, options=ProcessOptions(lang=lang))
+        out = process_image(
+            im,
+            stem=page.id,
+            workdir=work,
+            options=ProcessOptions(lang=lang),
+            engine=TesseractEngine(),
+        )
         seconds = time.perf_counter() - start
     res = out.result
     records = [r.contract() for r in res.records]

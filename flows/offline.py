@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from ocr.tesseract import TesseractEngine
 from pipeline.config import ProcessOptions
 from pipeline.errors import SohoaError
 from pipeline.pageio import list_page_files, load_page, read_source
@@ -34,7 +35,9 @@ def process_one(path: Path, out: Path, options: ProcessOptions, work_root: Path)
             for index in range(src.pages):
                 stem = path.stem if src.pages == 1 else f"{path.stem}-p{index + 1:04d}"
                 image = load_page(data, src.kind, index, name=path.name)
-                outcome = process_image(image, stem=stem, workdir=workdir, options=options)
+                outcome = process_image(
+                    image, stem=stem, workdir=workdir, options=options, engine=TesseractEngine()
+                )
                 doc = outcome.result.contract()
                 doc["source"] = str(path) if src.pages == 1 else f"{path}#page={index + 1}"
                 (out / f"{stem}.json").write_text(

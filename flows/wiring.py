@@ -7,6 +7,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from ocr.tesseract import TesseractEngine
 from pipeline.batch import Context
 from pipeline.config import ProcessOptions, Settings
 from pipeline.db import make_engine, make_sessionmaker
@@ -84,4 +85,5 @@ def context() -> Context:
         plan=make_plan(s),
         options=ProcessOptions.from_settings(s),
         work_dir=s.work_dir,
+        engine=TesseractEngine(),
     )

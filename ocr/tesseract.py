@@ -414,3 +414,17 @@ def detect_orientation(image: Path, *, timeout: float = 60) -> tuple[int, float]
     result = parse_osd(proc.stdout)
     log.debug("orientation of %s: %s", image.name, result)
     return result
+
+
+class TesseractEngine:
+    """The Tesseract adapter of ``pipeline.ports.OcrEngine``."""
+
+    def read(
+        self, image: Path, *, workdir: Path, lang: str, timeout: float, dpi: int | None
+    ) -> OcrResult:
+        """OCR one page (see :func:`ocr_image`)."""
+        return ocr_image(image, workdir=workdir, lang=lang, psm=3, timeout=timeout, dpi=dpi)
+
+    def orientation(self, image: Path) -> tuple[int, float] | None:
+        """Tesseract OSD (see :func:`detect_orientation`)."""
+        return detect_orientation(image)

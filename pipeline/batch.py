@@ -31,6 +31,7 @@ from pipeline.pageio import (
     sniff_kind,
 )
 from pipeline.phases import PhasePlan
+from pipeline.ports import OcrEngine
 from pipeline.process import process_image
 from pipeline.storage import ObjectStore, object_key
 from schemas.models import BookMeta, PageResult, PageStatus, Record, RecordStatus
@@ -47,6 +48,7 @@ class Context:
     plan: PhasePlan
     options: ProcessOptions
     work_dir: Path
+    engine: OcrEngine
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,9 @@ def process_page(ctx: Context, page_id: int) -> Path:
     kind = sniff_kind(data[:16]) or ""
     image = load_page(data, kind, index, name=name)
     workdir = ctx.work_dir / stem
-    outcome = process_image(image, stem=stem, workdir=workdir, options=ctx.options, hint=hint)
+    outcome = process_image(
+        image, stem=stem, workdir=workdir, options=ctx.options, engine=ctx.engine, hint=hint
+    )
     result_path = workdir / f"{stem}_result.json"
     result_path.write_text(outcome.result.model_dump_json(by_alias=True), encoding="utf-8")
     (workdir / f"{stem}_ocr.hocr").write_text(outcome.ocr.hocr, encoding="utf-8")

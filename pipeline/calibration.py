@@ -45,8 +45,9 @@ class Calibration:
 
     def probability(self, signals: dict[str, float]) -> float:
         """Calibrated probability that a field with these signals is right."""
-        z = self.bias + sum(w * float(signals.get(n, 0.0)) for w, n in
-                            zip(self.weights, SIGNALS, strict=True))
+        z = self.bias + sum(
+            w * float(signals.get(n, 0.0)) for w, n in zip(self.weights, SIGNALS, strict=True)
+        )
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def save(self, path: Path) -> None:
@@ -55,8 +56,13 @@ class Calibration:
 
 
 #: Used until a calibration file exists: an even blend that leans on the weakest word.
-FALLBACK = Calibration(weights=(4.0, 6.0, 4.0, 2.0, 1.0, 1.0, -1.0), bias=-12.0,
-                       threshold=0.9, target_precision=0.995, fitted_on="fallback")
+FALLBACK = Calibration(
+    weights=(4.0, 6.0, 4.0, 2.0, 1.0, 1.0, -1.0),
+    bias=-12.0,
+    threshold=0.9,
+    target_precision=0.995,
+    fitted_on="fallback",
+)
 
 
 def load(path: Path | None = None) -> Calibration:
@@ -73,8 +79,14 @@ def _matrix(rows: Sequence[dict[str, float]]) -> np.ndarray:
     return np.array([[float(r.get(n, 0.0)) for n in SIGNALS] for r in rows], dtype=np.float64)
 
 
-def fit(rows: Sequence[dict[str, float]], right: Sequence[bool], *, target: float = 0.995,
-        l2: float = 1e-2, fitted_on: str = "") -> Calibration:
+def fit(
+    rows: Sequence[dict[str, float]],
+    right: Sequence[bool],
+    *,
+    target: float = 0.995,
+    l2: float = 1e-2,
+    fitted_on: str = "",
+) -> Calibration:
     """Fit the logistic model by Newton's method and choose the auto-accept threshold."""
     x = _matrix(rows)
     y = np.asarray(right, dtype=np.float64)
@@ -90,9 +102,14 @@ def fit(rows: Sequence[dict[str, float]], right: Sequence[bool], *, target: floa
             break
     probs = 1.0 / (1.0 + np.exp(-np.clip(xb @ w, -30, 30)))
     threshold = choose_threshold(probs, y.astype(bool), target=target)
-    return Calibration(weights=tuple(float(v) for v in w[:-1]), bias=float(w[-1]),
-                       threshold=threshold, target_precision=target, fitted_on=fitted_on,
-                       samples=len(y))
+    return Calibration(
+        weights=tuple(float(v) for v in w[:-1]),
+        bias=float(w[-1]),
+        threshold=threshold,
+        target_precision=target,
+        fitted_on=fitted_on,
+        samples=len(y),
+    )
 
 
 def choose_threshold(

@@ -252,10 +252,17 @@ def analyse(gray: np.ndarray) -> Analysis:
     confidence = min(1.0, abs(vote) * 4) * min(1.0, lines / 5) * min(1.0, certainty / 0.15)
     height = _line_height(levelled)
     return Analysis(
-        orientation=orientation, orientation_confidence=round(confidence, 3), skew=skew,
-        border_fraction=border_fraction, content_box=box, ink_ratio=ink_ratio, lines=lines,
-        line_height=height / scale if height else None, notes=notes,
-        background=background, borders=borders,
+        orientation=orientation,
+        orientation_confidence=round(confidence, 3),
+        skew=skew,
+        border_fraction=border_fraction,
+        content_box=box,
+        ink_ratio=ink_ratio,
+        lines=lines,
+        line_height=height / scale if height else None,
+        notes=notes,
+        background=background,
+        borders=borders,
     )
 
 

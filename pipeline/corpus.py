@@ -40,8 +40,10 @@ from pipeline import synth
 CORPUS_VERSION = 1
 KINDS = ("khai_sinh", "ket_hon", "khai_tu", "so_khai_sinh", "tthc")
 _RENDERERS = {
-    "khai_sinh": "render_birth_extract", "ket_hon": "render_marriage_extract",
-    "khai_tu": "render_death_extract", "so_khai_sinh": "render_register_page",
+    "khai_sinh": "render_birth_extract",
+    "ket_hon": "render_marriage_extract",
+    "khai_tu": "render_death_extract",
+    "so_khai_sinh": "render_register_page",
     "tthc": "render_tthc_decision",
 }
 _TYPED_FACES = ("serif", "serif", "sans", "mono")  # decisions are typed, never handwritten
@@ -74,14 +76,20 @@ class PageSpec:
 
     @property
     def suffix(self) -> str:
-        """".jpg" when the recipe ends in JPEG re-encoding, else ".png"."""
+        """The file suffix: .jpg when the recipe ends in JPEG re-encoding, else .png."""
         return ".jpg" if self.recipe and self.recipe[-1]["op"] == "jpeg" else ".png"
 
     @property
     def recipe_hash(self) -> str:
         """Hash of what determines the page's files (the cache key)."""
-        key = {"version": CORPUS_VERSION, "kind": self.kind, "font": self.font,
-               "seed": self.seed, "options": self.options, "recipe": self.recipe}
+        key = {
+            "version": CORPUS_VERSION,
+            "kind": self.kind,
+            "font": self.font,
+            "seed": self.seed,
+            "options": self.options,
+            "recipe": self.recipe,
+        }
         text = json.dumps(key, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -94,8 +102,9 @@ def corpus_faces() -> tuple[str, ...]:
     return synth.FACES + tuple(f for f in synth.OPTIONAL_FACES if synth.face_available(f))
 
 
-def plan_corpus(n_pages: int, seed: int, *, faces: tuple[str, ...] | None = None,
-                dpi: int = 300) -> list[PageSpec]:
+def plan_corpus(
+    n_pages: int, seed: int, *, faces: tuple[str, ...] | None = None, dpi: int = 300
+) -> list[PageSpec]:
     """Plan a corpus: page kinds in turn, faces in turn, every degradation op used.
 
     Page ``i`` depends only on the seed and ``i``, so a smaller corpus is the first pages of
@@ -127,13 +136,21 @@ def plan_corpus(n_pages: int, seed: int, *, faces: tuple[str, ...] | None = None
         font = str(rng.choice(_TYPED_FACES)) if kind == "tthc" else face_turns[i]
         severity = round(float(rng.uniform(0.2, 0.95)), 2)
         at = 2 * min(i, first) + max(0, i - first)
-        mine = forced[at:at + (2 if i < first else 1)]
-        steps = dg.random_recipe(rng, severity) + [dg.sample_step(name, rng, severity)
-                                                   for name in mine]
-        specs.append(PageSpec(
-            id=f"p{i + 1:04d}_{kind}", kind=kind, font=font, seed=int(rng.integers(1, 10**9)),
-            options={"dpi": dpi, **_options(rng, kind)}, recipe=dg.sort_recipe(steps),
-            severity=severity))
+        mine = forced[at : at + (2 if i < first else 1)]
+        steps = dg.random_recipe(rng, severity) + [
+            dg.sample_step(name, rng, severity) for name in mine
+        ]
+        specs.append(
+            PageSpec(
+                id=f"p{i + 1:04d}_{kind}",
+                kind=kind,
+                font=font,
+                seed=int(rng.integers(1, 10**9)),
+                options={"dpi": dpi, **_options(rng, kind)},
+                recipe=dg.sort_recipe(steps),
+                severity=severity,
+            )
+        )
     return specs
 
 
@@ -150,8 +167,10 @@ def _options(rng: np.random.Generator, kind: str) -> dict[str, Any]:
         return {"year": int(rng.integers(2016, 2025))}
     options: dict[str, Any] = {"reg_year": int(rng.integers(1992, 2025))}
     if kind in ("khai_sinh", "ket_hon", "khai_tu"):
-        choices, weights = ("standard", "regional", None), (
-            (0.4, 0.4, 0.2) if kind == "khai_sinh" else (0.2, 0.4, 0.4))
+        choices, weights = (
+            ("standard", "regional", None),
+            ((0.4, 0.4, 0.2) if kind == "khai_sinh" else (0.2, 0.4, 0.4)),
+        )
         options["date_words"] = choices[int(rng.choice(3, p=weights))]
     return options
 
@@ -159,8 +178,9 @@ def _options(rng: np.random.Generator, kind: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- rendering (I/O)
 
 
-def build_corpus(root: Path, *, n_pages: int, seed: int, workers: int | None = None,
-                 dpi: int = 300) -> list[CorpusPage]:
+def build_corpus(
+    root: Path, *, n_pages: int, seed: int, workers: int | None = None, dpi: int = 300
+) -> list[CorpusPage]:
     """Build (or reuse) the corpus under ``root``; see the module docstring.
 
     Args:
@@ -193,16 +213,20 @@ def read_truth(page: CorpusPage) -> dict[str, Any]:
 
 
 def _page(root: Path, spec: PageSpec) -> CorpusPage:
-    return CorpusPage(id=spec.id, kind=spec.kind, image_path=root / f"{spec.id}{spec.suffix}",
-                      clean_path=root / f"{spec.id}_clean.png",
-                      truth_path=root / f"{spec.id}.truth.json",
-                      degradations=[s["op"] for s in spec.recipe], font=spec.font)
+    return CorpusPage(
+        id=spec.id,
+        kind=spec.kind,
+        image_path=root / f"{spec.id}{spec.suffix}",
+        clean_path=root / f"{spec.id}_clean.png",
+        truth_path=root / f"{spec.id}.truth.json",
+        degradations=[s["op"] for s in spec.recipe],
+        font=spec.font,
+    )
 
 
 def _cached(root: Path, spec: PageSpec) -> bool:
     page = _page(root, spec)
-    if not (page.truth_path.is_file() and page.image_path.is_file()
-            and page.clean_path.is_file()):
+    if not (page.truth_path.is_file() and page.image_path.is_file() and page.clean_path.is_file()):
         return False
     try:
         return read_truth(page).get("recipe_hash") == spec.recipe_hash
@@ -217,20 +241,32 @@ def render_page(spec: PageSpec) -> tuple[Image.Image, Image.Image, dict[str, Any
     that quality, so the stored file is exactly one JPEG encoding.
     """
     render: Callable[..., tuple[Image.Image, dict[str, Any]]] = getattr(
-        synth, _RENDERERS[spec.kind])
+        synth, _RENDERERS[spec.kind]
+    )
     clean, truth = render(spec.seed, font=spec.font, **spec.options)
     steps = spec.recipe[:-1] if spec.suffix == ".jpg" else spec.recipe
     img, out = dg.degrade(clean, truth, seed=spec.seed, recipe=steps)
     if spec.suffix == ".jpg":
         out["degradations"].append(dict(spec.recipe[-1]))
-    clean_info = {"file": f"{spec.id}_clean.png", "dpi": truth["dpi"],
-                  "size": [clean.width, clean.height]}
+    clean_info = {
+        "file": f"{spec.id}_clean.png",
+        "dpi": truth["dpi"],
+        "size": [clean.width, clean.height],
+    }
     if "cell_boxes" in truth:
         clean_info["cell_boxes"] = truth["cell_boxes"]
-    out |= {"id": spec.id, "file": f"{spec.id}{spec.suffix}", "clean": clean_info,
-            "generator": {"function": f"pipeline.synth.{_RENDERERS[spec.kind]}",
-                          "seed": spec.seed, "options": spec.options},
-            "severity": spec.severity, "recipe_hash": spec.recipe_hash}
+    out |= {
+        "id": spec.id,
+        "file": f"{spec.id}{spec.suffix}",
+        "clean": clean_info,
+        "generator": {
+            "function": f"pipeline.synth.{_RENDERERS[spec.kind]}",
+            "seed": spec.seed,
+            "options": spec.options,
+        },
+        "severity": spec.severity,
+        "recipe_hash": spec.recipe_hash,
+    }
     return img, clean, out
 
 

@@ -38,7 +38,10 @@ Recipe = list[Params]
 PointMap = Callable[[np.ndarray], np.ndarray]  # (N, 2) x, y → (N, 2) x, y
 
 _INK_COLOURS = {  # RGB of old inks: ballpoint blue, the purple of school ink, iron-gall brown
-    "blue": (28, 42, 118), "purple": (72, 34, 104), "brown": (72, 48, 30)}
+    "blue": (28, 42, 118),
+    "purple": (72, 34, 104),
+    "brown": (72, 48, 30),
+}
 _STAIN_RGB = np.array([0.22, 0.42, 0.72], np.float32)  # how much R, G, B a tea/coffee stain eats
 _FOX_RGB = np.array([0.18, 0.45, 0.66], np.float32)  # foxing: rusty brown
 
@@ -82,8 +85,9 @@ def _fill_value(img: np.ndarray, level: int | None) -> tuple[float, ...]:
 
 def _upsample(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """A smooth map computed on a coarse grid, brought to full size."""
-    return cv2.resize(small.astype(np.float32), (shape[1], shape[0]),
-                      interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(
+        small.astype(np.float32), (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR
+    )
 
 
 def _coarse_grid(shape: tuple[int, int], step: int = 8) -> tuple[np.ndarray, np.ndarray]:
@@ -106,8 +110,12 @@ def _smooth_field(rng: np.random.Generator, shape: tuple[int, int], cells: int) 
 def _absorb(img: np.ndarray, density: np.ndarray, rgb: np.ndarray) -> np.ndarray:
     """Darken by a density map (0 = none, 1 = full) that absorbs R, G, B in proportion ``rgb``."""
     weights = [float(rgb.mean())] if img.ndim == 2 else [float(k) for k in rgb]
-    return _merge([cv2.multiply(ch, 1.0 - density * k, dtype=cv2.CV_8U)
-                   for ch, k in zip(_channels(img), weights, strict=True)])
+    return _merge(
+        [
+            cv2.multiply(ch, 1.0 - density * k, dtype=cv2.CV_8U)
+            for ch, k in zip(_channels(img), weights, strict=True)
+        ]
+    )
 
 
 def _multiply(img: np.ndarray, factor: np.ndarray) -> np.ndarray:
@@ -115,16 +123,20 @@ def _multiply(img: np.ndarray, factor: np.ndarray) -> np.ndarray:
     return _merge([cv2.multiply(ch, factor, dtype=cv2.CV_8U) for ch in _channels(img)])
 
 
-def _cut(img: np.ndarray, keep: np.ndarray, level: int | None, rng: np.random.Generator
-         ) -> np.ndarray:
+def _cut(
+    img: np.ndarray, keep: np.ndarray, level: int | None, rng: np.random.Generator
+) -> np.ndarray:
     """Replace what lies outside ``keep`` (uint8 mask, 255 = paper) by what is behind the page.
 
     ``level`` None means the next page of the book (paper, a shade darker); otherwise a grey
     level (a dark scanner lid is about 20–40). A thin line of lighter paper fibres edges the tear.
     """
     gone = keep == 0
-    colour = np.array(_fill_value(img, None), np.float32) * 0.93 if level is None else \
-        np.full(img.shape[2:] or (1,), float(level), np.float32)
+    colour = (
+        np.array(_fill_value(img, None), np.float32) * 0.93
+        if level is None
+        else np.full(img.shape[2:] or (1,), float(level), np.float32)
+    )
     grain = rng.normal(0, 3, (int(gone.sum()), 1)).astype(np.float32)
     out = img.copy()
     values = _u8(colour[None, :] + grain)
@@ -138,12 +150,11 @@ def _cut(img: np.ndarray, keep: np.ndarray, level: int | None, rng: np.random.Ge
 # ---------------------------------------------------------------- paper and ink ageing
 
 
-def ink_colour(img: np.ndarray, rng: np.random.Generator, *, colour: str = "blue"
-               ) -> np.ndarray:
+def ink_colour(img: np.ndarray, rng: np.random.Generator, *, colour: str = "blue") -> np.ndarray:
     """Draw the ink in a colour (blue ballpoint, purple ink, brown iron-gall ink); gives RGB."""
     gray = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
     paper = float(paper_level(gray)[0])
-    darkest = float(np.percentile(gray[:: 4, :: 4], 0.5))
+    darkest = float(np.percentile(gray[::4, ::4], 0.5))
     t = np.clip((paper - _float(gray)) / max(1.0, paper - darkest), 0.0, 1.0)
     out = []
     for ch, ink in zip(_channels(_rgb(img)), _INK_COLOURS[colour], strict=True):
@@ -179,9 +190,15 @@ def fade(img: np.ndarray, rng: np.random.Generator, *, amount: float = 0.4) -> n
     return _merge(out)
 
 
-def bleed_through(img: np.ndarray, rng: np.random.Generator, *, back_kind: str = "khai_sinh",
-                  back_seed: int = 1, back_font: str = "serif", strength: float = 0.15
-                  ) -> np.ndarray:
+def bleed_through(
+    img: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    back_kind: str = "khai_sinh",
+    back_seed: int = 1,
+    back_font: str = "serif",
+    strength: float = 0.15,
+) -> np.ndarray:
     """Show the text of the back of the leaf through the paper: mirrored, blurred, faint.
 
     The back page is a real render (``back_kind`` with ``back_seed``), shifted a few
@@ -190,8 +207,9 @@ def bleed_through(img: np.ndarray, rng: np.random.Generator, *, back_kind: str =
     h, w = img.shape[:2]
     back = np.asarray(_render_back(back_kind, back_seed, back_font).convert("L"))
     back = cv2.resize(np.fliplr(back), (w, h), interpolation=cv2.INTER_LINEAR)
-    shift = np.array([[1, 0, rng.uniform(-0.02, 0.02) * w], [0, 1, rng.uniform(-0.01, 0.01) * h]],
-                     np.float32)
+    shift = np.array(
+        [[1, 0, rng.uniform(-0.02, 0.02) * w], [0, 1, rng.uniform(-0.01, 0.01) * h]], np.float32
+    )
     back = cv2.warpAffine(back, shift, (w, h), borderMode=cv2.BORDER_REPLICATE)
     sigma = max(1.0, w / 800)
     ink = 1.0 - _float(cv2.GaussianBlur(back, (0, 0), sigma)) / max(1.0, float(back.max()))
@@ -203,15 +221,19 @@ def _render_back(kind: str, seed: int, font: str) -> Image.Image:
     from pipeline import synth  # local: synth is only needed for this op
 
     renderers: dict[str, Callable[..., tuple[Image.Image, dict[str, Any]]]] = {
-        "khai_sinh": synth.render_birth_extract, "ket_hon": synth.render_marriage_extract,
-        "khai_tu": synth.render_death_extract, "tthc": synth.render_tthc_decision,
-        "so_khai_sinh": synth.render_register_page}
+        "khai_sinh": synth.render_birth_extract,
+        "ket_hon": synth.render_marriage_extract,
+        "khai_tu": synth.render_death_extract,
+        "tthc": synth.render_tthc_decision,
+        "so_khai_sinh": synth.render_register_page,
+    }
     face = font if synth.face_available(font) else "serif"
     return renderers.get(kind, synth.render_birth_extract)(seed, dpi=100, font=face)[0]
 
 
-def stains(img: np.ndarray, rng: np.random.Generator, *, n: int = 2, strength: float = 0.25
-           ) -> np.ndarray:
+def stains(
+    img: np.ndarray, rng: np.random.Generator, *, n: int = 2, strength: float = 0.25
+) -> np.ndarray:
     """Coffee rings (small, dark tide line) and water stains (large, faint) with ragged rims."""
     h, w = img.shape[:2]
     density = np.zeros((h, w), np.float32)
@@ -219,13 +241,26 @@ def stains(img: np.ndarray, rng: np.random.Generator, *, n: int = 2, strength: f
         water = rng.random() < 0.4
         radius = w * (rng.uniform(0.12, 0.25) if water else rng.uniform(0.05, 0.11))
         cx, cy = rng.uniform(0, w), rng.uniform(0, h)
-        _add_ring(density, rng, (cx, cy), radius, strength * (0.6 if water else 1.0),
-                  fill=rng.uniform(0.15, 0.4) if water else rng.uniform(0.05, 0.35))
+        _add_ring(
+            density,
+            rng,
+            (cx, cy),
+            radius,
+            strength * (0.6 if water else 1.0),
+            fill=rng.uniform(0.15, 0.4) if water else rng.uniform(0.05, 0.35),
+        )
     return _absorb(img, np.clip(density, 0, 0.6), _STAIN_RGB)
 
 
-def _add_ring(density: np.ndarray, rng: np.random.Generator, centre: tuple[float, float],
-              radius: float, peak: float, *, fill: float) -> None:
+def _add_ring(
+    density: np.ndarray,
+    rng: np.random.Generator,
+    centre: tuple[float, float],
+    radius: float,
+    peak: float,
+    *,
+    fill: float,
+) -> None:
     """Add one stain: a ragged tide line of height ``peak`` around a paler inside."""
     h, w = density.shape
     cx, cy = centre
@@ -247,8 +282,9 @@ def _add_ring(density: np.ndarray, rng: np.random.Generator, centre: tuple[float
     density[y0:y1, x0:x1] += patch * texture
 
 
-def foxing(img: np.ndarray, rng: np.random.Generator, *, n: int = 30, strength: float = 0.35
-           ) -> np.ndarray:
+def foxing(
+    img: np.ndarray, rng: np.random.Generator, *, n: int = 30, strength: float = 0.35
+) -> np.ndarray:
     """Foxing: clusters of small rust-brown spots."""
     h, w = img.shape[:2]
     density = np.zeros((h, w), np.float32)
@@ -269,8 +305,14 @@ def foxing(img: np.ndarray, rng: np.random.Generator, *, n: int = 30, strength: 
 # ---------------------------------------------------------------- damage
 
 
-def torn_edge(img: np.ndarray, rng: np.random.Generator, *, side: str = "right",
-              depth: float = 0.02, fill: int | None = None) -> np.ndarray:
+def torn_edge(
+    img: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    side: str = "right",
+    depth: float = 0.02,
+    fill: int | None = None,
+) -> np.ndarray:
     """Tear one side raggedly, ``depth`` (fraction of that dimension) deep on average."""
     h, w = img.shape[:2]
     along, across = (h, w) if side in ("left", "right") else (w, h)
@@ -292,8 +334,14 @@ def torn_edge(img: np.ndarray, rng: np.random.Generator, *, side: str = "right",
     return _cut(img, keep.astype(np.uint8) * 255, fill, rng)
 
 
-def missing_corner(img: np.ndarray, rng: np.random.Generator, *, corner: str = "top-right",
-                   size: float = 0.08, fill: int | None = None) -> np.ndarray:
+def missing_corner(
+    img: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    corner: str = "top-right",
+    size: float = 0.08,
+    fill: int | None = None,
+) -> np.ndarray:
     """Cut a corner off along a jagged line; ``size`` is the cut's leg along the width."""
     h, w = img.shape[:2]
     a, b = size * w * rng.uniform(0.8, 1.2), size * w * rng.uniform(0.5, 0.9)  # legs in x, y
@@ -314,8 +362,15 @@ def missing_corner(img: np.ndarray, rng: np.random.Generator, *, corner: str = "
 # ---------------------------------------------------------------- scanning
 
 
-def gutter(img: np.ndarray, rng: np.random.Generator, *, side: str = "left",
-           width: float = 0.08, darkness: float = 0.5, curl: float = 0.006) -> np.ndarray:
+def gutter(
+    img: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    side: str = "left",
+    width: float = 0.08,
+    darkness: float = 0.5,
+    curl: float = 0.006,
+) -> np.ndarray:
     """Shadow and curl of the binding on one side of a bound book.
 
     A dark band ``width`` (fraction of the page width) wide darkens the paper down to
@@ -324,23 +379,24 @@ def gutter(img: np.ndarray, rng: np.random.Generator, *, side: str = "left",
     """
     h, w = img.shape[:2]
     band = max(2, int(width * w))
-    d = np.arange(w, dtype=np.float32) if side == "left" else np.arange(w)[::-1].astype(
-        np.float32)
+    d = np.arange(w, dtype=np.float32) if side == "left" else np.arange(w)[::-1].astype(np.float32)
     shade = 1.0 - darkness * np.clip(1.0 - d / band, 0, 1) ** 1.6
     shade_map = shade[None, :].astype(np.float32) * (0.93 + 0.07 * _smooth_field(rng, (h, w), 3))
     out = _multiply(img, shade_map)
     warp_band = min(w, 2 * band)
     x0 = 0 if side == "left" else w - warp_band
-    yy, xx = np.mgrid[0:h, x0:x0 + warp_band].astype(np.float32)
+    yy, xx = np.mgrid[0:h, x0 : x0 + warp_band].astype(np.float32)
     dx, dy = _curl_shift(xx, yy, side=side, width=width, curl=curl, size=(w, h))
-    part = np.ascontiguousarray(out[:, x0:x0 + warp_band])
-    out[:, x0:x0 + warp_band] = cv2.remap(part, xx + dx - x0, yy + dy, cv2.INTER_LINEAR,
-                                          borderMode=cv2.BORDER_REPLICATE)
+    part = np.ascontiguousarray(out[:, x0 : x0 + warp_band])
+    out[:, x0 : x0 + warp_band] = cv2.remap(
+        part, xx + dx - x0, yy + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     return out
 
 
-def _curl_shift(xs: np.ndarray, ys: np.ndarray, *, side: str, width: float, curl: float,
-                size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def _curl_shift(
+    xs: np.ndarray, ys: np.ndarray, *, side: str, width: float, curl: float, size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
     """Where the curl takes each output pixel from: ``source = (x + dx, y + dy)``."""
     w, h = size
     band = max(2, int(width * w))
@@ -351,21 +407,32 @@ def _curl_shift(xs: np.ndarray, ys: np.ndarray, *, side: str, width: float, curl
     return dx, dy
 
 
-def _gutter_points(params: Params, size: tuple[int, int], new_size: tuple[int, int]
-                   ) -> PointMap:
+def _gutter_points(params: Params, size: tuple[int, int], new_size: tuple[int, int]) -> PointMap:
     def move(pts: np.ndarray) -> np.ndarray:
         dst = pts.copy()
         for _ in range(8):  # solve dst + shift(dst) = src
-            dx, dy = _curl_shift(dst[:, 0], dst[:, 1], side=params["side"],
-                                 width=params["width"], curl=params["curl"], size=size)
+            dx, dy = _curl_shift(
+                dst[:, 0],
+                dst[:, 1],
+                side=params["side"],
+                width=params["width"],
+                curl=params["curl"],
+                size=size,
+            )
             dst = pts - np.stack([dx, dy], axis=1)
         return dst
 
     return move
 
 
-def uneven_light(img: np.ndarray, rng: np.random.Generator, *, strength: float = 0.25,
-                 angle: float = 0.0, vignette: float = 0.5) -> np.ndarray:
+def uneven_light(
+    img: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    strength: float = 0.25,
+    angle: float = 0.0,
+    vignette: float = 0.5,
+) -> np.ndarray:
     """Uneven lighting: a linear fall-off at ``angle`` degrees plus a vignette."""
     h, w = img.shape[:2]
     u, v = _coarse_grid((h, w))
@@ -387,8 +454,9 @@ def _skew_matrix(deg: float, size: tuple[int, int]) -> tuple[np.ndarray, tuple[i
     return m, (nw, nh)
 
 
-def skew(img: np.ndarray, rng: np.random.Generator, *, deg: float = 2.0,
-         fill: int | None = None) -> np.ndarray:
+def skew(
+    img: np.ndarray, rng: np.random.Generator, *, deg: float = 2.0, fill: int | None = None
+) -> np.ndarray:
     """Rotate ``deg`` counter-clockwise (Pillow's sign), growing the canvas.
 
     The uncovered corners take the paper's colour, or grey level ``fill`` (a scanner's
@@ -397,8 +465,9 @@ def skew(img: np.ndarray, rng: np.random.Generator, *, deg: float = 2.0,
     h, w = img.shape[:2]
     m, (nw, nh) = _skew_matrix(deg, (w, h))
     border = _fill_value(img, fill)
-    return cv2.warpAffine(img, m, (nw, nh), flags=cv2.INTER_CUBIC,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+    return cv2.warpAffine(
+        img, m, (nw, nh), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT, borderValue=border
+    )
 
 
 def _skew_points(params: Params, size: tuple[int, int], new_size: tuple[int, int]) -> PointMap:
@@ -406,8 +475,13 @@ def _skew_points(params: Params, size: tuple[int, int], new_size: tuple[int, int
     return lambda pts: pts @ m[:, :2].T + m[:, 2]
 
 
-def borders(img: np.ndarray, rng: np.random.Generator, *,
-            sides: Sequence[float] = (0.02, 0.02, 0.02, 0.02), level: int = 30) -> np.ndarray:
+def borders(
+    img: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    sides: Sequence[float] = (0.02, 0.02, 0.02, 0.02),
+    level: int = 30,
+) -> np.ndarray:
     """Dark scanner borders: pad (left, top, right, bottom) fractions of the width.
 
     The pad is noisy dark grey ``level``; the paper's edge casts a soft shadow inwards.
@@ -417,20 +491,23 @@ def borders(img: np.ndarray, rng: np.random.Generator, *,
     reach = max(2.0, w * 0.006)
     xs, ys = np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)
     fx, fy = np.ones(w, np.float32), np.ones(h, np.float32)
-    for pad, f, dist in ((left, fx, xs), (right, fx, w - 1 - xs), (top, fy, ys),
-                         (bottom, fy, h - 1 - ys)):
+    for pad, f, dist in (
+        (left, fx, xs),
+        (right, fx, w - 1 - xs),
+        (top, fy, ys),
+        (bottom, fy, h - 1 - ys),
+    ):
         if pad:
             f *= 1 - 0.25 * np.exp(-dist / reach)
     page = _multiply(img, np.outer(fy, fx).astype(np.float32))
     shape = (h + top + bottom, w + left + right)
     dark = _u8(level + 6 * rng.standard_normal(shape, dtype=np.float32))
     out = dark if img.ndim == 2 else cv2.cvtColor(dark, cv2.COLOR_GRAY2RGB)
-    out[top:top + h, left:left + w] = page
+    out[top : top + h, left : left + w] = page
     return out
 
 
-def _border_points(params: Params, size: tuple[int, int], new_size: tuple[int, int]
-                   ) -> PointMap:
+def _border_points(params: Params, size: tuple[int, int], new_size: tuple[int, int]) -> PointMap:
     w = size[0]
     left, top = round(params["sides"][0] * w), round(params["sides"][1] * w)
     return lambda pts: pts + np.array([left, top], np.float64)
@@ -463,8 +540,9 @@ def blur(img: np.ndarray, rng: np.random.Generator, *, sigma: float = 1.0) -> np
     return cv2.GaussianBlur(img, (0, 0), sigma)
 
 
-def motion_blur(img: np.ndarray, rng: np.random.Generator, *, length: int = 5,
-                angle: float = 0.0) -> np.ndarray:
+def motion_blur(
+    img: np.ndarray, rng: np.random.Generator, *, length: int = 5, angle: float = 0.0
+) -> np.ndarray:
     """Blur along a line ``length`` pixels long at ``angle`` degrees (a page moved in the scan)."""
     k = np.zeros((length, length), np.float32)
     c = (length - 1) / 2
@@ -474,8 +552,9 @@ def motion_blur(img: np.ndarray, rng: np.random.Generator, *, length: int = 5,
     return cv2.filter2D(img, -1, k / k.sum(), borderType=cv2.BORDER_REPLICATE)
 
 
-def rescale(img: np.ndarray, rng: np.random.Generator, *, dpi: int = 200,
-            from_dpi: int = 300) -> np.ndarray:
+def rescale(
+    img: np.ndarray, rng: np.random.Generator, *, dpi: int = 200, from_dpi: int = 300
+) -> np.ndarray:
     """Resample from ``from_dpi`` to ``dpi`` (a scan at another resolution)."""
     f = dpi / from_dpi
     h, w = img.shape[:2]
@@ -483,8 +562,7 @@ def rescale(img: np.ndarray, rng: np.random.Generator, *, dpi: int = 200,
     return cv2.resize(img, size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
 
 
-def _rescale_points(params: Params, size: tuple[int, int], new_size: tuple[int, int]
-                    ) -> PointMap:
+def _rescale_points(params: Params, size: tuple[int, int], new_size: tuple[int, int]) -> PointMap:
     sx, sy = new_size[0] / size[0], new_size[1] / size[1]
     return lambda pts: pts * np.array([sx, sy], np.float64)
 
@@ -495,8 +573,7 @@ def noise(img: np.ndarray, rng: np.random.Generator, *, sigma: float = 6.0) -> n
     return _merge([cv2.add(ch, grain, dtype=cv2.CV_8U) for ch in _channels(img)])
 
 
-def salt_pepper(img: np.ndarray, rng: np.random.Generator, *, amount: float = 0.001
-                ) -> np.ndarray:
+def salt_pepper(img: np.ndarray, rng: np.random.Generator, *, amount: float = 0.001) -> np.ndarray:
     """Dust and dropouts: ``amount`` of the pixels turned black or white."""
     out = img.copy()
     hit = rng.random(img.shape[:2], dtype=np.float32)
@@ -552,33 +629,50 @@ _SAMPLERS: dict[str, Callable[[np.random.Generator, float], Params]] = {
     "ink_colour": lambda rng, s: {"colour": str(rng.choice(sorted(_INK_COLOURS)))},
     "yellow": lambda rng, s: {"strength": _r(_lerp(0.15, 0.9, _amount(rng, s)))},
     "fade": lambda rng, s: {"amount": _r(_lerp(0.15, 0.6, _amount(rng, s)))},
-    "bleed_through": lambda rng, s: {"back_seed": int(rng.integers(1, 10**6)),
-                                     "strength": _r(_lerp(0.05, 0.2, _amount(rng, s)))},
-    "stains": lambda rng, s: {"n": int(rng.integers(1, 2 + round(2 * s))),
-                              "strength": _r(_lerp(0.12, 0.4, _amount(rng, s)))},
-    "foxing": lambda rng, s: {"n": int(rng.integers(10, 30 + round(70 * s))),
-                              "strength": _r(_lerp(0.2, 0.5, _amount(rng, s)))},
+    "bleed_through": lambda rng, s: {
+        "back_seed": int(rng.integers(1, 10**6)),
+        "strength": _r(_lerp(0.05, 0.2, _amount(rng, s))),
+    },
+    "stains": lambda rng, s: {
+        "n": int(rng.integers(1, 2 + round(2 * s))),
+        "strength": _r(_lerp(0.12, 0.4, _amount(rng, s))),
+    },
+    "foxing": lambda rng, s: {
+        "n": int(rng.integers(10, 30 + round(70 * s))),
+        "strength": _r(_lerp(0.2, 0.5, _amount(rng, s))),
+    },
     "torn_edge": lambda rng, s: {
         "side": str(rng.choice(("left", "right", "top", "bottom"))),
-        "depth": _r(_lerp(0.006, 0.025, _amount(rng, s))), "fill": _fill(rng)},
+        "depth": _r(_lerp(0.006, 0.025, _amount(rng, s))),
+        "fill": _fill(rng),
+    },
     "missing_corner": lambda rng, s: {
         "corner": str(rng.choice(("top-left", "top-right", "bottom-left", "bottom-right"))),
-        "size": _r(_lerp(0.04, 0.11, _amount(rng, s))), "fill": _fill(rng)},
+        "size": _r(_lerp(0.04, 0.11, _amount(rng, s))),
+        "fill": _fill(rng),
+    },
     "gutter": lambda rng, s: {
-        "side": str(rng.choice(("left", "right"))), "width": _r(_lerp(0.04, 0.1, rng.random())),
+        "side": str(rng.choice(("left", "right"))),
+        "width": _r(_lerp(0.04, 0.1, rng.random())),
         "darkness": _r(_lerp(0.25, 0.7, _amount(rng, s))),
-        "curl": _r(_lerp(0.002, 0.01, _amount(rng, s)))},
-    "uneven_light": lambda rng, s: {"strength": _r(_lerp(0.1, 0.38, _amount(rng, s))),
-                                    "angle": _r(rng.uniform(0, 360), 1),
-                                    "vignette": _r(rng.uniform(0.2, 0.8), 2)},
+        "curl": _r(_lerp(0.002, 0.01, _amount(rng, s))),
+    },
+    "uneven_light": lambda rng, s: {
+        "strength": _r(_lerp(0.1, 0.38, _amount(rng, s))),
+        "angle": _r(rng.uniform(0, 360), 1),
+        "vignette": _r(rng.uniform(0.2, 0.8), 2),
+    },
     "skew": _sample_skew,
     "borders": _sample_borders,
     "turn": lambda rng, s: {"deg": int(rng.choice((90, 180, 270)))},
     "blur": lambda rng, s: {"sigma": _r(_lerp(0.5, 1.6, _amount(rng, s)), 2)},
-    "motion_blur": lambda rng, s: {"length": int(round(_lerp(3, 8, _amount(rng, s)))),
-                                   "angle": _r(rng.uniform(0, 180), 1)},
-    "rescale": lambda rng, s: {"dpi": int(rng.choice((200, 200, 240, 400) if s > 0.5
-                                                     else (200, 240, 400, 400)))},
+    "motion_blur": lambda rng, s: {
+        "length": int(round(_lerp(3, 8, _amount(rng, s)))),
+        "angle": _r(rng.uniform(0, 180), 1),
+    },
+    "rescale": lambda rng, s: {
+        "dpi": int(rng.choice((200, 200, 240, 400) if s > 0.5 else (200, 240, 400, 400)))
+    },
     "noise": lambda rng, s: {"sigma": _r(_lerp(2.0, 12.0, _amount(rng, s)), 2)},
     "salt_pepper": lambda rng, s: {"amount": _r(_lerp(0.0002, 0.003, _amount(rng, s)), 5)},
     "jpeg": lambda rng, s: {"quality": int(round(_lerp(80, 30, _amount(rng, s))))},
@@ -610,13 +704,25 @@ class Op:
 
 
 _ORDER: tuple[tuple[Callable[..., np.ndarray], Any, bool], ...] = (
-    (ink_colour, None, True), (fade, None, False), (bleed_through, None, False),
-    (yellow, None, True), (stains, None, False), (foxing, None, False),
-    (torn_edge, None, False), (missing_corner, None, False), (gutter, _gutter_points, False),
-    (skew, _skew_points, False), (borders, _border_points, False),
-    (uneven_light, None, False), (turn, _turn_points, False), (blur, None, False),
-    (motion_blur, None, False), (rescale, _rescale_points, False), (noise, None, False),
-    (salt_pepper, None, False), (jpeg, None, False),
+    (ink_colour, None, True),
+    (fade, None, False),
+    (bleed_through, None, False),
+    (yellow, None, True),
+    (stains, None, False),
+    (foxing, None, False),
+    (torn_edge, None, False),
+    (missing_corner, None, False),
+    (gutter, _gutter_points, False),
+    (skew, _skew_points, False),
+    (borders, _border_points, False),
+    (uneven_light, None, False),
+    (turn, _turn_points, False),
+    (blur, None, False),
+    (motion_blur, None, False),
+    (rescale, _rescale_points, False),
+    (noise, None, False),
+    (salt_pepper, None, False),
+    (jpeg, None, False),
 )
 OPS: dict[str, Op] = {
     fn.__name__: Op(fn.__name__, fn, _SAMPLERS[fn.__name__], i, pts, colour)
@@ -640,10 +746,25 @@ def sort_recipe(recipe: Sequence[Params]) -> Recipe:
 
 # How often each op shows up on a page of an old book (at severity 0.5; scaled by severity).
 _LIKELIHOOD = {
-    "ink_colour": 0.12, "yellow": 0.7, "fade": 0.4, "bleed_through": 0.3, "stains": 0.3,
-    "foxing": 0.25, "torn_edge": 0.15, "missing_corner": 0.1, "gutter": 0.3,
-    "uneven_light": 0.4, "skew": 0.75, "borders": 0.3, "turn": 0.1, "blur": 0.3,
-    "motion_blur": 0.06, "rescale": 0.45, "noise": 0.4, "salt_pepper": 0.15, "jpeg": 0.35,
+    "ink_colour": 0.12,
+    "yellow": 0.7,
+    "fade": 0.4,
+    "bleed_through": 0.3,
+    "stains": 0.3,
+    "foxing": 0.25,
+    "torn_edge": 0.15,
+    "missing_corner": 0.1,
+    "gutter": 0.3,
+    "uneven_light": 0.4,
+    "skew": 0.75,
+    "borders": 0.3,
+    "turn": 0.1,
+    "blur": 0.3,
+    "motion_blur": 0.06,
+    "rescale": 0.45,
+    "noise": 0.4,
+    "salt_pepper": 0.15,
+    "jpeg": 0.35,
 }
 
 
@@ -660,8 +781,11 @@ def random_recipe(rng: np.random.Generator, severity: float) -> Recipe:
         and salt-and-pepper noise, are not both strong at once.
     """
     s = float(np.clip(severity, 0.0, 1.0))
-    steps = [sample_step(name, rng, s) for name, p in _LIKELIHOOD.items()
-             if rng.random() < min(0.95, p * (0.4 + 1.2 * s))]
+    steps = [
+        sample_step(name, rng, s)
+        for name, p in _LIKELIHOOD.items()
+        if rng.random() < min(0.95, p * (0.4 + 1.2 * s))
+    ]
     names = {st["op"] for st in steps}
     if {"blur", "motion_blur"} <= names:
         steps = [st for st in steps if st["op"] != "motion_blur"]
@@ -696,14 +820,19 @@ def _move_truth(truth: dict[str, Any], move: PointMap, size: tuple[int, int]) ->
             new_row = {}
             for key, (x0, y0, x1, y1) in row.items():
                 pts = move(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64))
-                new_row[key] = [math.floor(pts[:, 0].min()), math.floor(pts[:, 1].min()),
-                                math.ceil(pts[:, 0].max()), math.ceil(pts[:, 1].max())]
+                new_row[key] = [
+                    math.floor(pts[:, 0].min()),
+                    math.floor(pts[:, 1].min()),
+                    math.ceil(pts[:, 0].max()),
+                    math.ceil(pts[:, 1].max()),
+                ]
             new_rows.append(new_row)
         truth["cell_boxes"] = new_rows
 
 
-def _update_truth(truth: dict[str, Any], op: Op, params: Params, before: np.ndarray,
-                  after: np.ndarray) -> None:
+def _update_truth(
+    truth: dict[str, Any], op: Op, params: Params, before: np.ndarray, after: np.ndarray
+) -> None:
     size, new_size = (before.shape[1], before.shape[0]), (after.shape[1], after.shape[0])
     if op.points is not None:
         _move_truth(truth, op.points(params, size, new_size), new_size)
@@ -718,8 +847,13 @@ def _update_truth(truth: dict[str, Any], op: Op, params: Params, before: np.ndar
     truth["degradations"].append({"op": op.name, **params})
 
 
-def degrade(img: Image.Image | np.ndarray, truth: dict[str, Any], *, seed: int,
-            recipe: Sequence[Params | str]) -> tuple[Any, dict[str, Any]]:
+def degrade(
+    img: Image.Image | np.ndarray,
+    truth: dict[str, Any],
+    *,
+    seed: int,
+    recipe: Sequence[Params | str],
+) -> tuple[Any, dict[str, Any]]:
     """Apply a recipe to a page and return the new page and its updated truth.
 
     Args:
@@ -735,13 +869,17 @@ def degrade(img: Image.Image | np.ndarray, truth: dict[str, Any], *, seed: int,
         ``cell_boxes`` brought up to date.
     """
     as_pil = isinstance(img, Image.Image)
-    arr = np.asarray(img.convert("RGB" if img.mode not in ("L", "RGB") else img.mode)
-                     if isinstance(img, Image.Image) else img)
+    arr = np.asarray(
+        img.convert("RGB" if img.mode not in ("L", "RGB") else img.mode)
+        if isinstance(img, Image.Image)
+        else img
+    )
     out = copy.deepcopy(truth)
     out.setdefault("degradations", [])
     h, w = arr.shape[:2]
-    out.setdefault("page_corners", [[0.0, 0.0], [float(w), 0.0], [float(w), float(h)],
-                                    [0.0, float(h)]])
+    out.setdefault(
+        "page_corners", [[0.0, 0.0], [float(w), 0.0], [float(w), float(h)], [0.0, float(h)]]
+    )
     for i, step in enumerate(recipe):
         given = {"op": step} if isinstance(step, str) else dict(step)
         op = OPS[given.pop("op")]

@@ -12,7 +12,6 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from ocr.tesseract import OcrResult, detect_orientation, ocr_image
 from pipeline.cleanup import Analysis, analyse, make_ocr_copy, osd_frame, page_quality
 from pipeline.config import ProcessOptions
 from pipeline.extract import calibration, detect_kind, extract_page
@@ -21,6 +20,7 @@ from pipeline.imaging import (
     to_gray,
 )
 from pipeline.pageio import image_dpi, to_array
+from pipeline.ports import OcrEngine, OcrReading
 from schemas.models import PageResult, nfc
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ class PageOutcome:
     """What processing one page produced (files live in the work directory)."""
 
     result: PageResult
-    ocr: OcrResult
+    ocr: OcrReading
     clean_path: Path
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -72,12 +72,12 @@ MIN_OWN_CONFIDENCE = 0.8
 
 
 def confirm_orientation(
-    gray: np.ndarray, a: Analysis, workdir: Path, stem: str
+    gray: np.ndarray, a: Analysis, workdir: Path, stem: str, engine: OcrEngine
 ) -> tuple[Analysis, dict[str, Any]]:
-    """Ask Tesseract OSD when our own orientation vote is unsure."""
+    """Ask the OCR engine's orientation detector (OSD) when our own vote is unsure."""
     frame, base = osd_frame(gray, a)
     path = write_png(workdir / f"{stem}_osd.png", frame, None)
-    found = detect_orientation(path)
+    found = engine.orientation(path)
     path.unlink(missing_ok=True)
     info: dict[str, Any] = {"engine": "tesseract-osd", "frame_turn": base}
     if found is None or found[1] < MIN_OSD_CONFIDENCE:
@@ -87,7 +87,9 @@ def confirm_orientation(
     return replace(a, orientation=(base + found[0]) % 360), info
 
 
-def clean_page(im: Image.Image, *, stem: str, workdir: Path, keep: bool = False) -> CleanPage:
+def clean_page(
+    im: Image.Image, *, stem: str, workdir: Path, engine: OcrEngine, keep: bool = False
+) -> CleanPage:
     """Estimate orientation and skew, record them, then build the OCR copy (master untouched)."""
     start = time.perf_counter()
     dpi = image_dpi(im)
@@ -101,7 +103,7 @@ def clean_page(im: Image.Image, *, stem: str, workdir: Path, keep: bool = False)
     }
     osd: dict[str, Any] | None = None
     if a.orientation_confidence < MIN_OWN_CONFIDENCE:
-        a, osd = confirm_orientation(gray, a, workdir, stem)
+        a, osd = confirm_orientation(gray, a, workdir, stem, engine)
     copy = make_ocr_copy(gray, a, dpi=dpi)
     path = workdir / f"{stem}_3_clean.png"
     cv2.imwrite(
@@ -141,7 +143,7 @@ def clean_page(im: Image.Image, *, stem: str, workdir: Path, keep: bool = False)
     )
 
 
-def _provenance(page: CleanPage, ocr: OcrResult, kind: str, threshold: float) -> list[dict]:
+def _provenance(page: CleanPage, ocr: OcrReading, kind: str, threshold: float) -> list[dict]:
     return [
         *page.steps,
         {
@@ -156,17 +158,24 @@ def _provenance(page: CleanPage, ocr: OcrResult, kind: str, threshold: float) ->
 
 
 def process_image(
-    im: Image.Image, *, stem: str, workdir: Path, options: ProcessOptions, hint: str | None = None
+    im: Image.Image,
+    *,
+    stem: str,
+    workdir: Path,
+    options: ProcessOptions,
+    engine: OcrEngine,
+    hint: str | None = None,
 ) -> PageOutcome:
     """Run cleanup, OCR and extraction on one page image."""
     workdir.mkdir(parents=True, exist_ok=True)
-    page = clean_page(im, stem=stem, workdir=workdir, keep=options.keep_intermediates)
+    page = clean_page(
+        im, stem=stem, workdir=workdir, engine=engine, keep=options.keep_intermediates
+    )
     t0 = time.perf_counter()
-    ocr = ocr_image(
+    ocr = engine.read(
         page.path,
         workdir=workdir,
         lang=options.lang,
-        psm=3,
         timeout=options.ocr_timeout,
         dpi=round(page.dpi or 300),
     )

@@ -19,10 +19,26 @@ from schemas.models import OcrWord
 
 DATA = Path(__file__).parent / "data"
 
-NAME_FIELDS = {"ho_ten", "ho_ten_me", "ho_ten_cha", "nguoi_di_khai", "ho_ten_chong",
-               "ho_ten_vo", "nguoi_ky"}
-PLACE_FIELDS = {"noi_sinh", "que_quan", "noi_cu_tru_me", "noi_cu_tru_cha", "noi_dang_ky",
-                "noi_cu_tru_chong", "noi_cu_tru_vo", "noi_cu_tru", "noi_chet"}
+NAME_FIELDS = {
+    "ho_ten",
+    "ho_ten_me",
+    "ho_ten_cha",
+    "nguoi_di_khai",
+    "ho_ten_chong",
+    "ho_ten_vo",
+    "nguoi_ky",
+}
+PLACE_FIELDS = {
+    "noi_sinh",
+    "que_quan",
+    "noi_cu_tru_me",
+    "noi_cu_tru_cha",
+    "noi_dang_ky",
+    "noi_cu_tru_chong",
+    "noi_cu_tru_vo",
+    "noi_cu_tru",
+    "noi_chet",
+}
 
 
 @cache
@@ -77,8 +93,9 @@ def lexicon_share(words: Sequence[OcrWord]) -> float:
     return 1.0 if not checked else sum(1 for v in checked if v) / len(checked)
 
 
-def signals(name: str, value: str | None, words: Sequence[OcrWord], *, valid: bool,
-            label_score: float) -> tuple[dict[str, float], list[str]]:
+def signals(
+    name: str, value: str | None, words: Sequence[OcrWord], *, valid: bool, label_score: float
+) -> tuple[dict[str, float], list[str]]:
     """The calibration signals of one field, and reference notes for the clerk."""
     confs = [w.conf for w in words]
     ref, notes = reference_fit(name, value)

@@ -36,8 +36,11 @@ from PIL import Image, ImageDraw, ImageFont
 from pipeline.errors import MissingToolError
 
 DATA_DIR = Path(__file__).parent / "data"
-FONT_DIRS = (Path("/usr/share/fonts/truetype/noto"), Path("/usr/share/fonts/truetype/dejavu"),
-             Path("/usr/share/fonts/truetype/andika"))
+FONT_DIRS = (
+    Path("/usr/share/fonts/truetype/noto"),
+    Path("/usr/share/fonts/truetype/dejavu"),
+    Path("/usr/share/fonts/truetype/andika"),
+)
 FACES = ("serif", "mono", "sans")
 #: Faces drawn only when their font package is installed (see :func:`face_available`).
 OPTIONAL_FACES = ("hand",)
@@ -46,35 +49,62 @@ STYLES = ("regular", "bold", "italic", "bolditalic")
 # A family is used only if it draws every Vietnamese letter (never Liberation: no ệ, ử).
 FONT_FILES: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     "serif": (
-        ("NotoSerif-Regular.ttf", "NotoSerif-Bold.ttf", "NotoSerif-Italic.ttf",
-         "NotoSerif-BoldItalic.ttf"),
-        ("DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSerif-Italic.ttf",
-         "DejaVuSerif-BoldItalic.ttf"),
+        (
+            "NotoSerif-Regular.ttf",
+            "NotoSerif-Bold.ttf",
+            "NotoSerif-Italic.ttf",
+            "NotoSerif-BoldItalic.ttf",
+        ),
+        (
+            "DejaVuSerif.ttf",
+            "DejaVuSerif-Bold.ttf",
+            "DejaVuSerif-Italic.ttf",
+            "DejaVuSerif-BoldItalic.ttf",
+        ),
     ),
     "sans": (
-        ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf", "NotoSans-Italic.ttf",
-         "NotoSans-BoldItalic.ttf"),
-        ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf",
-         "DejaVuSans-BoldOblique.ttf"),
+        (
+            "NotoSans-Regular.ttf",
+            "NotoSans-Bold.ttf",
+            "NotoSans-Italic.ttf",
+            "NotoSans-BoldItalic.ttf",
+        ),
+        (
+            "DejaVuSans.ttf",
+            "DejaVuSans-Bold.ttf",
+            "DejaVuSans-Oblique.ttf",
+            "DejaVuSans-BoldOblique.ttf",
+        ),
     ),
     # DejaVu Sans Mono lacks the hook-above letters (ả, ổ, ử ...); Noto Sans Mono has no italic.
     "mono": (
-        ("NotoSansMono-Regular.ttf", "NotoSansMono-Bold.ttf", "NotoSansMono-Regular.ttf",
-         "NotoSansMono-Bold.ttf"),
+        (
+            "NotoSansMono-Regular.ttf",
+            "NotoSansMono-Bold.ttf",
+            "NotoSansMono-Regular.ttf",
+            "NotoSansMono-Bold.ttf",
+        ),
     ),
     # Handwriting-like: Andika (SIL, a "literacy" face with hand-printed letter shapes and full
     # Vietnamese coverage), drawn slanted with a wobbling baseline. The script faces packaged
     # by Debian (Dancing Script, Comic Neue, Kristi, ...) lack ơ, ư and the dot-below letters.
     "hand": (
-        ("Andika-Italic.ttf", "Andika-BoldItalic.ttf", "Andika-Italic.ttf",
-         "Andika-BoldItalic.ttf"),
+        (
+            "Andika-Italic.ttf",
+            "Andika-BoldItalic.ttf",
+            "Andika-Italic.ttf",
+            "Andika-BoldItalic.ttf",
+        ),
     ),
 }
 _FONT_PACKAGES = {"hand": "fonts-sil-andika"}
 _TONES = ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323")
-_LOWER = string.ascii_lowercase + "đ" + "".join(
-    unicodedata.normalize("NFC", v + t) for v in "aăâeêioôơuưy" for t in _TONES if t
-) + "ăâêôơư"
+_LOWER = (
+    string.ascii_lowercase
+    + "đ"
+    + "".join(unicodedata.normalize("NFC", v + t) for v in "aăâeêioôơuưy" for t in _TONES if t)
+    + "ăâêôơư"
+)
 VIETNAMESE_LETTERS = _LOWER + _LOWER.upper()
 """Every letter of Vietnamese (and ASCII) in both cases, NFC."""
 
@@ -114,8 +144,9 @@ class DateWords:
         south = region == "south"
         return cls(
             mung=rng.choice(("mùng", "mùng", "mồng")) if not south else "mùng",
-            linh=("lẻ" if rng.random() < 0.85 else "linh") if south else
-            ("linh" if rng.random() < 0.9 else "lẻ"),
+            linh=("lẻ" if rng.random() < 0.85 else "linh")
+            if south
+            else ("linh" if rng.random() < 0.9 else "lẻ"),
             nghin=rng.choice(("ngàn", "nghìn")) if south else "nghìn",
             lam="nhăm" if region == "north" and rng.random() < 0.2 else "lăm",
             tu=rng.choice(("tư", "bốn")) if south else ("tư" if rng.random() < 0.85 else "bốn"),
@@ -157,8 +188,11 @@ def _two_digits(n: int, *, after_hundred: bool, style: DateWords) -> str:
     head = "mười" if tens == 1 else f"{_DIGITS[tens]} mươi"
     if units == 0:
         return head
-    tail = {1: style.mot if tens > 1 else "một", 4: style.tu if tens > 1 else "bốn",
-            5: style.lam if tens > 1 else "lăm"}
+    tail = {
+        1: style.mot if tens > 1 else "một",
+        4: style.tu if tens > 1 else "bốn",
+        5: style.lam if tens > 1 else "lăm",
+    }
     return f"{head} {tail.get(units, _DIGITS[units])}"
 
 
@@ -181,8 +215,7 @@ def date_in_words(d: date, *, linh: str = "linh", style: DateWords | None = None
     return f"Ngày {day} tháng {month} năm {number_in_words(d.year, style=style)}"
 
 
-def pick_date_words(option: DateWords | str | None, *, seed: int,
-                    region: str) -> DateWords | None:
+def pick_date_words(option: DateWords | str | None, *, seed: int, region: str) -> DateWords | None:
     """Resolve a renderer's ``date_words`` option.
 
     Args:
@@ -344,8 +377,9 @@ class _Cell:
     align: str = "l"  # "l": x is the left edge, "c": the centre, "r": the right edge
 
 
-def _cell(text: str, x: float, align: str = "l", *, bold: bool = False,
-          italic: bool = False) -> _Cell:
+def _cell(
+    text: str, x: float, align: str = "l", *, bold: bool = False, italic: bool = False
+) -> _Cell:
     return _Cell((_Run(text, bold, italic),), x, align)
 
 
@@ -410,18 +444,26 @@ class _Canvas:
             if word:
                 dy = self.wobble.gauss(0.0, 0.035 * size)
                 dx = self.wobble.uniform(-0.04, 0.04) * size
-                self.draw.text((x + dx, baseline + dy), word, font=font, fill=self.ink,
-                               anchor="ls")
+                self.draw.text((x + dx, baseline + dy), word, font=font, fill=self.ink, anchor="ls")
             x += font.getlength(word) + space
 
-    def wrap(self, runs: Sequence[_Run], pt: float, *, left: float, right: float,
-             first_indent: float = 0.0, lead: float = 1.5) -> None:
+    def wrap(
+        self,
+        runs: Sequence[_Run],
+        pt: float,
+        *,
+        left: float,
+        right: float,
+        first_indent: float = 0.0,
+        lead: float = 1.5,
+    ) -> None:
         """Draw runs as a left-aligned paragraph wrapped between left and right."""
         for i, line in enumerate(self.split_lines(runs, pt, right - left, first_indent)):
             self.put([_Cell(tuple(line), left + (first_indent if i == 0 else 0))], pt, lead=lead)
 
-    def split_lines(self, runs: Sequence[_Run], pt: float, width: float,
-                    first_indent: float = 0.0) -> list[list[_Run]]:
+    def split_lines(
+        self, runs: Sequence[_Run], pt: float, width: float, first_indent: float = 0.0
+    ) -> list[list[_Run]]:
         """Greedy word wrap of runs into lines no wider than width."""
         lines: list[list[_Run]] = [[]]
         used = 0.0
@@ -457,8 +499,9 @@ def _labelled(label: str, value: str, *, bold: bool = False) -> tuple[_Run, ...]
     return (_Run(f"{label} "), _Run(value, bold=bold))
 
 
-def _tab_cells(canvas: _Canvas, groups: Sequence[Sequence[_Run]], stops: Sequence[float],
-               pt: float) -> list[_Cell]:
+def _tab_cells(
+    canvas: _Canvas, groups: Sequence[Sequence[_Run]], stops: Sequence[float], pt: float
+) -> list[_Cell]:
     """Place groups of runs at tab stops, pushing a group right if the previous one is long."""
     cells, end = [], 0.0
     for runs, stop in zip(groups, stops, strict=True):
@@ -468,8 +511,15 @@ def _tab_cells(canvas: _Canvas, groups: Sequence[Sequence[_Run]], stops: Sequenc
     return cells
 
 
-def _header(canvas: _Canvas, left: Sequence[_Run], left2: Sequence[_Run], *, pt: float,
-            margins: tuple[float, float], split: float = 0.4) -> None:
+def _header(
+    canvas: _Canvas,
+    left: Sequence[_Run],
+    left2: Sequence[_Run],
+    *,
+    pt: float,
+    margins: tuple[float, float],
+    split: float = 0.4,
+) -> None:
     """Two-column header: issuing bodies on the left, the national motto on the right."""
     x0, x1 = margins
     lc, rc = x0 + (x1 - x0) * split / 2, x0 + (x1 - x0) * (split + 1) / 2
@@ -505,7 +555,7 @@ def _lower_type(name: str) -> str:
     """'Xã Kim Định' → 'xã Kim Định' (unit type in lower case, as inside an address)."""
     for t in _UNIT_TYPES:
         if name.lower().startswith(t.lower() + " "):
-            return t.lower() + name[len(t):]
+            return t.lower() + name[len(t) :]
     return name
 
 
@@ -525,8 +575,12 @@ def _province_at(ward: dict[str, str], when: date) -> str:
 
 
 def _address(ward: dict[str, str], when: date, *, hamlet: str = "") -> str:
-    parts = [hamlet, _lower_type(ward["ward"]), _lower_type(ward["district"]),
-             _lower_type(_province_at(ward, when))]
+    parts = [
+        hamlet,
+        _lower_type(ward["ward"]),
+        _lower_type(ward["district"]),
+        _lower_type(_province_at(ward, when)),
+    ]
     return ", ".join(p for p in parts if p)
 
 
@@ -557,8 +611,9 @@ def _random_date(rng: random.Random, year: int) -> date:
     return start + timedelta(days=rng.randrange((date(year + 1, 1, 1) - start).days))
 
 
-def _pick_dates(rng: random.Random, reg_year: int | None,
-                birth_year: int | None) -> tuple[date, date]:
+def _pick_dates(
+    rng: random.Random, reg_year: int | None, birth_year: int | None
+) -> tuple[date, date]:
     """Return (birth, registration), registration on or after birth, mostly within 60 days."""
     if reg_year is not None and birth_year is not None:
         if birth_year > reg_year:
@@ -580,8 +635,9 @@ def _id_number(rng: random.Random, province_code: str, birth: date, gender: str)
     return f"{int(province_code):03d}{digit}{birth.year % 100:02d}{rng.randrange(10**6):06d}"
 
 
-def _birth_record(rng: random.Random, ward: dict[str, str], birth: date,
-                  reg: date) -> dict[str, str]:
+def _birth_record(
+    rng: random.Random, ward: dict[str, str], birth: date, reg: date
+) -> dict[str, str]:
     """Fields of one birth registration (names in title case, dates ISO)."""
     region, gender = ward["region"], rng.choice(("male", "female"))
     father = _person(rng, region, "male")
@@ -590,19 +646,28 @@ def _birth_record(rng: random.Random, ward: dict[str, str], birth: date,
     ethnic = _ethnic(rng, ward)
     home = _address(ward, reg, hamlet=_hamlet(rng, ward))
     origin = rng.choice(_wards()) if rng.random() < 0.3 else ward
-    declarant = rng.choices([father, mother, _person(rng, region, "male", father.split()[0])],
-                            [70, 25, 5])[0]
+    declarant = rng.choices(
+        [father, mother, _person(rng, region, "male", father.split()[0])], [70, 25, 5]
+    )[0]
     return {
-        "ho_ten": child, "gioi_tinh": "Nam" if gender == "male" else "Nữ",
-        "ngay_sinh": birth.isoformat(), "dan_toc": ethnic, "quoc_tich": "Việt Nam",
+        "ho_ten": child,
+        "gioi_tinh": "Nam" if gender == "male" else "Nữ",
+        "ngay_sinh": birth.isoformat(),
+        "dan_toc": ethnic,
+        "quoc_tich": "Việt Nam",
         "noi_sinh": _birth_place(rng, ward, birth),
         "que_quan": _address(origin, reg),
         "so_dinh_danh": _id_number(rng, ward["province_code"], birth, gender),
-        "ho_ten_me": mother, "nam_sinh_me": str(birth.year - rng.randint(18, 45)),
+        "ho_ten_me": mother,
+        "nam_sinh_me": str(birth.year - rng.randint(18, 45)),
         "dan_toc_me": ethnic if rng.random() < 0.85 else _ethnic(rng, ward),
-        "quoc_tich_me": "Việt Nam", "noi_cu_tru_me": home,
-        "ho_ten_cha": father, "nam_sinh_cha": str(birth.year - rng.randint(18, 45)),
-        "dan_toc_cha": ethnic, "quoc_tich_cha": "Việt Nam", "noi_cu_tru_cha": home,
+        "quoc_tich_me": "Việt Nam",
+        "noi_cu_tru_me": home,
+        "ho_ten_cha": father,
+        "nam_sinh_cha": str(birth.year - rng.randint(18, 45)),
+        "dan_toc_cha": ethnic,
+        "quoc_tich_cha": "Việt Nam",
+        "noi_cu_tru_cha": home,
         "nguoi_di_khai": declarant,
         "noi_dang_ky": f"Ủy ban nhân dân {_address(ward, reg)}",
         "ngay_dang_ky": reg.isoformat(),
@@ -635,22 +700,38 @@ def _nfc(obj: Any) -> Any:
     return obj
 
 
-def _truth(kind: str, canvas: _Canvas, fields: dict[str, Any], seed: int,
-           **extra: Any) -> dict[str, Any]:
-    return _nfc({
-        "kind": kind, "lines": canvas.lines, "fields": fields, **extra,
-        "font": canvas.face, "font_file": font_files(canvas.face)[0].name, "dpi": canvas.dpi,
-        "seed": seed, "skew_deg": 0.0, "orientation_deg": 0, "degradations": [],
-    })
+def _truth(
+    kind: str, canvas: _Canvas, fields: dict[str, Any], seed: int, **extra: Any
+) -> dict[str, Any]:
+    return _nfc(
+        {
+            "kind": kind,
+            "lines": canvas.lines,
+            "fields": fields,
+            **extra,
+            "font": canvas.face,
+            "font_file": font_files(canvas.face)[0].name,
+            "dpi": canvas.dpi,
+            "seed": seed,
+            "skew_deg": 0.0,
+            "orientation_deg": 0,
+            "degradations": [],
+        }
+    )
 
 
 # ---------------------------------------------------------------- page kinds
 
 
-def render_birth_extract(seed: int, *, dpi: int = 300, font: str = "serif",
-                         reg_year: int | None = None, birth_year: int | None = None,
-                         date_words: DateWords | str | None = "standard",
-                         ) -> tuple[Image.Image, dict[str, Any]]:
+def render_birth_extract(
+    seed: int,
+    *,
+    dpi: int = 300,
+    font: str = "serif",
+    reg_year: int | None = None,
+    birth_year: int | None = None,
+    date_words: DateWords | str | None = "standard",
+) -> tuple[Image.Image, dict[str, Any]]:
     """Render a "TRÍCH LỤC KHAI SINH" (birth extract) on A4 portrait.
 
     Args:
@@ -671,8 +752,11 @@ def render_birth_extract(seed: int, *, dpi: int = 300, font: str = "serif",
     ward = _pick_ward(rng, reg.year)
     fields = _birth_record(rng, ward, birth, reg)
     fields["ho_ten"] = fields["ho_ten"].upper()
-    fields = {"so": str(rng.randint(1, 250)), "quyen_so": f"{rng.randint(1, 2):02d}/{reg.year}",
-              **fields}
+    fields = {
+        "so": str(rng.randint(1, 250)),
+        "quyen_so": f"{rng.randint(1, 2):02d}/{reg.year}",
+        **fields,
+    }
     canvas = _Canvas((210, 297), dpi=dpi, face=font, rng=rng)
     words = pick_date_words(date_words, seed=seed, region=ward["region"])
     signer = _person(rng, ward["region"], rng.choice(("male", "female")))
@@ -680,13 +764,24 @@ def render_birth_extract(seed: int, *, dpi: int = 300, font: str = "serif",
     return canvas.img, _truth("khai_sinh", canvas, fields, seed)
 
 
-def _draw_birth_extract(canvas: _Canvas, ward: dict[str, str], f: dict[str, str], *,
-                        words: DateWords | None, signer: str) -> None:
+def _draw_birth_extract(
+    canvas: _Canvas,
+    ward: dict[str, str],
+    f: dict[str, str],
+    *,
+    words: DateWords | None,
+    signer: str,
+) -> None:
     left, right = canvas.px(25), canvas.px(190)
     pt = 12.0 if canvas.face == "mono" else 13.0
     canvas.y = canvas.px(18)
-    _header(canvas, [_Run(f"UBND {ward['district'].upper()}")],
-            [_Run(f"UBND {ward['ward'].upper()}", bold=True)], pt=pt - 1, margins=(left, right))
+    _header(
+        canvas,
+        [_Run(f"UBND {ward['district'].upper()}")],
+        [_Run(f"UBND {ward['ward'].upper()}", bold=True)],
+        pt=pt - 1,
+        margins=(left, right),
+    )
     canvas.y += canvas.px(8)
     canvas.put([_cell("TRÍCH LỤC KHAI SINH", (left + right) / 2, "c", bold=True)], pt + 3, lead=2)
     stops = [left, left + (right - left) * 0.36, left + (right - left) * 0.64]
@@ -702,40 +797,65 @@ def _draw_birth_extract(canvas: _Canvas, ward: dict[str, str], f: dict[str, str]
     para("Ngày, tháng, năm sinh:", _dmy(f["ngay_sinh"]))
     if words is not None:
         para("ghi bằng chữ:", date_in_words(date.fromisoformat(f["ngay_sinh"]), style=words))
-    row(_labelled("Giới tính:", f["gioi_tinh"]), _labelled("Dân tộc:", f["dan_toc"]),
-        _labelled("Quốc tịch:", f["quoc_tich"]))
+    row(
+        _labelled("Giới tính:", f["gioi_tinh"]),
+        _labelled("Dân tộc:", f["dan_toc"]),
+        _labelled("Quốc tịch:", f["quoc_tich"]),
+    )
     para("Nơi sinh:", f["noi_sinh"])
     para("Quê quán:", f["que_quan"])
     para("Số định danh cá nhân:", f["so_dinh_danh"])
     for who, key in (("mẹ", "me"), ("cha", "cha")):
         para(f"Họ, chữ đệm, tên người {who}:", f[f"ho_ten_{key}"])
-        row(_labelled("Năm sinh:", f[f"nam_sinh_{key}"]),
+        row(
+            _labelled("Năm sinh:", f[f"nam_sinh_{key}"]),
             _labelled("Dân tộc:", f[f"dan_toc_{key}"]),
-            _labelled("Quốc tịch:", f[f"quoc_tich_{key}"]))
+            _labelled("Quốc tịch:", f[f"quoc_tich_{key}"]),
+        )
         para("Nơi cư trú:", f[f"noi_cu_tru_{key}"])
     para("Họ, chữ đệm, tên người đi khai sinh:", f["nguoi_di_khai"])
     para("Nơi đăng ký khai sinh:", f["noi_dang_ky"])
     para("Ngày, tháng, năm đăng ký:", _dmy(f["ngay_dang_ky"]))
-    _signature(canvas, "NGƯỜI KÝ TRÍCH LỤC", signer, x=left + (right - left) * 0.72, pt=pt,
-               note="(Ký, ghi rõ họ, chữ đệm, tên, đóng dấu)")
+    _signature(
+        canvas,
+        "NGƯỜI KÝ TRÍCH LỤC",
+        signer,
+        x=left + (right - left) * 0.72,
+        pt=pt,
+        note="(Ký, ghi rõ họ, chữ đệm, tên, đóng dấu)",
+    )
 
 
-def _signature(canvas: _Canvas, title: str, name: str, *, x: float, pt: float,
-               note: str = "", left: Sequence[_Cell] = ()) -> None:
+def _signature(
+    canvas: _Canvas,
+    title: str,
+    name: str,
+    *,
+    x: float,
+    pt: float,
+    note: str = "",
+    left: Sequence[_Cell] = (),
+) -> None:
     """Signer block centred on x; cells on the left (e.g. "Nơi nhận") share its rows."""
     canvas.y += canvas.px(6)
     right = [_cell(title, x, "c", bold=True)] + ([_cell(note, x, "c", italic=True)] if note else [])
     top = canvas.y
     for i in range(max(len(left), len(right))):
-        cells = [*left[i:i + 1], *right[i:i + 1]]
+        cells = [*left[i : i + 1], *right[i : i + 1]]
         canvas.put(cells, pt if i == 0 else pt - 2, lead=1.5 if i == 0 else 1.4)
     canvas.y = max(canvas.y + canvas.px(4), top + canvas.px(32))
     canvas.put([_cell(name, x, "c", bold=True)], pt)
 
 
-def render_tthc_decision(seed: int, *, dpi: int = 300, font: str = "serif",
-                         year: int | None = None, province_code: str | None = None,
-                         agency: str | None = None) -> tuple[Image.Image, dict[str, Any]]:
+def render_tthc_decision(
+    seed: int,
+    *,
+    dpi: int = 300,
+    font: str = "serif",
+    year: int | None = None,
+    province_code: str | None = None,
+    agency: str | None = None,
+) -> tuple[Image.Image, dict[str, Any]]:
     """Render a department's decision ("QUYẾT ĐỊNH") laid out after Decree 30/2020, A4 portrait.
 
     Args:
@@ -768,33 +888,43 @@ def _place_name(province: str) -> str:
     return province if province.endswith("Hồ Chí Minh") else province.removeprefix("Thành phố ")
 
 
-def _decision_text(rng: random.Random, tpl: dict[str, Any], year: int, province: str,
-                   agency: str) -> dict[str, Any]:
+def _decision_text(
+    rng: random.Random, tpl: dict[str, Any], year: int, province: str, agency: str
+) -> dict[str, Any]:
     a = tpl["agencies"][agency]
     issued = _random_date(rng, year)
     gender = rng.choice(("male", "female"))
     tinh = _lower_type(province)
     values = {k: rng.choice(v) for k, v in a["fillers"].items()}
-    values |= {"tinh": tinh, "ong_ba": "ông" if gender == "male" else "bà",
-               "nguoi": _person(rng, "north", gender), "so_tv": rng.randint(5, 11),
-               "ngay_sinh": _random_date(rng, year - rng.randint(28, 55)).strftime("%d/%m/%Y"),
-               "department": a["department"], "dept_abbr": a["dept_abbr"], "title": a["title"],
-               "so_qd": rng.randint(100, 2999), "ngay_qd": _vn_date(_random_date(rng, year - 2))}
+    values |= {
+        "tinh": tinh,
+        "ong_ba": "ông" if gender == "male" else "bà",
+        "nguoi": _person(rng, "north", gender),
+        "so_tv": rng.randint(5, 11),
+        "ngay_sinh": _random_date(rng, year - rng.randint(28, 55)).strftime("%d/%m/%Y"),
+        "department": a["department"],
+        "dept_abbr": a["dept_abbr"],
+        "title": a["title"],
+        "so_qd": rng.randint(100, 2999),
+        "ngay_qd": _vn_date(_random_date(rng, year - 2)),
+    }
     bases = [b["text"] for b in tpl["common_bases"] + a["bases"] if b["min_year"] <= year]
     article1 = a["article1"] + (" " + a["article1_extra"] if rng.random() < 0.5 else "")
     so = f"{rng.randint(1, 400)}/QĐ-{agency}"
     return {
         "fields": {
-            "so_ky_hieu": so, "ngay_ban_hanh": issued.isoformat(),
-            "dia_danh": _place_name(province), "co_quan_chu_quan": f"UBND {province.upper()}",
-            "co_quan_ban_hanh": a["name"], "loai_van_ban": "Quyết định",
+            "so_ky_hieu": so,
+            "ngay_ban_hanh": issued.isoformat(),
+            "dia_danh": _place_name(province),
+            "co_quan_chu_quan": f"UBND {province.upper()}",
+            "co_quan_ban_hanh": a["name"],
+            "loai_van_ban": "Quyết định",
             "trich_yeu": a["trich_yeu"].format(**values),
             "nguoi_ky": _person(rng, "north", rng.choice(("male", "female"))),
         },
         "authority": f"GIÁM ĐỐC {a['name']}",
         "preamble": [*bases, tpl["unit_basis"].format(**values), a["consider"].format(**values)],
-        "articles": [article1.format(**values), tpl["article2"],
-                     tpl["article3"].format(**values)],
+        "articles": [article1.format(**values), tpl["article2"], tpl["article3"].format(**values)],
         "recipients": [r.format(**values) for r in tpl["recipients"]],
         "date_line": f"{_place_name(province)}, {_vn_date(issued)}",
     }
@@ -810,12 +940,23 @@ def _draw_decision(canvas: _Canvas, doc: dict[str, Any]) -> None:
     left, right = canvas.px(30), canvas.px(190)
     mid, f, pt = (left + right) / 2, doc["fields"], 13.0
     canvas.y = canvas.px(18)
-    _header(canvas, [_Run(f["co_quan_chu_quan"])], [_Run(f["co_quan_ban_hanh"], bold=True)],
-            pt=pt - 1, margins=(left, right))
+    _header(
+        canvas,
+        [_Run(f["co_quan_chu_quan"])],
+        [_Run(f["co_quan_ban_hanh"], bold=True)],
+        pt=pt - 1,
+        margins=(left, right),
+    )
     date_line = _cell(doc["date_line"], right, "r", italic=True)
     rc = min(left + (right - left) * 0.7, right - canvas.width(date_line.runs, pt) / 2)
-    canvas.put([_cell(f"Số: {f['so_ky_hieu']}", left + (right - left) * 0.2, "c"),
-                _Cell(date_line.runs, rc, "c")], pt, lead=2.2)
+    canvas.put(
+        [
+            _cell(f"Số: {f['so_ky_hieu']}", left + (right - left) * 0.2, "c"),
+            _Cell(date_line.runs, rc, "c"),
+        ],
+        pt,
+        lead=2.2,
+    )
     canvas.put([_cell("QUYẾT ĐỊNH", mid, "c", bold=True)], pt + 1, lead=1.4)
     for line in canvas.split_lines([_Run(f["trich_yeu"], bold=True)], pt, (right - left) * 0.8):
         base = canvas.put([_Cell(tuple(line), mid, "c")], pt, lead=1.4)
@@ -824,32 +965,68 @@ def _draw_decision(canvas: _Canvas, doc: dict[str, Any]) -> None:
     canvas.put([_cell(doc["authority"], mid, "c", bold=True)], pt, lead=1.8)
     indent = canvas.px(10)
     for sentence in doc["preamble"]:
-        canvas.wrap([_Run(sentence, italic=False)], pt, left=left, right=right,
-                    first_indent=indent, lead=1.35)
+        canvas.wrap(
+            [_Run(sentence, italic=False)],
+            pt,
+            left=left,
+            right=right,
+            first_indent=indent,
+            lead=1.35,
+        )
     canvas.put([_cell("QUYẾT ĐỊNH:", mid, "c", bold=True)], pt, lead=1.6)
     for i, text in enumerate(doc["articles"], start=1):
-        canvas.wrap([_Run(f"Điều {i}.", bold=True), _Run(" " + text)], pt, left=left,
-                    right=right, first_indent=indent, lead=1.35)
+        canvas.wrap(
+            [_Run(f"Điều {i}.", bold=True), _Run(" " + text)],
+            pt,
+            left=left,
+            right=right,
+            first_indent=indent,
+            lead=1.35,
+        )
     recipients = [_cell("Nơi nhận:", left, bold=True, italic=True)]
     recipients += [_cell(r, left) for r in doc["recipients"]]
-    _signature(canvas, "GIÁM ĐỐC", f["nguoi_ky"], x=left + (right - left) * 0.72, pt=pt,
-               left=recipients)
+    _signature(
+        canvas, "GIÁM ĐỐC", f["nguoi_ky"], x=left + (right - left) * 0.72, pt=pt, left=recipients
+    )
 
 
 _REGISTER_COLUMNS = (  # header, field, relative width
-    ("Số", "so", 4.0), ("Ngày đăng ký", "ngay_dang_ky", 8.5), ("Họ và tên", "ho_ten", 12.5),
-    ("Ngày sinh", "ngay_sinh", 8.5), ("Giới tính", "gioi_tinh", 6.0),
-    ("Dân tộc", "dan_toc", 6.5), ("Nơi sinh", "noi_sinh", 16.0),
-    ("Họ tên cha", "ho_ten_cha", 11.0), ("Họ tên mẹ", "ho_ten_me", 11.0),
-    ("Người đi khai", "nguoi_di_khai", 10.0), ("Ghi chú", "ghi_chu", 6.0),
+    ("Số", "so", 4.0),
+    ("Ngày đăng ký", "ngay_dang_ky", 8.5),
+    ("Họ và tên", "ho_ten", 12.5),
+    ("Ngày sinh", "ngay_sinh", 8.5),
+    ("Giới tính", "gioi_tinh", 6.0),
+    ("Dân tộc", "dan_toc", 6.5),
+    ("Nơi sinh", "noi_sinh", 16.0),
+    ("Họ tên cha", "ho_ten_cha", 11.0),
+    ("Họ tên mẹ", "ho_ten_me", 11.0),
+    ("Người đi khai", "nguoi_di_khai", 10.0),
+    ("Ghi chú", "ghi_chu", 6.0),
 )
-_ENTRY_KEYS = ("so", "ngay_dang_ky", "ho_ten", "ngay_sinh", "gioi_tinh", "dan_toc", "noi_sinh",
-               "ho_ten_cha", "ho_ten_me", "nguoi_di_khai", "ghi_chu")
+_ENTRY_KEYS = (
+    "so",
+    "ngay_dang_ky",
+    "ho_ten",
+    "ngay_sinh",
+    "gioi_tinh",
+    "dan_toc",
+    "noi_sinh",
+    "ho_ten_cha",
+    "ho_ten_me",
+    "nguoi_di_khai",
+    "ghi_chu",
+)
 
 
-def render_register_page(seed: int, *, dpi: int = 300, font: str = "serif",
-                         reg_year: int | None = None, first_no: int | None = None,
-                         n_entries: int | None = None) -> tuple[Image.Image, dict[str, Any]]:
+def render_register_page(
+    seed: int,
+    *,
+    dpi: int = 300,
+    font: str = "serif",
+    reg_year: int | None = None,
+    first_no: int | None = None,
+    n_entries: int | None = None,
+) -> tuple[Image.Image, dict[str, Any]]:
     """Render one ruled page of a birth register book (sổ đăng ký khai sinh), A4 landscape.
 
     Args:
@@ -870,16 +1047,19 @@ def render_register_page(seed: int, *, dpi: int = 300, font: str = "serif",
     n = n_entries or rng.randint(4, 6)
     first = first_no if first_no is not None else rng.randint(1, 200)
     entries = _register_entries(rng, ward, year, first, n)
-    page = {"quyen_so": f"{rng.randint(1, 2):02d}/{year}",
-            "noi_dang_ky": f"Ủy ban nhân dân {_address(ward, date(year, 1, 1))}"}
+    page = {
+        "quyen_so": f"{rng.randint(1, 2):02d}/{year}",
+        "noi_dang_ky": f"Ủy ban nhân dân {_address(ward, date(year, 1, 1))}",
+    }
     canvas = _Canvas((297, 210), dpi=dpi, face=font, rng=rng)
     boxes = _draw_register(canvas, page, entries)
     truth = _truth("so_khai_sinh", canvas, page, seed, entries=entries, cell_boxes=boxes)
     return canvas.img, truth
 
 
-def _register_entries(rng: random.Random, ward: dict[str, str], year: int, first: int,
-                      n: int) -> list[dict[str, str]]:
+def _register_entries(
+    rng: random.Random, ward: dict[str, str], year: int, first: int, n: int
+) -> list[dict[str, str]]:
     start = date(year, 1, 2) + timedelta(days=min(300, (first - 1) * rng.randint(1, 3)))
     regs = sorted(start + timedelta(days=rng.randint(0, 60)) for _ in range(n))
     entries = []
@@ -887,21 +1067,31 @@ def _register_entries(rng: random.Random, ward: dict[str, str], year: int, first
         late = rng.random() < 0.15
         birth = reg - timedelta(days=rng.randint(61, 2000) if late else rng.randint(0, 60))
         rec = _birth_record(rng, ward, birth, reg)
-        rec |= {"so": str(no), "noi_dang_ky": f"Ủy ban nhân dân {_address(ward, reg)}",
-                "ghi_chu": "Đăng ký quá hạn" if late else ""}
+        rec |= {
+            "so": str(no),
+            "noi_dang_ky": f"Ủy ban nhân dân {_address(ward, reg)}",
+            "ghi_chu": "Đăng ký quá hạn" if late else "",
+        }
         entries.append({k: rec[k] for k in (*_ENTRY_KEYS, "noi_dang_ky")})
     return entries
 
 
-def _draw_register(canvas: _Canvas, page: dict[str, str],
-                   entries: list[dict[str, str]]) -> list[dict[str, list[int]]]:
+def _draw_register(
+    canvas: _Canvas, page: dict[str, str], entries: list[dict[str, str]]
+) -> list[dict[str, list[int]]]:
     """Draw the page; return each entry's cell boxes [x0, y0, x1, y1] by field."""
     left, right, pt = canvas.px(15), canvas.px(282), 10.0
     mid = (left + right) / 2
     canvas.y = canvas.px(12)
     canvas.put([_cell("SỔ ĐĂNG KÝ KHAI SINH", mid, "c", bold=True)], 14, lead=1.6)
-    canvas.put([_cell(f"Nơi đăng ký: {page['noi_dang_ky']}", left),
-                _cell(f"Quyển số: {page['quyen_so']}", right, "r")], 11, lead=1.8)
+    canvas.put(
+        [
+            _cell(f"Nơi đăng ký: {page['noi_dang_ky']}", left),
+            _cell(f"Quyển số: {page['quyen_so']}", right, "r"),
+        ],
+        11,
+        lead=1.8,
+    )
     total = sum(w for *_, w in _REGISTER_COLUMNS)
     edges: list[float] = [float(left)]
     for *_, w in _REGISTER_COLUMNS:
@@ -913,25 +1103,41 @@ def _draw_register(canvas: _Canvas, page: dict[str, str],
     rows = max(3, free // len(entries) // round(pt * canvas.dpi / 72 * 1.3) - 1)
     boxes = []
     for entry in entries:
-        display = {**entry, "ngay_dang_ky": _dmy(entry["ngay_dang_ky"]),
-                   "ngay_sinh": _dmy(entry["ngay_sinh"])}
+        display = {
+            **entry,
+            "ngay_dang_ky": _dmy(entry["ngay_dang_ky"]),
+            "ngay_sinh": _dmy(entry["ngay_sinh"]),
+        }
         row_top = canvas.y
         canvas.y = _table_row(canvas, edges, display, pt, min_lines=rows)
-        boxes.append({key: [round(x0), row_top, round(x1), canvas.y] for (_, key, _), x0, x1
-                      in zip(_REGISTER_COLUMNS, edges, edges[1:], strict=False)})
+        boxes.append(
+            {
+                key: [round(x0), row_top, round(x1), canvas.y]
+                for (_, key, _), x0, x1 in zip(_REGISTER_COLUMNS, edges, edges[1:], strict=False)
+            }
+        )
     for x in edges:
         canvas.draw.line([(x, top), (x, canvas.y)], fill=canvas.ink, width=3)
     return boxes
 
 
-def _table_row(canvas: _Canvas, edges: list[float], cells: dict[str, str], pt: float, *,
-               bold: bool = False, min_lines: int = 1) -> int:
+def _table_row(
+    canvas: _Canvas,
+    edges: list[float],
+    cells: dict[str, str],
+    pt: float,
+    *,
+    bold: bool = False,
+    min_lines: int = 1,
+) -> int:
     """Draw one ruled table row (cells wrapped inside their columns); return its bottom y."""
     pad, line_h = canvas.px(1.5), round(pt * canvas.dpi / 72 * 1.3)
     top, drawn = canvas.y, len(canvas.lines)
     canvas.rule(edges[0], edges[-1], top, width=3)
-    wrapped = [canvas.split_lines([_Run(cells[key], bold=bold)], pt, right - x - 2 * pad)
-               for (_, key, _), x, right in zip(_REGISTER_COLUMNS, edges, edges[1:], strict=False)]
+    wrapped = [
+        canvas.split_lines([_Run(cells[key], bold=bold)], pt, right - x - 2 * pad)
+        for (_, key, _), x, right in zip(_REGISTER_COLUMNS, edges, edges[1:], strict=False)
+    ]
     n_lines = max(min_lines, *(len(w) for w in wrapped))
     for i, lines in enumerate(wrapped):
         canvas.y = top + pad + (n_lines - len(lines)) * line_h // 2 if bold else top + pad
@@ -958,21 +1164,25 @@ def apply_skew(img: Image.Image, deg: float) -> Image.Image:
     return img.rotate(deg, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=fill)
 
 
-def with_skew(img: Image.Image, truth: dict[str, Any],
-              deg: float) -> tuple[Image.Image, dict[str, Any]]:
+def with_skew(
+    img: Image.Image, truth: dict[str, Any], deg: float
+) -> tuple[Image.Image, dict[str, Any]]:
     """Apply :func:`apply_skew` and return a truth that records it (cell boxes follow the page)."""
     out = apply_skew(img, deg)
     new = copy.deepcopy(truth)
     new["skew_deg"] = round(new["skew_deg"] + deg, 6)
     new["degradations"].append({"op": "rotate", "deg": deg})
     if "cell_boxes" in new:
-        new["cell_boxes"] = [{k: _rotate_box(b, deg, img.size, out.size) for k, b in row.items()}
-                             for row in new["cell_boxes"]]
+        new["cell_boxes"] = [
+            {k: _rotate_box(b, deg, img.size, out.size) for k, b in row.items()}
+            for row in new["cell_boxes"]
+        ]
     return out, new
 
 
-def _rotate_box(box: list[int], deg: float, size: tuple[int, int],
-                new_size: tuple[int, int]) -> list[int]:
+def _rotate_box(
+    box: list[int], deg: float, size: tuple[int, int], new_size: tuple[int, int]
+) -> list[int]:
     """Axis-aligned box around a box's corners after a counter-clockwise page rotation."""
     (w, h), (nw, nh) = size, new_size
     c, s = math.cos(math.radians(deg)), math.sin(math.radians(deg))

@@ -49,12 +49,30 @@ from pipeline.synth import (
 )
 
 # Causes of death as a registrar writes them, with rough weights for the old and the young.
-_CAUSES_OLD = {"Bệnh già": 40, "Tai biến mạch máu não": 12, "Suy tim": 8, "Nhồi máu cơ tim": 6,
-               "Ung thư phổi": 5, "Ung thư gan": 5, "Suy hô hấp": 6, "Viêm phổi": 5,
-               "Xơ gan": 3, "Đột quỵ": 6, "Bệnh tật": 4}
-_CAUSES_YOUNG = {"Tai nạn giao thông": 30, "Ung thư gan": 10, "Ung thư máu": 6, "Đuối nước": 8,
-                 "Nhồi máu cơ tim": 8, "Xơ gan": 8, "Suy thận": 8, "Bệnh tật": 10,
-                 "Tai nạn lao động": 8}
+_CAUSES_OLD = {
+    "Bệnh già": 40,
+    "Tai biến mạch máu não": 12,
+    "Suy tim": 8,
+    "Nhồi máu cơ tim": 6,
+    "Ung thư phổi": 5,
+    "Ung thư gan": 5,
+    "Suy hô hấp": 6,
+    "Viêm phổi": 5,
+    "Xơ gan": 3,
+    "Đột quỵ": 6,
+    "Bệnh tật": 4,
+}
+_CAUSES_YOUNG = {
+    "Tai nạn giao thông": 30,
+    "Ung thư gan": 10,
+    "Ung thư máu": 6,
+    "Đuối nước": 8,
+    "Nhồi máu cơ tim": 8,
+    "Xơ gan": 8,
+    "Suy thận": 8,
+    "Bệnh tật": 10,
+    "Tai nạn lao động": 8,
+}
 
 
 class _Form:
@@ -67,13 +85,14 @@ class _Form:
 
     def row(self, *groups: Sequence[_Run]) -> None:
         """Groups of runs at the tab stops, on one baseline."""
-        cells = _tab_cells(self.canvas, groups, self.stops[:len(groups)], self.pt)
+        cells = _tab_cells(self.canvas, groups, self.stops[: len(groups)], self.pt)
         self.canvas.put(cells, self.pt, lead=1.6)
 
     def para(self, label: str, value: str, *, bold: bool = False) -> None:
         """A label and its value, wrapped."""
-        self.canvas.wrap(_labelled(label, value, bold=bold), self.pt, left=self.left,
-                         right=self.right, lead=1.6)
+        self.canvas.wrap(
+            _labelled(label, value, bold=bold), self.pt, left=self.left, right=self.right, lead=1.6
+        )
 
     def heading(self, text: str) -> None:
         """A bold section heading on its own line."""
@@ -86,14 +105,20 @@ class _Form:
             self.para("ghi bằng chữ:", date_in_words(date.fromisoformat(when), style=style))
 
 
-def _start_extract(canvas: _Canvas, ward: dict[str, str], title: str,
-                   fields: dict[str, str]) -> _Form:
+def _start_extract(
+    canvas: _Canvas, ward: dict[str, str], title: str, fields: dict[str, str]
+) -> _Form:
     """Draw the header, the title and the "Số … Quyển số" row; return the form below them."""
     left, right = canvas.px(25), canvas.px(190)
     pt = 12.0 if canvas.face == "mono" else 13.0
     canvas.y = canvas.px(18)
-    _header(canvas, [_Run(f"UBND {ward['district'].upper()}")],
-            [_Run(f"UBND {ward['ward'].upper()}", bold=True)], pt=pt - 1, margins=(left, right))
+    _header(
+        canvas,
+        [_Run(f"UBND {ward['district'].upper()}")],
+        [_Run(f"UBND {ward['ward'].upper()}", bold=True)],
+        pt=pt - 1,
+        margins=(left, right),
+    )
     canvas.y += canvas.px(8)
     canvas.put([_cell(title, (left + right) / 2, "c", bold=True)], pt + 3, lead=2)
     form = _Form(canvas, left=left, right=right, pt=pt)
@@ -102,9 +127,14 @@ def _start_extract(canvas: _Canvas, ward: dict[str, str], title: str,
 
 
 def _finish_extract(form: _Form, signer: str) -> None:
-    _signature(form.canvas, "NGƯỜI KÝ TRÍCH LỤC", signer,
-               x=form.left + (form.right - form.left) * 0.72, pt=form.pt,
-               note="(Ký, ghi rõ họ, chữ đệm, tên, đóng dấu)")
+    _signature(
+        form.canvas,
+        "NGƯỜI KÝ TRÍCH LỤC",
+        signer,
+        x=form.left + (form.right - form.left) * 0.72,
+        pt=form.pt,
+        note="(Ký, ghi rõ họ, chữ đệm, tên, đóng dấu)",
+    )
 
 
 def _reg_number(rng: random.Random, reg: date) -> dict[str, str]:
@@ -114,10 +144,14 @@ def _reg_number(rng: random.Random, reg: date) -> dict[str, str]:
 # ---------------------------------------------------------------- marriage
 
 
-def render_marriage_extract(seed: int, *, dpi: int = 300, font: str = "serif",
-                            reg_year: int | None = None,
-                            date_words: DateWords | str | None = None,
-                            ) -> tuple[Image.Image, dict[str, Any]]:
+def render_marriage_extract(
+    seed: int,
+    *,
+    dpi: int = 300,
+    font: str = "serif",
+    reg_year: int | None = None,
+    date_words: DateWords | str | None = None,
+) -> tuple[Image.Image, dict[str, Any]]:
     """Render a "TRÍCH LỤC KẾT HÔN" (marriage extract) on A4 portrait.
 
     Args:
@@ -143,15 +177,19 @@ def render_marriage_extract(seed: int, *, dpi: int = 300, font: str = "serif",
         form.heading(title)
         form.para("Họ, chữ đệm, tên:", fields[f"ho_ten_{key}"], bold=True)
         form.para("Ngày, tháng, năm sinh:", _dmy(fields[f"ngay_sinh_{key}"]))
-        form.row(_labelled("Dân tộc:", fields[f"dan_toc_{key}"]), (),
-                 _labelled("Quốc tịch:", fields[f"quoc_tich_{key}"]))
+        form.row(
+            _labelled("Dân tộc:", fields[f"dan_toc_{key}"]),
+            (),
+            _labelled("Quốc tịch:", fields[f"quoc_tich_{key}"]),
+        )
         form.para("Nơi cư trú:", fields[f"noi_cu_tru_{key}"])
         form.para("Số định danh cá nhân:", fields[f"so_dinh_danh_{key}"])
     form.canvas.y += canvas.px(1.5)
     form.para("Nơi đăng ký kết hôn:", fields["noi_dang_ky"])
     form.para("Ngày, tháng, năm đăng ký:", _dmy(fields["ngay_dang_ky"]))
-    form.words(fields["ngay_dang_ky"], pick_date_words(date_words, seed=seed,
-                                                       region=ward["region"]))
+    form.words(
+        fields["ngay_dang_ky"], pick_date_words(date_words, seed=seed, region=ward["region"])
+    )
     _finish_extract(form, signer)
     return canvas.img, _truth("ket_hon", canvas, fields, seed)
 
@@ -161,8 +199,10 @@ def _marriage_record(rng: random.Random, ward: dict[str, str], reg: date) -> dic
     out: dict[str, str] = {}
     # the husband lives in the commune that registers; the wife there or elsewhere
     homes = [ward, ward if rng.random() < 0.6 else rng.choice(_wards())]
-    for key, gender, ages, home in (("chong", "male", (20, 40), homes[0]),
-                                    ("vo", "female", (18, 35), homes[1])):
+    for key, gender, ages, home in (
+        ("chong", "male", (20, 40), homes[0]),
+        ("vo", "female", (18, 35), homes[1]),
+    ):
         age = rng.randint(*ages) if rng.random() < 0.9 else rng.randint(ages[1], 60)
         birth = reg - timedelta(days=round(age * 365.25) + rng.randint(1, 360))
         out |= {
@@ -173,18 +213,24 @@ def _marriage_record(rng: random.Random, ward: dict[str, str], reg: date) -> dic
             f"noi_cu_tru_{key}": _address(home, reg, hamlet=_hamlet(rng, home)),
             f"so_dinh_danh_{key}": _id_number(rng, home["province_code"], birth, gender),
         }
-    out |= {"noi_dang_ky": f"Ủy ban nhân dân {_address(ward, reg)}",
-            "ngay_dang_ky": reg.isoformat()}
+    out |= {
+        "noi_dang_ky": f"Ủy ban nhân dân {_address(ward, reg)}",
+        "ngay_dang_ky": reg.isoformat(),
+    }
     return out
 
 
 # ---------------------------------------------------------------- death
 
 
-def render_death_extract(seed: int, *, dpi: int = 300, font: str = "serif",
-                         reg_year: int | None = None,
-                         date_words: DateWords | str | None = None,
-                         ) -> tuple[Image.Image, dict[str, Any]]:
+def render_death_extract(
+    seed: int,
+    *,
+    dpi: int = 300,
+    font: str = "serif",
+    reg_year: int | None = None,
+    date_words: DateWords | str | None = None,
+) -> tuple[Image.Image, dict[str, Any]]:
     """Render a "TRÍCH LỤC KHAI TỬ" (death extract) on A4 portrait.
 
     Args:
@@ -210,8 +256,11 @@ def render_death_extract(seed: int, *, dpi: int = 300, font: str = "serif",
     f = fields
     form.para("Họ, chữ đệm, tên:", f["ho_ten"], bold=True)
     form.para("Ngày, tháng, năm sinh:", _dmy(f["ngay_sinh"]))
-    form.row(_labelled("Giới tính:", f["gioi_tinh"]), _labelled("Dân tộc:", f["dan_toc"]),
-             _labelled("Quốc tịch:", f["quoc_tich"]))
+    form.row(
+        _labelled("Giới tính:", f["gioi_tinh"]),
+        _labelled("Dân tộc:", f["dan_toc"]),
+        _labelled("Quốc tịch:", f["quoc_tich"]),
+    )
     form.para("Số định danh cá nhân:", f["so_dinh_danh"])
     form.para("Nơi cư trú cuối cùng:", f["noi_cu_tru"])
     hour, minute = f["gio_chet"].split(":")
@@ -240,20 +289,30 @@ def _death_record(rng: random.Random, ward: dict[str, str], reg: date) -> dict[s
     if place < 0.6:
         where = home
     elif place < 0.85:
-        where = (f"Bệnh viện đa khoa {_lower_type(ward['district'])}, "
-                 f"{_lower_type(_province_at(ward, died))}")
+        where = (
+            f"Bệnh viện đa khoa {_lower_type(ward['district'])}, "
+            f"{_lower_type(_province_at(ward, died))}"
+        )
     else:
         where = f"Trạm y tế {_address(ward, died)}"
-    relative = _person(rng, region, rng.choice(("male", "female")),
-                       surname=name.split()[0] if rng.random() < 0.7 else None)
+    relative = _person(
+        rng,
+        region,
+        rng.choice(("male", "female")),
+        surname=name.split()[0] if rng.random() < 0.7 else None,
+    )
     return {
-        "ho_ten": name.upper(), "gioi_tinh": "Nam" if gender == "male" else "Nữ",
-        "ngay_sinh": birth.isoformat(), "dan_toc": _ethnic(rng, ward), "quoc_tich": "Việt Nam",
+        "ho_ten": name.upper(),
+        "gioi_tinh": "Nam" if gender == "male" else "Nữ",
+        "ngay_sinh": birth.isoformat(),
+        "dan_toc": _ethnic(rng, ward),
+        "quoc_tich": "Việt Nam",
         "so_dinh_danh": _id_number(rng, ward["province_code"], birth, gender),
-        "noi_cu_tru": home, "ngay_chet": died.isoformat(),
+        "noi_cu_tru": home,
+        "ngay_chet": died.isoformat(),
         "gio_chet": f"{rng.randint(0, 23):02d}:{rng.choice(range(0, 60, 5)):02d}",
-        "noi_chet": where, "nguyen_nhan_chet": rng.choices(list(causes),
-                                                            list(causes.values()))[0],
+        "noi_chet": where,
+        "nguyen_nhan_chet": rng.choices(list(causes), list(causes.values()))[0],
         "nguoi_di_khai": relative,
         "noi_dang_ky": f"Ủy ban nhân dân {_address(ward, reg)}",
         "ngay_dang_ky": reg.isoformat(),

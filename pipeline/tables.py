@@ -603,8 +603,7 @@ def _cell_field(
             provenance=[why, "ô trống" if blank else "ô có nét nhưng không đọc được"],
         )
     raw = cell_text(words)
-    made = make_field(raw, words, _cell_check(name, raw), threshold=threshold, why=why,
-                      name=name)
+    made = make_field(raw, words, _cell_check(name, raw), threshold=threshold, why=why, name=name)
     return made.model_copy(update={"bbox": _xywh(box)})
 
 

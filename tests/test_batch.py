@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from ocr.tesseract import TesseractEngine
 from pipeline import batch as stages
 from pipeline.config import ProcessOptions
 from pipeline.db import FieldRow, Page, RecordRow, make_engine, make_sessionmaker
@@ -29,6 +30,7 @@ def ctx(tmp_path: Path) -> stages.Context:
         store=MemoryStore(),
         plan=load_plan(),
         options=ProcessOptions(),
+        engine=TesseractEngine(),
         work_dir=tmp_path / "work",
     )
 

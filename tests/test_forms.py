@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ocr.tesseract import TesseractEngine
 from pipeline.config import ProcessOptions
 from pipeline.forms import extract_death, extract_marriage, split_death_time
 from pipeline.process import process_image
@@ -60,7 +61,9 @@ def test_death_registered_before_death_goes_to_review():
 def test_real_ocr_reads_most_fields(render, schema):
     im, truth = render(21)
     with tempfile.TemporaryDirectory() as d:
-        out = process_image(im, stem="t", workdir=Path(d), options=ProcessOptions())
+        out = process_image(
+            im, stem="t", workdir=Path(d), options=ProcessOptions(), engine=TesseractEngine()
+        )
     (rec,) = out.result.records
     assert rec.schema_name == schema
     right = sum(rec.fields[k].value == v for k, v in truth["fields"].items())

@@ -59,3 +59,22 @@ def test_packages_resolve_to_this_tree() -> None:
 
     for mod in (pipeline, flows, scanners, ocr, review_ui, schemas):
         assert Path(mod.__file__).resolve().is_relative_to(ROOT), mod.__file__
+
+
+ALLOWED_INTERNAL = {
+    "schemas": set(),
+    "pipeline": {"schemas", "pipeline"},
+    "ocr": {"pipeline", "schemas", "ocr"},
+    "scanners": {"pipeline", "schemas", "scanners"},
+}
+INTERNAL = {"schemas", "pipeline", "ocr", "scanners", "flows", "review_ui", "bench"}
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED_INTERNAL))
+def test_internal_imports_follow_the_design_table(package: str) -> None:
+    bad = {}
+    for f in (ROOT / package).rglob("*.py"):
+        wrong = (_imports(f) & INTERNAL) - ALLOWED_INTERNAL[package] - {package}
+        if wrong:
+            bad[str(f.relative_to(ROOT))] = wrong
+    assert bad == {}

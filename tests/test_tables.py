@@ -334,6 +334,7 @@ def _cer(a: str, b: str) -> float:
 @pytest.mark.tesseract
 @pytest.mark.parametrize("degraded", [False, True])
 def test_register_page_end_to_end(tmp_path, degraded):
+    from ocr.tesseract import TesseractEngine
     from pipeline.config import ProcessOptions
     from pipeline.degrade import degrade
     from pipeline.process import process_image
@@ -347,7 +348,9 @@ def test_register_page_end_to_end(tmp_path, degraded):
             {"op": "noise", "sigma": 4.0},
         ]
         img, truth = degrade(img, truth, seed=5, recipe=recipe)
-    out = process_image(img, stem="reg", workdir=tmp_path, options=ProcessOptions())
+    out = process_image(
+        img, stem="reg", workdir=tmp_path, options=ProcessOptions(), engine=TesseractEngine()
+    )
     res = out.result
     assert res.kind == "so_khai_sinh" and "layout_not_extracted" not in res.quality["flags"]
     by_so = {r.fields["so"].value: r.fields for r in res.records if "so" in r.fields}
