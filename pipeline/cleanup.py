@@ -156,6 +156,12 @@ def line_direction(mask: np.ndarray, *, max_angle: float = MAX_SKEW) -> tuple[bo
     return horizontal, a_row if horizontal else a_col, certainty
 
 
+def coarse_row_skew(mask: np.ndarray, *, max_angle: float = MAX_SKEW) -> float:
+    """Coarse skew of lines taken to run along the rows."""
+    ys, xs = _points(mask, 60_000, np.random.default_rng(0))
+    return 0.0 if len(ys) < 200 else _search(ys, xs, 0.0, max_angle, 1.0)[0]
+
+
 def refine_skew(mask: np.ndarray, coarse: float) -> float:
     """Refine a skew estimate to ~0.01° on the analysis mask."""
     rng = np.random.default_rng(1)
@@ -220,8 +226,12 @@ def drop_specks(mask: np.ndarray, min_area: int) -> np.ndarray:
     return keep[labels].astype(np.uint8) * 255
 
 
-def analyse(gray: np.ndarray) -> Analysis:
-    """Orientation, skew, borders and ink of a full-resolution gray page."""
+def analyse(gray: np.ndarray, *, lines_horizontal: bool | None = None) -> Analysis:
+    """Orientation, skew, borders and ink of a full-resolution gray page.
+
+    ``lines_horizontal`` overrides the line-direction vote (used when that vote was
+    unsure and a second opinion settled it).
+    """
     small, scale = downscale(gray, ANALYSIS_SIDE)
     stroke = max(9, round(min(small.shape) / 60))
     background = estimate_background(small, stroke=stroke)
@@ -235,10 +245,13 @@ def analyse(gray: np.ndarray) -> Analysis:
     notes: list[str] = []
     text = remove_rules(ink)
     horizontal, coarse, certainty = line_direction(text)
+    if lines_horizontal is not None and lines_horizontal != horizontal:
+        horizontal, certainty = lines_horizontal, 1.0
+        coarse = coarse_row_skew(text)
     if not horizontal:  # turn a quarter clockwise so the lines are horizontal
         ink = np.ascontiguousarray(np.rot90(ink, -1))
         text = np.ascontiguousarray(np.rot90(text, -1))
-        coarse = line_direction(text)[1]
+        coarse = coarse_row_skew(text)
     skew = refine_skew(ink, coarse)
     levelled = _rotate_small(text, -skew)
     vote, lines = upright_vote(levelled)

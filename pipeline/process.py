@@ -74,17 +74,23 @@ MIN_OWN_CONFIDENCE = 0.8
 def confirm_orientation(
     gray: np.ndarray, a: Analysis, workdir: Path, stem: str, engine: OcrEngine
 ) -> tuple[Analysis, dict[str, Any]]:
-    """Ask the OCR engine's orientation detector (OSD) when our own vote is unsure."""
-    frame, base = osd_frame(gray, a)
-    path = write_png(workdir / f"{stem}_osd.png", frame, None)
-    found = engine.orientation(path)
-    path.unlink(missing_ok=True)
-    info: dict[str, Any] = {"engine": "tesseract-osd", "frame_turn": base}
-    if found is None or found[1] < MIN_OSD_CONFIDENCE:
-        info["result"] = "unsure"
-        return replace(a, notes=[*a.notes, "orientation_unsure"]), info
-    info.update({"degrees": found[0], "confidence": round(found[1], 2)})
-    return replace(a, orientation=(base + found[0]) % 360), info
+    """Ask the OCR engine's orientation detector (OSD) when our own vote is unsure.
+
+    OSD reads the page in our frame (lines horizontal by our vote); if it cannot tell,
+    it is asked again with the other line direction. If it still cannot tell, the page is
+    taken as upright (by far the most common case) and flagged ``orientation_unsure``.
+    """
+    info: dict[str, Any] = {"engine": "tesseract-osd", "tries": []}
+    for candidate in (a, analyse(gray, lines_horizontal=a.orientation not in (0, 180))):
+        frame, base = osd_frame(gray, candidate)
+        path = write_png(workdir / f"{stem}_osd.png", frame, None)
+        found = engine.orientation(path)
+        path.unlink(missing_ok=True)
+        info["tries"].append({"frame_turn": base, "result": found})
+        if found is not None and found[1] >= MIN_OSD_CONFIDENCE:
+            return replace(candidate, orientation=(base + found[0]) % 360), info
+    upright = a if a.orientation in (0, 180) else analyse(gray, lines_horizontal=True)
+    return replace(upright, orientation=0, notes=[*a.notes, "orientation_unsure"]), info
 
 
 def clean_page(
