@@ -454,8 +454,20 @@ def _wait_ready(
 
 
 def _answers(client: Minio) -> bool:
+    """The gateway answers, and an existing object can be read back (volumes are up too)."""
     try:
-        client.list_buckets()
+        buckets = client.list_buckets()
+        for bucket in buckets[:1]:
+            for obj in client.list_objects(bucket.name, recursive=True):
+                if obj.object_name is None or obj.is_dir:
+                    continue
+                resp = client.get_object(bucket.name, obj.object_name, offset=0, length=1)
+                try:
+                    resp.read()
+                finally:
+                    resp.close()
+                    resp.release_conn()
+                break
     except _PROBE_ERRORS:
         return False
     return True
