@@ -13,7 +13,7 @@ from pipeline import parsers
 from pipeline.calibration import Calibration
 from pipeline.calibration import load as load_calibration
 from pipeline.ethnic import normalize_ethnic, normalize_nationality
-from pipeline.labels import LabelSpec, Segment, column_lines, fold, split_line, union_bbox
+from pipeline.labels import LabelSpec, Segment, column_lines, fold, union_bbox
 from pipeline.signals import signals
 from schemas.models import (
     BIRTH_FIELDS,
@@ -279,45 +279,10 @@ _CONTINUABLE = {
 }
 
 
-def _wraps(line: OcrLine, right_edge: int) -> bool:
-    """A line that runs to the right margin probably continues on the next one."""
-    return line.bbox[0] + line.bbox[2] >= 0.85 * right_edge
-
-
-def _is_continuation(line: OcrLine) -> bool:
-    text = line.text.strip()
-    return bool(text) and not text.startswith("(") and not text.isupper()
-
-
 def _segments_by_field(page: OcrPage) -> dict[str, Segment]:
-    section = "con"
-    found: dict[str, Segment] = {}
-    lines = column_lines(page.lines)
-    right = max((ln.bbox[0] + ln.bbox[2] for ln in lines), default=0)
-    last: str | None = None
-    prev: OcrLine | None = None
-    for line in lines:
-        segs = split_line(line, BIRTH_LABELS)
-        if (
-            not segs
-            and last in _CONTINUABLE
-            and prev is not None
-            and _wraps(prev, right)
-            and _is_continuation(line)
-        ):
-            found[last] = Segment(found[last].hit, found[last].words + tuple(line.words))
-            prev = line
-            continue
-        last = None
-        for seg in segs:
-            spec = seg.hit.spec
-            section = spec.starts_section or section
-            key = _SCOPED.get((spec.key, section)) if spec.key.startswith("@") else spec.key
-            if key and key not in found:
-                found[key] = seg
-                last = key
-        prev = line
-    return found
+    from pipeline.forms import BIRTH, read_segments  # forms build on this module
+
+    return read_segments(page, BIRTH)
 
 
 def extract_birth(page: OcrPage, *, threshold: float) -> Record:

@@ -14,7 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pipeline import parsers
+from pipeline.extract import _CONTINUABLE as BIRTH_CONTINUABLE
+from pipeline.extract import _SCOPED as BIRTH_SCOPED
 from pipeline.extract import (
+    BIRTH_LABELS,
+    FIELD_CHECKS,
     Checked,
     _book,
     _date,
@@ -27,7 +31,15 @@ from pipeline.extract import (
     missing_field,
 )
 from pipeline.labels import LabelSpec, Segment, column_lines, split_line
-from schemas.models import DEATH_FIELDS, MARRIAGE_FIELDS, FieldValue, OcrLine, OcrPage, Record
+from schemas.models import (
+    BIRTH_FIELDS,
+    DEATH_FIELDS,
+    MARRIAGE_FIELDS,
+    FieldValue,
+    OcrLine,
+    OcrPage,
+    Record,
+)
 
 Check = Callable[[str], Checked]
 
@@ -153,6 +165,15 @@ _COMMON = (
     LabelSpec("quyen_so", ("Quyển số",)),
     LabelSpec("@dan_toc", ("Dân tộc",)),
     LabelSpec("@quoc_tich", ("Quốc tịch",)),
+)
+
+BIRTH = FormSpec(
+    schema="khai_sinh",
+    fields=BIRTH_FIELDS,
+    labels=BIRTH_LABELS,
+    scoped=BIRTH_SCOPED,
+    checks=FIELD_CHECKS,
+    continuable=frozenset(BIRTH_CONTINUABLE),
 )
 
 MARRIAGE = FormSpec(
