@@ -27,6 +27,7 @@ from pipeline.extract import (
     _pid,
     _sex,
     _text,
+    flag_field,
     make_field,
     missing_field,
 )
@@ -271,9 +272,9 @@ def cross_check_death(fields: dict[str, FieldValue]) -> None:
     """Death after birth, registration not before death."""
     birth, death, reg = (fields[k].value for k in ("ngay_sinh", "ngay_chet", "ngay_dang_ky"))
     if birth and death and death < birth:
-        fields["ngay_chet"] = _flag(fields["ngay_chet"], "ngày chết trước ngày sinh")
+        fields["ngay_chet"] = flag_field(fields["ngay_chet"], "ngày chết trước ngày sinh")
     if death and reg and reg < death:
-        fields["ngay_dang_ky"] = _flag(fields["ngay_dang_ky"], "ngày đăng ký trước ngày chết")
+        fields["ngay_dang_ky"] = flag_field(fields["ngay_dang_ky"], "ngày đăng ký trước ngày chết")
 
 
 def cross_check_marriage(fields: dict[str, FieldValue]) -> None:
@@ -283,11 +284,7 @@ def cross_check_marriage(fields: dict[str, FieldValue]) -> None:
         born = fields[f"ngay_sinh_{who}"].value
         if reg and born and int(reg[:4]) - int(born[:4]) < min_age:
             key = f"ngay_sinh_{who}"
-            fields[key] = _flag(fields[key], "chưa đủ tuổi kết hôn khi đăng ký")
-
-
-def _flag(f: FieldValue, note: str) -> FieldValue:
-    return f.model_copy(update={"needs_review": True, "provenance": [*f.provenance, note]})
+            fields[key] = flag_field(fields[key], "chưa đủ tuổi kết hôn khi đăng ký")
 
 
 def extract_marriage(page: OcrPage, *, threshold: float) -> Record:
