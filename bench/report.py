@@ -182,6 +182,7 @@ def _headline(results: list[dict]) -> list[str]:
     timings = [r["sohoa"]["timings"] for r in results if "sohoa" in r]
     cleanup = _mean([t["cleanup"] for t in timings])
     ocr = _mean([t["ocr"] for t in timings])
+    per_page = sorted(t["cleanup"] / t["ocr"] for t in timings if t.get("ocr"))
     rss = [r["sohoa"]["peak_rss_mb"] for r in results if "sohoa" in r]
     return [
         "| figure | value |",
@@ -194,11 +195,20 @@ def _headline(results: list[dict]) -> list[str]:
         f"| time per page, sohoa ÷ bare Tesseract | {_ratio(sec['sohoa'], sec['tesseract'])} |",
         f"| time per page, sohoa ÷ OCRmyPDF | {_ratio(sec['sohoa'], sec['ocrmypdf'])} |",
         f"| orientation accuracy | {_fmt(sum(orient) / len(orient) if orient else None, True)} |",
-        f"| cleanup time ÷ OCR time | {_ratio(cleanup, ocr)} |",
+        f"| cleanup time ÷ OCR time (all pages' times) | {_ratio(cleanup, ocr)} |",
+        f"| cleanup time ÷ OCR time (median page / 90th percentile page) | "
+        f"{_pct_ratio(per_page, 0.5)} / {_pct_ratio(per_page, 0.9)} |",
         f"| peak RSS per page (max) | {max(rss) if rss else '–'} MB |",
         f"| sohoa pages per minute per worker | "
         f"{_fmt(60 / sec['sohoa'] if sec['sohoa'] else None, nd=1)} |",
     ]
+
+
+def _pct_ratio(sorted_values: list[float], q: float) -> str:
+    if not sorted_values:
+        return "–"
+    i = min(len(sorted_values) - 1, round(q * (len(sorted_values) - 1)))
+    return f"{sorted_values[i]:.2f}×"
 
 
 def _memory_lines(memory: dict[str, Any] | None) -> list[str]:

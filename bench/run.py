@@ -154,6 +154,13 @@ def measure_page(page: CorpusPage, opts: BenchOptions) -> dict[str, Any]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _single_threaded() -> None:
+    """One process per core: OpenCV single-threaded too, like Tesseract (OMP_THREAD_LIMIT=1)."""
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
 def run_bench(
     pages: list[CorpusPage],
     opts: BenchOptions,
@@ -163,7 +170,10 @@ def run_bench(
     ctx = get_context("spawn")
     results: dict[str, dict[str, Any]] = {}
     with ProcessPoolExecutor(
-        max_workers=opts.workers, mp_context=ctx, max_tasks_per_child=1
+        max_workers=opts.workers,
+        mp_context=ctx,
+        max_tasks_per_child=1,
+        initializer=_single_threaded,
     ) as pool:
         futures = {pool.submit(measure_page, p, opts): p for p in pages}
         for fut in as_completed(futures):

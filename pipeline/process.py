@@ -21,7 +21,7 @@ from pipeline.imaging import (
 )
 from pipeline.pageio import image_dpi, to_array
 from pipeline.ports import OcrEngine, OcrReading
-from schemas.models import PageResult, nfc
+from schemas.models import OcrPage, PageResult, nfc
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,8 @@ class CleanPage:
     quality: dict[str, Any]
     seconds: float
     steps: list[dict[str, Any]] = field(default_factory=list)
+    #: our own up/down vote was unsure and no second opinion was asked yet
+    unverified: bool = False
 
 
 def quality_list(quality: dict[str, object], key: str) -> list[str]:
@@ -94,9 +96,22 @@ def confirm_orientation(
 
 
 def clean_page(
-    im: Image.Image, *, stem: str, workdir: Path, engine: OcrEngine, keep: bool = False
+    im: Image.Image,
+    *,
+    stem: str,
+    workdir: Path,
+    engine: OcrEngine,
+    keep: bool = False,
+    ask_osd: bool = True,
+    orientation: int | None = None,
 ) -> CleanPage:
-    """Estimate orientation and skew, record them, then build the OCR copy (master untouched)."""
+    """Estimate orientation and skew, record them, then build the OCR copy (master untouched).
+
+    When our own up/down vote is unsure, Tesseract's OSD is asked (``ask_osd``), or the
+    page is returned ``unverified`` so the caller can check the orientation by how well the
+    page reads (see :func:`process_image`), which costs nothing when the vote was right.
+    ``orientation`` forces the turn (a candidate the caller wants read).
+    """
     start = time.perf_counter()
     dpi = image_dpi(im)
     gray = to_gray(to_array(im))
@@ -108,7 +123,11 @@ def clean_page(
         "lines": a.lines,
     }
     osd: dict[str, Any] | None = None
-    if a.orientation_confidence < MIN_OWN_CONFIDENCE:
+    unsure = a.orientation_confidence < MIN_OWN_CONFIDENCE and orientation is None
+    if orientation is not None:
+        a = replace(a, orientation=orientation % 360)
+        own["forced"] = orientation % 360
+    elif unsure and ask_osd:
         a, osd = confirm_orientation(gray, a, workdir, stem, engine)
     copy = make_ocr_copy(gray, a, dpi=dpi)
     path = workdir / f"{stem}_3_clean.png"
@@ -146,7 +165,133 @@ def clean_page(
         quality,
         time.perf_counter() - start,
         steps,
+        unverified=unsure and not ask_osd,
     )
+
+
+#: A page reads "the right way up" when at least this share of its words are Vietnamese
+#: syllables (upright pages read ~0.95, upside-down ones ~0.25 on the bench) ...
+MIN_READ_LEXICON = 0.6
+#: ... and this share of its longer words are wider than tall (not read sideways).
+MIN_READ_UPRIGHT = 0.7
+#: Fewer checkable words than this and the reading cannot vouch for the orientation.
+MIN_READ_WORDS = 15
+
+
+def reading_check(page: OcrPage) -> dict[str, Any]:
+    """Does an OCR reading look like upright Vietnamese? Lexicon fit and word box shapes."""
+    words = [w for ln in page.lines for w in ln.words]
+    checked = [w for w in words if w.lexicon is not None]
+    longer = [w for w in words if len(w.text) >= 3]
+    lexicon = sum(1 for w in checked if w.lexicon) / len(checked) if checked else 0.0
+    upright = sum(1 for w in longer if w.bbox[2] >= w.bbox[3]) / len(longer) if longer else 0.0
+    ok = len(checked) >= MIN_READ_WORDS and lexicon >= MIN_READ_LEXICON
+    return {
+        "words": len(checked),
+        "lexicon_share": round(lexicon, 3),
+        "upright_share": round(upright, 3),
+        "ok": ok and upright >= MIN_READ_UPRIGHT,
+    }
+
+
+def _read(page: CleanPage, engine: OcrEngine, workdir: Path, options: ProcessOptions) -> Any:
+    return engine.read(
+        page.path,
+        workdir=workdir,
+        lang=options.lang,
+        timeout=options.ocr_timeout,
+        dpi=round(page.dpi or 300),
+    )
+
+
+#: Extra readings allowed to settle an orientation that neither our vote nor OSD settled.
+MAX_EXTRA_READS = 2
+
+
+def _candidates(first: CleanPage, check: dict[str, Any], osd: CleanPage) -> list[int]:
+    """Orientations worth reading next, most likely first."""
+    o = first.orientation
+    out = (
+        [osd.orientation] if "orientation_unsure" not in quality_list(osd.quality, "flags") else []
+    )
+    # words read as tall boxes: the lines run the other way; else probably upside down
+    out += [(o + 90) % 360, (o + 270) % 360] if check["upright_share"] < 0.5 else [(o + 180) % 360]
+    return [c for i, c in enumerate(out) if c != o and c not in out[:i]]
+
+
+def _clean_and_read(
+    im: Image.Image, *, stem: str, workdir: Path, options: ProcessOptions, engine: OcrEngine
+) -> tuple[CleanPage, OcrReading, float, float]:
+    """Cleanup and OCR, with the orientation of unsure pages verified by the reading.
+
+    A page whose own up/down vote is unsure is read as the vote says; if the reading is
+    good Vietnamese the way up is confirmed at no extra cost. Otherwise Tesseract's OSD is
+    asked, and OSD's answer and the turns the reading suggests (sideways words → a quarter
+    turn, else a half turn) are read, at most ``MAX_EXTRA_READS`` more times; the first that
+    reads well wins, else the best reading, flagged ``orientation_unsure``. Returns the
+    page, the reading, and the seconds spent cleaning and reading.
+    """
+    keep = options.keep_intermediates
+
+    def clean(**kw: Any) -> CleanPage:
+        return clean_page(im, stem=stem, workdir=workdir, engine=engine, keep=keep, **kw)
+
+    page = clean(ask_osd=False)
+    clean_s, read_s = page.seconds, 0.0
+
+    def read(p: CleanPage) -> tuple[OcrReading, dict[str, Any]]:
+        nonlocal read_s
+        t0 = time.perf_counter()
+        reading = _read(p, engine, workdir, options)
+        read_s += time.perf_counter() - t0
+        return reading, reading_check(reading.page)
+
+    ocr, check = read(page)
+    if not page.unverified:
+        return page, ocr, clean_s, read_s
+    if check["ok"]:
+        return _verified(page, check), ocr, clean_s, read_s
+    osd = clean(ask_osd=True)
+    clean_s += osd.seconds
+    tried, written = [(page, ocr, check)], osd
+    if check["words"] < MIN_READ_WORDS:  # too little text for readings to judge: trust OSD
+        if osd.orientation == page.orientation:
+            return _with_step(osd, check), ocr, clean_s, read_s
+        ocr2, check2 = read(osd)
+        return _with_step(osd, check2), ocr2, clean_s, read_s
+    for turn in _candidates(page, check, osd)[:MAX_EXTRA_READS]:
+        cand = osd if turn == osd.orientation else clean(orientation=turn)
+        clean_s += 0.0 if cand is osd else cand.seconds
+        written = cand
+        ocr2, check2 = read(cand)
+        if check2["ok"]:
+            return _verified(cand, check2), ocr2, clean_s, read_s
+        tried.append((cand, ocr2, check2))
+    best, best_ocr, best_check = max(
+        tried, key=lambda t: t[2]["lexicon_share"] * max(t[2]["upright_share"], 0.1)
+    )
+    log.info("page %s: no orientation reads well; keeping the best reading", stem)
+    if best is not written:  # its clean image was overwritten by a later candidate
+        best = clean(orientation=best.orientation)
+        clean_s += best.seconds
+    flags = [*quality_list(best.quality, "flags")]
+    if "orientation_unsure" not in flags:
+        flags.append("orientation_unsure")
+    best = replace(best, quality={**best.quality, "flags": flags})
+    return _with_step(best, best_check), best_ocr, clean_s, read_s
+
+
+def _with_step(page: CleanPage, check: dict[str, Any]) -> CleanPage:
+    return replace(page, steps=[*page.steps, {"step": "orientation_reading_check", **check}])
+
+
+def _verified(page: CleanPage, check: dict[str, Any]) -> CleanPage:
+    steps = [dict(s) for s in page.steps]
+    for step in steps:
+        if step.get("step") == "orientation":
+            step["verified_by"] = "reading"
+    steps.append({"step": "orientation_reading_check", **check})
+    return replace(page, steps=steps, unverified=False)
 
 
 def _provenance(page: CleanPage, ocr: OcrReading, kind: str, threshold: float) -> list[dict]:
@@ -174,16 +319,8 @@ def process_image(
 ) -> PageOutcome:
     """Run cleanup, OCR and extraction on one page image."""
     workdir.mkdir(parents=True, exist_ok=True)
-    page = clean_page(
-        im, stem=stem, workdir=workdir, engine=engine, keep=options.keep_intermediates
-    )
-    t0 = time.perf_counter()
-    ocr = engine.read(
-        page.path,
-        workdir=workdir,
-        lang=options.lang,
-        timeout=options.ocr_timeout,
-        dpi=round(page.dpi or 300),
+    page, ocr, clean_s, read_s = _clean_and_read(
+        im, stem=stem, workdir=workdir, options=options, engine=engine
     )
     t1 = time.perf_counter()
     kind = options.schema or detect_kind(
@@ -224,5 +361,5 @@ def process_image(
             *extract.steps,
         ],
     )
-    timings = {"cleanup": page.seconds, "ocr": t1 - t0, "extract": time.perf_counter() - t1}
+    timings = {"cleanup": clean_s, "ocr": read_s, "extract": time.perf_counter() - t1}
     return PageOutcome(result=result, ocr=ocr, clean_path=page.path, timings=timings)

@@ -75,7 +75,8 @@ def test_report_headline_and_tables():
     assert "| CER, sohoa ÷ OCRmyPDF (mean, same pages) | 0.30× |" in md
     assert "| CER, sohoa ÷ undegraded floor | 3.00× |" in md
     assert "| skew error, sohoa ÷ jdeskew (mean abs) | 0.30× |" in md
-    assert "| cleanup time ÷ OCR time | 0.25× |" in md
+    assert "| cleanup time ÷ OCR time (all pages' times) | 0.25× |" in md
+    assert "| cleanup time ÷ OCR time (median page / 90th percentile page) | 0.25× / 0.25× |" in md
     assert "| khai_sinh | 1 |" in md and "| yellow | 2 |" in md
     assert "| all | 20 | 90.0 % | 80.0 % | 100.0 % |" in md
     assert "- c: RuntimeError: boom" in md

@@ -1,0 +1,123 @@
+"""Unsure orientations are settled by how the page reads (lexicon fit, word shapes)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from ocr.postprocess import annotate_page
+from ocr.tesseract import TesseractEngine
+from pipeline import process
+from pipeline.config import ProcessOptions
+from schemas.models import OcrLine, OcrPage
+from tests.fakes import page_from_lines
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
+
+UPRIGHT = [
+    "Họ, chữ đệm, tên: Nguyễn Văn Bình",
+    "Ngày, tháng, năm sinh: mười lăm tháng ba năm một nghìn chín trăm",
+    "Nơi sinh: Trạm y tế xã Quỳnh Lâm, huyện Quỳnh Lưu, tỉnh Nghệ An",
+    "Dân tộc: Kinh Quốc tịch: Việt Nam",
+]
+#: what Tesseract makes of the same lines upside down (letters exist, syllables do not)
+GARBLED = [
+    "uıq uǝʌ ɔɐɥ ʇǝıʌ :ɯǝp ɹnɥɔ 'oH",
+    "ɯɐu ɥuıs ɐq ƃuɐɥʇ ɯɐl ıonɯ ɯɐu ƃuɐɥʇ 'ʎɐƃN",
+    "rnl qnỳnQ nêyuh ,mâL hnỳuQ ãx ết mạrT :hnis iơN",
+    "maN têiV :hcịt cốuQ hniK :cột nâD",
+]
+
+
+def _annotated(lines: list[str]) -> OcrPage:
+    return annotate_page(page_from_lines(lines))
+
+
+def test_upright_vietnamese_reads_well():
+    check = process.reading_check(_annotated(UPRIGHT))
+    assert check["ok"] and check["lexicon_share"] > 0.9 and check["upright_share"] == 1.0
+
+
+def test_upside_down_reading_is_rejected():
+    check = process.reading_check(_annotated(GARBLED))
+    assert not check["ok"] and check["lexicon_share"] < process.MIN_READ_LEXICON
+
+
+def test_sideways_words_are_rejected_even_when_the_syllables_are_valid():
+    page = _annotated(UPRIGHT)
+    tall = [
+        OcrLine(
+            words=[
+                w.model_copy(update={"bbox": (w.bbox[0], w.bbox[1], 30, 120)}) for w in ln.words
+            ],
+            bbox=ln.bbox,
+        )
+        for ln in page.lines
+    ]
+    check = process.reading_check(page.model_copy(update={"lines": tall}))
+    assert not check["ok"] and check["upright_share"] < process.MIN_READ_UPRIGHT
+
+
+def test_too_few_words_cannot_vouch():
+    check = process.reading_check(_annotated(["Nguyễn Văn Bình"]))
+    assert not check["ok"] and check["words"] == 3
+
+
+def test_candidates_follow_the_shape_of_the_words():
+    first = process.CleanPage(None, Path("x"), 300, 90, 0.0, 0.0, {"flags": []}, 0.0)  # type: ignore[arg-type]
+    osd_unsure = process.CleanPage(
+        None,
+        Path("x"),
+        300,
+        0,
+        0.0,
+        0.0,
+        {"flags": ["orientation_unsure"]},
+        0.0,  # type: ignore[arg-type]
+    )
+    osd_sure = process.CleanPage(None, Path("x"), 300, 180, 0.0, 0.0, {"flags": []}, 0.0)  # type: ignore[arg-type]
+    assert process._candidates(first, {"upright_share": 0.0}, osd_unsure) == [180, 0]
+    assert process._candidates(first, {"upright_share": 0.9}, osd_unsure) == [270]
+    assert process._candidates(first, {"upright_share": 0.9}, osd_sure) == [180, 270]
+
+
+@pytest.mark.tesseract
+@pytest.mark.parametrize("turn", [180, 90])
+def test_a_turned_page_with_an_unsure_vote_ends_upright(tmp_path, monkeypatch, turn):
+    """Force every own vote to count as unsure: the reading (and OSD) must settle the turn."""
+    monkeypatch.setattr(process, "MIN_OWN_CONFIDENCE", 1.01)
+    with Image.open(SAMPLES / "ks_2018_01.png") as im:
+        turned = im.rotate(turn, expand=True)
+    out = process.process_image(
+        turned, stem="p", workdir=tmp_path, options=ProcessOptions(), engine=TesseractEngine()
+    )
+    assert out.result.orientation_deg == turn
+    check = [s for s in out.result.provenance if s["step"] == "orientation_reading_check"]
+    assert check and check[-1]["ok"]
+    assert "orientation_unsure" not in out.result.quality["flags"]
+    assert out.timings["ocr"] > 0 and out.timings["cleanup"] > 0
+
+
+@pytest.mark.tesseract
+@pytest.mark.parametrize("wrong_by", [180, 90, 270])
+def test_a_wrong_unsure_vote_is_corrected_by_reading(tmp_path, monkeypatch, wrong_by):
+    """Our vote says the wrong way, unsure: the bad reading sends the page to OSD and retries."""
+    real = process.analyse
+
+    def misled(gray, **kw):
+        a = real(gray, **kw)
+        return replace(a, orientation=(a.orientation + wrong_by) % 360, orientation_confidence=0.0)
+
+    monkeypatch.setattr(process, "analyse", misled)
+    with Image.open(SAMPLES / "ks_2018_01.png") as im:
+        im.load()
+        out = process.process_image(
+            im, stem="p", workdir=tmp_path, options=ProcessOptions(), engine=TesseractEngine()
+        )
+    assert out.result.orientation_deg == 0
+    checks = [s for s in out.result.provenance if s["step"] == "orientation_reading_check"]
+    assert checks[-1]["ok"]
+    assert out.result.records and out.result.kind == "khai_sinh"
