@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
+from rapidfuzz import fuzz
 
 from pipeline import parsers
 from pipeline.calibration import Calibration
 from pipeline.calibration import load as load_calibration
 from pipeline.ethnic import normalize_ethnic, normalize_nationality
 from pipeline.labels import LabelSpec, Segment, column_lines, fold, union_bbox
-from pipeline.signals import signals
+from pipeline.signals import repair_surname, signals
 from schemas.models import (
     BIRTH_FIELDS,
     TTHC_FIELDS,
@@ -115,6 +116,8 @@ class Checked:
     value: str | None
     ok: bool
     note: str = ""
+    #: the value was repaired from reference data: shown to a clerk, never auto-accepted
+    repaired: bool = False
 
 
 def _date(raw: str) -> Checked:
@@ -128,9 +131,13 @@ def _year(raw: str) -> Checked:
 
 
 def _name(raw: str) -> Checked:
-    name = parsers.normalize_name(raw)
+    name = parsers.title_case_name(parsers.normalize_name(raw))
     ok = 2 <= len(name.split()) <= 7 and all(ch.isalpha() or ch in " -'" for ch in name)
-    return Checked(name or None, ok, "" if ok else "họ tên bất thường")
+    name, repair = repair_surname(name)
+    note = "" if ok else "họ tên bất thường"
+    if repair:
+        note = "; ".join(n for n in (note, repair) if n)
+    return Checked(name or None, ok, note, repaired=repair is not None)
 
 
 def _sex(raw: str) -> Checked:
@@ -251,7 +258,7 @@ def make_field(
         raw=raw,
         confidence=round(max(0.0, min(1.0, conf)), 4),
         bbox=union_bbox([w.bbox for w in words]),
-        needs_review=(not check.ok) or check.value is None or conf < threshold,
+        needs_review=(not check.ok) or check.value is None or check.repaired or conf < threshold,
         provenance=prov,
         signals={k: round(v, 4) for k, v in sig.items()},
     )
@@ -460,12 +467,9 @@ def detect_kind(page: OcrPage, *, hint: str | None = None, ruled_lines: int = 0)
     head = fold(raw_head)
     if ruled_lines >= 8:
         return KIND_REGISTER if hint in (None, "khai_sinh") else f"so_{hint}"
-    if "khai sinh" in head and ("trich luc" in head or "giay khai sinh" in head):
-        return KIND_BIRTH
-    if "ket hon" in head and ("trich luc" in head or "giay chung nhan" in head):
-        return KIND_MARRIAGE
-    if "khai tu" in head and ("trich luc" in head or "giay chung tu" in head):
-        return KIND_DEATH
+    titled = _title_kind([fold(line.text) for line in page.lines[:12]])
+    if titled:
+        return titled
     if any(fold(t) in head for t in _DOC_TYPES) and re.search(r"\d+\s*/\s*[A-ZĐ]", raw_head):
         return KIND_TTHC
     if hint == "tthc":
@@ -477,7 +481,50 @@ def detect_kind(page: OcrPage, *, hint: str | None = None, ruled_lines: int = 0)
     ):
         if hint == kind and words in head:
             return kind
-    return KIND_UNKNOWN
+    return _label_kind(fold(page.text)) or KIND_UNKNOWN
+
+
+#: Titles of the civil-status papers (folded), old and new wordings.
+_TITLES = (
+    (KIND_BIRTH, ("trich luc khai sinh", "giay khai sinh", "ban sao giay khai sinh")),
+    (
+        KIND_MARRIAGE,
+        ("trich luc ket hon", "giay chung nhan ket hon", "ban sao giay chung nhan ket hon"),
+    ),
+    (KIND_DEATH, ("trich luc khai tu", "giay chung tu", "ban sao giay chung tu")),
+)
+
+
+def _title_kind(lines: Sequence[str]) -> str | None:
+    """The kind named by a title line, tolerating OCR slips ("TRÍCH LỤC KHAIT SINH")."""
+    best, best_score = None, 0.0
+    for line in lines:
+        if len(line) < 8:
+            continue
+        for kind, titles in _TITLES:
+            for title in titles:
+                score = fuzz.partial_ratio(title, line) if len(line) >= len(title) else 0.0
+                if score > best_score:
+                    best, best_score = kind, score
+    return best if best_score >= 88 else None
+
+
+#: Labels only one kind of paper carries (folded), for pages whose title is unreadable.
+_KIND_LABELS = (
+    (KIND_BIRTH, ("ten nguoi me", "ten nguoi cha", "que quan", "nguoi di khai sinh", "noi sinh")),
+    (KIND_DEATH, ("da chet vao luc", "noi chet", "nguyen nhan chet", "nguoi di khai tu")),
+    (KIND_MARRIAGE, ("ten chong", "ten vo", "ngay dang ky ket hon")),
+)
+
+
+def _label_kind(text: str) -> str | None:
+    """The kind whose own labels the page carries (at least three, and more than any other)."""
+    votes = sorted(
+        ((sum(label in text for label in labels), kind) for kind, labels in _KIND_LABELS),
+        reverse=True,
+    )
+    (top, kind), (second, _) = votes[0], votes[1]
+    return kind if top >= 3 and top > second else None
 
 
 @dataclass(frozen=True)

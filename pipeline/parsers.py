@@ -367,6 +367,16 @@ def normalize_name(text: str) -> str:
     return _strip_punct_ends(" ".join(text.split()))
 
 
+def title_case_name(name: str) -> str:
+    """Capitalise every syllable of a name written in mixed case ("Phạm quốc Khánh").
+
+    Names written all in capitals stay so; a Vietnamese name never has a lower-case syllable.
+    """
+    if name.isupper():
+        return name
+    return " ".join(w[:1].upper() + w[1:] for w in name.split(" "))
+
+
 def name_key(text: str) -> str:
     """Comparison key for names: equal for old and new tone placement and for any case.
 
@@ -435,6 +445,10 @@ def parse_book_number(text: str) -> str | None:
     text = re.sub(r"\s*([/\-])\s*", r"\1", text)
     first = text.split()[0] if text.split() else ""
     first = _strip_punct_ends(first)
+    # "011995": the slash of "01/1995" lost in OCR; only when the tail is a plausible year
+    lost = re.fullmatch(r"(\d{1,2})(1[89]\d\d|20\d\d)", first)
+    if lost:
+        return f"{lost[1]}/{lost[2]}"
     return first if re.search(r"\d", first) else None
 
 

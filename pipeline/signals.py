@@ -8,6 +8,7 @@ the official name of an ethnic group or nationality.
 from __future__ import annotations
 
 import csv
+import unicodedata
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from pipeline.ethnic import normalize_ethnic, normalize_nationality
 from pipeline.gazetteer import match_place
 from pipeline.labels import fold
+from pipeline.parsers import name_key
 from schemas.models import OcrWord
 
 DATA = Path(__file__).parent / "data"
@@ -44,8 +46,47 @@ PLACE_FIELDS = {
 @cache
 def surnames() -> frozenset[str]:
     """Folded Vietnamese surnames from the packaged list."""
+    return frozenset(fold(s) for s in surname_weights())
+
+
+@cache
+def surname_weights() -> dict[str, float]:
+    """Surnames as written (NFC) and their share of the population, summed over regions."""
+    out: dict[str, float] = {}
     with (DATA / "surnames.csv").open(encoding="utf-8") as fh:
-        return frozenset(fold(row["surname"]) for row in csv.DictReader(fh))
+        for row in csv.DictReader(fh):
+            name = unicodedata.normalize("NFC", row["surname"])
+            out[name] = out.get(name, 0.0) + float(row["weight_percent_estimate"] or 0)
+    return out
+
+
+@cache
+def _surname_keys() -> frozenset[str]:
+    return frozenset(name_key(s) for s in surname_weights())
+
+
+def is_known_surname(word: str) -> bool:
+    """The word is a listed surname with its diacritics (any case, either tone placement)."""
+    return name_key(word) in _surname_keys()
+
+
+def repair_surname(name: str) -> tuple[str, str | None]:
+    """Restore the diacritics of a surname misread by OCR ("NGUYÊN" → "NGUYỄN").
+
+    Only when the first syllable is not a listed surname as written, but listed surnames
+    share its letters without diacritics: the most common of them is taken, in the case the
+    page used. Returns the name and a note for the clerk (None when unchanged).
+    """
+    words = name.split(" ")
+    first = words[0] if words else ""
+    if not first or is_known_surname(first):
+        return name, None
+    same = [s for s in surname_weights() if fold(s) == fold(first)]
+    if not same:
+        return name, None
+    best = max(same, key=lambda s: surname_weights()[s])
+    fixed = best.upper() if first.isupper() else best
+    return " ".join([fixed, *words[1:]]), f"họ sửa theo danh mục: {first} → {fixed}"
 
 
 def field_kind(name: str) -> str:
@@ -67,8 +108,8 @@ def reference_fit(name: str, value: str | None) -> tuple[float, list[str]]:
         return 0.0, []
     kind = field_kind(name)
     if kind == "name":
-        first = fold(value.split()[0]) if value.split() else ""
-        return (1.0 if first in surnames() else 0.3), []
+        first = value.split()[0] if value.split() else ""
+        return (1.0 if is_known_surname(first) else 0.3), []
     if kind == "place":
         m = match_place(value)
         if m is None:
