@@ -135,6 +135,13 @@ def to_array(im: Image.Image) -> np.ndarray:
     return np.asarray(im.convert("RGB") if im.mode != "L" else im)
 
 
+def to_gray_array(im: Image.Image) -> np.ndarray:
+    """PIL image → uint8 gray array, converting in Pillow (no RGB array is made)."""
+    if im.mode == "L":
+        return np.asarray(im)
+    return np.asarray((im if im.mode == "RGB" else im.convert("RGB")).convert("L"))
+
+
 def image_dpi(im: Image.Image) -> float | None:
     """The resolution the file declares, or None (72 dpi defaults are treated as unknown)."""
     dpi = im.info.get("dpi")

@@ -17,9 +17,8 @@ from pipeline.config import ProcessOptions
 from pipeline.extract import calibration, detect_kind, extract_page
 from pipeline.imaging import (
     count_ruled_lines,
-    to_gray,
 )
-from pipeline.pageio import image_dpi, to_array
+from pipeline.pageio import image_dpi, to_gray_array
 from pipeline.ports import OcrEngine, OcrReading
 from schemas.models import OcrPage, PageResult, nfc
 
@@ -114,7 +113,7 @@ def clean_page(
     """
     start = time.perf_counter()
     dpi = image_dpi(im)
-    gray = to_gray(to_array(im))
+    gray = to_gray_array(im)
     a = analyse(gray)
     own = {
         "engine": "sohoa-profile",
