@@ -398,6 +398,24 @@ def schemas_export(
         console.print(f"Đã ghi {path}")
 
 
+def _register_web() -> None:
+    from flows.cli_web import register
+
+    register(app)
+
+
+_register_web()
+
+
+def _register_capture() -> None:
+    from flows.capture_cli import register
+
+    register(app)
+
+
+_register_capture()
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

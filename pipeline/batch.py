@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,6 +33,7 @@ from pipeline.pageio import (
 )
 from pipeline.phases import PhasePlan
 from pipeline.ports import OcrEngine
+from pipeline.previews import make_preview
 from pipeline.process import process_image
 from pipeline.storage import ObjectStore, object_key
 from schemas.models import BookMeta, PageResult, PageStatus, Record, RecordStatus
@@ -253,7 +255,8 @@ def store_outputs(ctx: Context, page_id: int, result_path: Path) -> list[int]:
             content_type="application/json",
         )
         ids.append(_save_record(ctx, page_id, idx, record, phase, year, source, key, stored.sha256))
-    _save_page(ctx, page_id, result, page_phase, text_key, hocr_key)
+    preview = _store_preview(ctx, result_path, f"{book_prefix(page_phase, batch)}/previews", page)
+    _save_page(ctx, page_id, result, page_phase, text_key, hocr_key, preview)
     if not ctx.options.keep_intermediates:
         shutil.rmtree(result_path.parent, ignore_errors=True)
     return ids
@@ -342,11 +345,34 @@ def _save_record(
         return row.id
 
 
+def _store_preview(
+    ctx: Context, result_path: Path, prefix: str, page: Page
+) -> tuple[str, float] | None:
+    """Store a downscaled copy of the cleaned OCR image (field boxes are in its pixels)."""
+    clean = result_path.with_name(result_path.name.replace("_result.json", "_3_clean.png"))
+    if not clean.exists():
+        log.warning("page %s: no cleaned image for a preview", page.id)
+        return None
+    with Image.open(clean) as im:
+        data, scale = make_preview(im)
+    key = f"{prefix}/p{page.seq:05d}.png"
+    ctx.store.put_bytes(key, data, content_type="image/png")
+    return key, scale
+
+
 def _save_page(
-    ctx: Context, page_id: int, result: PageResult, phase: str, text_key: str, hocr_key: str
+    ctx: Context,
+    page_id: int,
+    result: PageResult,
+    phase: str,
+    text_key: str,
+    hocr_key: str,
+    preview: tuple[str, float] | None = None,
 ) -> None:
     with ctx.sessions.begin() as s:
         page = s.get_one(Page, page_id)
+        if preview is not None:
+            page.preview_key, page.preview_scale = preview
         page.phase, page.kind, page.text = phase, result.kind, result.text
         page.skew_deg, page.orientation_deg = result.skew_deg, result.orientation_deg
         page.quality, page.ocr_text_key, page.hocr_key = result.quality, text_key, hocr_key

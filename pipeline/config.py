@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,12 @@ class Settings(BaseSettings):
     review_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
     keep_intermediates: bool = False
+    #: signs CSRF tokens of the web UI; required outside development
+    secret_key: str | None = Field(default=None, repr=False)
+    #: send the session cookie only over HTTPS (set it behind a TLS proxy)
+    cookie_secure: bool = False
+    session_hours: int = Field(default=12, ge=1, le=24 * 7)
+    lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
     @property
     def home_abs(self) -> Path:
@@ -60,6 +67,36 @@ class Settings(BaseSettings):
             return
         if self.s3_endpoint and (self.s3_secret_key or "") in PLACEHOLDER_SECRETS:
             raise ConfigError("SOHOA_S3_SECRET_KEY chưa đặt hoặc là giá trị mẫu")
+
+
+MIN_SECRET_CHARS = 32
+
+
+def web_secret(s: Settings) -> str:
+    """The web UI's secret key.
+
+    Outside development ``SOHOA_SECRET_KEY`` must be set (at least 32 characters, not a
+    placeholder). In development, a random key is generated once and kept in
+    ``SOHOA_HOME/secret_key`` (readable by the owner only).
+
+    Raises:
+        ConfigError: outside development without a usable ``SOHOA_SECRET_KEY``.
+    """
+    if s.secret_key:
+        if s.env != "development" and (
+            s.secret_key in PLACEHOLDER_SECRETS or len(s.secret_key) < MIN_SECRET_CHARS
+        ):
+            raise ConfigError("SOHOA_SECRET_KEY là giá trị mẫu hoặc ngắn hơn 32 ký tự")
+        return s.secret_key
+    if s.env != "development":
+        raise ConfigError("Chưa đặt SOHOA_SECRET_KEY (bắt buộc ngoài môi trường phát triển)")
+    path = s.home_abs / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="ascii").strip()
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -71,6 +72,10 @@ class Page(Base):
     master_key: Mapped[str | None] = mapped_column(String(1024))
     ocr_text_key: Mapped[str | None] = mapped_column(String(1024))
     hocr_key: Mapped[str | None] = mapped_column(String(1024))
+    #: downscaled copy of the cleaned OCR image, for the review screen
+    preview_key: Mapped[str | None] = mapped_column(String(1024))
+    #: preview pixels per pixel of the cleaned image (field boxes are in the latter)
+    preview_scale: Mapped[float | None] = mapped_column(Float)
     kind: Mapped[str | None] = mapped_column(String(32))
     skew_deg: Mapped[float | None] = mapped_column(Float)
     orientation_deg: Mapped[int | None] = mapped_column(Integer)
@@ -88,7 +93,13 @@ class RecordRow(Base):
     """One extracted record (extract, register entry or TTHC result)."""
 
     __tablename__ = "records"
-    __table_args__ = (UniqueConstraint("page_id", "entry_index", name="uq_record_entry"),)
+    __table_args__ = (
+        UniqueConstraint("page_id", "entry_index", name="uq_record_entry"),
+        # the review queue: status (and phase) first, oldest first
+        Index("ix_records_queue", "status", "created_at", "id"),
+        Index("ix_records_queue_phase", "status", "phase", "created_at", "id"),
+        Index("ix_records_approved_at", "approved_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), index=True)
@@ -102,6 +113,10 @@ class RecordRow(Base):
     object_key: Mapped[str | None] = mapped_column(String(1024))
     object_sha256: Mapped[str | None] = mapped_column(String(64))
     stored_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: version of the stored JSON (``….vN.json``); approval writes the next one
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     page: Mapped[Page] = relationship(back_populates="records")
     fields: Mapped[list[FieldRow]] = relationship(
@@ -113,7 +128,10 @@ class FieldRow(Base):
     """One field of a record."""
 
     __tablename__ = "fields"
-    __table_args__ = (UniqueConstraint("record_id", "name", name="uq_field_name"),)
+    __table_args__ = (
+        UniqueConstraint("record_id", "name", name="uq_field_name"),
+        Index("ix_fields_record_review", "record_id", "needs_review"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
@@ -131,6 +149,7 @@ class ReviewEvent(Base):
     """Append-only audit trail of review actions (one row per changed field)."""
 
     __tablename__ = "review_events"
+    __table_args__ = (Index("ix_review_events_user_at", "user_id", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
@@ -153,6 +172,46 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie holds a random token, the table only its SHA-256."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class RecordLock(Base):
+    """A record open for one clerk; others cannot open it until it is released or expires."""
+
+    __tablename__ = "record_locks"
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    acquired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class InventoryBook(Base):
+    """One book counted in the phase-1 inventory (what exists on the shelves)."""
+
+    __tablename__ = "inventory_books"
+    __table_args__ = (UniqueConstraint("agency", "book_type", "book", name="uq_inventory_book"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency: Mapped[str] = mapped_column(String(64))
+    book_type: Mapped[str] = mapped_column(String(16))
+    book: Mapped[str] = mapped_column(String(64))
+    year_from: Mapped[int] = mapped_column(Integer)
+    year_to: Mapped[int] = mapped_column(Integer)
+    estimated_pages: Mapped[int] = mapped_column(Integer, default=0)
+    phase: Mapped[str] = mapped_column(String(32), index=True)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

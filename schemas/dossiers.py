@@ -23,40 +23,75 @@ from schemas.models import (
 )
 
 LABELS: dict[str, str] = {
-    "so": "Số", "quyen_so": "Quyển số", "ho_ten": "Họ, chữ đệm, tên",
-    "gioi_tinh": "Giới tính", "ngay_sinh": "Ngày, tháng, năm sinh", "dan_toc": "Dân tộc",
-    "quoc_tich": "Quốc tịch", "noi_sinh": "Nơi sinh", "que_quan": "Quê quán",
-    "so_dinh_danh": "Số định danh cá nhân", "ho_ten_me": "Họ, chữ đệm, tên người mẹ",
-    "nam_sinh_me": "Năm sinh (mẹ)", "dan_toc_me": "Dân tộc (mẹ)",
-    "quoc_tich_me": "Quốc tịch (mẹ)", "noi_cu_tru_me": "Nơi cư trú (mẹ)",
-    "ho_ten_cha": "Họ, chữ đệm, tên người cha", "nam_sinh_cha": "Năm sinh (cha)",
-    "dan_toc_cha": "Dân tộc (cha)", "quoc_tich_cha": "Quốc tịch (cha)",
-    "noi_cu_tru_cha": "Nơi cư trú (cha)", "nguoi_di_khai": "Người đi khai",
-    "noi_dang_ky": "Nơi đăng ký", "ngay_dang_ky": "Ngày, tháng, năm đăng ký",
-    "ho_ten_chong": "Họ, chữ đệm, tên người chồng", "ngay_sinh_chong": "Ngày sinh (chồng)",
-    "dan_toc_chong": "Dân tộc (chồng)", "quoc_tich_chong": "Quốc tịch (chồng)",
-    "noi_cu_tru_chong": "Nơi cư trú (chồng)", "so_dinh_danh_chong": "Số định danh (chồng)",
-    "ho_ten_vo": "Họ, chữ đệm, tên người vợ", "ngay_sinh_vo": "Ngày sinh (vợ)",
-    "dan_toc_vo": "Dân tộc (vợ)", "quoc_tich_vo": "Quốc tịch (vợ)",
-    "noi_cu_tru_vo": "Nơi cư trú (vợ)", "so_dinh_danh_vo": "Số định danh (vợ)",
-    "noi_cu_tru": "Nơi cư trú cuối cùng", "ngay_chet": "Ngày chết", "gio_chet": "Giờ chết",
-    "noi_chet": "Nơi chết", "nguyen_nhan_chet": "Nguyên nhân chết", "ghi_chu": "Ghi chú",
-    "so_ky_hieu": "Số và ký hiệu văn bản", "ngay_ban_hanh": "Ngày, tháng, năm văn bản",
-    "dia_danh": "Địa danh", "co_quan_chu_quan": "Cơ quan chủ quản",
+    "so": "Số",
+    "quyen_so": "Quyển số",
+    "ho_ten": "Họ, chữ đệm, tên",
+    "gioi_tinh": "Giới tính",
+    "ngay_sinh": "Ngày, tháng, năm sinh",
+    "dan_toc": "Dân tộc",
+    "quoc_tich": "Quốc tịch",
+    "noi_sinh": "Nơi sinh",
+    "que_quan": "Quê quán",
+    "so_dinh_danh": "Số định danh cá nhân",
+    "ho_ten_me": "Họ, chữ đệm, tên người mẹ",
+    "nam_sinh_me": "Năm sinh (mẹ)",
+    "dan_toc_me": "Dân tộc (mẹ)",
+    "quoc_tich_me": "Quốc tịch (mẹ)",
+    "noi_cu_tru_me": "Nơi cư trú (mẹ)",
+    "ho_ten_cha": "Họ, chữ đệm, tên người cha",
+    "nam_sinh_cha": "Năm sinh (cha)",
+    "dan_toc_cha": "Dân tộc (cha)",
+    "quoc_tich_cha": "Quốc tịch (cha)",
+    "noi_cu_tru_cha": "Nơi cư trú (cha)",
+    "nguoi_di_khai": "Người đi khai",
+    "noi_dang_ky": "Nơi đăng ký",
+    "ngay_dang_ky": "Ngày, tháng, năm đăng ký",
+    "ho_ten_chong": "Họ, chữ đệm, tên người chồng",
+    "ngay_sinh_chong": "Ngày sinh (chồng)",
+    "dan_toc_chong": "Dân tộc (chồng)",
+    "quoc_tich_chong": "Quốc tịch (chồng)",
+    "noi_cu_tru_chong": "Nơi cư trú (chồng)",
+    "so_dinh_danh_chong": "Số định danh (chồng)",
+    "ho_ten_vo": "Họ, chữ đệm, tên người vợ",
+    "ngay_sinh_vo": "Ngày sinh (vợ)",
+    "dan_toc_vo": "Dân tộc (vợ)",
+    "quoc_tich_vo": "Quốc tịch (vợ)",
+    "noi_cu_tru_vo": "Nơi cư trú (vợ)",
+    "so_dinh_danh_vo": "Số định danh (vợ)",
+    "noi_cu_tru": "Nơi cư trú cuối cùng",
+    "ngay_chet": "Ngày chết",
+    "gio_chet": "Giờ chết",
+    "noi_chet": "Nơi chết",
+    "nguyen_nhan_chet": "Nguyên nhân chết",
+    "ghi_chu": "Ghi chú",
+    "so_ky_hieu": "Số và ký hiệu văn bản",
+    "ngay_ban_hanh": "Ngày, tháng, năm văn bản",
+    "dia_danh": "Địa danh",
+    "co_quan_chu_quan": "Cơ quan chủ quản",
     "co_quan_ban_hanh": "Tên cơ quan, tổ chức ban hành văn bản",
-    "loai_van_ban": "Tên loại văn bản", "trich_yeu": "Trích yếu nội dung",
+    "loai_van_ban": "Tên loại văn bản",
+    "trich_yeu": "Trích yếu nội dung",
     "nguoi_ky": "Họ và tên người ký văn bản",
 }
 
 #: Decree 30/2020 Annex VI metadata tags filled by TTHC fields.
 ANNEX_VI: dict[str, str] = {
-    "so_ky_hieu": "CodeNumber + CodeNotation", "ngay_ban_hanh": "IssuedDate",
-    "co_quan_ban_hanh": "OrganName", "loai_van_ban": "TypeName", "trich_yeu": "Subject",
+    "so_ky_hieu": "CodeNumber + CodeNotation",
+    "ngay_ban_hanh": "IssuedDate",
+    "co_quan_ban_hanh": "OrganName",
+    "loai_van_ban": "TypeName",
+    "trich_yeu": "Subject",
     "nguoi_ky": "SignerInfo.FullName",
 }
 
-DATE_FIELDS = {"ngay_sinh", "ngay_dang_ky", "ngay_sinh_chong", "ngay_sinh_vo", "ngay_chet",
-               "ngay_ban_hanh"}
+DATE_FIELDS = {
+    "ngay_sinh",
+    "ngay_dang_ky",
+    "ngay_sinh_chong",
+    "ngay_sinh_vo",
+    "ngay_chet",
+    "ngay_ban_hanh",
+}
 YEAR_FIELDS = {"nam_sinh_me", "nam_sinh_cha"}
 
 
@@ -68,11 +103,18 @@ class Dossier(BaseModel):
 
 
 def _field(name: str) -> tuple[Any, Any]:
-    desc = "ISO date YYYY-MM-DD" if name in DATE_FIELDS else (
-        "year YYYY" if name in YEAR_FIELDS else "text as printed, NFC")
+    desc = (
+        "ISO date YYYY-MM-DD"
+        if name in DATE_FIELDS
+        else ("year YYYY" if name in YEAR_FIELDS else "text as printed, NFC")
+    )
     extra: dict[str, Any] | None = {"annex_vi": ANNEX_VI[name]} if name in ANNEX_VI else None
-    return (FieldValue | None, Field(default=None, title=LABELS.get(name, name),
-                                     description=desc, json_schema_extra=extra))
+    return (
+        FieldValue | None,
+        Field(
+            default=None, title=LABELS.get(name, name), description=desc, json_schema_extra=extra
+        ),
+    )
 
 
 def _model(name: str, doc: str, fields: tuple[str, ...]) -> type[Dossier]:
@@ -84,18 +126,21 @@ def _model(name: str, doc: str, fields: tuple[str, ...]) -> type[Dossier]:
 BirthExtract = _model("BirthExtract", "Trích lục khai sinh.", BIRTH_FIELDS)
 BirthEntry = _model("BirthEntry", "Một dòng sổ đăng ký khai sinh.", (*BIRTH_FIELDS, "ghi_chu"))
 MarriageExtract = _model("MarriageExtract", "Trích lục kết hôn.", MARRIAGE_FIELDS)
-MarriageEntry = _model("MarriageEntry", "Một dòng sổ đăng ký kết hôn.",
-                       (*MARRIAGE_FIELDS, "ghi_chu"))
+MarriageEntry = _model(
+    "MarriageEntry", "Một dòng sổ đăng ký kết hôn.", (*MARRIAGE_FIELDS, "ghi_chu")
+)
 DeathExtract = _model("DeathExtract", "Trích lục khai tử.", DEATH_FIELDS)
 DeathEntry = _model("DeathEntry", "Một dòng sổ đăng ký khai tử.", (*DEATH_FIELDS, "ghi_chu"))
-TthcResult = _model("TthcResult", "Kết quả giải quyết TTHC (NĐ 30/2020, Phụ lục VI).",
-                    TTHC_FIELDS)
+TthcResult = _model("TthcResult", "Kết quả giải quyết TTHC (NĐ 30/2020, Phụ lục VI).", TTHC_FIELDS)
 
 #: Record schema name → model (register entries use the "so_" names).
 DOSSIERS: dict[str, type[Dossier]] = {
-    "khai_sinh": BirthExtract, "so_khai_sinh": BirthEntry,
-    "ket_hon": MarriageExtract, "so_ket_hon": MarriageEntry,
-    "khai_tu": DeathExtract, "so_khai_tu": DeathEntry,
+    "khai_sinh": BirthExtract,
+    "so_khai_sinh": BirthEntry,
+    "ket_hon": MarriageExtract,
+    "so_ket_hon": MarriageEntry,
+    "khai_tu": DeathExtract,
+    "so_khai_tu": DeathEntry,
     "tthc": TthcResult,
 }
 

@@ -10,10 +10,17 @@ def _sample(rng: np.random.Generator, n: int):
     for _ in range(n):
         good = rng.random() < 0.85
         base = rng.uniform(0.85, 0.99) if good else rng.uniform(0.3, 0.9)
-        rows.append({"ocr_mean": base, "ocr_min": base - rng.uniform(0, 0.1),
-                     "valid": 1.0 if good or rng.random() < 0.5 else 0.0,
-                     "lexicon": 1.0 if good else rng.uniform(0.3, 1), "reference": 0.5,
-                     "label": 1.0, "short": 0.0})
+        rows.append(
+            {
+                "ocr_mean": base,
+                "ocr_min": base - rng.uniform(0, 0.1),
+                "valid": 1.0 if good or rng.random() < 0.5 else 0.0,
+                "lexicon": 1.0 if good else rng.uniform(0.3, 1),
+                "reference": 0.5,
+                "label": 1.0,
+                "short": 0.0,
+            }
+        )
         right.append(good)
     return rows, right
 

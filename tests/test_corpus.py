@@ -41,7 +41,8 @@ def test_plan_is_deterministic_by_seed():
     assert corpus.plan_corpus(12, 5) != corpus.plan_corpus(12, 6)
     assert corpus.plan_corpus(4, 5) == corpus.plan_corpus(12, 5)[:4]  # a prefix of a bigger one
     assert [s.id for s in corpus.plan_corpus(3, 1)] == [
-        f"p{i:04d}_{s.kind}" for i, s in enumerate(corpus.plan_corpus(3, 1), start=1)]
+        f"p{i:04d}_{s.kind}" for i, s in enumerate(corpus.plan_corpus(3, 1), start=1)
+    ]
 
 
 @pytest.mark.parametrize("n", [10, 11, 60])
@@ -130,8 +131,9 @@ def test_a_page_whose_recipe_changed_is_rebuilt_alone(tmp_path):
 
 def test_same_seed_gives_the_same_files_in_or_out_of_worker_processes(quick, tmp_path):
     root, pages = quick
-    serial = corpus.build_corpus(tmp_path, workers=1, n_pages=4, seed=QUICK["seed"],
-                                 dpi=QUICK["dpi"])
+    serial = corpus.build_corpus(
+        tmp_path, workers=1, n_pages=4, seed=QUICK["seed"], dpi=QUICK["dpi"]
+    )
     for a, b in zip(pages[:4], serial, strict=True):
         assert a.id == b.id
         assert a.truth_path.read_bytes() == b.truth_path.read_bytes()
@@ -146,8 +148,9 @@ def test_clean_page_is_the_undegraded_render(quick):
     truth = corpus.read_truth(page)
     from pipeline import synth
 
-    img, clean_truth = synth.render_register_page(truth["generator"]["seed"], font=page.font,
-                                                  **truth["generator"]["options"])
+    img, clean_truth = synth.render_register_page(
+        truth["generator"]["seed"], font=page.font, **truth["generator"]["options"]
+    )
     with Image.open(page.clean_path) as stored:
         assert np.array_equal(np.asarray(stored), np.asarray(img))
     assert truth["clean"]["cell_boxes"] == clean_truth["cell_boxes"]

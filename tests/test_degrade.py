@@ -19,8 +19,10 @@ from pipeline import degrade as dg
 from pipeline import imaging, synth
 
 GEOMETRIC = {"skew", "borders", "turn", "rescale", "gutter"}
-ALL_OPS = ("ink_colour fade bleed_through yellow stains foxing torn_edge missing_corner gutter "
-           "skew borders uneven_light turn blur motion_blur rescale noise salt_pepper jpeg").split()
+ALL_OPS = (
+    "ink_colour fade bleed_through yellow stains foxing torn_edge missing_corner gutter "
+    "skew borders uneven_light turn blur motion_blur rescale noise salt_pepper jpeg"
+).split()
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +88,12 @@ def test_every_op_changes_the_page_and_keeps_a_sensible_size(page, name):
 def test_truth_lists_every_step_with_full_params_and_the_input_is_left_alone(page):
     img, truth = page
     before = json.dumps(truth, sort_keys=True)
-    recipe = [{"op": "yellow", "strength": 0.5}, "skew", {"op": "rescale", "dpi": 200},
-              {"op": "jpeg", "quality": 40}]
+    recipe = [
+        {"op": "yellow", "strength": 0.5},
+        "skew",
+        {"op": "rescale", "dpi": 200},
+        {"op": "jpeg", "quality": 40},
+    ]
     out, new = dg.degrade(img, truth, seed=3, recipe=recipe)
     assert json.dumps(truth, sort_keys=True) == before
     ops = new["degradations"]
@@ -114,8 +120,9 @@ def test_unknown_turn_is_refused(page):
 # ------------------------------------------------------------------ geometry truth
 
 
-@pytest.mark.parametrize(("deg", "fill"), [(4.3, None), (-11.7, None), (-2.5, 30), (0.6, None),
-                                           (14.5, None)])
+@pytest.mark.parametrize(
+    ("deg", "fill"), [(4.3, None), (-11.7, None), (-2.5, 30), (0.6, None), (14.5, None)]
+)
 def test_skew_truth_matches_the_estimate(deg, fill):
     img, truth = synth.render_birth_extract(2, dpi=150)
     out, new = dg.degrade(img, truth, seed=1, recipe=[{"op": "skew", "deg": deg, "fill": fill}])
@@ -138,26 +145,39 @@ def test_orientation_truth_turns_back_to_upright(page, turn):
     back = imaging.rotate_quarter(np.asarray(out), new["orientation_deg"])
     assert back.shape[0] > back.shape[1]  # portrait again
     clean = coarse(np.asarray(img))
-    scores = {k: float((coarse(imaging.rotate_quarter(back, k)) * clean).mean())
-              for k in (0, 90, 180, 270)}
+    scores = {
+        k: float((coarse(imaging.rotate_quarter(back, k)) * clean).mean())
+        for k in (0, 90, 180, 270)
+    }
     assert max(scores, key=scores.get) == 0 and scores[0] > 0.6
 
 
 def test_orientation_adds_up_over_two_turns(page):
-    _, new = dg.degrade(page[0], page[1], seed=1, recipe=[{"op": "turn", "deg": 270},
-                                                          {"op": "turn", "deg": 180}])
+    _, new = dg.degrade(
+        page[0], page[1], seed=1, recipe=[{"op": "turn", "deg": 270}, {"op": "turn", "deg": 180}]
+    )
     assert new["orientation_deg"] == 90
 
 
 geometric_step = st.one_of(
     st.builds(lambda d: {"op": "skew", "deg": d}, st.floats(-15, 15).map(lambda d: round(d, 2))),
     st.builds(lambda k: {"op": "turn", "deg": k}, st.sampled_from([90, 180, 270])),
-    st.builds(lambda s: {"op": "borders", "sides": s, "level": 250},  # light: only the dot is dark
-              st.lists(st.floats(0, 0.05).map(lambda f: round(f, 3)), min_size=4, max_size=4)),
+    st.builds(
+        lambda s: {"op": "borders", "sides": s, "level": 250},  # light: only the dot is dark
+        st.lists(st.floats(0, 0.05).map(lambda f: round(f, 3)), min_size=4, max_size=4),
+    ),
     st.builds(lambda d: {"op": "rescale", "dpi": d}, st.sampled_from([200, 240, 400])),
-    st.builds(lambda side, curl: {"op": "gutter", "side": side, "width": 0.1, "darkness": 0.0,
-                                  "curl": curl},
-              st.sampled_from(["left", "right"]), st.sampled_from([0.0, 0.01, 0.03])),
+    st.builds(
+        lambda side, curl: {
+            "op": "gutter",
+            "side": side,
+            "width": 0.1,
+            "darkness": 0.0,
+            "curl": curl,
+        },
+        st.sampled_from(["left", "right"]),
+        st.sampled_from([0.0, 0.01, 0.03]),
+    ),
 )
 
 
@@ -165,7 +185,7 @@ geometric_step = st.one_of(
 @given(x=st.integers(5, 194), y=st.integers(5, 294), steps=st.lists(geometric_step, max_size=4))
 def test_boxes_and_corners_follow_the_geometry(x, y, steps):
     img = np.full((300, 200), 255, np.uint8)
-    img[y - 3:y + 4, x - 3:x + 4] = 0
+    img[y - 3 : y + 4, x - 3 : x + 4] = 0
     truth = {"degradations": [], "dpi": 300, "cell_boxes": [{"dot": [x - 3, y - 3, x + 4, y + 4]}]}
     if any(s["op"] == "gutter" for s in steps) and min(x, 199 - x) < 25:
         return  # the curl may squeeze a dot at the very edge off the page
@@ -181,8 +201,12 @@ def test_boxes_and_corners_follow_the_geometry(x, y, steps):
 
 def test_register_cell_boxes_stay_on_their_cells(register):
     img, truth = register
-    recipe = [{"op": "skew", "deg": -3.0}, {"op": "borders", "sides": [0.02, 0.01, 0.0, 0.03]},
-              {"op": "turn", "deg": 90}, {"op": "rescale", "dpi": 200}]
+    recipe = [
+        {"op": "skew", "deg": -3.0},
+        {"op": "borders", "sides": [0.02, 0.01, 0.0, 0.03]},
+        {"op": "turn", "deg": 90},
+        {"op": "rescale", "dpi": 200},
+    ]
     out, new = dg.degrade(img, truth, seed=0, recipe=recipe)
     arr = np.asarray(out)
     for row in new["cell_boxes"]:
@@ -214,16 +238,18 @@ def test_random_recipe_is_deterministic_ordered_and_bounded():
 
 def test_severity_means_more_degradation():
     def count(severity: float) -> float:
-        return np.mean([len(dg.random_recipe(np.random.default_rng(i), severity))
-                        for i in range(200)])
+        return np.mean(
+            [len(dg.random_recipe(np.random.default_rng(i), severity)) for i in range(200)]
+        )
 
     assert count(0.1) < count(0.5) < count(0.95)
 
 
 def test_bleed_through_renders_a_different_page_of_the_same_kind(page):
     img, truth = page
-    out, new = dg.degrade(img, truth, seed=1, recipe=[{"op": "bleed_through", "back_seed": 77,
-                                                       "strength": 0.2}])
+    out, new = dg.degrade(
+        img, truth, seed=1, recipe=[{"op": "bleed_through", "back_seed": 77, "strength": 0.2}]
+    )
     params = new["degradations"][0]
     assert params["back_kind"] == "khai_sinh" and params["back_font"] == truth["font"]
     diff = np.asarray(img).astype(int) - np.asarray(out).astype(int)
@@ -253,17 +279,29 @@ def test_tesseract_still_reads_a_moderately_degraded_page(tmp_path):
     if shutil.which("tesseract") is None:
         pytest.skip("tesseract is not installed (apt-get install tesseract-ocr tesseract-ocr-vie)")
     img, truth = synth.render_death_extract(5, font="serif")
-    recipe = [{"op": "fade", "amount": 0.35}, {"op": "yellow", "strength": 0.5},
-              {"op": "stains", "n": 2, "strength": 0.25}, {"op": "foxing", "n": 40},
-              {"op": "bleed_through", "strength": 0.12}, {"op": "uneven_light", "strength": 0.2},
-              {"op": "blur", "sigma": 0.9}, {"op": "noise", "sigma": 5},
-              {"op": "jpeg", "quality": 55}]
+    recipe = [
+        {"op": "fade", "amount": 0.35},
+        {"op": "yellow", "strength": 0.5},
+        {"op": "stains", "n": 2, "strength": 0.25},
+        {"op": "foxing", "n": 40},
+        {"op": "bleed_through", "strength": 0.12},
+        {"op": "uneven_light", "strength": 0.2},
+        {"op": "blur", "sigma": 0.9},
+        {"op": "noise", "sigma": 5},
+        {"op": "jpeg", "quality": 55},
+    ]
     out, new = dg.degrade(img, truth, seed=9, recipe=recipe)
     path = tmp_path / "page.png"
     out.save(path, dpi=(new["dpi"], new["dpi"]))
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    run = subprocess.run(["tesseract", str(path), "-", "-l", "vie", "--psm", "4"],
-                         capture_output=True, text=True, env=env, timeout=120, check=False)
+    run = subprocess.run(
+        ["tesseract", str(path), "-", "-l", "vie", "--psm", "4"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     if "Failed loading language" in run.stderr:
         pytest.skip("Tesseract has no Vietnamese data (apt-get install tesseract-ocr-vie)")
     text = unicodedata.normalize("NFC", run.stdout)

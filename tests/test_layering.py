@@ -66,6 +66,7 @@ ALLOWED_INTERNAL = {
     "pipeline": {"schemas", "pipeline"},
     "ocr": {"pipeline", "schemas", "ocr"},
     "scanners": {"pipeline", "schemas", "scanners"},
+    "review_ui": {"pipeline", "schemas", "review_ui"},
 }
 INTERNAL = {"schemas", "pipeline", "ocr", "scanners", "flows", "review_ui", "bench"}
 

@@ -28,8 +28,10 @@ BIRTH_FIELDS = (
     "ho_ten_me nam_sinh_me dan_toc_me quoc_tich_me noi_cu_tru_me ho_ten_cha nam_sinh_cha "
     "dan_toc_cha quoc_tich_cha noi_cu_tru_cha nguoi_di_khai noi_dang_ky ngay_dang_ky"
 ).split()
-TTHC_FIELDS = ("so_ky_hieu ngay_ban_hanh dia_danh co_quan_chu_quan co_quan_ban_hanh loai_van_ban "
-               "trich_yeu nguoi_ky").split()
+TTHC_FIELDS = (
+    "so_ky_hieu ngay_ban_hanh dia_danh co_quan_chu_quan co_quan_ban_hanh loai_van_ban "
+    "trich_yeu nguoi_ky"
+).split()
 
 
 def strings(obj: Any) -> list[str]:
@@ -44,8 +46,21 @@ def strings(obj: Any) -> list[str]:
 
 # ------------------------------------------------------------------ an independent reader of
 # Vietnamese number words, to check date_in_words without reusing its code.
-UNIT_WORDS = {"không": 0, "một": 1, "mốt": 1, "hai": 2, "ba": 3, "bốn": 4, "tư": 4, "năm": 5,
-              "lăm": 5, "sáu": 6, "bảy": 7, "tám": 8, "chín": 9}
+UNIT_WORDS = {
+    "không": 0,
+    "một": 1,
+    "mốt": 1,
+    "hai": 2,
+    "ba": 3,
+    "bốn": 4,
+    "tư": 4,
+    "năm": 5,
+    "lăm": 5,
+    "sáu": 6,
+    "bảy": 7,
+    "tám": 8,
+    "chín": 9,
+}
 
 
 def read_number(text: str) -> int:
@@ -103,14 +118,29 @@ def test_every_truth_string_is_nfc(render, seed):
 # ------------------------------------------------------------------ numbers and dates in words
 
 
-@pytest.mark.parametrize(("n", "words"), [
-    (0, "không"), (4, "bốn"), (10, "mười"), (11, "mười một"), (14, "mười bốn"),
-    (15, "mười lăm"), (20, "hai mươi"), (21, "hai mươi mốt"), (24, "hai mươi tư"),
-    (25, "hai mươi lăm"), (31, "ba mươi mốt"), (1905, "một nghìn chín trăm linh năm"),
-    (1994, "một nghìn chín trăm chín mươi tư"), (2000, "hai nghìn"),
-    (2005, "hai nghìn không trăm linh năm"), (2010, "hai nghìn không trăm mười"),
-    (2018, "hai nghìn không trăm mười tám"), (2021, "hai nghìn không trăm hai mươi mốt"),
-])
+@pytest.mark.parametrize(
+    ("n", "words"),
+    [
+        (0, "không"),
+        (4, "bốn"),
+        (10, "mười"),
+        (11, "mười một"),
+        (14, "mười bốn"),
+        (15, "mười lăm"),
+        (20, "hai mươi"),
+        (21, "hai mươi mốt"),
+        (24, "hai mươi tư"),
+        (25, "hai mươi lăm"),
+        (31, "ba mươi mốt"),
+        (1905, "một nghìn chín trăm linh năm"),
+        (1994, "một nghìn chín trăm chín mươi tư"),
+        (2000, "hai nghìn"),
+        (2005, "hai nghìn không trăm linh năm"),
+        (2010, "hai nghìn không trăm mười"),
+        (2018, "hai nghìn không trăm mười tám"),
+        (2021, "hai nghìn không trăm hai mươi mốt"),
+    ],
+)
 def test_number_in_words_known_cases(n, words):
     assert synth.number_in_words(n) == words
 
@@ -119,12 +149,15 @@ def test_lẻ_replaces_linh_in_the_south():
     assert synth.number_in_words(2009, linh="lẻ") == "hai nghìn không trăm lẻ chín"
 
 
-@pytest.mark.parametrize(("d", "words"), [
-    (date(2018, 3, 15), "Ngày mười lăm tháng ba năm hai nghìn không trăm mười tám"),
-    (date(2001, 4, 5), "Ngày mùng năm tháng tư năm hai nghìn không trăm linh một"),
-    (date(1994, 5, 10), "Ngày mùng mười tháng năm năm một nghìn chín trăm chín mươi tư"),
-    (date(2005, 12, 24), "Ngày hai mươi tư tháng mười hai năm hai nghìn không trăm linh năm"),
-])
+@pytest.mark.parametrize(
+    ("d", "words"),
+    [
+        (date(2018, 3, 15), "Ngày mười lăm tháng ba năm hai nghìn không trăm mười tám"),
+        (date(2001, 4, 5), "Ngày mùng năm tháng tư năm hai nghìn không trăm linh một"),
+        (date(1994, 5, 10), "Ngày mùng mười tháng năm năm một nghìn chín trăm chín mươi tư"),
+        (date(2005, 12, 24), "Ngày hai mươi tư tháng mười hai năm hai nghìn không trăm linh năm"),
+    ],
+)
 def test_date_in_words_known_cases(d, words):
     assert synth.date_in_words(d) == words
 
@@ -191,8 +224,13 @@ def test_birth_extract_fields_are_consistent(seed):
 
 
 def test_old_units_are_named_as_they_were():
-    places = {year: [synth.render_birth_extract(seed, dpi=20, reg_year=year)[1]["fields"]
-                     ["noi_dang_ky"] for seed in range(12)] for year in (1999, 2009)}
+    places = {
+        year: [
+            synth.render_birth_extract(seed, dpi=20, reg_year=year)[1]["fields"]["noi_dang_ky"]
+            for seed in range(12)
+        ]
+        for year in (1999, 2009)
+    }
     assert any("huyện Ba Vì, tỉnh Hà Tây" in p for p in places[1999])  # Hà Tây until 2008
     assert any("huyện Ba Vì, thành phố Hà Nội" in p for p in places[2009])
     assert not any("Hà Tây" in p for p in places[2009])
@@ -217,7 +255,10 @@ def test_tthc_decision_follows_the_options():
     _, truth = synth.render_tthc_decision(1, dpi=50, year=2018, province_code="02", agency="SNV")
     f = truth["fields"]
     assert (f["co_quan_chu_quan"], f["co_quan_ban_hanh"], f["dia_danh"]) == (
-        "UBND TỈNH HÀ GIANG", "SỞ NỘI VỤ", "Hà Giang")
+        "UBND TỈNH HÀ GIANG",
+        "SỞ NỘI VỤ",
+        "Hà Giang",
+    )
     assert f["so_ky_hieu"].endswith("/QĐ-SNV") and f["ngay_ban_hanh"].startswith("2018-")
 
 
@@ -252,8 +293,9 @@ def test_apply_skew_turns_counter_clockwise_and_grows_the_page():
     img.putpixel((180, 50), 0)  # right of the centre
     out = synth.apply_skew(img, 30)
     assert out.width > img.width and out.height > img.height
-    dark = [(x, y) for y in range(out.height) for x in range(out.width)
-            if out.getpixel((x, y)) < 200]
+    dark = [
+        (x, y) for y in range(out.height) for x in range(out.width) if out.getpixel((x, y)) < 200
+    ]
     assert dark and all(y < out.height / 2 - 20 for _, y in dark)  # moved up
     assert out.getpixel((0, 0)) == 255  # white corners
 
@@ -316,8 +358,14 @@ def test_tesseract_reads_the_birth_extract(tmp_path):
     path = tmp_path / "ks.png"
     img.save(path, dpi=(truth["dpi"], truth["dpi"]))
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    run = subprocess.run(["tesseract", str(path), "-", "-l", "vie", "--psm", "4"],
-                         capture_output=True, text=True, env=env, timeout=120, check=False)
+    run = subprocess.run(
+        ["tesseract", str(path), "-", "-l", "vie", "--psm", "4"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     if "vie" in run.stderr and "Failed loading language" in run.stderr:
         pytest.skip("Tesseract has no Vietnamese data (apt-get install tesseract-ocr-vie)")
     assert run.returncode == 0, run.stderr

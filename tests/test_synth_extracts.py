@@ -25,8 +25,22 @@ RENDERERS = (synth.render_marriage_extract, synth.render_death_extract)
 FACES = synth.FACES + tuple(f for f in synth.OPTIONAL_FACES if synth.face_available(f))
 
 # An independent reader of Vietnamese number words, with the regional variants.
-UNITS = {"không": 0, "một": 1, "mốt": 1, "hai": 2, "ba": 3, "bốn": 4, "tư": 4, "năm": 5,
-         "lăm": 5, "nhăm": 5, "sáu": 6, "bảy": 7, "tám": 8, "chín": 9}
+UNITS = {
+    "không": 0,
+    "một": 1,
+    "mốt": 1,
+    "hai": 2,
+    "ba": 3,
+    "bốn": 4,
+    "tư": 4,
+    "năm": 5,
+    "lăm": 5,
+    "nhăm": 5,
+    "sáu": 6,
+    "bảy": 7,
+    "tám": 8,
+    "chín": 9,
+}
 
 
 def read_number(text: str) -> int:
@@ -92,10 +106,17 @@ def test_every_truth_string_is_nfc(render, seed):
 def test_renderers_are_re_exported_and_either_module_imports_first():
     assert synth.render_marriage_extract.__module__ == "pipeline.synth_extracts"
     for first in ("pipeline.synth_extracts", "pipeline.synth"):
-        code = (f"import {first}; from pipeline.synth import render_death_extract; "
-                "from pipeline.synth_extracts import render_marriage_extract")
-        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             check=False, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        code = (
+            f"import {first}; from pipeline.synth import render_death_extract; "
+            "from pipeline.synth_extracts import render_marriage_extract"
+        )
+        run = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         assert run.returncode == 0, run.stderr
     with pytest.raises(AttributeError):
         synth.render_nothing  # noqa: B018
@@ -168,10 +189,13 @@ def test_death_extract_fields_are_consistent(seed):
     line = f"Đã chết vào lúc: {hour} giờ {minute} phút, ngày {died.strftime('%d/%m/%Y')}"
     assert line in truth["lines"]
     text = " ".join(truth["lines"])
-    for label, key in (("Nơi cư trú cuối cùng:", "noi_cu_tru"), ("Nơi chết:", "noi_chet"),
-                       ("Nguyên nhân chết:", "nguyen_nhan_chet"),
-                       ("Họ, chữ đệm, tên người đi khai tử:", "nguoi_di_khai"),
-                       ("Nơi đăng ký khai tử:", "noi_dang_ky")):
+    for label, key in (
+        ("Nơi cư trú cuối cùng:", "noi_cu_tru"),
+        ("Nơi chết:", "noi_chet"),
+        ("Nguyên nhân chết:", "nguyen_nhan_chet"),
+        ("Họ, chữ đệm, tên người đi khai tử:", "nguoi_di_khai"),
+        ("Nơi đăng ký khai tử:", "noi_dang_ky"),
+    ):
         assert f"{label} {f[key]}" in text
 
 
@@ -191,14 +215,17 @@ def test_years_outside_the_data_are_refused():
 # ------------------------------------------------------------------ dates in words
 
 
-@pytest.mark.parametrize(("n", "style", "words"), [
-    (2005, synth.DateWords(nghin="ngàn", linh="lẻ"), "hai ngàn không trăm lẻ năm"),
-    (25, synth.DateWords(lam="nhăm"), "hai mươi nhăm"),
-    (15, synth.DateWords(lam="nhăm"), "mười lăm"),
-    (24, synth.DateWords(tu="bốn"), "hai mươi bốn"),
-    (21, synth.DateWords(mot="một"), "hai mươi một"),
-    (1994, synth.DateWords(tu="bốn"), "một nghìn chín trăm chín mươi bốn"),
-])
+@pytest.mark.parametrize(
+    ("n", "style", "words"),
+    [
+        (2005, synth.DateWords(nghin="ngàn", linh="lẻ"), "hai ngàn không trăm lẻ năm"),
+        (25, synth.DateWords(lam="nhăm"), "hai mươi nhăm"),
+        (15, synth.DateWords(lam="nhăm"), "mười lăm"),
+        (24, synth.DateWords(tu="bốn"), "hai mươi bốn"),
+        (21, synth.DateWords(mot="một"), "hai mươi một"),
+        (1994, synth.DateWords(tu="bốn"), "một nghìn chín trăm chín mươi bốn"),
+    ],
+)
 def test_number_in_words_variants(n, style, words):
     assert synth.number_in_words(n, style=style) == words
 
@@ -262,10 +289,15 @@ def character_error_rate(reference: str, hypothesis: str) -> float:
 
 
 @pytest.mark.tesseract
-@pytest.mark.parametrize(("render", "font"), [
-    (synth.render_marriage_extract, "serif"), (synth.render_marriage_extract, "mono"),
-    (synth.render_death_extract, "serif"), (synth.render_death_extract, "sans"),
-])
+@pytest.mark.parametrize(
+    ("render", "font"),
+    [
+        (synth.render_marriage_extract, "serif"),
+        (synth.render_marriage_extract, "mono"),
+        (synth.render_death_extract, "serif"),
+        (synth.render_death_extract, "sans"),
+    ],
+)
 def test_tesseract_reads_the_clean_extract(tmp_path, render, font):
     if shutil.which("tesseract") is None:
         pytest.skip("tesseract is not installed (apt-get install tesseract-ocr tesseract-ocr-vie)")
@@ -273,8 +305,14 @@ def test_tesseract_reads_the_clean_extract(tmp_path, render, font):
     path = tmp_path / "page.png"
     img.save(path, dpi=(truth["dpi"], truth["dpi"]))
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    run = subprocess.run(["tesseract", str(path), "-", "-l", "vie", "--psm", "4"],
-                         capture_output=True, text=True, env=env, timeout=120, check=False)
+    run = subprocess.run(
+        ["tesseract", str(path), "-", "-l", "vie", "--psm", "4"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     if "Failed loading language" in run.stderr:
         pytest.skip("Tesseract has no Vietnamese data (apt-get install tesseract-ocr-vie)")
     assert run.returncode == 0, run.stderr

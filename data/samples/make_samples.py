@@ -45,20 +45,44 @@ class Sample:
 
 
 SAMPLES: tuple[Sample, ...] = (
-    Sample("ks_2018_01", synth.render_birth_extract, 29,
-           {"reg_year": 2018, "font": "serif", "dpi": 300}, save_options={"optimize": True}),
-    Sample("ks_1994_02", synth.render_birth_extract, 6,
-           {"reg_year": 1994, "font": "mono", "dpi": 300}, suffix=".jpg", skew_deg=2.5,
-           save_options={"quality": 85}),
-    Sample("ks_2009_03", synth.render_birth_extract, 35,
-           {"reg_year": 2009, "font": "sans", "dpi": 300}, suffix=".tif",
-           save_options={"compression": "tiff_adobe_deflate"}),
-    Sample("qd_2018_tthc", synth.render_tthc_decision, 18,
-           {"year": 2018, "province_code": "02", "agency": "SNV", "font": "serif", "dpi": 300},
-           save_options={"optimize": True}),
-    Sample("so_ks_1999_p1", synth.render_register_page, 5,
-           {"reg_year": 1999, "first_no": 1, "font": "serif", "dpi": 300},
-           save_options={"optimize": True}),
+    Sample(
+        "ks_2018_01",
+        synth.render_birth_extract,
+        29,
+        {"reg_year": 2018, "font": "serif", "dpi": 300},
+        save_options={"optimize": True},
+    ),
+    Sample(
+        "ks_1994_02",
+        synth.render_birth_extract,
+        6,
+        {"reg_year": 1994, "font": "mono", "dpi": 300},
+        suffix=".jpg",
+        skew_deg=2.5,
+        save_options={"quality": 85},
+    ),
+    Sample(
+        "ks_2009_03",
+        synth.render_birth_extract,
+        35,
+        {"reg_year": 2009, "font": "sans", "dpi": 300},
+        suffix=".tif",
+        save_options={"compression": "tiff_adobe_deflate"},
+    ),
+    Sample(
+        "qd_2018_tthc",
+        synth.render_tthc_decision,
+        18,
+        {"year": 2018, "province_code": "02", "agency": "SNV", "font": "serif", "dpi": 300},
+        save_options={"optimize": True},
+    ),
+    Sample(
+        "so_ks_1999_p1",
+        synth.render_register_page,
+        5,
+        {"reg_year": 1999, "first_no": 1, "font": "serif", "dpi": 300},
+        save_options={"optimize": True},
+    ),
 )
 
 
@@ -70,8 +94,11 @@ def build(sample: Sample) -> tuple[Image.Image, dict[str, Any]]:
     if sample.suffix == ".jpg":
         truth["degradations"].append({"op": "jpeg", "quality": sample.save_options["quality"]})
     truth["file"] = sample.stem + sample.suffix
-    truth["generator"] = {"function": f"pipeline.synth.{sample.render.__name__}",
-                          "seed": sample.seed, "options": sample.options}
+    truth["generator"] = {
+        "function": f"pipeline.synth.{sample.render.__name__}",
+        "seed": sample.seed,
+        "options": sample.options,
+    }
     return img, truth
 
 

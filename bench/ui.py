@@ -1,0 +1,211 @@
+"""Server time of the review queue and the record view on a large SQLite database.
+
+Seeds (once, cached by size) a database through the migrations and bulk inserts, then times
+requests through the ASGI app in-process (no network), and prints p50/p95 per route.
+Target (issue #6): p95 <= 150 ms with 100 000 records and 1 000 000 fields.
+
+    python -m bench.ui [--records 100000] [--fields 10] [--requests 200]
+    sohoa bench-ui
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from pipeline.accounts import hash_password
+from pipeline.migrate import upgrade_db
+from schemas.models import BIRTH_FIELDS
+
+PASSWORD = "bench-mat-khau-dai"
+AGENCIES = [f"001.{i:02d}.{j:02d}" for i in range(1, 11) for j in range(1, 6)]
+PHASES = ["phase-2", "phase-3", "phase-4", "phase-5"]
+#: the fields of a birth registration, in schema order (a record takes the first N)
+FIELD_NAMES = list(BIRTH_FIELDS)
+VALUES = {
+    "ho_ten": "Nguyễn Văn An",
+    "ngay_sinh": "1994-03-05",
+    "dan_toc": "Kinh",
+    "noi_sinh": "xã Tân Lập, huyện Đan Phượng, Hà Tây",
+    "ngay_dang_ky": "1994-03-20",
+}
+
+
+def seed(path: Path, *, records: int, fields_per_record: int, pages_per_book: int = 200) -> None:
+    """Create and fill the database at ``path`` (bulk inserts in one transaction)."""
+    upgrade_db(f"sqlite:///{path}")
+    rnd = random.Random(6)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA synchronous=OFF")
+    start = datetime.now(UTC) - timedelta(days=60)
+    per_page = 2
+    n_pages = (records + per_page - 1) // per_page
+    n_books = (n_pages + pages_per_book - 1) // pages_per_book
+    with con:
+        con.execute(
+            "INSERT INTO users (id, username, role, password_hash, active, created_at) "
+            "VALUES (1, 'clerk', 'clerk', ?, 1, ?)",
+            (hash_password(PASSWORD), start.isoformat()),
+        )
+        con.executemany(
+            "INSERT INTO batches (id, agency, book_type, book, year_from, year_to, source, "
+            "status, created_at) VALUES (?, ?, 'khai_sinh', ?, ?, ?, ?, 'open', ?)",
+            [
+                (
+                    b + 1,
+                    AGENCIES[b % len(AGENCIES)],
+                    f"{b:03d}/{1990 + b % 30}",
+                    1990 + b % 30,
+                    1990 + b % 30,
+                    f"/scan/{b}",
+                    start.isoformat(),
+                )
+                for b in range(n_books)
+            ],
+        )
+        con.executemany(
+            "INSERT INTO pages (id, batch_id, seq, source_name, source_sha256, page_index, size, "
+            "phase, status, created_at, updated_at, preview_key, preview_scale) "
+            "VALUES (?, ?, ?, ?, ?, 0, 0, ?, 'processed', ?, ?, ?, 0.5)",
+            [
+                (
+                    p + 1,
+                    p // pages_per_book + 1,
+                    p % pages_per_book + 1,
+                    f"p{p}.png",
+                    f"{p:064x}",
+                    PHASES[(p // pages_per_book) % 4],
+                    start.isoformat(),
+                    start.isoformat(),
+                    f"previews/p{p}.png",
+                )
+                for p in range(n_pages)
+            ],
+        )
+        statuses = ("needs_review", "needs_review", "auto_accepted", "approved")
+        con.executemany(
+            "INSERT INTO records (id, page_id, entry_index, schema_name, schema_version, phase, "
+            "formation_year, phase_source, status, object_key, created_at, version) "
+            "VALUES (?, ?, ?, 'khai_sinh', '1', ?, 1994, 'record', ?, ?, ?, 1)",
+            [
+                (
+                    r + 1,
+                    r // per_page + 1,
+                    r % per_page,
+                    PHASES[(r // per_page // pages_per_book) % 4],
+                    statuses[rnd.randrange(4)],
+                    f"records/r{r}.v1.json",
+                    (start + timedelta(seconds=30 * r)).isoformat(),
+                )
+                for r in range(records)
+            ],
+        )
+        names = FIELD_NAMES[:fields_per_record]
+        con.executemany(
+            "INSERT INTO fields (record_id, name, value, raw, confidence, bbox, needs_review, "
+            "provenance) VALUES (?, ?, ?, ?, ?, '[100, 200, 600, 60]', ?, '[]')",
+            (
+                (r + 1, n, VALUES.get(n, "12"), VALUES.get(n, "12"), 0.9, int(rnd.random() < 0.15))
+                for r in range(records)
+                for n in names
+            ),
+        )
+    con.execute("ANALYZE")
+    con.close()
+
+
+class _Store:
+    """Previews are not read by the timed routes; approval is not timed."""
+
+    def get_bytes(self, key: str) -> bytes:
+        raise KeyError(key)
+
+
+def _time(client, urls: list[str]) -> list[float]:  # type: ignore[no-untyped-def]
+    out = []
+    for url in urls:
+        t = time.perf_counter()
+        r = client.get(url)
+        out.append((time.perf_counter() - t) * 1000)
+        if r.status_code != 200:
+            raise RuntimeError(f"{url}: HTTP {r.status_code}")
+    return out
+
+
+def _pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def run_ui_bench(
+    path: Path, *, records: int = 100_000, fields_per_record: int = 10, requests: int = 200
+) -> str:
+    """Seed (unless ``path`` exists), time the routes, return a small text report."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from pipeline.db import make_engine, make_sessionmaker
+    from pipeline.phases import load_plan
+    from review_ui.app import _warm_up, create_app
+    from review_ui.security import WebConfig
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    seeded = ""
+    if not path.exists():
+        t = time.perf_counter()
+        seed(path, records=records, fields_per_record=fields_per_record)
+        seeded = f"seeded in {time.perf_counter() - t:.1f} s; "
+    sessions = make_sessionmaker(make_engine(f"sqlite:///{path}"))
+    cfg = WebConfig(sessions=sessions, store=_Store(), plan=load_plan(), secret="b" * 48)  # type: ignore[arg-type]
+    _warm_up()
+    client = TestClient(create_app(cfg, warm_up=False))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)[1]  # type: ignore[index]
+    client.post("/login", data={"username": "clerk", "password": PASSWORD, "csrf_token": token})
+    rnd = random.Random(1)
+    queue_urls = [
+        rnd.choice(
+            [
+                "/review",
+                "/review?phase=phase-3",
+                f"/review?agency={rnd.choice(AGENCIES)}",
+                f"/review?p={rnd.randrange(20)}",
+                "/review?phase=phase-4&book=007/1997",
+            ]
+        )
+        for _ in range(requests)
+    ]
+    record_urls = [f"/records/{rnd.randrange(1, records + 1)}" for _ in range(requests)]
+    _time(client, queue_urls[:5] + record_urls[:5])  # warm caches
+    lines = [
+        f"bench-ui: {records} records, {records * fields_per_record} fields ({path.name}); "
+        f"{seeded}{requests} requests per route"
+    ]
+    for name, urls in (("queue", queue_urls), ("record view", record_urls)):
+        ms = _time(client, urls)
+        lines.append(
+            f"  {name:12s} p50 {_pct(ms, 50):6.1f} ms   p95 {_pct(ms, 95):6.1f} ms   "
+            f"max {max(ms):6.1f} ms   (target p95 <= 150 ms)"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Command-line entry point (``python -m bench.ui``)."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--records", type=int, default=100_000)
+    ap.add_argument("--fields", type=int, default=10)
+    ap.add_argument("--requests", type=int, default=200)
+    ap.add_argument("--db", type=Path, default=None, help="SQLite file (kept for reruns)")
+    a = ap.parse_args()
+    db = a.db or Path(tempfile.gettempdir()) / f"sohoa-bench-ui-{a.records}x{a.fields}.db"
+    print(run_ui_bench(db, records=a.records, fields_per_record=a.fields, requests=a.requests))
+
+
+if __name__ == "__main__":
+    main()

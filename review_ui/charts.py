@@ -1,0 +1,56 @@
+"""Server-side SVG charts (no JavaScript, no external service)."""
+
+from __future__ import annotations
+
+from datetime import date
+from html import escape
+
+WIDTH, HEIGHT = 720, 220
+PAD_L, PAD_R, PAD_T, PAD_B = 44, 10, 14, 36
+
+
+def throughput_svg(days: list[tuple[date, int, int]]) -> str:
+    """Grouped bars per day: pages extracted and records approved."""
+    n = max(1, len(days))
+    top = max([1] + [max(p, a) for _, p, a in days])
+    plot_w, plot_h = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
+    slot = plot_w / n
+    bar = max(1.0, slot * 0.4)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'role="img" aria-label="Năng suất theo ngày" class="chart">',
+        f'<line x1="{PAD_L}" y1="{PAD_T + plot_h}" x2="{WIDTH - PAD_R}" '
+        f'y2="{PAD_T + plot_h}" class="axis"/>',
+    ]
+    for frac in (0.0, 0.5, 1.0):
+        y = PAD_T + plot_h * (1 - frac)
+        parts.append(
+            f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">'
+            f"{round(top * frac)}</text>"
+        )
+    for i, (day, pages, approved) in enumerate(days):
+        x = PAD_L + i * slot + (slot - 2 * bar) / 2
+        for j, (value, cls, what) in enumerate(
+            (
+                (pages, "bar-pages", "trang đã trích xuất"),
+                (approved, "bar-approved", "hồ sơ đã duyệt"),
+            )
+        ):
+            h = plot_h * value / top
+            title = escape(f"{day:%d/%m/%Y}: {value} {what}")
+            parts.append(
+                f'<rect x="{x + j * bar:.1f}" y="{PAD_T + plot_h - h:.1f}" width="{bar:.1f}" '
+                f'height="{h:.1f}" class="{cls}"><title>{title}</title></rect>'
+            )
+        if i % max(1, n // 10) == 0 or i == n - 1:
+            parts.append(
+                f'<text x="{PAD_L + (i + 0.5) * slot:.1f}" y="{HEIGHT - PAD_B + 16}" '
+                f'class="tick" text-anchor="middle">{day:%d/%m}</text>'
+            )
+    parts.append(
+        f'<rect x="{PAD_L}" y="{HEIGHT - 14}" width="10" height="10" class="bar-pages"/>'
+        f'<text x="{PAD_L + 14}" y="{HEIGHT - 5}" class="tick">Trang đã trích xuất</text>'
+        f'<rect x="{PAD_L + 170}" y="{HEIGHT - 14}" width="10" height="10" class="bar-approved"/>'
+        f'<text x="{PAD_L + 184}" y="{HEIGHT - 5}" class="tick">Hồ sơ đã duyệt</text></svg>'
+    )
+    return "".join(parts)

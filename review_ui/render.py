@@ -1,0 +1,87 @@
+"""Templates and the Vietnamese formatting filters they use."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from pipeline.accounts import ROLE_LABELS
+from pipeline.dashboard import VN_TZ
+from pipeline.review import aware
+from review_ui.security import page_csrf
+from schemas.dossiers import LABELS
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+STATUS_LABELS = {
+    "needs_review": "Cần duyệt",
+    "auto_accepted": "Tự chấp nhận",
+    "approved": "Đã duyệt",
+}
+BOOK_TYPES = {"khai_sinh": "Khai sinh", "ket_hon": "Kết hôn", "khai_tu": "Khai tử", "tthc": "TTHC"}
+
+
+def vn_date(value: date | datetime | None) -> str:
+    """dd/mm/yyyy (local day for timestamps)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = aware(value).astimezone(VN_TZ).date()
+    return value.strftime("%d/%m/%Y")
+
+
+def vn_datetime(value: datetime | None) -> str:
+    """dd/mm/yyyy HH:MM, local time."""
+    return aware(value).astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M") if value else ""
+
+
+def vn_prose(value: date | None) -> str:
+    """Prose date: ngày 5 tháng 3 năm 2024."""
+    return f"ngày {value.day} tháng {value.month} năm {value.year}" if value else ""
+
+
+def vn_number(value: float | int | None, digits: int = 0) -> str:
+    """Numbers as Vietnamese write them: 12.345 and 3,5."""
+    if value is None:
+        return "—"
+    text = f"{value:,.{digits}f}"
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def vn_percent(value: float | None) -> str:
+    """42,5 %."""
+    return "—" if value is None else vn_number(100 * value, 1) + " %"
+
+
+def age(value: datetime | None, now: datetime | None = None) -> str:
+    """How long ago, in days or hours."""
+    if value is None:
+        return "—"
+    delta = (now or datetime.now(VN_TZ)) - aware(value)
+    days = delta.days
+    return f"{days} ngày" if days >= 1 else f"{max(0, delta.seconds // 3600)} giờ"
+
+
+TEMPLATES.env.filters.update(
+    vn_date=vn_date,
+    vn_datetime=vn_datetime,
+    vn_prose=vn_prose,
+    vn_number=vn_number,
+    vn_percent=vn_percent,
+    age=age,
+)
+TEMPLATES.env.globals.update(
+    LABELS=LABELS, ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS, BOOK_TYPES=BOOK_TYPES
+)
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render a template with the signed-in user and the page's CSRF token."""
+    context.setdefault("user", getattr(request.state, "user", None))
+    context.setdefault("csrf", page_csrf(request))
+    return TEMPLATES.TemplateResponse(request, name, context, status_code=status_code)

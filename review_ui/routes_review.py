@@ -1,0 +1,175 @@
+"""The clerk's screens: the queue, the record view, approval and the page preview."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from pipeline.accounts import SignedIn
+from pipeline.approve import approve_record
+from pipeline.review import (
+    QueueFilter,
+    acquire_lock,
+    load_record,
+    next_record,
+    preview_key,
+    queue_choices,
+    queue_page,
+    release_lock,
+)
+from pipeline.storage import MissingObjectError
+from pipeline.suggest import ethnic_names, suggestions
+from review_ui.render import render
+from review_ui.security import require, web
+
+router = APIRouter()
+Clerk = Annotated[SignedIn, Depends(require("clerk"))]
+
+
+def _filter(phase: str = "", agency: str = "", book: str = "") -> QueueFilter:
+    return QueueFilter(phase=phase.strip(), agency=agency.strip(), book=book.strip())
+
+
+Filter = Annotated[QueueFilter, Depends(_filter)]
+
+
+def _query(flt: QueueFilter) -> str:
+    params = {k: v for k, v in (("phase", flt.phase), ("agency", flt.agency), ("book", flt.book))}
+    return urlencode({k: v for k, v in params.items() if v})
+
+
+@router.get("/review", response_class=HTMLResponse)
+def queue(
+    request: Request, user: Clerk, flt: Filter, p: Annotated[int, Query(ge=0, le=100000)] = 0
+) -> Response:
+    """Records waiting for review, oldest first; filters by phase, agency and book."""
+    cfg = web(request)
+    items, total = queue_page(cfg.sessions, flt, page=p)
+    agencies, books = queue_choices(cfg.sessions)
+    context = {
+        "items": items,
+        "total": total,
+        "page": p,
+        "flt": flt,
+        "query": _query(flt),
+        "phases": cfg.plan.phases,
+        "agencies": agencies,
+        "books": books,
+    }
+    name = "queue_table.html" if request.headers.get("HX-Request") else "queue.html"
+    return render(request, name, user=user, **context)
+
+
+@router.get("/review/next")
+def open_next(request: Request, user: Clerk, flt: Filter) -> Response:
+    """Open the oldest record nobody else holds."""
+    rid = next_record(web(request).sessions, flt, user.user_id)
+    q = _query(flt)
+    if rid is None:
+        return RedirectResponse("/review?" + q + ("&" if q else "") + "empty=1", status_code=303)
+    return RedirectResponse(f"/records/{rid}" + (f"?{q}" if q else ""), status_code=303)
+
+
+def _record_page(
+    request: Request, user: SignedIn, rid: int, flt: QueueFilter, **extra: object
+) -> Response:
+    cfg = web(request)
+    rec = load_record(cfg.sessions, rid)
+    if rec is None:
+        return render(request, "error.html", 404, user=user, message="Không có hồ sơ này.")
+    lock = None
+    if rec.status == "needs_review":
+        lock = acquire_lock(cfg.sessions, rid, user.user_id, minutes=cfg.lock_minutes)
+    for f in rec.fields:
+        if f.needs_review:
+            f.suggestions = suggestions(f.name, f.display)
+    status = int(extra.pop("status", 200))  # type: ignore[call-overload]
+    return render(
+        request,
+        "record.html",
+        status,
+        user=user,
+        rec=rec,
+        lock=lock,
+        editable=bool(lock and lock.ok),
+        query=_query(flt),
+        ethnic_names=ethnic_names(),
+        lock_minutes=cfg.lock_minutes,
+        **extra,
+    )
+
+
+@router.get("/records/{rid}", response_class=HTMLResponse)
+def record(request: Request, rid: int, user: Clerk, flt: Filter) -> Response:
+    """The record beside its page image; opening it locks it for this clerk."""
+    return _record_page(request, user, rid, flt)
+
+
+@router.post("/records/{rid}/approve")
+async def approve(request: Request, rid: int, user: Clerk, flt: Filter) -> Response:
+    """Validate every field again, store the next version, audit changes, open the next."""
+    form = await request.form()
+    typed = {k[2:]: str(v) for k, v in form.multi_items() if k.startswith("f_")}
+    accepted = {str(v) for k, v in form.multi_items() if k == "accepted"}
+    cfg = web(request)
+    outcome = await run_in_threadpool(
+        approve_record,
+        cfg.sessions,
+        cfg.store,
+        rid,
+        user.user_id,
+        typed,
+        accepted,
+        lock_minutes=cfg.lock_minutes,
+    )
+    if not outcome.ok:
+        return await run_in_threadpool(
+            _record_page,
+            request,
+            user,
+            rid,
+            flt,
+            status=422,
+            errors=outcome.errors,
+            message=outcome.message,
+            typed=typed,
+            accepted=accepted,
+        )
+    q = _query(flt)
+    return RedirectResponse("/review/next" + (f"?{q}" if q else ""), status_code=303)
+
+
+@router.post("/records/{rid}/release")
+def release(request: Request, rid: int, user: Clerk, flt: Filter) -> Response:
+    """Give the record back to the queue (skip it) and return to the queue."""
+    release_lock(web(request).sessions, rid, user.user_id)
+    q = _query(flt)
+    return RedirectResponse("/review" + (f"?{q}" if q else ""), status_code=303)
+
+
+@router.post("/records/{rid}/lock")
+def renew_lock(request: Request, rid: int, user: Clerk) -> Response:
+    """Keep the lock while the record stays open (called by the page every few minutes)."""
+    cfg = web(request)
+    lock = acquire_lock(cfg.sessions, rid, user.user_id, minutes=cfg.lock_minutes)
+    return Response(status_code=204 if lock.ok else 409)
+
+
+@router.get("/pages/{page_id}/preview")
+def page_preview(request: Request, page_id: int, user: Clerk) -> Response:
+    """The downscaled page image; only keys recorded for a page are ever read."""
+    cfg = web(request)
+    key = preview_key(cfg.sessions, page_id)
+    if not key:
+        return Response("Không có ảnh xem trước", status_code=404, media_type="text/plain")
+    try:
+        data = cfg.store.get_bytes(key)
+    except MissingObjectError:
+        return Response("Không có ảnh xem trước", status_code=404, media_type="text/plain")
+    return Response(
+        data, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"}
+    )

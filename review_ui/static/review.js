@@ -1,0 +1,173 @@
+/* sohoa record view: keyboard-first review, zoom and pan of the page preview.
+ * No inline scripts (the Content-Security-Policy forbids them). */
+(function () {
+  "use strict";
+
+  function ready(fn) {
+    if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  ready(function () {
+    var form = document.getElementById("record-form");
+    if (!form) return;
+    var inputs = Array.prototype.slice.call(form.querySelectorAll("input[data-field]:not([disabled])"));
+    var viewer = document.getElementById("viewer");
+    var stage = document.getElementById("stage");
+    var img = document.getElementById("page-img");
+    var view = { s: 1, x: 0, y: 0 };
+
+    function apply() {
+      if (stage) stage.style.transform = "translate(" + view.x + "px," + view.y + "px) scale(" + view.s + ")";
+    }
+    function fit() {
+      if (!img || !img.naturalWidth) return;
+      view.s = Math.min(viewer.clientWidth / img.naturalWidth, viewer.clientHeight / img.naturalHeight);
+      view.x = (viewer.clientWidth - img.naturalWidth * view.s) / 2;
+      view.y = 0;
+      apply();
+    }
+    function zoomAt(factor, cx, cy) {
+      var ns = Math.max(0.1, Math.min(8, view.s * factor));
+      view.x = cx - (cx - view.x) * (ns / view.s);
+      view.y = cy - (cy - view.y) * (ns / view.s);
+      view.s = ns;
+      apply();
+    }
+    function zoom(factor) { zoomAt(factor, viewer.clientWidth / 2, viewer.clientHeight / 2); }
+    function showBox(b) {
+      /* zoom so the field fills about 70 % of the viewer width, centred */
+      if (!b || !viewer) return;
+      var s = Math.min(4, Math.max(0.5, (viewer.clientWidth * 0.7) / Math.max(b[2], 40)));
+      view.s = s;
+      view.x = viewer.clientWidth / 2 - (b[0] + b[2] / 2) * s;
+      view.y = viewer.clientHeight / 2 - (b[1] + b[3] / 2) * s;
+      apply();
+    }
+    function bboxOf(fieldEl) {
+      var raw = fieldEl && fieldEl.getAttribute("data-bbox");
+      return raw ? raw.split(",").map(Number) : null;
+    }
+    function drawCrops() {
+      if (!img || !img.naturalWidth) return;
+      form.querySelectorAll(".field[data-bbox]").forEach(function (el) {
+        var b = bboxOf(el), c = el.querySelector("canvas.crop");
+        if (!b || !c) return;
+        var pad = 4, w = b[2] + 2 * pad, h = b[3] + 2 * pad;
+        var k = Math.min(2, 420 / w);
+        c.width = Math.round(w * k); c.height = Math.round(h * k);
+        c.getContext("2d").drawImage(img, b[0] - pad, b[1] - pad, w, h, 0, 0, c.width, c.height);
+      });
+    }
+    function focusField(input) {
+      if (!input) return;
+      input.focus();
+      input.select();
+    }
+    function onFocus(ev) {
+      var el = ev.target.closest(".field");
+      form.querySelectorAll(".field.current").forEach(function (f) { f.classList.remove("current"); });
+      document.querySelectorAll(".box.active").forEach(function (b) { b.classList.remove("active"); });
+      if (!el) return;
+      el.classList.add("current");
+      var box = document.getElementById("box-" + el.getAttribute("data-name"));
+      if (box) box.classList.add("active");
+      showBox(bboxOf(el));
+    }
+    function nextFlagged(from) {
+      var i = inputs.indexOf(from);
+      for (var j = i + 1; j < inputs.length; j++) if (inputs[j].hasAttribute("data-flag")) return inputs[j];
+      return inputs[i + 1] || document.getElementById("approve");
+    }
+    function accept(input) {
+      var el = input.closest(".field");
+      el.classList.add("accepted");
+      el.classList.remove("invalid");
+      var flag = el.querySelector(".accepted-flag");
+      if (flag) flag.disabled = false;
+      var next = nextFlagged(input);
+      if (next && next.tagName === "INPUT") focusField(next); else if (next) next.focus();
+    }
+    function approve() {
+      if (document.getElementById("approve")) form.requestSubmit(document.getElementById("approve"));
+    }
+
+    inputs.forEach(function (input) {
+      input.addEventListener("focus", onFocus);
+      input.addEventListener("input", function () {
+        var el = input.closest(".field");
+        el.classList.remove("accepted");
+        var flag = el.querySelector(".accepted-flag");
+        if (flag) flag.disabled = true;
+      });
+    });
+    form.querySelectorAll("button.sug").forEach(function (b) {
+      b.addEventListener("click", function () {
+        var input = b.closest(".field").querySelector("input[data-field]");
+        input.value = b.getAttribute("data-value");
+        input.dispatchEvent(new Event("input"));
+        focusField(input);
+      });
+    });
+
+    document.addEventListener("keydown", function (ev) {
+      var t = ev.target;
+      var inField = t && t.matches && t.matches("input[data-field]");
+      if ((ev.ctrlKey && (ev.key === "s" || ev.key === "S")) || (ev.altKey && ev.key === "Enter")) {
+        ev.preventDefault(); approve(); return;
+      }
+      if (inField && ((ev.altKey && ev.code === "KeyA") || (ev.ctrlKey && ev.key === "Enter"))) {
+        ev.preventDefault(); accept(t); return;
+      }
+      if (inField && ev.key === "Enter" && !ev.altKey && !ev.ctrlKey && !ev.shiftKey) {
+        ev.preventDefault();
+        var next = nextFlagged(t);
+        if (next && next.tagName === "INPUT") focusField(next); else if (next) next.focus();
+        return;
+      }
+      if (inField && ev.altKey && /^Digit[1-5]$/.test(ev.code)) {
+        var sugs = t.closest(".field").querySelectorAll("button.sug");
+        var b = sugs[Number(ev.code.slice(5)) - 1];
+        if (b) { ev.preventDefault(); b.click(); }
+        return;
+      }
+      if (ev.altKey && (ev.key === "=" || ev.key === "+")) { ev.preventDefault(); zoom(1.25); }
+      else if (ev.altKey && ev.key === "-") { ev.preventDefault(); zoom(0.8); }
+      else if (ev.altKey && ev.key === "0") { ev.preventDefault(); fit(); }
+    });
+
+    document.querySelectorAll("[data-zoom]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        var z = b.getAttribute("data-zoom");
+        if (z === "in") zoom(1.25); else if (z === "out") zoom(0.8); else fit();
+      });
+    });
+    if (viewer && stage) {
+      viewer.addEventListener("wheel", function (ev) {
+        ev.preventDefault();
+        var r = viewer.getBoundingClientRect();
+        zoomAt(ev.deltaY < 0 ? 1.15 : 1 / 1.15, ev.clientX - r.left, ev.clientY - r.top);
+      }, { passive: false });
+      var drag = null;
+      viewer.addEventListener("pointerdown", function (ev) {
+        drag = { x: ev.clientX - view.x, y: ev.clientY - view.y };
+        viewer.classList.add("dragging");
+        viewer.setPointerCapture(ev.pointerId);
+      });
+      viewer.addEventListener("pointermove", function (ev) {
+        if (!drag) return;
+        view.x = ev.clientX - drag.x; view.y = ev.clientY - drag.y; apply();
+      });
+      var stop = function () { drag = null; viewer.classList.remove("dragging"); };
+      viewer.addEventListener("pointerup", stop);
+      viewer.addEventListener("pointercancel", stop);
+    }
+    function onImage() {
+      fit(); drawCrops();
+      var active = document.activeElement;
+      if (active && active.matches("input[data-field]")) onFocus({ target: active });
+    }
+    if (img) { if (img.complete && img.naturalWidth) onImage(); else img.addEventListener("load", onImage); }
+    var first = form.querySelector("input[autofocus]");
+    if (first) focusField(first);
+  });
+})();

@@ -1,0 +1,165 @@
+"""Framework-free parts of review and dashboard: previews, inventory, secrets, versions, pace."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+
+import pytest
+from PIL import Image
+
+from pipeline import batch as stages
+from pipeline.accounts import add_user, authenticate, hash_password, verify_password
+from pipeline.approve import approve_record, versioned_key
+from pipeline.config import Settings, web_secret
+from pipeline.dashboard import PhaseProgress, build_dashboard, project_finish
+from pipeline.db import Page
+from pipeline.errors import BadInputError, ConfigError
+from pipeline.inventory import import_inventory, parse_inventory
+from pipeline.phases import load_plan
+from pipeline.previews import make_preview
+from pipeline.review import QueueFilter, acquire_lock, next_record, queue_page
+from tests.fakes import MemoryStore
+from tests.test_batch import _meta, _result, ctx, folder  # noqa: F401 - fixtures
+from tests.ui_fixtures import add_users, make_sessions, seed
+
+
+def test_preview_is_downscaled_with_its_scale():
+    data, scale = make_preview(Image.new("L", (4000, 2000), 255))
+    im = Image.open(io.BytesIO(data))
+    assert im.format == "PNG" and im.size == (1600, 800) and scale == pytest.approx(0.4)
+    _, same = make_preview(Image.new("L", (800, 600), 255))
+    assert same == 1.0
+
+
+def test_store_outputs_stores_a_preview_of_the_cleaned_page(ctx, folder):  # noqa: F811
+    bid = stages.open_batch(ctx.sessions, _meta(), folder)
+    stages.register_pages(ctx.sessions, ctx.plan, bid)
+    pid = stages.pending_pages(ctx.sessions, bid)[0]
+    stages.store_master(ctx, pid)
+    path = _result(ctx.work_dir / "p", "1994-05-02")
+    Image.new("L", (3200, 2400), 255).save(path.with_name("00001_00001_3_clean.png"))
+    stages.store_outputs(ctx, pid, path)
+    with ctx.sessions() as s:
+        page = s.get_one(Page, pid)
+        assert page.preview_key == "phase-5/A1/khai_sinh/02-1994/previews/p00001.png"
+        assert page.preview_scale == pytest.approx(0.5)
+    assert Image.open(io.BytesIO(ctx.store.get_bytes(page.preview_key))).size == (1600, 1200)
+
+
+def test_passwords_are_argon2_and_checked(tmp_path):
+    h = hash_password("mật khẩu dài đủ")
+    assert h.startswith("$argon2id$") and verify_password(h, "mật khẩu dài đủ")
+    assert not verify_password(h, "khac") and not verify_password(None, "x")
+    sessions = make_sessions(tmp_path)
+    with pytest.raises(Exception, match="ít nhất 10"):
+        add_user(sessions, "a", "clerk", "ngan")
+    with pytest.raises(Exception, match="Vai trò"):
+        add_user(sessions, "a", "boss", "mat-khau-dai-du")
+    uid = add_user(sessions, "a", "clerk", "mat-khau-dai-du")
+    assert authenticate(sessions, "a", "mat-khau-dai-du") == uid
+    assert authenticate(sessions, "a", "sai-mat-khau") is None
+
+
+def test_web_secret_is_required_outside_development(tmp_path):
+    with pytest.raises(ConfigError):
+        web_secret(Settings(home=tmp_path, env="production"))
+    with pytest.raises(ConfigError):
+        web_secret(Settings(home=tmp_path, env="production", secret_key="changeme"))
+    assert web_secret(Settings(home=tmp_path, env="production", secret_key="s" * 40)) == "s" * 40
+    dev = web_secret(Settings(home=tmp_path, env="development"))
+    assert len(dev) >= 32 and web_secret(Settings(home=tmp_path, env="development")) == dev
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_inventory_csv_is_checked_and_upserted(tmp_path):
+    text = (
+        "\ufeffagency;book_type;book;years;estimated_pages\n"
+        "001.02.03;khai_sinh;02/1994;1994;200\n"
+        "001.02.03;ket_hon;01/2008-2009;2008-2009;150\n"
+    )
+    rows = parse_inventory(text)
+    assert [(r.book, r.year_from, r.year_to) for r in rows] == [
+        ("02/1994", 1994, 1994),
+        ("01/2008-2009", 2008, 2009),
+    ]
+    sessions = make_sessions(tmp_path)
+    assert import_inventory(sessions, load_plan(), rows).added == 2
+    again = import_inventory(sessions, load_plan(), rows[:1])
+    assert (again.added, again.updated) == (0, 1)
+    with pytest.raises(BadInputError, match="dòng 2"):
+        parse_inventory("agency,book_type,book,years,estimated_pages\nx,sach,1,1994,3\n")
+    with pytest.raises(BadInputError, match="thiếu cột"):
+        parse_inventory("agency,book\nx,1\n")
+
+
+def test_versioned_key_never_reuses_a_version():
+    assert versioned_key("a/records/p00001-e00.v1.json", 2) == "a/records/p00001-e00.v2.json"
+    assert versioned_key("a/records/p00001-e00.v12.json", 13).endswith("e00.v13.json")
+
+
+def test_queue_locks_and_a_refused_approval_leave_no_trace(tmp_path):
+    sessions, store = make_sessions(tmp_path), MemoryStore()
+    seeded = seed(sessions, store)
+    other = add_users(sessions, {"clerk2": "clerk"})["clerk2"]
+    items, total = queue_page(sessions, QueueFilter())
+    assert total == 2 and [i.record_id for i in items] == [seeded.record_a, seeded.record_b]
+    assert items[0].to_review == 2
+    assert acquire_lock(sessions, seeded.record_a, other, minutes=15).ok
+    me = seeded.users["clerk"]
+    assert not acquire_lock(sessions, seeded.record_a, me, minutes=15).ok
+    assert next_record(sessions, QueueFilter(), me) == seeded.record_b
+    refused = approve_record(sessions, store, seeded.record_a, me, {}, set())
+    assert not refused.ok and "người khác" in refused.message
+    puts = store.puts
+    invalid = approve_record(sessions, store, seeded.record_b, me, {"ho_ten": "X"}, set())
+    assert not invalid.ok and "ho_ten" in invalid.errors and store.puts == puts
+    ok = approve_record(sessions, store, seeded.record_b, me, {}, set())
+    assert ok.ok and ok.changed == [] and ok.object_key.endswith("e01.v2.json")
+    assert json.loads(store.get_bytes(ok.object_key))["approved"]["changed_fields"] == []
+
+
+def test_projected_finish_follows_the_pace_of_the_slower_step():
+    p = PhaseProgress("", "", "", "phase-2", deadline=date(2025, 12, 31))
+    p.inventory_pages, p.scanned_pages, p.extracted_pages = 1000, 400, 400
+    p.records_to_review, p.pages_per_day, p.approvals_per_day = 100, 10.0, 50.0
+    assert project_finish(p, date(2025, 1, 1)) == date(2025, 3, 2)  # 600 pages at 10 a day
+    assert p.on_time is None  # not computed yet on this object
+    p.projected_finish = project_finish(p, date(2025, 1, 1))
+    assert p.on_time is True
+    p.pages_per_day = 0.0
+    assert project_finish(p, date(2025, 1, 1)) is None
+
+
+def test_dashboard_counts_inventory_scans_and_backlog(tmp_path):
+    sessions, store = make_sessions(tmp_path), MemoryStore()
+    seed(sessions, store)
+    rows = parse_inventory(
+        "agency,book_type,book,years,estimated_pages\n001.02.03,khai_sinh,02/1994,1994,4\n"
+    )
+    import_inventory(sessions, load_plan(), rows)
+    data = build_dashboard(sessions, load_plan())
+    p5 = next(p for p in data.phases if p.phase == "phase-5")
+    assert (p5.inventory_books, p5.inventory_pages, p5.scanned_pages) == (1, 4, 1)
+    assert (p5.extracted_pages, p5.done_pages, p5.fields_to_review) == (1, 0, 3)
+    assert p5.rate == 0.0 and p5.oldest_review is not None
+    assert len(data.days) == 30 and data.books[0].book == "02/1994"
+
+
+def test_the_audit_trail_is_append_only(tmp_path):
+    from sqlalchemy import delete, update
+    from sqlalchemy.exc import DatabaseError
+
+    from pipeline.db import ReviewEvent
+
+    sessions, store = make_sessions(tmp_path), MemoryStore()
+    seeded = seed(sessions, store)
+    me = seeded.users["clerk"]
+    assert approve_record(
+        sessions, store, seeded.record_a, me, {"ho_ten": "Nguyễn Văn An"}, {"dan_toc"}
+    ).ok
+    with pytest.raises(DatabaseError, match="append-only"), sessions.begin() as s:
+        s.execute(update(ReviewEvent).values(new_value="khác"))
+    with pytest.raises(DatabaseError, match="append-only"), sessions.begin() as s:
+        s.execute(delete(ReviewEvent))

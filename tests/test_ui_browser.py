@@ -1,0 +1,162 @@
+"""The review screen and the dashboard in a real browser (Debian's chromium, headless).
+
+log in → open the queue → fix fields with the keyboard only → approve → the stored object
+changed and the audit event exists → the dashboard counts moved. Real SQLite (migrations),
+real S3 (SeaweedFS), real uvicorn on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from pipeline.db import RecordRow, ReviewEvent
+from review_ui.app import create_app
+from tests import s3_fixtures
+from tests.ui_fixtures import PASSWORD, make_config, make_sessions, seed
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+uvicorn = pytest.importorskip("uvicorn")
+
+pytestmark = [pytest.mark.browser, pytest.mark.s3, pytest.mark.timeout(300)]
+
+s3_server = s3_fixtures.s3_server
+s3_store = s3_fixtures.s3_store
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def site(tmp_path, s3_store) -> Iterator[tuple[str, object, object, object]]:
+    sessions = make_sessions(tmp_path)
+    seeded = seed(sessions, s3_store)
+    app = create_app(make_config(sessions, s3_store))
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", sessions, s3_store, seeded
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if not shutil.which(CHROMIUM):
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _login(page, base: str, path: str, username: str) -> None:
+    page.goto(base + path)
+    assert "/login" in page.url
+    page.keyboard.type(username)  # the user name field has autofocus
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(base + path)
+
+
+def _phase5(page, key: str) -> str:
+    return page.locator(f'tr[data-phase="phase-5"] td[data-k="{key}"]').inner_text()
+
+
+def test_clerk_fixes_a_record_with_the_keyboard_and_the_manager_sees_it(site, browser):
+    base, sessions, store, seeded = site
+    errors: list[str] = []
+
+    manager = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    _login(manager, base, "/dashboard", "manager1")
+    assert _phase5(manager, "review") == "3"
+    assert "Chưa có." in manager.locator("#clerks").inner_text()
+
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="vi-VN")
+    page = ctx.new_page()
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    _login(page, base, "/review", "clerk1")
+    assert "2</b> hồ sơ chờ duyệt" in page.content()
+    page.click("#open-next")  # the oldest record first
+    page.wait_for_url(f"{base}/records/{seeded.record_a}")
+
+    # the preview is shown with the active field's box and a crop beside the input
+    page.wait_for_function("document.getElementById('page-img').naturalWidth > 0")
+    assert page.evaluate("document.activeElement.id") == "f_ho_ten"
+    page.wait_for_function("document.querySelector('#box-ho_ten.active') !== null")
+    crop_w = page.evaluate("document.querySelector('[data-name=ho_ten] canvas.crop').width")
+    assert crop_w > 0
+    assert "độ tin cậy" in page.locator("[data-name=ho_ten] .meta").inner_text()
+    assert "HMông" in page.locator("[data-name=dan_toc] .sugs").inner_text()
+
+    # keyboard only: retype the name, Enter to the next flagged field, pick a suggestion
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Nguyễn Văn An")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "f_dan_toc"
+    page.keyboard.press("Alt+1")
+    assert page.input_value("#f_dan_toc") == "HMông"
+    page.keyboard.press("Alt+A")  # accept it: the field is marked and focus moves on
+    assert "accepted" in page.get_attribute("[data-name=dan_toc]", "class")
+    page.keyboard.press("Control+S")  # approve and open the next record
+    page.wait_for_url(f"{base}/records/{seeded.record_b}**")
+    assert page.evaluate("document.activeElement.id") == "f_ho_ten"
+
+    # the stored object changed: a new version, the old one kept
+    v2 = json.loads(store.get_bytes(seeded.key_a.replace(".v1.", ".v2.")))
+    assert v2["status"] == "approved" and v2["version"] == 2
+    assert v2["fields"]["ho_ten"]["value"] == "Nguyễn Văn An"
+    assert v2["fields"]["dan_toc"]["value"] == "HMông"
+    assert json.loads(store.get_bytes(seeded.key_a))["version"] == 1
+    with sessions() as s:
+        rec = s.get(RecordRow, seeded.record_a)
+        assert rec.status == "approved" and rec.object_key.endswith(".v2.json")
+        events = s.scalars(select(ReviewEvent).where(ReviewEvent.record_id == rec.id)).all()
+        edits = {e.field_name: (e.old_value, e.new_value) for e in events if e.action == "edit"}
+    assert edits == {"ho_ten": ("Nguyễn Văn Aan", "Nguyễn Văn An"), "dan_toc": (None, "HMông")}
+
+    # the audit trail is shown on the record
+    page.goto(f"{base}/records/{seeded.record_a}")
+    audit = page.locator("#audit").inner_text()
+    assert "Nguyễn Văn Aan" in audit and "clerk1" in audit and "duyệt" in audit
+
+    # the dashboard counts moved
+    manager.reload()
+    assert _phase5(manager, "review") == "1"
+    assert "clerk1" in manager.locator("#clerks").inner_text()
+    assert manager.locator("figure.chart-box svg").count() == 1
+    assert errors == []
+    ctx.close()

@@ -1,0 +1,254 @@
+"""The web app over HTTP (ASGI, in-memory store): access rules, CSRF, images, approval."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from pipeline.db import FieldRow, RecordLock, RecordRow, ReviewEvent
+from review_ui.app import create_app
+from tests.fakes import MemoryStore
+from tests.ui_fixtures import PASSWORD, add_users, make_config, make_sessions, seed
+
+
+@pytest.fixture
+def env(tmp_path):
+    sessions = make_sessions(tmp_path)
+    store = MemoryStore()
+    seeded = seed(sessions, store)
+    app = create_app(make_config(sessions, store), warm_up=False)
+    return app, sessions, store, seeded
+
+
+def client(app) -> TestClient:
+    return TestClient(app, base_url="http://testserver", follow_redirects=False)
+
+
+def login(app, username: str) -> TestClient:
+    c = client(app)
+    page = c.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
+    r = c.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
+    assert r.status_code == 303, r.text
+    return c
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html)[1]
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/review", "/records/1", "/dashboard", "/admin/users", "/pages/1/preview"]
+)
+def test_no_session_redirects_to_login(env, path):
+    app, *_ = env
+    r = client(app).get(path)
+    assert r.status_code == 303
+    assert r.headers["location"].startswith("/login?next=")
+
+
+def test_login_sets_a_safe_cookie_and_logout_ends_the_session(env):
+    app, *_ = env
+    c = client(app)
+    token = csrf_of(c.get("/login").text)
+    r = c.post("/login", data={"username": "clerk1", "password": PASSWORD, "csrf_token": token})
+    cookie = r.headers["set-cookie"]
+    assert "sohoa_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    home = c.get("/")
+    assert home.status_code == 200 and "Hàng chờ duyệt" in home.text
+    c.post("/logout", data={"csrf_token": csrf_of(home.text)})
+    c.cookies.clear()
+    assert client(app).get("/").status_code == 303
+
+
+def test_wrong_password_is_refused_then_throttled(env):
+    app, *_ = env
+    c = client(app)
+    codes = []
+    for _ in range(6):
+        token = csrf_of(c.get("/login").text)
+        r = c.post("/login", data={"username": "admin1", "password": "sai", "csrf_token": token})
+        codes.append(r.status_code)
+    assert codes[:5] == [401] * 5 and codes[5] == 429
+    assert "sohoa_session" not in c.cookies
+
+
+def test_login_without_its_csrf_token_is_rejected(env):
+    app, *_ = env
+    c = client(app)
+    c.get("/login")
+    r = c.post("/login", data={"username": "clerk1", "password": PASSWORD})
+    assert r.status_code == 403
+
+
+def test_roles_are_checked_on_the_server(env):
+    app, *_ = env
+    clerk = login(app, "clerk1")
+    assert clerk.get("/review").status_code == 200
+    assert clerk.get("/admin/users").status_code == 403
+    assert clerk.get("/dashboard").status_code == 403
+    operator = login(app, "operator1")
+    assert operator.get("/review").status_code == 403
+    manager = login(app, "manager1")
+    assert manager.get("/dashboard").status_code == 200
+    assert manager.get("/admin/users").status_code == 403
+    admin = login(app, "admin1")
+    assert admin.get("/admin/users").status_code == 200
+    assert admin.get("/review").status_code == 200
+
+
+def test_a_form_without_its_csrf_token_is_rejected(env):
+    app, sessions, _store, seeded = env
+    admin = login(app, "admin1")
+    page = admin.get("/admin/users")
+    data = {"username": "moi1", "role": "clerk", "password": "mat-khau-rat-dai"}
+    assert admin.post("/admin/users", data=data).status_code == 403
+    assert admin.post("/admin/users", data={**data, "csrf_token": "x" * 64}).status_code == 403
+    ok = admin.post("/admin/users", data={**data, "csrf_token": csrf_of(page.text)})
+    assert ok.status_code == 303
+    clerk = login(app, "clerk1")
+    r = clerk.post(f"/records/{seeded.record_a}/approve", data={"f_ho_ten": "Nguyễn Văn An"})
+    assert r.status_code == 403
+    with sessions() as s:
+        assert s.get(RecordRow, seeded.record_a).status == "needs_review"
+
+
+def test_another_users_csrf_token_does_not_work(env):
+    app, *_ = env
+    admin = login(app, "admin1")
+    other = login(app, "manager1")
+    token_of_other = csrf_of(other.get("/dashboard").text)
+    data = {"username": "moi2", "role": "admin", "password": "mat-khau-rat-dai"}
+    r = admin.post("/admin/users", data={**data, "csrf_token": token_of_other})
+    assert r.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "raw_path",
+    [
+        "/pages/../../etc/passwd/preview",
+        "/pages/..%2F..%2Fetc%2Fpasswd/preview",
+        "/pages/1%2F..%2F..%2Fsecret/preview",
+        "/static/..%2F..%2Fpipeline%2Fconfig.py",
+        "/static/../app.py",
+    ],
+)
+def test_the_image_route_rejects_path_traversal(env, raw_path):
+    app, *_ = env
+    c = login(app, "clerk1")
+    r = c.get(raw_path)
+    assert r.status_code in (400, 404, 422)
+    assert b"PLACEHOLDER" not in r.content and b"import" not in r.content
+
+
+def test_the_image_route_serves_only_known_pages(env):
+    app, _sessions, _store, seeded = env
+    c = login(app, "clerk1")
+    r = c.get(f"/pages/{seeded.page_id}/preview")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    assert r.content.startswith(b"\x89PNG")
+    assert c.get("/pages/999/preview").status_code == 404
+
+
+def test_queue_lists_oldest_first_and_filters(env):
+    app, _sessions, _store, seeded = env
+    c = login(app, "clerk1")
+    html = c.get("/review").text
+    assert html.index(f"#{seeded.record_a}<") < html.index(f"#{seeded.record_b}<")
+    assert "#" + str(seeded.record_a) not in c.get("/review?agency=khac").text
+    assert f"#{seeded.record_a}<" in c.get("/review?phase=phase-5&book=02/1994").text
+
+
+def test_a_record_open_for_one_clerk_is_locked_for_others(env, tmp_path):
+    app, sessions, _store, seeded = env
+    add_users(sessions, {"clerk2": "clerk"})
+    first = login(app, "clerk1")
+    assert 'name="f_ho_ten"' in first.get(f"/records/{seeded.record_a}").text
+    second = login(app, "clerk2")
+    view = second.get(f"/records/{seeded.record_a}").text
+    assert "đang được clerk1 mở" in view and "disabled" in view
+    nxt = second.get("/review/next")
+    assert nxt.headers["location"].startswith(f"/records/{seeded.record_b}")
+    with sessions.begin() as s:  # the lock expires
+        lock = s.get(RecordLock, seeded.record_a)
+        lock.expires_at = lock.expires_at.replace(year=2000)
+    assert "đang được" not in second.get(f"/records/{seeded.record_a}").text
+
+
+def test_approve_validates_stores_a_new_version_and_audits(env):
+    app, sessions, store, seeded = env
+    c = login(app, "clerk1")
+    view = c.get(f"/records/{seeded.record_a}").text
+    token = csrf_of(view)
+    url = f"/records/{seeded.record_a}/approve"
+    bad = {
+        "csrf_token": token,
+        "f_ho_ten": "Nguyễn Văn An",
+        "f_dan_toc": "Meo",
+        "f_so": "12",
+        "f_ngay_sinh": "32/13/1994",
+    }
+    r = c.post(url, data=bad)
+    assert r.status_code == 422 and "ngày không đọc được" in r.text
+    assert store.stat(seeded.key_a.replace(".v1.", ".v2.")) is None
+    good = {**bad, "f_ngay_sinh": "05/03/1994"}
+    r = c.post(url, data=good)
+    assert r.status_code == 303 and r.headers["location"].startswith("/review/next")
+    v2 = json.loads(store.get_bytes(seeded.key_a.replace(".v1.", ".v2.")))
+    assert v2["version"] == 2 and v2["status"] == "approved"
+    assert v2["fields"]["ho_ten"]["value"] == "Nguyễn Văn An"
+    assert v2["fields"]["dan_toc"]["value"] == "HMông"
+    assert json.loads(store.get_bytes(seeded.key_a))["version"] == 1  # old version kept
+    with sessions() as s:
+        rec = s.get(RecordRow, seeded.record_a)
+        assert rec.status == "approved" and rec.version == 2
+        assert rec.object_key.endswith(".v2.json") and rec.approved_by == seeded.users["clerk"]
+        events = s.scalars(select(ReviewEvent).where(ReviewEvent.record_id == rec.id)).all()
+        edits = {e.field_name: (e.old_value, e.new_value) for e in events if e.action == "edit"}
+        assert edits == {"ho_ten": ("Nguyễn Văn Aan", "Nguyễn Văn An"), "dan_toc": (None, "HMông")}
+        assert [e.action for e in events].count("approve") == 1
+        flagged = s.scalars(
+            select(FieldRow).where(FieldRow.record_id == rec.id, FieldRow.needs_review)
+        ).all()
+        assert flagged == [] and s.get(RecordLock, rec.id) is None
+    page = c.get(f"/records/{seeded.record_a}").text
+    assert "Nhật ký duyệt" in page and "Nguyễn Văn Aan" in page and "clerk1" in page
+    again = c.post(url, data=good)
+    assert again.status_code == 422 and "đã được duyệt" in again.text
+
+
+def test_an_invalid_value_passes_only_when_the_clerk_accepts_it(env):
+    app, _sessions, store, seeded = env
+    c = login(app, "clerk1")
+    token = csrf_of(c.get(f"/records/{seeded.record_b}").text)
+    url = f"/records/{seeded.record_b}/approve"
+    r = c.post(url, data={"csrf_token": token, "f_ho_ten": "Bình"})
+    assert r.status_code == 422 and "họ tên bất thường" in r.text
+    r = c.post(url, data={"csrf_token": token, "f_ho_ten": "Bình", "accepted": "ho_ten"})
+    assert r.status_code == 303
+    key = seeded.key_a.replace("e00.v1", "e01.v2")
+    assert json.loads(store.get_bytes(key))["fields"]["ho_ten"]["value"] == "Bình"
+
+
+def test_dashboard_and_csv(env):
+    app, sessions, _store, _seeded = env
+    from pipeline.inventory import import_inventory, parse_inventory
+    from pipeline.phases import load_plan
+
+    rows = parse_inventory(
+        "agency,book_type,book,years,estimated_pages\n001.02.03,khai_sinh,02/1994,1994,200\n"
+        "001.02.03,khai_tu,01/2010,2010,80\n"
+    )
+    import_inventory(sessions, load_plan(), rows)
+    c = login(app, "manager1")
+    html = c.get("/dashboard").text
+    assert "Giai đoạn 5" in html and "<svg" in html and "Năng suất cán bộ" in html
+    assert "ngày " in html and "tháng " in html
+    csv_text = c.get("/dashboard.csv?phase=phase-5").content.decode("utf-8-sig")
+    lines = csv_text.strip().splitlines()
+    assert lines[0].startswith("Giai đoạn,Cơ quan") and len(lines) == 2
+    assert ",200,1,1,0,0,2,0,2,3," in lines[1]
