@@ -27,6 +27,7 @@ SIGNALS: tuple[str, ...] = (
     "reference",  # gazetteer / ethnic list / name list fit, 0..1 (0.5 when not applicable)
     "label",  # label match score, 0..1
     "short",  # 1 when the value has at most 3 characters (easy to misread)
+    "agree",  # 1 when another reading on the page confirms it (pipeline.agreement)
 )
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "calibration.json"
@@ -45,8 +46,9 @@ class Calibration:
 
     def probability(self, signals: dict[str, float]) -> float:
         """Calibrated probability that a field with these signals is right."""
+        # a model fitted before a signal existed gives it no weight
         z = self.bias + sum(
-            w * float(signals.get(n, 0.0)) for w, n in zip(self.weights, SIGNALS, strict=True)
+            w * float(signals.get(n, 0.0)) for w, n in zip(self.weights, SIGNALS, strict=False)
         )
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 

@@ -11,6 +11,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from pipeline import parsers
+from pipeline.agreement import agree, confirm
 from pipeline.calibration import Calibration
 from pipeline.calibration import load as load_calibration
 from pipeline.ethnic import normalize_ethnic, normalize_nationality
@@ -250,6 +251,8 @@ def make_field(
     """
     sig, notes = signals(name, check.value, words, valid=check.ok, label_score=label_score)
     conf = calibration().probability(sig)
+    if check.repaired:
+        sig["repaired"] = 1.0  # not a model input: keeps pipeline.agreement from clearing it
     if not check.ok or check.value is None:
         conf = min(conf, 0.5)
     prov = [why] + ([check.note] if check.note else []) + notes
@@ -312,7 +315,15 @@ def extract_birth(page: OcrPage, *, threshold: float) -> Record:
             name=name,
             label_score=seg.hit.score,
         )
-    _cross_check_birth(fields, segs.get("ngay_sinh_chu"))
+    agree(
+        fields,
+        probability=calibration().probability,
+        threshold=threshold,
+        declarant="nguoi_di_khai",
+        parents=("ho_ten_cha", "ho_ten_me"),
+        same_places=(("noi_cu_tru_me", "noi_cu_tru_cha"),),
+    )
+    _cross_check_birth(fields, segs.get("ngay_sinh_chu"), threshold)
     return Record(schema="khai_sinh", fields=fields)
 
 
@@ -321,16 +332,20 @@ def flag_field(field: FieldValue, note: str) -> FieldValue:
     return field.model_copy(update={"needs_review": True, "provenance": [*field.provenance, note]})
 
 
-def _cross_check_birth(fields: dict[str, FieldValue], words_seg: Segment | None) -> None:
+def _cross_check_birth(
+    fields: dict[str, FieldValue], words_seg: Segment | None, threshold: float
+) -> None:
     birth = fields["ngay_sinh"].value
     if words_seg is not None and birth:
         in_words = parsers.parse_date(words_seg.raw)
         if in_words is not None and in_words.isoformat() != birth:
             fields["ngay_sinh"] = flag_field(fields["ngay_sinh"], "khác ngày ghi bằng chữ")
         elif in_words is not None:
-            f = fields["ngay_sinh"]
-            fields["ngay_sinh"] = f.model_copy(
-                update={"provenance": [*f.provenance, "khớp ngày ghi bằng chữ"]}
+            fields["ngay_sinh"] = confirm(
+                fields["ngay_sinh"],
+                "khớp ngày ghi bằng chữ",
+                probability=calibration().probability,
+                threshold=threshold,
             )
     reg = fields["ngay_dang_ky"].value
     if birth and reg and reg < birth:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pipeline import parsers
+from pipeline.agreement import agree
 from pipeline.extract import _CONTINUABLE as BIRTH_CONTINUABLE
 from pipeline.extract import _SCOPED as BIRTH_SCOPED
 from pipeline.extract import (
@@ -21,6 +22,7 @@ from pipeline.extract import (
     FIELD_CHECKS,
     Checked,
     _text,
+    calibration,
     flag_field,
     make_field,
     missing_field,
@@ -264,6 +266,16 @@ def cross_check_marriage(fields: dict[str, FieldValue]) -> None:
 def extract_marriage(page: OcrPage, *, threshold: float) -> Record:
     """Read a Trích lục kết hôn."""
     rec = extract_form(page, MARRIAGE, threshold=threshold)
+    agree(
+        rec.fields,
+        probability=calibration().probability,
+        threshold=threshold,
+        person=(
+            ("so_dinh_danh_chong", "=Nam", "ngay_sinh_chong"),
+            ("so_dinh_danh_vo", "=Nữ", "ngay_sinh_vo"),
+        ),
+        same_places=(("noi_cu_tru_chong", "noi_cu_tru_vo"),),
+    )
     cross_check_marriage(rec.fields)
     return rec
 
@@ -271,5 +283,6 @@ def extract_marriage(page: OcrPage, *, threshold: float) -> Record:
 def extract_death(page: OcrPage, *, threshold: float) -> Record:
     """Read a Trích lục khai tử."""
     rec = extract_form(page, DEATH, threshold=threshold)
+    agree(rec.fields, probability=calibration().probability, threshold=threshold)
     cross_check_death(rec.fields)
     return rec
