@@ -420,10 +420,17 @@ class TesseractEngine:
     """The Tesseract adapter of ``pipeline.ports.OcrEngine``."""
 
     def read(
-        self, image: Path, *, workdir: Path, lang: str, timeout: float, dpi: int | None
+        self,
+        image: Path,
+        *,
+        workdir: Path,
+        lang: str,
+        timeout: float,
+        dpi: int | None,
+        psm: int = 3,
     ) -> OcrResult:
         """OCR one page (see :func:`ocr_image`)."""
-        return ocr_image(image, workdir=workdir, lang=lang, psm=3, timeout=timeout, dpi=dpi)
+        return ocr_image(image, workdir=workdir, lang=lang, psm=psm, timeout=timeout, dpi=dpi)
 
     def orientation(self, image: Path) -> tuple[int, float] | None:
         """Tesseract OSD (see :func:`detect_orientation`)."""

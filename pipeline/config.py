@@ -110,6 +110,8 @@ class ProcessOptions:
     keep_intermediates: bool = False
     #: force the document kind instead of detecting it (``--schema``)
     schema: str | None = None
+    #: force Tesseract's page-segmentation mode instead of choosing it by layout
+    psm: int | None = None
 
     @classmethod
     def from_settings(cls, s: Settings) -> ProcessOptions:

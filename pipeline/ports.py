@@ -27,9 +27,16 @@ class OcrEngine(Protocol):
     """An OCR engine (Tesseract in ``ocr.tesseract.TesseractEngine``)."""
 
     def read(
-        self, image: Path, *, workdir: Path, lang: str, timeout: float, dpi: int | None
+        self,
+        image: Path,
+        *,
+        workdir: Path,
+        lang: str,
+        timeout: float,
+        dpi: int | None,
+        psm: int = 3,
     ) -> OcrReading:
-        """OCR a cleaned page image file."""
+        """OCR a cleaned page image file with page-segmentation mode ``psm``."""
         ...
 
     def orientation(self, image: Path) -> tuple[int, float] | None:
