@@ -178,7 +178,7 @@ def coarse_row_skew(mask: np.ndarray, *, max_angle: float = MAX_SKEW) -> float:
 def refine_skew(mask: np.ndarray, coarse: float) -> float:
     """Refine a skew estimate to ~0.01° on the analysis mask."""
     rng = np.random.default_rng(1)
-    ys, xs = _points(mask, 250_000, rng)
+    ys, xs = _points(mask, 120_000, rng)
     if len(ys) < 200:
         return 0.0
     a, _ = _search(ys / 2, xs / 2, coarse, 1.2, 0.2)

@@ -34,8 +34,8 @@ def rotate_quarter(img: np.ndarray, orientation_deg: int) -> np.ndarray:
 
 def count_ruled_lines(gray: np.ndarray) -> int:
     """Number of long ruled lines, horizontal and vertical (a register table has many)."""
-    small, _ = downscale(gray, 1600)
-    mask = ink_mask(flatten(small, estimate_background(small, stroke=15)))
+    small, _ = downscale(gray, 1000)  # rules stay long lines at this size; text is not needed
+    mask = ink_mask(flatten(small, estimate_background(small, stroke=9)))
     h, w = small.shape
     total = 0
     for size, axis, need in (
