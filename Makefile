@@ -11,7 +11,7 @@ PYTHON ?= python3
 # What the product needs at run time.
 APT_RUN := tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd poppler-utils fonts-dejavu-core fonts-noto-core fonts-noto-mono fonts-sil-andika libsane1 sane-utils libsane-dev gcc python3-dev
 # What the tests need on top (real servers and tools, started by the tests themselves).
-APT_TEST := $(APT_RUN) unpaper ghostscript chromium
+APT_TEST := $(APT_RUN) unpaper ghostscript chromium postgresql
 
 export OMP_THREAD_LIMIT := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false

@@ -15,6 +15,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows.wiring import context, settings
 from pipeline import batch as stages
 from pipeline.errors import SohoaError
+from pipeline.manifest import write_batch_manifests
 
 
 def _retry_if_retryable(_task: Any, _run: Any, state: Any) -> bool:
@@ -76,6 +77,12 @@ def store_outputs_task(page_id: int, result_path: str | None) -> list[int]:
     return _guard(page_id, stages.store_outputs, context(), page_id, Path(result_path)) or []
 
 
+@task(name="write-manifests", **RETRY)
+def manifests_task(batch_id: int) -> list[str]:
+    """Rewrite the per-book manifests (every object with SHA-256 and size)."""
+    return write_batch_manifests(context().sessions, context().store, batch_id)
+
+
 @flow(name="sohoa-process-batch", log_prints=False)
 def process_batch(batch_id: int) -> dict[str, int]:
     """Register, store, OCR, extract and store the outputs of every page of a batch."""
@@ -86,6 +93,7 @@ def process_batch(batch_id: int) -> dict[str, int]:
         result = ocr_task.submit(stored)
         outputs.append(store_outputs_task.submit(pid, result))
     records = [rid for f in outputs for rid in f.result()]
+    manifests_task(batch_id)
     return {"pages": len(page_ids), "records": len(records)}
 
 

@@ -416,6 +416,33 @@ def _register_capture() -> None:
 _register_capture()
 
 
+def _register_storage() -> None:
+    from flows.storage_cli import register
+
+    register(app)
+
+
+_register_storage()
+
+
+def _register_worker() -> None:
+    from flows.worker_cli import register
+
+    register(app)
+
+
+_register_worker()
+
+
+def _register_pdf() -> None:
+    from flows.pdf_cli import register
+
+    register(app)
+
+
+_register_pdf()
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

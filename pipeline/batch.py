@@ -22,9 +22,11 @@ from pipeline.config import ProcessOptions
 from pipeline.db import Batch, FieldRow, Page, RecordRow
 from pipeline.errors import BadInputError, SohoaError
 from pipeline.extract import formation_year
+from pipeline.outputs import store_page_extras
 from pipeline.pageio import (
     CONTENT_TYPES,
     EXTENSIONS,
+    MAX_FILE_BYTES,
     list_page_files,
     load_page,
     read_source,
@@ -150,6 +152,8 @@ def _page_row(
 
 def _digest_or_name(path: Path) -> str:
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:  # never read a huge file to name it
+            return sha256_bytes(f"too-large:{path.name}:{path.stat().st_size}".encode())
         return sha256_bytes(path.read_bytes())
     except OSError:
         return sha256_bytes(("unreadable:" + path.name).encode())
@@ -256,6 +260,7 @@ def store_outputs(ctx: Context, page_id: int, result_path: Path) -> list[int]:
         )
         ids.append(_save_record(ctx, page_id, idx, record, phase, year, source, key, stored.sha256))
     preview = _store_preview(ctx, result_path, f"{book_prefix(page_phase, batch)}/previews", page)
+    store_page_extras(ctx.sessions, ctx.store, page_id, result_path, base)
     _save_page(ctx, page_id, result, page_phase, text_key, hocr_key, preview)
     if not ctx.options.keep_intermediates:
         shutil.rmtree(result_path.parent, ignore_errors=True)
@@ -301,7 +306,8 @@ def _record_document(
         if record.needs_review
         else RecordStatus.auto_accepted.value,
         "fields": {k: v.model_dump() for k, v in record.fields.items()},
-        "written_at": datetime.now(UTC).isoformat(),
+        # no timestamp: a rerun after a crash must produce the same bytes (same object,
+        # no new version); the database keeps ``stored_at``
     }
 
 

@@ -327,7 +327,10 @@ def turn_upright(img: np.ndarray, orientation: int) -> np.ndarray:
 
 
 def rotate_fill(img: np.ndarray, angle: float, fill: int = 255) -> np.ndarray:
-    """Rotate counter-clockwise by ``angle``°, expanding the canvas, filling with paper."""
+    """Rotate counter-clockwise by ``angle``°, expanding the canvas, filling with paper.
+
+    Works on gray and colour images alike (the fill is applied to every channel).
+    """
     if abs(angle) < 1e-3:
         return img
     h, w = img.shape[:2]
@@ -337,7 +340,12 @@ def rotate_fill(img: np.ndarray, angle: float, fill: int = 255) -> np.ndarray:
     m[0, 2] += nw / 2 - w / 2
     m[1, 2] += nh / 2 - h / 2
     return cv2.warpAffine(
-        img, m, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=fill
+        img,
+        m,
+        (nw, nh),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(fill, fill, fill) if img.ndim == 3 else fill,
     )
 
 

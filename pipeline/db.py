@@ -76,11 +76,20 @@ class Page(Base):
     preview_key: Mapped[str | None] = mapped_column(String(1024))
     #: preview pixels per pixel of the cleaned image (field boxes are in the latter)
     preview_scale: Mapped[float | None] = mapped_column(Float)
+    #: the cleaned, upright image OCR read (field boxes are in its pixels)
+    clean_key: Mapped[str | None] = mapped_column(String(1024))
+    #: ALTO XML of the OCR, converted from Tesseract's hOCR
+    alto_key: Mapped[str | None] = mapped_column(String(1024))
     kind: Mapped[str | None] = mapped_column(String(32))
     skew_deg: Mapped[float | None] = mapped_column(Float)
     orientation_deg: Mapped[int | None] = mapped_column(Integer)
     quality: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     text: Mapped[str | None] = mapped_column(Text)
+    #: work claiming (pipeline/claims.py): which worker holds the page, until when
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: claims so far; also the fencing token of the current claim
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -212,6 +221,23 @@ class InventoryBook(Base):
     estimated_pages: Mapped[int] = mapped_column(Integer, default=0)
     phase: Mapped[str] = mapped_column(String(32), index=True)
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PageRun(Base):
+    """One claim of a page by a worker: who, when, how it ended (the processed-by log)."""
+
+    __tablename__ = "page_runs"
+    __table_args__ = (Index("ix_page_runs_page", "page_id", "attempt"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"))
+    worker: Mapped[str] = mapped_column(String(128))
+    attempt: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: done, failed, retry, lost (lease taken over); NULL while running or if the worker died
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    seconds: Mapped[float | None] = mapped_column(Float)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

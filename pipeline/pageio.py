@@ -19,6 +19,8 @@ from pipeline.errors import BadInputError
 
 #: Refuse images above this many pixels (a 600-dpi A2 page is ~ 140 MP).
 MAX_PIXELS = 200_000_000
+#: Refuse files above this size unread (an uncompressed 600-dpi A2 colour TIFF is ~ 420 MB).
+MAX_FILE_BYTES = 1 << 30
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 IGNORED_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
@@ -85,6 +87,11 @@ def list_page_files(folder: Path) -> list[Path]:
 def read_source(path: Path) -> tuple[SourceFile, bytes]:
     """Read a file and identify it; raise BadInputError with a reason when unusable."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise BadInputError(
+                f"Tệp {path.name} quá lớn ({size // (1 << 20)} MB)", reason="file_too_large"
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise BadInputError(f"Không đọc được tệp {path.name}", reason="unreadable") from exc

@@ -1,4 +1,10 @@
-"""The digitisation plan: which phase a record belongs to, from its formation year."""
+"""The digitisation plan: which phase a record belongs to, from its formation year.
+
+The plan is configuration: ``pipeline/data/phase_plan.yaml`` by default, a
+province's own file via ``SOHOA_PHASE_PLAN`` (YAML; an older ``.toml`` plan is
+still read). It is validated on load, with errors in Vietnamese that name the
+file and the faulty phase.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,18 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from pipeline.errors import ConfigError
 
-DEFAULT_PLAN_PATH = Path(__file__).parent / "data" / "phase_plan.toml"
+DEFAULT_PLAN_PATH = Path(__file__).parent / "data" / "phase_plan.yaml"
 OUTSIDE_PREFIX = "ngoai-ke-hoach"
+BOUNDARY_RULES = ("earliest_phase", "latest_phase")
+OUTSIDE_RULES = ("outside_plan", "nearest_phase")
+_TOP_KEYS = {"name", "boundary_rule", "outside", "phases"}
+_PHASE_KEYS = {"number", "label", "from_year", "to_year", "deadline"}
 
 
 @dataclass(frozen=True)
@@ -45,13 +58,20 @@ class PhasePlan:
     name: str
     phases: tuple[Phase, ...]
     boundary_rule: str = "earliest_phase"
+    outside: str = "outside_plan"
 
     def phase_for_year(self, year: int | None) -> Phase | None:
-        """Phase of a formation year; None when the year is outside the plan or unknown."""
+        """Phase of a formation year; None when the year is unknown or outside the plan.
+
+        With ``outside = "nearest_phase"`` a year no range covers goes to the phase
+        whose range is closest (ties: the phase scheduled first).
+        """
         if year is None:
             return None
         matches = [p for p in self.phases if p.covers(year)]
         if not matches:
+            if self.outside == "nearest_phase" and self.phases:
+                return min(self.phases, key=lambda p: max(p.from_year - year, year - p.to_year))
             return None
         if self.boundary_rule == "latest_phase":
             return matches[-1]
@@ -68,23 +88,81 @@ class PhasePlan:
 
 
 def load_plan(path: Path | None = None) -> PhasePlan:
-    """Read a plan from TOML (the packaged default when ``path`` is None)."""
+    """Read and validate a plan (the packaged default when ``path`` is None).
+
+    Raises:
+        ConfigError: unreadable file, bad syntax or an invalid plan; the message
+            names the file and what is wrong, in Vietnamese.
+    """
     path = path or DEFAULT_PLAN_PATH
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        phases = tuple(
-            Phase(
-                number=int(p["number"]),
-                label=str(p.get("label", f"Giai đoạn {p['number']}")),
-                from_year=int(p["from_year"]),
-                to_year=int(p["to_year"]),
-                deadline=date.fromisoformat(p["deadline"]) if p.get("deadline") else None,
-            )
-            for p in raw["phases"]
-        )
-    except (OSError, KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"Không đọc được kế hoạch giai đoạn {path}", detail=str(exc)) from exc
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(
+            f"Không đọc được kế hoạch giai đoạn {path}", reason="phase_plan", detail=str(exc)
+        ) from exc
+    return parse_plan(raw, source=str(path))
+
+
+def parse_plan(raw: Any, *, source: str = "kế hoạch") -> PhasePlan:
+    """Validate a plan already parsed from YAML/TOML into dicts and lists.
+
+    Raises:
+        ConfigError: the first problem found, in Vietnamese.
+    """
+
+    def bad(msg: str) -> ConfigError:
+        return ConfigError(f"Kế hoạch giai đoạn {source}: {msg}", reason="phase_plan")
+
+    if not isinstance(raw, dict):
+        raise bad("phải là một bảng khóa: giá trị (name, boundary_rule, outside, phases)")
+    if unknown := set(raw) - _TOP_KEYS:
+        raise bad(f"khóa không hợp lệ: {', '.join(sorted(map(str, unknown)))}")
     rule = str(raw.get("boundary_rule", "earliest_phase"))
-    if rule not in {"earliest_phase", "latest_phase"}:
-        raise ConfigError(f"Quy tắc năm ranh giới không hợp lệ: {rule}")
-    return PhasePlan(name=str(raw.get("name", "")), phases=phases, boundary_rule=rule)
+    if rule not in BOUNDARY_RULES:
+        raise bad(
+            f"quy tắc năm ranh giới không hợp lệ: {rule} (chọn {' hoặc '.join(BOUNDARY_RULES)})"
+        )
+    outside = str(raw.get("outside", "outside_plan"))
+    if outside not in OUTSIDE_RULES:
+        raise bad(f"cách xử lý năm ngoài kế hoạch không hợp lệ: {outside}")
+    items = raw.get("phases")
+    if not isinstance(items, list) or not items:
+        raise bad("thiếu danh sách giai đoạn (phases)")
+    phases = tuple(_parse_phase(item, i, bad) for i, item in enumerate(items, 1))
+    numbers = [p.number for p in phases]
+    if len(set(numbers)) != len(numbers):
+        raise bad("số giai đoạn bị trùng")
+    return PhasePlan(
+        name=str(raw.get("name", "")), phases=phases, boundary_rule=rule, outside=outside
+    )
+
+
+def _parse_phase(item: Any, i: int, bad: Any) -> Phase:
+    if not isinstance(item, dict):
+        raise bad(f"giai đoạn thứ {i} phải là một bảng khóa: giá trị")
+    if unknown := set(item) - _PHASE_KEYS:
+        raise bad(f"giai đoạn thứ {i} có khóa lạ: {', '.join(sorted(map(str, unknown)))}")
+    missing = [k for k in ("number", "from_year", "to_year") if k not in item]
+    if missing:
+        raise bad(f"giai đoạn thứ {i} thiếu {', '.join(missing)}")
+    try:
+        number, y0, y1 = int(item["number"]), int(item["from_year"]), int(item["to_year"])
+    except (TypeError, ValueError) as exc:
+        raise bad(f"giai đoạn thứ {i}: số giai đoạn và năm phải là số nguyên") from exc
+    if number < 1 or y0 > y1:
+        raise bad(f"giai đoạn {number}: số phải ≥ 1 và năm bắt đầu không lớn hơn năm kết thúc")
+    deadline = item.get("deadline")
+    if deadline is not None and not isinstance(deadline, date):
+        try:
+            deadline = date.fromisoformat(str(deadline))
+        except ValueError as exc:
+            raise bad(f"giai đoạn {number}: hạn hoàn thành phải có dạng YYYY-MM-DD") from exc
+    return Phase(
+        number=number,
+        label=str(item.get("label") or f"Giai đoạn {number}"),
+        from_year=y0,
+        to_year=y1,
+        deadline=deadline,
+    )

@@ -152,10 +152,12 @@ def test_second_ingest_adds_nothing(ingested):
     assert db.execute("select count(*) from records").fetchone()[0] == 2
     keys = _store(home).list_keys("")
     # masters of the two good pages and of the truncated one (kept: nothing is lost),
-    # OCR text + hOCR, a record and a review preview for each good page
+    # OCR text + hOCR + ALTO, the cleaned image, a record and a review preview for each
+    # good page, and the book's manifest
     assert len([k for k in keys if "/masters/" in k]) == 3
     assert len([k for k in keys if "/previews/" in k]) == 2
-    assert len(keys) == len(set(keys)) == 3 + 2 * 2 + 2 + 2
+    assert len([k for k in keys if k.endswith("/manifest.json")]) == 1
+    assert len(keys) == len(set(keys)) == 3 + 2 * 4 + 2 + 2 + 1
 
 
 def test_status_json_shape(ingested, prefect_home):

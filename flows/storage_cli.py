@@ -1,0 +1,71 @@
+"""``sohoa verify``: check the archive against the database, rewrite the manifests."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+err = Console(stderr=True)
+
+EXIT_DISAGREE = 1
+
+KIND_VI = {"missing": "thiếu", "mismatch": "sai mã kiểm tra", "orphan": "mồ côi"}
+
+
+def verify(
+    as_json: Annotated[bool, typer.Option("--json", help="In JSON cho máy đọc")] = False,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Tải lại bản gốc từ thư mục lô khi có thể")
+    ] = False,
+    deep: Annotated[
+        bool, typer.Option("--deep", help="Đọc lại toàn bộ nội dung và tính lại SHA-256")
+    ] = False,
+) -> None:
+    """Đối chiếu CSDL với kho lưu trữ: thiếu, mồ côi, sai mã kiểm tra; ghi lại manifest."""
+    from flows.cli import _guarded, _setup
+    from flows.wiring import make_store, sessions, settings
+    from pipeline.manifest import write_manifests
+    from pipeline.verify import verify_store
+
+    _setup()
+
+    def run():  # noqa: ANN202 - local closure
+        store = make_store(settings())
+        report = verify_store(sessions(), store, deep=deep, repair=repair)
+        write_manifests(sessions(), store)
+        return report
+
+    report = _guarded(run)
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        _print_report(report)
+    if not report.ok:
+        raise typer.Exit(EXIT_DISAGREE)
+
+
+def _print_report(report) -> None:  # noqa: ANN001 - VerifyReport, imported lazily
+    if report.findings:
+        table = Table(title="Sai lệch giữa CSDL và kho lưu trữ")
+        for col in ("Loại", "Đối tượng", "Chi tiết", "Sửa"):
+            table.add_column(col)
+        for f in report.findings:
+            fixed = {"reuploaded": "đã tải lại", "requeued": "chờ xử lý lại"}.get(f.repaired, "")
+            table.add_row(KIND_VI.get(f.kind, f.kind), f.key, f.detail, fixed)
+        console.print(table)
+    summary = (
+        f"Đã kiểm {report.checked} đối tượng: thiếu {report.count('missing')}, "
+        f"sai {report.count('mismatch')}, mồ côi {report.count('orphan')}."
+    )
+    console.print(("[green]Khớp. [/]" if report.ok else "[red]Không khớp. [/]") + summary)
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the main CLI."""
+    app.command("verify")(verify)
