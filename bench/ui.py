@@ -121,10 +121,24 @@ def seed(path: Path, *, records: int, fields_per_record: int, pages_per_book: in
 
 
 class _Store:
-    """Previews are not read by the timed routes; approval is not timed."""
+    """Every preview key reads as one page-sized preview PNG (approval is not timed)."""
+
+    _png: bytes | None = None
 
     def get_bytes(self, key: str) -> bytes:
-        raise KeyError(key)
+        if _Store._png is None:
+            import io
+
+            from PIL import Image, ImageDraw
+
+            im = Image.new("L", (1131, 1600), 250)
+            draw = ImageDraw.Draw(im)
+            for i in range(40):
+                draw.text((80, 60 + 36 * i), f"Ho, chu dem, ten: NGUYEN VAN {i:03d}", fill=20)
+            buf = io.BytesIO()
+            im.save(buf, format="PNG")
+            _Store._png = buf.getvalue()
+        return _Store._png
 
 
 def _time(client, urls: list[str]) -> list[float]:  # type: ignore[no-untyped-def]
@@ -157,7 +171,9 @@ def run_ui_bench(
 
     path.parent.mkdir(parents=True, exist_ok=True)
     seeded = ""
-    if not path.exists():
+    if path.exists():
+        upgrade_db(f"sqlite:///{path}")  # a database seeded before newer migrations
+    else:
         t = time.perf_counter()
         seed(path, records=records, fields_per_record=fields_per_record)
         seeded = f"seeded in {time.perf_counter() - t:.1f} s; "
@@ -195,6 +211,81 @@ def run_ui_bench(
     return "\n".join(lines)
 
 
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def measure_first_paint(path: Path, *, records: int, pages: int = 20) -> str:
+    """First contentful paint of the record view in headless chromium (Debian's), p50/p95.
+
+    The app runs under uvicorn on 127.0.0.1 with the seeded database; the clerk logs in
+    through the form, then opens ``pages`` random records, each in a fresh navigation.
+    """
+    import random as _random
+    import shutil
+    import socket
+    import threading
+
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    from pipeline.db import make_engine, make_sessionmaker
+    from pipeline.phases import load_plan
+    from review_ui.app import create_app
+    from review_ui.security import WebConfig
+
+    sessions = make_sessionmaker(make_engine(f"sqlite:///{path}"))
+    cfg = WebConfig(sessions=sessions, store=_Store(), plan=load_plan(), secret="b" * 48)  # type: ignore[arg-type]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(cfg), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    paints: list[float] = []
+    try:
+        with sync_playwright() as pw:
+            exe = shutil.which("chromium") or "/usr/bin/chromium"
+            browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.goto(f"{base}/login")
+            page.fill("input[name=username]", "clerk")
+            page.fill("input[name=password]", PASSWORD)
+            page.press("input[name=password]", "Enter")
+            page.wait_for_load_state("load")
+            rnd = _random.Random(2)
+            for _ in range(pages):
+                page.goto(f"{base}/records/{rnd.randrange(1, records + 1)}", wait_until="load")
+                fcp = page.evaluate(
+                    "performance.getEntriesByName('first-contentful-paint')[0]?.startTime"
+                )
+                if fcp is not None:
+                    paints.append(float(fcp))
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    if not paints:
+        return "  record view first paint: not measured (no paint entries)"
+    paints.sort()
+    p95 = paints[min(len(paints) - 1, round(0.95 * (len(paints) - 1)))]
+    return (
+        f"  record view first contentful paint (chromium, {len(paints)} pages): "
+        f"p50 {statistics.median(paints):6.0f} ms   p95 {p95:6.0f} ms   (target < 1000 ms)"
+    )
+
+
 def main() -> None:
     """Command-line entry point (``python -m bench.ui``)."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -202,9 +293,14 @@ def main() -> None:
     ap.add_argument("--fields", type=int, default=10)
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--db", type=Path, default=None, help="SQLite file (kept for reruns)")
+    ap.add_argument(
+        "--paint", action="store_true", help="also time first paint in headless chromium"
+    )
     a = ap.parse_args()
     db = a.db or Path(tempfile.gettempdir()) / f"sohoa-bench-ui-{a.records}x{a.fields}.db"
     print(run_ui_bench(db, records=a.records, fields_per_record=a.fields, requests=a.requests))
+    if a.paint:
+        print(measure_first_paint(db, records=a.records))
 
 
 if __name__ == "__main__":
