@@ -154,11 +154,11 @@ def test_kill_9_mid_batch_then_rerun(cli_db, tmp_path):
 
 
 @pytest.mark.timeout(600)
-def test_s3_outage_mid_batch_waits_and_finishes(tmp_path):
+def test_s3_outage_mid_batch_waits_and_finishes(cli_db, tmp_path):
     s3home = tmp_path / "s3"
     ep = ensure_local_s3(s3home)
     home, folder = tmp_path / "home", make_book(tmp_path / "book")
-    db = f"sqlite:///{home / 'sohoa.db'}"
+    db = cli_db
     env = cli_env(
         home,
         db,
