@@ -14,7 +14,7 @@ from pipeline.batch import Context, book_prefix
 from pipeline.db import Batch, Page
 from pipeline.errors import BadInputError, IntegrityError
 from pipeline.pageio import sha256_bytes
-from pipeline.pdfout import MIN_DPI, master_pdf, merge
+from pipeline.pdfout import MIN_DPI, master_pdf, merge, to_pdfa
 from schemas.models import PageStatus
 
 console = Console()
@@ -41,11 +41,12 @@ def _put(ctx: Context, key: str, data: bytes, batch_id: int) -> str:
     return key
 
 
-def make_pdfs(ctx: Context, batch_id: int) -> PdfOutcome:
+def make_pdfs(ctx: Context, batch_id: int, *, pdfa: bool = False) -> PdfOutcome:
     """Build and store the PDF of every processed page of a batch, then the book PDF.
 
     Page PDFs go to ``<book prefix of the page's phase>/pdf/pNNNNN.pdf`` (next to its
     ``ocr/`` outputs), the book PDF to ``<book prefix of the book's phase>/pdf/book.pdf``.
+    With ``pdfa`` every PDF is converted to PDF/A-2b (:func:`pipeline.pdfout.to_pdfa`).
     """
     with ctx.sessions() as s:
         batch = s.get(Batch, batch_id)
@@ -77,9 +78,9 @@ def make_pdfs(ctx: Context, batch_id: int) -> PdfOutcome:
         if dpi < MIN_DPI:
             outcome.low_dpi.append(page.seq)
         key = f"{book_prefix(page.phase, batch)}/pdf/p{page.seq:05d}.pdf"
-        outcome.page_keys.append(_put(ctx, key, data, batch_id))
+        outcome.page_keys.append(_put(ctx, key, to_pdfa(data) if pdfa else data, batch_id))
         datas.append(data)
-    outcome.book = merge(datas)
+    outcome.book = to_pdfa(merge(datas)) if pdfa else merge(datas)
     outcome.book_key = _put(ctx, f"{outcome.book_key}/pdf/book.pdf", outcome.book, batch_id)
     return outcome
 
@@ -89,18 +90,21 @@ def pdf(
     out: Annotated[
         Path | None, typer.Option("--out", help="Ghi thêm PDF của cả quyển ra tệp này")
     ] = None,
+    pdfa: Annotated[
+        bool, typer.Option("--pdfa", help="PDF/A-2b để lưu trữ lâu dài (cần sohoa[pdfa])")
+    ] = False,
 ) -> None:
     """Tạo PDF tìm kiếm được (lớp chữ OCR ẩn) cho từng trang và cả quyển (NĐ 30/2020, PL I).
 
     PDF ≥ 1.4, ảnh màu gốc ở độ phân giải gốc (≥ 200 dpi), tỷ lệ 100 %. Lưu vào kho tại
     <quyển>/pdf/pNNNNN.pdf (PDF của một hồ sơ là PDF của trang chứa nó) và
-    <quyển>/pdf/book.pdf. Chưa tạo PDF/A-2b.
+    <quyển>/pdf/book.pdf. --pdfa: PDF/A-2b (qua OCRmyPDF, giữ nguyên lớp chữ).
     """
     from flows.cli import _guarded, _setup
     from flows.wiring import context
 
     _setup()
-    outcome = _guarded(lambda: make_pdfs(context(), batch_id))
+    outcome = _guarded(lambda: make_pdfs(context(), batch_id, pdfa=pdfa))
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(outcome.book)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import tempfile
 import unicodedata
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -232,6 +233,39 @@ def merge(pages: list[bytes]) -> bytes:
             book.pages.extend(src.pages)
         book.save(out, min_version=PDF_MIN_VERSION)
     return out.getvalue()
+
+
+def to_pdfa(data: bytes) -> bytes:
+    """The same PDF as PDF/A-2b, our text layer kept (OCRmyPDF's internal PDF/A backend).
+
+    OCRmyPDF is an optional dependency (``pip install 'sohoa[pdfa]'``): it skips OCR on pages
+    that already carry text and only converts. Its Ghostscript backend is not used: the
+    Ghostscript 10.0 of Debian 12 corrupts PDFs that carry text.
+    """
+    try:
+        import ocrmypdf
+    except ImportError as exc:
+        raise MissingToolError(
+            "Cần OCRmyPDF để tạo PDF/A-2b: pip install 'sohoa[pdfa]'", detail=str(exc)
+        ) from exc
+    with tempfile.TemporaryDirectory() as d:
+        src, dst = Path(d) / "in.pdf", Path(d) / "out.pdf"
+        with pikepdf.open(io.BytesIO(data)) as doc:
+            # a viewer action (fpdf2's initial zoom) that PDF/A validation does not allow
+            if "/OpenAction" in doc.Root:
+                del doc.Root.OpenAction
+            doc.save(src)
+        code = ocrmypdf.ocr(
+            src,
+            dst,
+            skip_text=True,
+            output_type="pdfa-2",
+            pdfa_backend="internal",
+            progress_bar=False,
+        )
+        if int(code) != 0 or not dst.is_file():
+            raise MissingToolError("OCRmyPDF không tạo được PDF/A-2b", detail=f"exit {code}")
+        return dst.read_bytes()
 
 
 def master_pdf(

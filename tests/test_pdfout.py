@@ -139,6 +139,12 @@ def test_page_pdf_upright(tmp_path: Path) -> None:
     path = tmp_path / "up.pdf"
     path.write_bytes(pdf)
     _check_page(path, pdfout.parse_hocr(out.ocr.hocr))
+    pytest.importorskip("ocrmypdf")
+    archival = tmp_path / "up_pdfa.pdf"
+    archival.write_bytes(pdfout.to_pdfa(pdf))
+    with pikepdf.open(archival) as doc:
+        assert doc.open_metadata().pdfa_status == "2B"
+    assert "KHAI SINH" in _text(archival)
 
 
 def test_page_pdf_turned_and_skewed_and_book(tmp_path: Path) -> None:
