@@ -37,7 +37,7 @@ from pipeline.phases import PhasePlan
 from pipeline.ports import OcrEngine
 from pipeline.previews import make_preview
 from pipeline.process import process_image
-from pipeline.storage import ObjectStore, object_key
+from pipeline.storage import ObjectStore, object_key, sha256_hex
 from schemas.models import BookMeta, PageResult, PageStatus, Record, RecordStatus
 
 log = logging.getLogger(__name__)
@@ -251,20 +251,37 @@ def store_outputs(ctx: Context, page_id: int, result_path: Path) -> list[int]:
     ctx.store.put_bytes(hocr_key, hocr.read_bytes(), content_type="text/html; charset=utf-8")
     ids = []
     for idx, (record, (phase, year, source)) in enumerate(zip(result.records, placed, strict=True)):
-        key = f"{book_prefix(phase, batch)}/records/p{page.seq:05d}-e{idx:02d}.v1.json"
         doc = _record_document(record, batch, page, phase, year, text_key)
-        stored = ctx.store.put_bytes(
-            key,
-            json.dumps(doc, ensure_ascii=False, indent=1).encode(),
-            content_type="application/json",
+        data = json.dumps(doc, ensure_ascii=False, indent=1).encode()
+        base_key = f"{book_prefix(phase, batch)}/records/p{page.seq:05d}-e{idx:02d}"
+        version, key = _record_version(ctx.store, base_key, sha256_hex(data))
+        stored = ctx.store.put_bytes(key, data, content_type="application/json")
+        ids.append(
+            _save_record(
+                ctx, page_id, idx, record, phase, year, source, key, stored.sha256, version
+            )
         )
-        ids.append(_save_record(ctx, page_id, idx, record, phase, year, source, key, stored.sha256))
     preview = _store_preview(ctx, result_path, f"{book_prefix(page_phase, batch)}/previews", page)
     store_page_extras(ctx.sessions, ctx.store, page_id, result_path, base)
     _save_page(ctx, page_id, result, page_phase, text_key, hocr_key, preview)
     if not ctx.options.keep_intermediates:
         shutil.rmtree(result_path.parent, ignore_errors=True)
     return ids
+
+
+def _record_version(store: ObjectStore, base_key: str, sha: str) -> tuple[int, str]:
+    """The version to write a record JSON under, and its key.
+
+    The same content keeps its key (a rerun stores nothing new); changed content (a page
+    processed again) gets the next free version, so every earlier version stays in the store.
+    """
+    version = 1
+    while True:
+        key = f"{base_key}.v{version}.json"
+        existing = store.stat(key)
+        if existing is None or existing.sha256 == sha:
+            return version, key
+        version += 1
 
 
 def _place_record(ctx: Context, batch: Batch, record: Record) -> tuple[str, int | None, str]:
@@ -321,6 +338,7 @@ def _save_record(
     source: str,
     key: str,
     sha: str,
+    version: int = 1,
 ) -> int:
     status = RecordStatus.needs_review if record.needs_review else RecordStatus.auto_accepted
     with ctx.sessions.begin() as s:
@@ -334,6 +352,7 @@ def _save_record(
         row.schema_name, row.schema_version = record.schema_name, record.schema_version
         row.phase, row.formation_year, row.phase_source = phase, year, source
         row.status, row.object_key, row.object_sha256 = status.value, key, sha
+        row.version = version
         row.stored_at = datetime.now(UTC)
         row.fields = [
             FieldRow(
