@@ -50,6 +50,12 @@ def downscale(gray: np.ndarray, side: int) -> tuple[np.ndarray, float]:
     if scale >= 1.0:
         return gray, 1.0
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    k = int(1 / scale)
+    if k >= 2 and h >= 2 * k and w >= 2 * k:
+        # area-averaging by a whole factor is ~15x faster than by a fraction in OpenCV:
+        # shrink by k first (dropping < k edge pixels), then by the small remainder
+        hh, ww = h // k * k, w // k * k
+        gray = cv2.resize(gray[:hh, :ww], (ww // k, hh // k), interpolation=cv2.INTER_AREA)
     return cv2.resize(gray, size, interpolation=cv2.INTER_AREA), scale
 
 
@@ -90,12 +96,11 @@ def border_mask(gray: np.ndarray) -> np.ndarray:
     dark = (gray < paper * 0.45).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=4)
     h, w = gray.shape
-    keep = np.zeros(n, dtype=bool)
-    for i in range(1, n):
-        x, y, bw, bh, area = stats[i]
-        touches = x == 0 or y == 0 or x + bw >= w or y + bh >= h
-        big = area > 0.002 * h * w and (bw > 0.2 * w or bh > 0.2 * h)
-        keep[i] = touches and big
+    x, y, bw, bh, area = (stats[:, i] for i in range(5))
+    touches = (x == 0) | (y == 0) | (x + bw >= w) | (y + bh >= h)
+    big = (area > 0.002 * h * w) & ((bw > 0.2 * w) | (bh > 0.2 * h))
+    keep = touches & big
+    keep[0] = False
     mask = keep[labels].astype(np.uint8) * 255
     if mask.any():
         mask = cv2.dilate(mask, np.ones((5, 5), np.uint8))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -70,12 +71,49 @@ def write_png(path: Path, gray: np.ndarray, dpi: float | None) -> Path:
     return path
 
 
+@dataclass
+class Prepared:
+    """A page's gray image and analysis, computed once and shared by its cleanup attempts."""
+
+    dpi: float | None
+    gray: np.ndarray
+    analysis: Analysis
+    _across: Analysis | None = None
+
+    def across(self) -> Analysis:
+        """The analysis with the text lines taken to run the other way (computed once)."""
+        if self._across is None:
+            horizontal = self.analysis.orientation in (0, 180)
+            self._across = analyse(self.gray, lines_horizontal=not horizontal)
+        return self._across
+
+
+def prepare(im: Image.Image) -> Prepared:
+    """Gray copy and analysis (orientation vote, skew, borders) of a page image."""
+    gray = to_gray_array(im)
+    return Prepared(image_dpi(im), gray, analyse(gray))
+
+
+def _write_bilevel(path: Path, binary: np.ndarray) -> Path:
+    """Write a 0/255 image as a 1-bit PNG (fast, small); fail loudly if it cannot be."""
+    params = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_BILEVEL, 1]
+    if not cv2.imwrite(str(path), binary, params):
+        raise OSError(f"cannot write the cleaned page {path}")
+    return path
+
+
 #: Below this confidence in our own up/down vote, Tesseract's OSD settles the orientation.
 MIN_OWN_CONFIDENCE = 0.8
 
 
 def confirm_orientation(
-    gray: np.ndarray, a: Analysis, workdir: Path, stem: str, engine: OcrEngine
+    gray: np.ndarray,
+    a: Analysis,
+    workdir: Path,
+    stem: str,
+    engine: OcrEngine,
+    *,
+    across: Callable[[], Analysis] | None = None,
 ) -> tuple[Analysis, dict[str, Any]]:
     """Ask the OCR engine's orientation detector (OSD) when our own vote is unsure.
 
@@ -84,7 +122,14 @@ def confirm_orientation(
     taken as upright (by far the most common case) and flagged ``orientation_unsure``.
     """
     info: dict[str, Any] = {"engine": "tesseract-osd", "tries": []}
-    for candidate in (a, analyse(gray, lines_horizontal=a.orientation not in (0, 180))):
+
+    def other() -> Analysis:
+        if across is not None:
+            return across()
+        return analyse(gray, lines_horizontal=a.orientation not in (0, 180))
+
+    for candidate in (a, None):
+        candidate = candidate or other()
         frame, base = osd_frame(gray, candidate)
         path = write_png(workdir / f"{stem}_osd.png", frame, None)
         found = engine.orientation(path)
@@ -92,7 +137,7 @@ def confirm_orientation(
         info["tries"].append({"frame_turn": base, "result": found})
         if found is not None and found[1] >= MIN_OSD_CONFIDENCE:
             return replace(candidate, orientation=(base + found[0]) % 360), info
-    upright = a if a.orientation in (0, 180) else analyse(gray, lines_horizontal=True)
+    upright = a if a.orientation in (0, 180) else other()
     return replace(upright, orientation=0, notes=[*a.notes, "orientation_unsure"]), info
 
 
@@ -105,18 +150,19 @@ def clean_page(
     keep: bool = False,
     ask_osd: bool = True,
     orientation: int | None = None,
+    prepared: Prepared | None = None,
 ) -> CleanPage:
     """Estimate orientation and skew, record them, then build the OCR copy (master untouched).
 
     When our own up/down vote is unsure, Tesseract's OSD is asked (``ask_osd``), or the
     page is returned ``unverified`` so the caller can check the orientation by how well the
     page reads (see :func:`process_image`), which costs nothing when the vote was right.
-    ``orientation`` forces the turn (a candidate the caller wants read).
+    ``orientation`` forces the turn (a candidate the caller wants read). ``prepared`` is
+    the gray page and its analysis from an earlier call on the same image (not redone).
     """
     start = time.perf_counter()
-    dpi = image_dpi(im)
-    gray = to_gray_array(im)
-    a = analyse(gray)
+    prep = prepared or prepare(im)
+    dpi, gray, a = prep.dpi, prep.gray, prep.analysis
     own = {
         "engine": "sohoa-profile",
         "degrees": a.orientation,
@@ -126,15 +172,15 @@ def clean_page(
     osd: dict[str, Any] | None = None
     unsure = a.orientation_confidence < MIN_OWN_CONFIDENCE and orientation is None
     if orientation is not None:
+        if (orientation % 180 == 0) != (a.orientation % 180 == 0):
+            # the lines run the other way: skew and up/down must be measured that way
+            a = prep.across()
         a = replace(a, orientation=orientation % 360)
         own["forced"] = orientation % 360
     elif unsure and ask_osd:
-        a, osd = confirm_orientation(gray, a, workdir, stem, engine)
+        a, osd = confirm_orientation(gray, a, workdir, stem, engine, across=prep.across)
     copy = make_ocr_copy(gray, a, dpi=dpi)
-    path = workdir / f"{stem}_3_clean.png"
-    cv2.imwrite(
-        str(path), copy.binary, [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_BILEVEL, 1]
-    )
+    path = _write_bilevel(workdir / f"{stem}_3_clean.png", copy.binary)
     if keep:
         write_png(workdir / f"{stem}_1_gray.png", gray, dpi)
         write_png(workdir / f"{stem}_2_flat_deskew.png", copy.gray, dpi)
@@ -236,25 +282,58 @@ def _candidates(first: CleanPage, check: dict[str, Any], osd: CleanPage) -> list
     return [c for i, c in enumerate(out) if c != o and c not in out[:i]]
 
 
+def half_turn(page: CleanPage) -> CleanPage:
+    """The cleaned page turned upside down, without cleaning it again.
+
+    Turning and deskewing about the centre commute, and the cleanup is the same either way
+    up, so the OCR copy of the page at ``orientation + 180`` is this copy turned by 180°.
+    """
+    start = time.perf_counter()
+    binary = cv2.imread(str(page.path), cv2.IMREAD_GRAYSCALE)
+    if binary is None:
+        raise OSError(f"cannot read back the cleaned page {page.path}")
+    _write_bilevel(page.path, cv2.rotate(binary, cv2.ROTATE_180))
+    turned = (page.orientation + 180) % 360
+    steps = [dict(s) for s in page.steps]
+    for step in steps:
+        if step.get("step") == "orientation":
+            step["result"] = turned
+            step["turned_half_by"] = "reading"
+    return replace(
+        page,
+        gray=cv2.rotate(page.gray, cv2.ROTATE_180),
+        orientation=turned,
+        steps=steps,
+        seconds=time.perf_counter() - start,
+    )
+
+
 def _clean_and_read(
     im: Image.Image, *, stem: str, workdir: Path, options: ProcessOptions, engine: OcrEngine
 ) -> tuple[CleanPage, OcrReading, float, float]:
     """Cleanup and OCR, with the orientation of unsure pages verified by the reading.
 
     A page whose own up/down vote is unsure is read as the vote says; if the reading is
-    good Vietnamese the way up is confirmed at no extra cost. Otherwise Tesseract's OSD is
-    asked, and OSD's answer and the turns the reading suggests (sideways words → a quarter
-    turn, else a half turn) are read, at most ``MAX_EXTRA_READS`` more times; the first that
-    reads well wins, else the best reading, flagged ``orientation_unsure``. Returns the
-    page, the reading, and the seconds spent cleaning and reading.
+    good Vietnamese the way up is confirmed at no extra cost. If its words lie the right
+    way but do not read, the page is most likely upside down: the copy is turned by 180°
+    (no new cleanup, no OSD) and read again. Otherwise Tesseract's OSD is asked, and OSD's
+    answer and the turns the reading suggests (sideways words → a quarter turn, else a half
+    turn) are read; at most ``MAX_EXTRA_READS`` readings after the first in all. The first
+    that reads well wins, else the best reading, flagged ``orientation_unsure``. Returns
+    the page, the reading, and the seconds spent cleaning and reading.
     """
     keep = options.keep_intermediates
+    t0 = time.perf_counter()
+    prep = prepare(im)
+    clean_s, read_s = time.perf_counter() - t0, 0.0
 
     def clean(**kw: Any) -> CleanPage:
-        return clean_page(im, stem=stem, workdir=workdir, engine=engine, keep=keep, **kw)
-
-    page = clean(ask_osd=False)
-    clean_s, read_s = page.seconds, 0.0
+        nonlocal clean_s
+        page = clean_page(
+            im, stem=stem, workdir=workdir, engine=engine, keep=keep, prepared=prep, **kw
+        )
+        clean_s += page.seconds
+        return page
 
     def read(p: CleanPage) -> tuple[OcrReading, dict[str, Any]]:
         nonlocal read_s
@@ -263,39 +342,105 @@ def _clean_and_read(
         read_s += time.perf_counter() - t0
         return reading, reading_check(reading.page)
 
+    page = clean(ask_osd=False)
     ocr, check = read(page)
     if not page.unverified:
         return page, ocr, clean_s, read_s
     if check["ok"]:
         return _verified(page, check), ocr, clean_s, read_s
+    tried, written = [(page, ocr, check)], page
+    if check["words"] >= MIN_READ_WORDS and check["upright_share"] >= 0.5:
+        flipped = half_turn(page)
+        clean_s += flipped.seconds
+        written = flipped
+        ocr2, check2 = read(flipped)
+        if check2["ok"]:
+            return _verified(flipped, check2), ocr2, clean_s, read_s
+        tried.append((flipped, ocr2, check2))
+    elif check["words"] >= MIN_READ_WORDS:
+        # words read as tall boxes: the lines run the other way; our up/down vote on the
+        # page turned a quarter (or OSD, if that vote is unsure) picks which way first
+        turns, how = _sideways_turns(prep, workdir, stem, engine)
+        for turn in [t for t in turns if t != page.orientation]:
+            cand = clean(orientation=turn)
+            cand = _with_osd_note(cand, how)
+            written = cand
+            ocr2, check2 = read(cand)
+            if check2["ok"]:
+                return _verified(cand, check2), ocr2, clean_s, read_s
+            tried.append((cand, ocr2, check2))
+    if len(tried) > MAX_EXTRA_READS:
+        return _best_of(tried, written, clean, stem) + (clean_s, read_s)
     osd = clean(ask_osd=True)
-    clean_s += osd.seconds
-    tried, written = [(page, ocr, check)], osd
+    written = osd
     if check["words"] < MIN_READ_WORDS:  # too little text for readings to judge: trust OSD
         if osd.orientation == page.orientation:
             return _with_step(osd, check), ocr, clean_s, read_s
         ocr2, check2 = read(osd)
         return _with_step(osd, check2), ocr2, clean_s, read_s
-    for turn in _candidates(page, check, osd)[:MAX_EXTRA_READS]:
+    done = {t[0].orientation for t in tried}
+    todo = [c for c in _candidates(page, check, osd) if c not in done]
+    for turn in todo[: MAX_EXTRA_READS + 1 - len(tried)]:
         cand = osd if turn == osd.orientation else clean(orientation=turn)
-        clean_s += 0.0 if cand is osd else cand.seconds
         written = cand
         ocr2, check2 = read(cand)
         if check2["ok"]:
             return _verified(cand, check2), ocr2, clean_s, read_s
         tried.append((cand, ocr2, check2))
+    page, ocr = _best_of(tried, written, clean, stem)
+    return page, ocr, clean_s, read_s
+
+
+def _best_of(
+    tried: list[tuple[CleanPage, OcrReading, dict[str, Any]]],
+    written: CleanPage,
+    clean: Callable[..., CleanPage],
+    stem: str,
+) -> tuple[CleanPage, OcrReading]:
+    """No orientation read well: keep the best reading, flagged ``orientation_unsure``."""
     best, best_ocr, best_check = max(
         tried, key=lambda t: t[2]["lexicon_share"] * max(t[2]["upright_share"], 0.1)
     )
     log.info("page %s: no orientation reads well; keeping the best reading", stem)
     if best is not written:  # its clean image was overwritten by a later candidate
         best = clean(orientation=best.orientation)
-        clean_s += best.seconds
     flags = [*quality_list(best.quality, "flags")]
     if "orientation_unsure" not in flags:
         flags.append("orientation_unsure")
     best = replace(best, quality={**best.quality, "flags": flags})
-    return _with_step(best, best_check), best_ocr, clean_s, read_s
+    return _with_step(best, best_check), best_ocr
+
+
+def _sideways_turns(
+    prep: Prepared, workdir: Path, stem: str, engine: OcrEngine
+) -> tuple[list[int], dict[str, Any] | None]:
+    """The two orientations with the lines the other way, most likely first.
+
+    Our own up/down vote on the page turned a quarter decides when it is sure; otherwise
+    Tesseract's OSD is asked on that frame (once).
+    """
+    across = prep.across()
+    first = across.orientation
+    osd: dict[str, Any] | None = None
+    if across.orientation_confidence < MIN_OWN_CONFIDENCE:
+        frame, base = osd_frame(prep.gray, across)
+        path = write_png(workdir / f"{stem}_osd.png", frame, None)
+        found = engine.orientation(path)
+        path.unlink(missing_ok=True)
+        osd = {"engine": "tesseract-osd", "tries": [{"frame_turn": base, "result": found}]}
+        if found is not None and found[1] >= MIN_OSD_CONFIDENCE:
+            first = (base + found[0]) % 360
+    return [first, (first + 180) % 360], osd
+
+
+def _with_osd_note(page: CleanPage, osd: dict[str, Any] | None) -> CleanPage:
+    if osd is None:
+        return page
+    steps = [dict(s) for s in page.steps]
+    for step in steps:
+        if step.get("step") == "orientation":
+            step["osd"] = osd
+    return replace(page, steps=steps)
 
 
 def _with_step(page: CleanPage, check: dict[str, Any]) -> CleanPage:

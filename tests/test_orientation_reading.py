@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import cv2
 import pytest
 from PIL import Image
 
@@ -121,3 +122,85 @@ def test_a_wrong_unsure_vote_is_corrected_by_reading(tmp_path, monkeypatch, wron
     checks = [s for s in out.result.provenance if s["step"] == "orientation_reading_check"]
     assert checks[-1]["ok"]
     assert out.result.records and out.result.kind == "khai_sinh"
+
+
+class _CountingEngine(TesseractEngine):
+    """The real engine, counting how often its orientation detector (OSD) is asked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.osd_calls = 0
+
+    def orientation(self, image):  # type: ignore[no-untyped-def]
+        self.osd_calls += 1
+        return super().orientation(image)
+
+
+def test_half_turn_equals_cleaning_the_page_the_other_way_up(tmp_path):
+    """Turning the cleaned copy by 180° gives the copy a fresh cleanup would make."""
+    with Image.open(SAMPLES / "ks_2018_01.png") as im:
+        im.load()
+        skewed = im.rotate(2.5, expand=True, fillcolor="white")
+    prep = process.prepare(skewed)
+    kw = {"stem": "p", "engine": TesseractEngine(), "prepared": prep}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = process.clean_page(skewed, workdir=tmp_path / "a", orientation=0, **kw)
+    fresh = process.clean_page(skewed, workdir=tmp_path / "b", orientation=180, **kw)
+    turned = process.half_turn(first)
+    assert turned.orientation == 180 and turned.skew == fresh.skew
+    a = cv2.imread(str(turned.path), cv2.IMREAD_GRAYSCALE)
+    b = cv2.imread(str(fresh.path), cv2.IMREAD_GRAYSCALE)
+    assert a.shape == b.shape
+    ink = (a == 0) | (b == 0)
+    assert ink.sum() > 10_000
+    # the same ink up to interpolation at stroke edges
+    assert ((a == b) | ~ink).mean() > 0.99 and (a[ink] == b[ink]).mean() > 0.9
+    steps = {s["step"]: s for s in turned.steps}
+    assert steps["orientation"]["result"] == 180
+    assert steps["orientation"]["turned_half_by"] == "reading"
+
+
+@pytest.mark.tesseract
+def test_an_upside_down_reading_is_turned_without_osd(tmp_path, monkeypatch):
+    """Words lie flat but do not read: the copy is turned by 180° and read, OSD not asked."""
+    real = process.analyse
+
+    def misled(gray, **kw):
+        a = real(gray, **kw)
+        return replace(a, orientation=(a.orientation + 180) % 360, orientation_confidence=0.0)
+
+    monkeypatch.setattr(process, "analyse", misled)
+    engine = _CountingEngine()
+    with Image.open(SAMPLES / "ks_2018_01.png") as im:
+        im.load()
+        out = process.process_image(
+            im, stem="p", workdir=tmp_path, options=ProcessOptions(), engine=engine
+        )
+    assert out.result.orientation_deg == 0 and engine.osd_calls == 0
+    orient = next(s for s in out.result.provenance if s["step"] == "orientation")
+    assert orient["turned_half_by"] == "reading" and orient["verified_by"] == "reading"
+    assert out.result.records and out.result.kind == "khai_sinh"
+
+
+@pytest.mark.tesseract
+def test_a_sideways_reading_is_settled_by_our_vote_across(tmp_path, monkeypatch):
+    """Words read as tall boxes: our own vote with the lines the other way picks the turn."""
+    real = process.analyse
+
+    def misled(gray, **kw):
+        a = real(gray, **kw)
+        if kw.get("lines_horizontal") is None:  # the first vote: lines the wrong way, unsure
+            return replace(a, orientation=(a.orientation + 90) % 360, orientation_confidence=0.0)
+        return a
+
+    monkeypatch.setattr(process, "analyse", misled)
+    engine = _CountingEngine()
+    with Image.open(SAMPLES / "ks_2018_01.png") as im:
+        turned = im.rotate(90, expand=True)
+    out = process.process_image(
+        turned, stem="p", workdir=tmp_path, options=ProcessOptions(), engine=engine
+    )
+    assert out.result.orientation_deg == 90 and engine.osd_calls == 0
+    checks = [s for s in out.result.provenance if s["step"] == "orientation_reading_check"]
+    assert checks[-1]["ok"] and "orientation_unsure" not in out.result.quality["flags"]
