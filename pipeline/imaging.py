@@ -32,10 +32,15 @@ def rotate_quarter(img: np.ndarray, orientation_deg: int) -> np.ndarray:
     return turn_upright(img, orientation_deg)
 
 
-def count_ruled_lines(gray: np.ndarray) -> int:
-    """Number of long ruled lines, horizontal and vertical (a register table has many)."""
-    small, _ = downscale(gray, 1000)  # rules stay long lines at this size; text is not needed
-    mask = ink_mask(flatten(small, estimate_background(small, stroke=9)))
+def count_ruled_lines(gray: np.ndarray, *, flat: bool = False) -> int:
+    """Number of long ruled lines, horizontal and vertical (a register table has many).
+
+    ``flat``: the page's background is already divided out (the cleaned copy), so it is
+    not estimated again.
+    """
+    # rules stay long lines at this size; text is not needed
+    small, _ = downscale(gray, 1000, fast=True)
+    mask = ink_mask(small if flat else flatten(small, estimate_background(small, stroke=9)))
     h, w = small.shape
     total = 0
     for size, axis, need in (

