@@ -124,6 +124,9 @@ def _run_one(opts: dict[str, object], verbose: bool, in_child: bool = True) -> N
     import cv2
 
     cv2.setNumThreads(1)  # the process is the unit of parallelism, not OpenCV's thread pool
+    from pipeline.extract import warm_up
+
+    warm_up()  # reference data loaded before the first claim, not inside its lease
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
