@@ -30,7 +30,59 @@ def annotate_word(word: OcrWord) -> OcrWord:
     return word.model_copy(update={"lexicon": verdict})
 
 
+def split_glued(word: OcrWord) -> list[OcrWord]:
+    """Two syllables read as one word ("HồngAnh"): split where a capital follows a small letter.
+
+    Only when the word is not Vietnamese but both halves are; the box is shared out by the
+    number of letters. Any other word comes back unchanged.
+    """
+    text = word.text
+    cut = next(
+        (i for i in range(1, len(text)) if text[i].isupper() and text[i - 1].islower()), None
+    )
+    if cut is None or check_word(text) is not False:
+        return [word]
+    left, right = text[:cut], text[cut:]
+    if not (check_word(left) and check_word(right)):
+        return [word]
+    x, y, w, h = word.bbox
+    w_left = max(1, round(w * len(left) / len(text)))
+    return [
+        word.model_copy(update={"text": left, "bbox": (x, y, w_left, h), "corrected_from": text}),
+        word.model_copy(
+            update={
+                "text": right,
+                "bbox": (x + w_left, y, max(1, w - w_left), h),
+                "corrected_from": text,
+            }
+        ),
+    ]
+
+
+def fix_inner_capitals(word: OcrWord) -> OcrWord:
+    """A capital after small letters ("tẾ", "KiẾt") is a glyph-size misreading of a small one.
+
+    Lowered only when the word then reads as Vietnamese; acronyms and all-capital words are
+    left alone.
+    """
+    text = word.text
+    if not any(text[i].isupper() and text[i - 1].islower() for i in range(1, len(text))):
+        return word
+    fixed = text[:1] + text[1:].lower()
+    if not check_word(fixed):
+        return word
+    return word.model_copy(update={"text": fixed, "corrected_from": text})
+
+
 def annotate_page(page: OcrPage) -> OcrPage:
-    """Every word annotated (see :func:`annotate_word`)."""
-    lines = [OcrLine(words=[annotate_word(w) for w in ln.words], bbox=ln.bbox) for ln in page.lines]
+    """Glued syllables split, inner capitals lowered, every word annotated (lexicon, fixes)."""
+    lines = [
+        OcrLine(
+            words=[
+                annotate_word(fix_inner_capitals(part)) for w in ln.words for part in split_glued(w)
+            ],
+            bbox=ln.bbox,
+        )
+        for ln in page.lines
+    ]
     return page.model_copy(update={"lines": lines})

@@ -105,8 +105,8 @@ def agree(
             ok(pid, "khớp giới tính và năm sinh")
             if fixed is None:
                 ok(sex, "khớp số định danh")
-            if birth is not None:
-                ok(born, "năm sinh khớp số định danh")
+            # the date of birth is not confirmed: the ID carries its year, not its day
+
     if declarant and declarant in fields:
         for parent in parents:
             if _same_name(fields[declarant], fields.get(parent)):
@@ -120,5 +120,5 @@ def agree(
             ok(b, f"trùng {a}")
     book, reg = fields.get("quyen_so"), fields.get("ngay_dang_ky")
     if book and reg and book.value and reg.value and book.value.endswith(f"/{_year(reg.value)}"):
+        # only the year is shared: it confirms the book number, not the day of registration
         ok("quyen_so", "năm của quyển khớp ngày đăng ký")
-        ok("ngay_dang_ky", "khớp năm của quyển")

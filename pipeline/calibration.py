@@ -28,6 +28,17 @@ SIGNALS: tuple[str, ...] = (
     "label",  # label match score, 0..1
     "short",  # 1 when the value has at most 3 characters (easy to misread)
     "agree",  # 1 when another reading on the page confirms it (pipeline.agreement)
+    "fixed",  # 1 when small OCR slips were corrected from reference data (pipeline.placefix)
+    # the field's family, one of them 1 (pipeline.signals.FAMILIES)
+    "is_name",
+    "is_place",
+    "is_ethnic",
+    "is_nationality",
+    "is_date",
+    "is_number",
+    "is_pid",
+    "is_sex",
+    "is_other",
 )
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "calibration.json"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 
 import numpy as np
@@ -15,8 +16,10 @@ from pipeline.agreement import agree, confirm
 from pipeline.calibration import Calibration
 from pipeline.calibration import load as load_calibration
 from pipeline.ethnic import normalize_ethnic, normalize_nationality
+from pipeline.gazetteer import match_place
 from pipeline.labels import LabelSpec, Segment, column_lines, fold, union_bbox
-from pipeline.signals import repair_surname, signals
+from pipeline.placefix import fix_place
+from pipeline.signals import PLACE_FIELDS, repair_surname, signals
 from schemas.models import (
     BIRTH_FIELDS,
     TTHC_FIELDS,
@@ -119,11 +122,22 @@ class Checked:
     note: str = ""
     #: the value was repaired from reference data: shown to a clerk, never auto-accepted
     repaired: bool = False
+    #: small OCR slips corrected from reference data (the calibration weighs how sure that is)
+    fixed: bool = False
+
+
+#: Civil-status books older than this are not in scope; a date before it is a misreading.
+EARLIEST_YEAR = 1850
 
 
 def _date(raw: str) -> Checked:
     d = parsers.parse_date(raw)
-    return Checked(d.isoformat(), True) if d else Checked(None, False, "ngày không đọc được")
+    if d is None:
+        return Checked(None, False, "ngày không đọc được")
+    if d > date.today() or d.year < EARLIEST_YEAR:
+        # "2903" for "2003": a digit misread; shown to the clerk, never accepted
+        return Checked(d.isoformat(), False, "ngày không thể có (ở tương lai hoặc quá xa)")
+    return Checked(d.isoformat(), True)
 
 
 def _year(raw: str) -> Checked:
@@ -158,7 +172,31 @@ def _entry(raw: str) -> Checked:
 
 def _book(raw: str) -> Checked:
     v = parsers.parse_book_number("Quyển số: " + raw)
-    return Checked(v, v is not None, "" if v else "quyển số không đọc được")
+    if v is None:
+        return Checked(None, False, "quyển số không đọc được")
+    year = re.search(r"(?<!\d)(\d{4})(?!\d)", v)
+    if year and not EARLIEST_YEAR <= int(year[1]) <= date.today().year:
+        return Checked(v, False, "năm của quyển số không thể có")
+    return Checked(v, True)
+
+
+def _place(raw: str) -> Checked:
+    """A place, its unit names spelled as in the unit tables when OCR misread them a little."""
+    text = _text(raw)
+    if not text.value:
+        return text
+    m = match_place(text.value)
+    fixed = fix_place(text.value, m) if m is not None else None
+    if fixed is None:
+        return text
+    notes = [
+        f"danh mục ghi “{b}”, trên trang đọc được “{a}” (giữ nguyên)" for a, b in fixed.suggestions
+    ]
+    if fixed.value == text.value:
+        return Checked(text.value, True, "; ".join(notes))
+    changes = ", ".join(f"{a} → {b}" for a, b in fixed.changes) or "dấu câu"
+    notes.insert(0, f"sửa theo danh mục đơn vị hành chính: {changes}")
+    return Checked(fixed.value, True, "; ".join(notes), fixed=True)
 
 
 def _text(raw: str) -> Checked:
@@ -191,6 +229,7 @@ _ETHNIC_CHECKS: dict[str, Callable[[str], Checked]] = {
 }
 
 _BIRTH_CHECKS: dict[str, Callable[[str], Checked]] = {
+    **{f: _place for f in PLACE_FIELDS},
     **_ETHNIC_CHECKS,
     "so": _entry,
     "quyen_so": _book,
@@ -250,6 +289,7 @@ def make_field(
     match (pipeline.calibration). An invalid or empty value is never auto-accepted.
     """
     sig, notes = signals(name, check.value, words, valid=check.ok, label_score=label_score)
+    sig["fixed"] = 1.0 if check.fixed else 0.0
     conf = calibration().probability(sig)
     if check.repaired:
         sig["repaired"] = 1.0  # not a model input: keeps pipeline.agreement from clearing it
@@ -424,16 +464,9 @@ def extract_tthc(page: OcrPage, *, threshold: float) -> Record:
                 found["so_ky_hieu"] = (text, Checked(v, True), words)
         m = _PLACE_DATE.match(text)
         if m and "ngay_ban_hanh" not in found:
-            d = parsers.parse_date(text)
-            found["ngay_ban_hanh"] = (
-                text,
-                Checked(
-                    d.isoformat() if d else None, d is not None, "" if d else "ngày không đọc được"
-                ),
-                words,
-            )
+            found["ngay_ban_hanh"] = (text, _date(text), words)
             n_place = len(m["place"].split())
-            found["dia_danh"] = (m["place"], _text(m["place"]), words[:n_place])
+            found["dia_danh"] = (m["place"], _place(m["place"]), words[:n_place])
         if title_idx is None and _is_doc_type(text):
             title_idx = i
             found["loai_van_ban"] = (text, Checked(text.capitalize(), True), words)

@@ -374,7 +374,23 @@ def title_case_name(name: str) -> str:
     """
     if name.isupper():
         return name
-    return " ".join(w[:1].upper() + w[1:] for w in name.split(" "))
+    return " ".join(_title_syllable(w) for w in name.split(" "))
+
+
+def _title_syllable(word: str) -> str:
+    """One syllable of a mixed-case name: "kiẾt" → "Kiết" (OCR confused the glyph size).
+
+    A capital after an apostrophe (H'Hen) is kept.
+    """
+    out = []
+    for i, ch in enumerate(word):
+        if i == 0:
+            out.append(ch.upper())
+        elif word[i - 1] in "'’":
+            out.append(ch)
+        else:
+            out.append(ch.lower())
+    return "".join(out)
 
 
 def name_key(text: str) -> str:

@@ -40,6 +40,7 @@ PLACE_FIELDS = {
     "noi_cu_tru_vo",
     "noi_cu_tru",
     "noi_chet",
+    "dia_danh",  # TTHC: where the document was issued (a province or city)
 }
 
 
@@ -63,6 +64,29 @@ def surname_weights() -> dict[str, float]:
 @cache
 def _surname_keys() -> frozenset[str]:
     return frozenset(name_key(s) for s in surname_weights())
+
+
+@cache
+def _name_syllable_keys() -> frozenset[str]:
+    """Syllables of the packaged given-name and middle-name lists (comparison keys)."""
+    words: set[str] = set()
+    for fname in ("given_names_male.txt", "given_names_female.txt"):
+        for line in (DATA / fname).read_text(encoding="utf-8").splitlines():
+            words.update(line.split())
+    with (DATA / "middle_names.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            words.update(row["middle_name"].split())
+    return frozenset(name_key(w) for w in words)
+
+
+def given_names_known(name: str) -> bool:
+    """Every syllable after the surname is one the name lists know (with its diacritics).
+
+    A miss is not an error — real names are more varied than any list — but OCR misreads of
+    names ("Hông" for Hồng, "Tong" for Long) mostly land outside it.
+    """
+    rest = name.split()[1:]
+    return bool(rest) and all(name_key(w) in _name_syllable_keys() for w in rest)
 
 
 def is_known_surname(word: str) -> bool:
@@ -102,6 +126,27 @@ def field_kind(name: str) -> str:
     return "other"
 
 
+#: Field families the calibration weighs separately (a sex or an ethnic group read from a
+#: short list is surer than a name or a place of the same OCR confidence).
+FAMILIES = ("name", "place", "ethnic", "nationality", "date", "number", "pid", "sex", "other")
+
+
+def field_family(name: str) -> str:
+    """The calibration family of a field (one of :data:`FAMILIES`)."""
+    kind = field_kind(name)
+    if kind != "other":
+        return kind
+    if name in ("so", "quyen_so", "so_ky_hieu"):
+        return "number"
+    if name.startswith(("ngay", "nam_sinh", "gio_")):
+        return "date"
+    if name.startswith("so_dinh_danh"):
+        return "pid"
+    if name == "gioi_tinh":
+        return "sex"
+    return "other"
+
+
 def reference_fit(name: str, value: str | None) -> tuple[float, list[str]]:
     """How well a value fits the reference data for its field (0..1; 0.5 = no reference)."""
     if not value:
@@ -109,7 +154,9 @@ def reference_fit(name: str, value: str | None) -> tuple[float, list[str]]:
     kind = field_kind(name)
     if kind == "name":
         first = value.split()[0] if value.split() else ""
-        return (1.0 if is_known_surname(first) else 0.3), []
+        if not is_known_surname(first):
+            return 0.3, []
+        return (1.0 if given_names_known(value) else 0.6), []
     if kind == "place":
         m = match_place(value)
         if m is None:
@@ -118,7 +165,10 @@ def reference_fit(name: str, value: str | None) -> tuple[float, list[str]]:
         now = ", ".join(u for u in (m.ward_new, m.province_new) if u)
         if now and (m.ward_new != m.ward_old or m.province_new != m.province_old):
             notes.append(f"nay thuộc: {now}")
-        return (m.score * (0.8 if m.ambiguous else 1.0)), notes
+        # a unit matched only approximately ("Yên Đông" where the tables have "Yên Đồng") may
+        # be a misreading or a unit the tables lack: either way a clerk should look
+        score = m.score if m.score >= 0.999 else min(m.score, 0.7)
+        return (score * (0.8 if m.ambiguous else 1.0)), notes
     if kind == "ethnic":
         e = normalize_ethnic(value)
         return (e.score if e else 0.0), ([f"dân tộc: {e.name}"] if e and e.name != value else [])
@@ -148,4 +198,5 @@ def signals(
         "reference": ref,
         "label": label_score / 100.0,
         "short": 1.0 if value is not None and len(value) <= 3 else 0.0,
+        f"is_{field_family(name)}": 1.0,  # the other families are 0 (absent)
     }, notes

@@ -21,3 +21,25 @@ def test_annotate_page_keeps_layout():
     out = annotate_page(page)
     assert [ln.text for ln in out.lines] == [ln.text for ln in page.lines]
     assert [w.lexicon for w in out.lines[1].words] == [True, None]
+
+
+def test_glued_syllables_are_split_with_their_boxes() -> None:
+    from ocr.postprocess import split_glued
+
+    w = OcrWord(text="HồngAnh", conf=0.9, bbox=(100, 10, 70, 20))
+    left, right = split_glued(w)
+    assert (left.text, right.text) == ("Hồng", "Anh")
+    assert left.bbox[0] == 100 and right.bbox[0] + right.bbox[2] == 170
+    assert left.corrected_from == "HồngAnh"
+    for keep in ("KiẾt", "iPhone", "UBND", "Nguyễn"):
+        assert split_glued(OcrWord(text=keep, conf=0.9, bbox=(0, 0, 10, 10)))[0].text == keep
+
+
+def test_a_capital_inside_a_word_is_lowered_when_that_reads() -> None:
+    from ocr.postprocess import fix_inner_capitals
+
+    def fixed(t: str) -> str:
+        return fix_inner_capitals(OcrWord(text=t, conf=0.9, bbox=(0, 0, 10, 10))).text
+
+    assert fixed("tẾ") == "tế" and fixed("KiẾt") == "Kiết" and fixed("TrÍ") == "Trí"
+    assert fixed("iPhone") == "iPhone" and fixed("UBND") == "UBND" and fixed("H'Mông") == "H'Mông"

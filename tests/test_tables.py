@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from rapidfuzz.distance import Levenshtein
 
+from pipeline.extract import calibration
 from pipeline.tables import (
     STANDARD_COLUMNS,
     Grid,
@@ -252,7 +253,10 @@ def test_extract_register_one_record_per_row_with_checks():
     cells[1][2][1] = cells[1][2][1].model_copy(update={"conf": 0.3})  # "Văn" read badly
     title = [word("Quyển", 1400, 100), word("số:", 1520, 100), word("02/2018", 1600, 100)]
     res = extract_register(
-        _page(cells, above=[title]), draw_table(text=False), book_type="khai_sinh", threshold=0.8
+        _page(cells, above=[title]),
+        draw_table(text=False),
+        book_type="khai_sinh",
+        threshold=calibration().threshold,
     )
     assert res.rows_found == 4 and len(res.records) == 4
     first, second, third, fourth = (r.fields for r in res.records)

@@ -1,0 +1,91 @@
+"""Places read by OCR are spelled as the unit tables spell them — only where that is safe."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.extract import check_field
+from pipeline.gazetteer import match_place
+from pipeline.placefix import fix_place, tidy_punctuation
+
+
+def _fixed(text: str) -> str | None:
+    m = match_place(text)
+    assert m is not None, text
+    f = fix_place(text, m)
+    return None if f is None else f.value
+
+
+@pytest.mark.parametrize(
+    ("read", "want"),
+    [
+        # unit-type words: a closed list
+        (
+            "Trạm y tế phường Phúc Xá, quận Ba Đình, thành phô Hà Nội",
+            "Trạm y tế phường Phúc Xá, quận Ba Đình, thành phố Hà Nội",
+        ),
+        (
+            "Bệnh viện đa khoa huyện Kim Sơn, tính Ninh Bình",
+            "Bệnh viện đa khoa huyện Kim Sơn, tỉnh Ninh Bình",
+        ),
+        # province names: a closed list
+        (
+            "xã Định Hóa, huyện Kim Sơn, tỉnh Ninh Binh",
+            "xã Định Hóa, huyện Kim Sơn, tỉnh Ninh Bình",
+        ),
+        # a district read in the wrong case, and a name with digits in it
+        (
+            "Bệnh viện đa khoa huyện Ba VÌ, thành phố Hà Nội",
+            "Bệnh viện đa khoa huyện Ba Vì, thành phố Hà Nội",
+        ),
+        # punctuation between units
+        (
+            "xã Khánh Thượng, huyện Yên Mô. tỉnh Ninh Bình",
+            "xã Khánh Thượng, huyện Yên Mô, tỉnh Ninh Bình",
+        ),
+        (
+            "phường Phúc Xá, quận: Ba Đình, thành phố Hà Nội",
+            "phường Phúc Xá, quận Ba Đình, thành phố Hà Nội",
+        ),
+        # all capitals stay capitals
+        (
+            "XÃ QUỲNH LÂM, HUYỆN QUỲNH LƯU, TÍNH NGHỆ AN",
+            "XÃ QUỲNH LÂM, HUYỆN QUỲNH LƯU, TỈNH NGHỆ AN",
+        ),
+    ],
+)
+def test_safe_corrections(read: str, want: str) -> None:
+    assert _fixed(read) == want
+
+
+def test_a_commune_missing_from_the_tables_is_never_rewritten() -> None:
+    """ "Yên Đông" may be a real commune the tables lack: kept, the table's spelling noted."""
+    read = "Xóm 11, xã Yên Đông, huyện Yên Mô, tỉnh Ninh Bình"
+    m = match_place(read)
+    assert m is not None and "Yên Đồng" in (m.ward_old or "")
+    fix = fix_place(read, m)
+    assert fix is not None and fix.value == read and fix.suggestions == (("Yên Đông", "Yên Đồng"),)
+    checked = check_field("noi_cu_tru", read)
+    assert checked.value == read and checked.ok and not checked.fixed
+    assert "Yên Đồng" in checked.note
+
+
+def test_right_places_are_left_alone() -> None:
+    for text in (
+        "xã Quỳnh Lâm, huyện Quỳnh Lưu, tỉnh Nghệ An",
+        "Số 12 phố Hàng Bông, phường Hàng Gai, quận Hoàn Kiếm, thành phố Hà Nội",
+        "phường Bến Nghé, Quận 1, Thành phố Hồ Chí Minh",
+    ):
+        assert _fixed(text) is None
+
+
+def test_place_field_check_marks_the_fix() -> None:
+    c = check_field("noi_sinh", "Trạm y tế xã Định Thành, huyện Thoại Sơn, tỉnh An 61ang")
+    assert c.value == "Trạm y tế xã Định Thành, huyện Thoại Sơn, tỉnh An Giang"
+    assert c.ok and c.fixed and "61ang → Giang" in c.note
+    assert check_field("dia_danh", "Hung Yên").value == "Hưng Yên"
+
+
+def test_tidy_punctuation() -> None:
+    assert tidy_punctuation("huyện Thoại Sơn,tỉnh An Giang") == "huyện Thoại Sơn, tỉnh An Giang"
+    assert tidy_punctuation("Thôn 5 ; xã Châu Lý") == "Thôn 5, xã Châu Lý"
