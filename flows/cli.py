@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import threading
@@ -151,6 +152,14 @@ def _ingest(folder: Path, meta: BookMeta) -> int:
     return _batch_summary(batch_id)
 
 
+def _check_schema(schema: str) -> None:
+    from pipeline.extract import KINDS
+
+    if schema not in KINDS:
+        err.print(f"[red]--schema phải là một trong: {', '.join(KINDS)}[/]")
+        raise typer.Exit(EXIT_USAGE)
+
+
 @app.command()
 def ingest(
     folder: Annotated[Path, typer.Argument(help="Thư mục ảnh trang của một quyển sổ")],
@@ -158,9 +167,20 @@ def ingest(
     agency: Annotated[str, typer.Option(help="Mã cơ quan đăng ký")],
     book: Annotated[str, typer.Option(help="Số quyển, ví dụ 02/1994")],
     years: Annotated[str, typer.Option(help="Năm của sổ: YYYY hoặc YYYY-YYYY")],
+    schema: Annotated[
+        str | None,
+        typer.Option(
+            "--schema",
+            help="Ép loại giấy tờ cho mọi trang (mặc định: nhận dạng từng trang, "
+            "lấy loại sổ làm gợi ý)",
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
     """Nhập một lô từ thư mục: lưu bản gốc, làm sạch, OCR, trích xuất, lưu theo giai đoạn."""
+    if schema:
+        _check_schema(schema)
+        os.environ["SOHOA_SCHEMA"] = schema  # read by the settings the batch flow uses
     s = _setup(verbose)
     y0, y1 = parse_years(years)
     if not folder.is_dir():
@@ -247,11 +267,7 @@ def process(
     if keep_intermediates:
         options = replace(options, keep_intermediates=True)
     if schema:
-        from pipeline.extract import KINDS
-
-        if schema not in KINDS:
-            err.print(f"[red]--schema phải là một trong: {', '.join(KINDS)}[/]")
-            raise typer.Exit(EXIT_USAGE)
+        _check_schema(schema)
         options = replace(options, schema=schema)
     failed = 0
     with (

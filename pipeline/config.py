@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     review_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
     keep_intermediates: bool = False
+    #: force one document kind for every page (``--schema``), instead of detecting it
+    schema: str | None = None
     #: signs CSRF tokens of the web UI; required outside development
     secret_key: str | None = Field(default=None, repr=False)
     #: send the session cookie only over HTTPS (set it behind a TLS proxy)
@@ -121,4 +123,5 @@ class ProcessOptions:
             ocr_timeout=s.ocr_timeout,
             review_threshold=s.review_threshold,
             keep_intermediates=s.keep_intermediates,
+            schema=s.schema,
         )

@@ -193,3 +193,23 @@ def test_missing_tesseract_is_one_clear_message_before_any_work(tmp_path):
     assert out.returncode == 3
     assert "tesseract-ocr" in out.stderr
     assert not (tmp_path / "home" / "s3").exists() and not (tmp_path / "home" / "sohoa.db").exists()
+
+
+def test_ingest_schema_forces_the_document_kind(tmp_path, prefect_home):
+    """``--schema`` overrides detection for every page (here a birth extract read as TTHC)."""
+    folder = tmp_path / "book"
+    folder.mkdir()
+    shutil.copy2(SAMPLES / GOOD[0], folder / GOOD[0])
+    home = tmp_path / "home"
+    meta = ("--book-type", "khai_sinh", "--agency", "001", "--book", "01/2018", "--years", "2018")
+    bad = sohoa(home, "ingest", str(folder), *meta, "--schema", "giay_khac", env=prefect_home)
+    assert bad.returncode != 0 and "--schema" in bad.stderr + bad.stdout
+    try:
+        done = sohoa(home, "ingest", str(folder), *meta, "--schema", "tthc", env=prefect_home)
+        assert done.returncode == 0, done.stderr[-2000:]
+        with _db(home) as db:
+            kinds = {r[0] for r in db.execute("select kind from pages")}
+            schemas = {r[0] for r in db.execute("select schema_name from records")}
+        assert kinds == {"tthc"} and schemas == {"tthc"}
+    finally:
+        stop_local_s3(home)
