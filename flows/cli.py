@@ -180,7 +180,7 @@ def ingest(
     """Nhập một lô từ thư mục: lưu bản gốc, làm sạch, OCR, trích xuất, lưu theo giai đoạn."""
     if schema:
         _check_schema(schema)
-        os.environ["SOHOA_SCHEMA"] = schema  # read by the settings the batch flow uses
+        os.environ["SOHOA_FORCE_KIND"] = schema  # read by the settings the batch flow uses
     s = _setup(verbose)
     y0, y1 = parse_years(years)
     if not folder.is_dir():

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
     keep_intermediates: bool = False
     #: force one document kind for every page (``--schema``), instead of detecting it
-    schema: str | None = None
+    force_kind: str | None = None
     #: signs CSRF tokens of the web UI; required outside development
     secret_key: str | None = Field(default=None, repr=False)
     #: send the session cookie only over HTTPS (set it behind a TLS proxy)
@@ -123,5 +123,5 @@ class ProcessOptions:
             ocr_timeout=s.ocr_timeout,
             review_threshold=s.review_threshold,
             keep_intermediates=s.keep_intermediates,
-            schema=s.schema,
+            schema=s.force_kind,
         )
