@@ -8,8 +8,10 @@ pages delivered before the fault have already been handed to the caller.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import re
+import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +62,21 @@ def translate(exc: Exception, device: str) -> CaptureError:
     err = CaptureError(message, reason=reason, detail=text)
     err.retryable = retryable
     return err
+
+
+def ignore_sigpipe() -> None:
+    """Put SIGPIPE back to "ignored", as Python needs it.
+
+    libsane (its test backend at least) resets SIGPIPE to the default action while scanning.
+    Python relies on it being ignored: a write to a closed socket or pipe (an S3 upload, a
+    child process) must raise BrokenPipeError, not kill the whole process.
+    """
+    try:
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    except ValueError:  # not the main thread: set the process-wide disposition in C
+        libc = ctypes.CDLL(None)
+        libc.signal.argtypes = [ctypes.c_int, ctypes.c_void_p]
+        libc.signal(int(signal.SIGPIPE), ctypes.c_void_p(1))  # 1 = SIG_IGN
 
 
 def _sane() -> Any:
@@ -206,11 +223,13 @@ class SaneSource:
                 try:
                     image = dev.scan()
                 except sane_error as exc:
+                    ignore_sigpipe()
                     err = translate(exc, o.device)
                     if err.reason == "no_paper" and o.adf and count:
                         log.info("feeder empty after %d pages", count)
                         break
                     raise err from exc
+                ignore_sigpipe()
                 count += 1
                 image.info["dpi"] = (dpi, dpi)
                 yield ScannedPage(image=image, dpi=dpi, origin=f"{o.device} #{count}")
@@ -220,3 +239,4 @@ class SaneSource:
                 dev.close()
             except sane_error:
                 log.warning("closing %s failed (device gone?)", o.device)
+            ignore_sigpipe()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -166,3 +167,23 @@ def test_cli_scan_adf_then_refuses_a_second_scan_of_the_same_book(sane_config, t
     )
     assert resumed.returncode == 0, resumed.stderr
     assert len(json.loads(manifest.read_text(encoding="utf-8"))["pages"]) == 8
+
+
+def _sigpipe_ignored() -> bool:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("SigIgn:"):
+            return bool(int(line.split()[1], 16) & (1 << (signal.SIGPIPE - 1)))
+    raise AssertionError("no SigIgn line")
+
+
+def test_scanning_leaves_sigpipe_ignored(sane_config):
+    """libsane resets SIGPIPE while scanning; a later write to a closed pipe must not kill us."""
+    assert _sigpipe_ignored()
+    pages = list(_source(sane_config, adf=True, max_pages=2).acquire())
+    assert len(pages) == 2
+    assert _sigpipe_ignored()
+    r, w = os.pipe()
+    os.close(r)
+    with pytest.raises(BrokenPipeError):
+        os.write(w, b"x")  # the process would die here if SIGPIPE had its default action
+    os.close(w)
