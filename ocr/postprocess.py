@@ -9,6 +9,32 @@ from schemas.models import OcrLine, OcrPage, OcrWord
 
 _LETTERS = re.compile(r"[^\W\d_]+", re.UNICODE)
 
+#: Slashes OCR reads for the "/" of dates and book numbers (fraction slash, division
+#: slash, full-width, big solidus): never meant on a civil-status page.
+_SLASHES = str.maketrans({"\u2044": "/", "\u2215": "/", "\uff0f": "/", "\u29f8": "/"})
+#: Letters read for digits in a token that is otherwise digits: Ø/ø/O/o → 0.
+_DIGIT_LOOKALIKES = str.maketrans({"Ø": "0", "ø": "0", "O": "0", "o": "0"})
+_DIGIT_TOKEN = re.compile(r"[\dØøOo/.:\-]+")
+
+
+def fix_digit_token(text: str) -> str:
+    """A number, date or time as written: lookalike slashes and letter zeros made digits.
+
+    "01⁄2009" → "01/2009", "01/⁄2000" → "01/2000", "5Ø" → "50", "2O03" → "2003". Only a
+    token made of digits and separators is touched, so a word
+    ("Ô", "Bo") never is; O needs two digits beside it ("1O" stays).
+    """
+    slashed = text.translate(_SLASHES)
+    if slashed != text:
+        slashed = re.sub(r"/{2,}", "/", slashed)
+    core = slashed.strip(",;()")
+    digits = sum(ch.isdigit() for ch in core)
+    # Ø is no Vietnamese letter: beside one digit it is a zero; O needs two digits around
+    need = 2 if any(ch in "Oo" for ch in core) else 1
+    if digits < need or not _DIGIT_TOKEN.fullmatch(core):
+        return slashed
+    return slashed.translate(_DIGIT_LOOKALIKES)
+
 
 def check_word(text: str) -> bool | None:
     """Lexicon verdict of a word: None when it has no letters, else all its syllables valid."""
@@ -20,6 +46,9 @@ def check_word(text: str) -> bool | None:
 
 def annotate_word(word: OcrWord) -> OcrWord:
     """Mark the word's lexicon fit; apply a confusion fix only when the lexicon confirms it."""
+    digits = fix_digit_token(word.text)
+    if digits != word.text:
+        word = word.model_copy(update={"text": digits, "corrected_from": word.text})
     verdict = check_word(word.text)
     if verdict is False:
         fixed, changes = correct_with_ambigs(word.text)

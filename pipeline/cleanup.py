@@ -46,21 +46,18 @@ class Analysis:
 def downscale(gray: np.ndarray, side: int, *, fast: bool = False) -> tuple[np.ndarray, float]:
     """Shrink so the long side is at most ``side``; return the image and the scale used.
 
-    ``fast`` shrinks by a whole factor first (~15x faster in OpenCV, up to that factor of
-    edge pixels dropped, a slightly different average): for counting shapes, not for the
-    analysis copy whose background flattens the page.
+    ``fast`` halves the image with Gaussian pyramid steps while it is at least twice the
+    target, then area-averages the remainder: ~5x faster than one fractional area resize
+    in OpenCV, a slightly softer result (fine for finding lines and ink, not for reading).
     """
     h, w = gray.shape[:2]
     scale = min(1.0, side / max(h, w))
     if scale >= 1.0:
         return gray, 1.0
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    k = int(1 / scale)
-    if fast and k >= 2 and h >= 2 * k and w >= 2 * k:
-        # area-averaging by a whole factor is ~15x faster than by a fraction in OpenCV:
-        # shrink by k first (dropping < k edge pixels), then by the small remainder
-        hh, ww = h // k * k, w // k * k
-        gray = cv2.resize(gray[:hh, :ww], (ww // k, hh // k), interpolation=cv2.INTER_AREA)
+    if fast:
+        while max(gray.shape[:2]) >= 2 * side:
+            gray = cv2.pyrDown(gray)
     return cv2.resize(gray, size, interpolation=cv2.INTER_AREA), scale
 
 
@@ -70,23 +67,46 @@ def percentile_u8(img: np.ndarray, q: float) -> float:
     Large images are sampled on every other row and column: the same distribution for a
     quarter of the work.
     """
+    return percentiles_u8(img, (q,))[0]
+
+
+def percentiles_u8(img: np.ndarray, qs: tuple[float, ...]) -> list[float]:
+    """Several percentiles of a uint8 image from one histogram (see :func:`percentile_u8`)."""
     if img.size > 4_000_000:
         img = np.ascontiguousarray(img[::2, ::2])
     hist = cv2.calcHist([img], [0], None, [256], [0, 256]).ravel()
     cum = np.cumsum(hist)
-    return float(np.searchsorted(cum, q / 100.0 * (cum[-1] - 1) + 1))
+    return [float(np.searchsorted(cum, q / 100.0 * (cum[-1] - 1) + 1)) for q in qs]
 
 
 def estimate_background(gray: np.ndarray, *, stroke: int) -> np.ndarray:
     """Paper brightness everywhere: ink removed by a closing wider than a stroke, smoothed."""
     k = max(3, stroke | 1)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-    closed = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, kernel)
+    closed = close_round(gray, k)
     # the background is smooth: blur a quarter-size copy (same result, 1/16 of the work)
     h, w = closed.shape
     small = cv2.resize(closed, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
     small = cv2.GaussianBlur(small, (0, 0), sigmaX=max(0.5, k / 8))
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def close_round(gray: np.ndarray, width: int) -> np.ndarray:
+    """Gray closing by a regular octagon ``width`` px across (a near-disc), ~6x faster.
+
+    OpenCV dilates by a disc row by row; an octagon is a square (separable, fast) grown by
+    a diamond (repeated 3x3 crosses), so each pass costs a few cheap ones.
+    """
+    side = max(1, round(width / (1 + math.sqrt(2)))) | 1
+    reach = max(0, (width - side) // 2)
+    square = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    out = cv2.dilate(gray, square)
+    if reach:
+        out = cv2.dilate(out, cross, iterations=reach)
+    out = cv2.erode(out, square)
+    if reach:
+        out = cv2.erode(out, cross, iterations=reach)
+    return out
 
 
 def flatten(gray: np.ndarray, background: np.ndarray) -> np.ndarray:
@@ -98,9 +118,13 @@ def flatten(gray: np.ndarray, background: np.ndarray) -> np.ndarray:
 def border_mask(gray: np.ndarray) -> np.ndarray:
     """Dark regions touching the image edge and too large to be text (255 = border)."""
     paper = percentile_u8(gray, 90)
-    dark = (gray < paper * 0.45).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=4)
+    cut = paper * 0.45
     h, w = gray.shape
+    edges = (gray[0], gray[h - 1], gray[:, 0], gray[:, w - 1])
+    if not any(bool((e < cut).any()) for e in edges):
+        return np.zeros_like(gray)  # nothing dark touches the edge: no border to label
+    dark = (gray < cut).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=4)
     x, y, bw, bh, area = (stats[:, i] for i in range(5))
     touches = (x == 0) | (y == 0) | (x + bw >= w) | (y + bh >= h)
     big = (area > 0.002 * h * w) & ((bw > 0.2 * w) | (bh > 0.2 * h))
@@ -150,10 +174,14 @@ def _search(
 def _points(
     mask: np.ndarray, limit: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    ys, xs = np.nonzero(mask)
-    if len(ys) > limit:
-        idx = rng.choice(len(ys), limit, replace=False)
-        ys, xs = ys[idx], xs[idx]
+    found = cv2.findNonZero(mask)  # (n, 1, 2) of (x, y); ~3x faster than np.nonzero
+    if found is None:
+        return np.empty(0), np.empty(0)
+    xy = found.reshape(-1, 2)
+    if len(xy) > limit:
+        # a uniform sample (with replacement: the rare repeat does not move a profile peak)
+        xy = xy[rng.integers(0, len(xy), limit)]
+    ys, xs = xy[:, 1].astype(np.float64), xy[:, 0].astype(np.float64)
     # jitter inside each pixel so the pixel grid itself does not favour 0°
     return ys + rng.uniform(-1.0, 1.0, len(ys)), xs + rng.uniform(-1.0, 1.0, len(xs))
 
@@ -425,7 +453,9 @@ def _laplacian_sharpness(gray: np.ndarray) -> float:
     """Edge energy of the central part of the page (no resampling: blur stays blur)."""
     h, w = gray.shape
     crop = gray[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4]
-    return float(cv2.Laplacian(crop, cv2.CV_32F).var())
+    # 16-bit holds every 3x3 Laplacian of 8-bit pixels exactly (|value| <= 1020)
+    _mean, std = cv2.meanStdDev(cv2.Laplacian(crop, cv2.CV_16S))
+    return float(std[0, 0]) ** 2
 
 
 def _line_height(mask: np.ndarray) -> float | None:
@@ -438,11 +468,10 @@ def _line_height(mask: np.ndarray) -> float | None:
 
 def _cut_off(binary: np.ndarray) -> bool:
     """Ink runs into the page edge (text cut off by the scan area or a tear)."""
-    ink = binary == 0
-    h, w = ink.shape
+    h, w = binary.shape
     m = max(3, min(h, w) // 200)
-    strips = (ink[:m].mean(), ink[-m:].mean(), ink[:, :m].mean(), ink[:, -m:].mean())
-    return max(strips) > 0.02
+    strips = (binary[:m], binary[-m:], binary[:, :m], binary[:, -m:])
+    return max(1.0 - cv2.countNonZero(s) / s.size for s in strips) > 0.02
 
 
 def page_quality(
@@ -454,12 +483,10 @@ def page_quality(
     low a resolution for OCR), ``blurry``, ``overexposed``, ``underexposed``,
     ``text_cut_off``, ``orientation_unsure``.
     """
-    ink = copy.binary == 0
-    ink_ratio = float(ink.mean())
+    ink_ratio = 1.0 - cv2.countNonZero(copy.binary) / max(1, copy.binary.size)
     sharp = _laplacian_sharpness(copy.gray)
     line_full = a.line_height
-    paper = percentile_u8(gray, 90)
-    darkest = percentile_u8(gray, 1)
+    paper, darkest = percentiles_u8(gray, (90, 1))
     flags: list[str] = []
     blank = ink_ratio < 0.003 or a.ink_ratio < 0.002
     if blank:

@@ -162,7 +162,12 @@ def _sex(raw: str) -> Checked:
 
 def _pid(raw: str) -> Checked:
     p = parsers.parse_personal_id(raw)
-    return Checked(p, p is not None, "" if p else "số định danh phải đủ 12 chữ số")
+    if p is None:
+        return Checked(None, False, "số định danh phải đủ 12 chữ số")
+    if p[:3] not in parsers.PROVINCE_CODES:
+        # the first three digits name the province of birth registration: a misread digit
+        return Checked(p, False, f"mã tỉnh {p[:3]} của số định danh không có")
+    return Checked(p, True)
 
 
 def _entry(raw: str) -> Checked:
@@ -395,6 +400,31 @@ def flag_field(field: FieldValue, note: str) -> FieldValue:
     return field.model_copy(update={"needs_review": True, "provenance": [*field.provenance, note]})
 
 
+#: Births and deaths are registered within weeks (60 and 15 days under the 2014 Law on
+#: Civil Status, similar terms before it). A registration more than a year after the event
+#: is a late registration — rare, and worth a clerk's look — or, far more often, a misread
+#: digit in one of the two dates; both dates then go to review.
+LATE_REGISTRATION_DAYS = 366
+
+
+def check_registration_delay(fields: dict[str, FieldValue]) -> None:
+    """Flag the event date and the registration date when they lie more than a year apart."""
+    event = "ngay_chet" if "ngay_chet" in fields else "ngay_sinh"
+    a, b = fields.get(event), fields.get("ngay_dang_ky")
+    if not (a and b and a.value and b.value):
+        return
+    try:
+        gap = (date.fromisoformat(b.value) - date.fromisoformat(a.value)).days
+    except ValueError:
+        return
+    if gap <= LATE_REGISTRATION_DAYS:
+        return
+    what = "ngày chết" if event == "ngay_chet" else "ngày sinh"
+    note = f"đăng ký sau {what} hơn {gap // 365} năm: kiểm tra cả hai ngày"
+    fields[event] = flag_field(a, note)
+    fields["ngay_dang_ky"] = flag_field(b, note)
+
+
 def _cross_check_birth(
     fields: dict[str, FieldValue], words_seg: Segment | None, threshold: float
 ) -> None:
@@ -413,6 +443,7 @@ def _cross_check_birth(
     reg = fields["ngay_dang_ky"].value
     if birth and reg and reg < birth:
         fields["ngay_dang_ky"] = flag_field(fields["ngay_dang_ky"], "ngày đăng ký trước ngày sinh")
+    check_registration_delay(fields)
     for parent in ("me", "cha"):
         year = fields[f"nam_sinh_{parent}"].value
         if birth and year and not (10 <= int(birth[:4]) - int(year) <= 70):

@@ -23,6 +23,7 @@ from pipeline.extract import (
     Checked,
     _text,
     calibration,
+    check_registration_delay,
     flag_field,
     make_field,
     missing_field,
@@ -251,6 +252,7 @@ def cross_check_death(fields: dict[str, FieldValue]) -> None:
         fields["ngay_chet"] = flag_field(fields["ngay_chet"], "ngày chết trước ngày sinh")
     if death and reg and reg < death:
         fields["ngay_dang_ky"] = flag_field(fields["ngay_dang_ky"], "ngày đăng ký trước ngày chết")
+    check_registration_delay(fields)
 
 
 def cross_check_marriage(fields: dict[str, FieldValue]) -> None:

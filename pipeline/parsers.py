@@ -265,8 +265,29 @@ def _month_year(after: Sequence[str]) -> tuple[int, int] | None:
     return None
 
 
+def _plain(token: str) -> str:
+    decomposed = unicodedata.normalize("NFD", token.replace("đ", "d"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _date_keyword(token: str) -> str:
+    """ "ngày"/"tháng"/"năm" whatever tone marks OCR gave them ("thúng", "nấm"), else as is.
+
+    Only the three keywords are recognised, by their letters ("th?ng": the vowel is the
+    letter OCR most often gets wrong); numbers in words keep their marks ("năm" is also 5).
+    """
+    plain = _plain(token)
+    if plain == "ngay":
+        return "ngày"
+    if re.fullmatch(r"th[aeiou]ng", plain):
+        return "tháng"
+    if plain == "nam":
+        return "năm"
+    return token
+
+
 def _phrase_dates(text: str) -> Iterator[date | None]:
-    toks = _tokens(text)
+    toks = [_date_keyword(t) for t in _tokens(text)]
     start = 0
     for i, t in enumerate(toks):
         if t not in _KW_MONTH:

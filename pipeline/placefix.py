@@ -20,6 +20,7 @@ Nothing is rewritten unless the whole result stays close to what was read.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -38,6 +39,18 @@ _TYPE_RE = "|".join(re.escape(t) for t in TYPES)
 _PUNCT_BEFORE_TYPE = re.compile(rf"\s*[.;:]\s*(?=(?:{_TYPE_RE})\s)", re.IGNORECASE)
 _COLON_AFTER_TYPE = re.compile(rf"\b({_TYPE_RE})\s*:\s*", re.IGNORECASE)
 _NO_SPACE_AFTER_COMMA = re.compile(r",(?=\S)")
+#: a mark read between the two words of a unit type ("thành. phố", "thị, trấn")
+_PUNCT_INSIDE_TYPE = re.compile(r"\b(thành|thị|đặc)\s*[.,;:]\s*(phố|xã|trấn|khu)\b", re.IGNORECASE)
+#: Fixed wordings that open a place ("Ủy ban nhân dân xã …", "Trạm y tế …"): a closed list,
+#: so a near miss of its letters is that wording.
+PHRASES = (
+    "Ủy ban nhân dân",
+    "Bệnh viện đa khoa",
+    "Bệnh viện",
+    "Trạm y tế",
+    "Trung tâm y tế",
+    "Nhà hộ sinh",
+)
 _EDGE = ",.;:()"
 
 
@@ -127,6 +140,7 @@ def _fix_type(words: list[str], i: int, unit_type: str, *, shouting: bool) -> li
 
 def tidy_punctuation(text: str) -> str:
     """The commas a printed place has between its units, whatever OCR made of them."""
+    text = _PUNCT_INSIDE_TYPE.sub(lambda m: f"{m.group(1)} {m.group(2)}", text)
     text = _COLON_AFTER_TYPE.sub(lambda m: m.group(1) + " ", text)
     text = _PUNCT_BEFORE_TYPE.sub(", ", text)
     return " ".join(_NO_SPACE_AFTER_COMMA.sub(", ", text).split())
@@ -140,7 +154,9 @@ def fix_place(printed: str, match: PlaceMatch) -> PlaceFix | None:
     changes: list[tuple[str, str]] = []
     taken: set[int] = set()
     suggestions: list[tuple[str, str]] = []
-    levels = ((match.province_old, True), (match.district_old, False), (match.ward_old, False))
+    # the province as the page names it: a historical one ("tỉnh Hà Tây") when it was
+    province = match.province_historical or match.province_old
+    levels = ((province, True), (match.district_old, False), (match.ward_old, False))
     for unit, closed_list in levels:
         if not unit:
             continue
@@ -159,12 +175,51 @@ def fix_place(printed: str, match: PlaceMatch) -> PlaceFix | None:
         if unit_type:
             changes += _fix_type(words, i, unit_type, shouting=shouting)
             taken |= set(range(max(0, i - len(unit_type.split())), i))
+    changes += _fix_phrase(words, shouting=shouting)
     fixed = " ".join(words)
     if fuzz.ratio(fixed, printed) < MIN_WHOLE_RATIO:
         return None
     if fixed == printed and not suggestions:
         return None
     return PlaceFix(fixed, tuple(changes), tuple(suggestions))
+
+
+_TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def _same_syllable(a: str, b: str) -> bool:
+    """Equal but for case and where the tone mark sits (old "Uỷ", "hoà"; new "Ủy", "hòa")."""
+
+    def key(syllable: str) -> tuple[str, str]:
+        parts = unicodedata.normalize("NFD", syllable.lower())
+        marks = "".join(c for c in parts if c in _TONE_MARKS)
+        letters = "".join(c for c in parts if c not in _TONE_MARKS)
+        return unicodedata.normalize("NFC", letters), marks
+
+    return key(a) == key(b)
+
+
+def _fix_phrase(words: list[str], *, shouting: bool) -> list[tuple[str, str]]:
+    """The opening wording ("Ủy ban nhân dẫn" → "Ủy ban nhân dân") when its letters match."""
+    for phrase in PHRASES:
+        k = len(phrase.split())
+        if len(words) < k:
+            continue
+        read = [_core(w)[1] for w in words[:k]]
+        if fold(" ".join(read)) != fold(phrase):
+            continue
+        if all(_same_syllable(r, t) for r, t in zip(read, phrase.split(), strict=True)):
+            return []
+        changes = []
+        for j, (r, t) in enumerate(zip(read, phrase.split(), strict=True)):
+            if _same_syllable(r, t):
+                continue
+            new = t.upper() if shouting else (t[:1].upper() + t[1:] if r[:1].isupper() else t)
+            lead, _core_word, trail = _core(words[j])
+            words[j] = f"{lead}{new}{trail}"
+            changes.append((r, new))
+        return changes
+    return []
 
 
 def _safe_name_fix(read: str, name: str) -> bool:

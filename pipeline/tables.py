@@ -18,7 +18,13 @@ import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
-from pipeline.extract import Checked, check_field, flag_field, make_field
+from pipeline.extract import (
+    Checked,
+    check_field,
+    check_registration_delay,
+    flag_field,
+    make_field,
+)
 from pipeline.labels import LabelSpec, fold, split_line, union_bbox
 from schemas.models import BBox, FieldValue, OcrLine, OcrPage, OcrWord, Record
 
@@ -624,6 +630,7 @@ def _row_fields(
         a, b = fields.get(early), fields.get(late)
         if a and b and a.value and b.value and b.value < a.value:
             fields[late] = flag_field(b, f"{late} trước {early}")
+    check_registration_delay(fields)
     return fields
 
 

@@ -179,3 +179,37 @@ def test_given_names_outside_the_lists_lower_the_reference_fit() -> None:
     assert reference_fit("ho_ten", "Nguyễn Thị Hồng Xuân")[0] == 1.0
     assert reference_fit("ho_ten", "Nguyễn Thị Hông Xuân")[0] < 1.0  # "Hông": a misread Hồng
     assert reference_fit("ho_ten", "Xyz Văn An")[0] < reference_fit("ho_ten", "Lê Văn Zzz")[0]
+
+
+def test_personal_id_with_an_unknown_province_code_is_refused() -> None:
+    """The first three digits are the province code: "081…" for "001…" is a misread."""
+    from pipeline.extract import check_field
+
+    bad = check_field("so_dinh_danh_chong", "081097296609")
+    assert bad.value == "081097296609" and not bad.ok and "081" in bad.note
+    assert check_field("so_dinh_danh_chong", "001097296609").ok
+
+
+def test_registration_long_after_the_event_sends_both_dates_to_review() -> None:
+    """Registered six years after birth: a late registration or a misread digit — a clerk looks."""
+    from pipeline.extract import check_registration_delay
+    from schemas.models import FieldValue
+
+    def date_field(value: str) -> FieldValue:
+        return FieldValue(value=value, raw=value, confidence=0.999, needs_review=False)
+
+    fields = {"ngay_sinh": date_field("2001-10-20"), "ngay_dang_ky": date_field("2007-11-09")}
+    check_registration_delay(fields)
+    assert fields["ngay_sinh"].needs_review and fields["ngay_dang_ky"].needs_review
+    assert "kiểm tra" in fields["ngay_sinh"].provenance[-1]
+    on_time = {"ngay_sinh": date_field("2007-10-20"), "ngay_dang_ky": date_field("2007-11-09")}
+    check_registration_delay(on_time)
+    assert not on_time["ngay_sinh"].needs_review and not on_time["ngay_dang_ky"].needs_review
+    # a death register: the deceased's birth is decades before; the death date is the event
+    death = {
+        "ngay_sinh": date_field("1930-01-01"),
+        "ngay_chet": date_field("2001-05-02"),
+        "ngay_dang_ky": date_field("2001-05-10"),
+    }
+    check_registration_delay(death)
+    assert not any(f.needs_review for f in death.values())

@@ -383,3 +383,17 @@ def test_parse_book_number(text: str, expected: str | None):
 )
 def test_parse_so_ky_hieu(text: str, expected: str | None):
     assert parse_so_ky_hieu(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Đắk Lắk, ngày 09 thúng 02 năm 2020", date(2020, 2, 9)),
+        ("Tây Ninh, ngày 10 thóng 5 năm 2018", date(2018, 5, 10)),
+        ("ngày 5 tháng 3 nấm 2001", date(2001, 3, 5)),
+        ("ngảy 5 tháng 3 năm 2001", date(2001, 3, 5)),
+        ("xã Thông Nông, ngày 5 tháng 3 năm 2001", date(2001, 3, 5)),
+    ],
+)
+def test_date_keywords_with_misread_tone_marks(text: str, expected: date) -> None:
+    assert parse_date(text) == expected

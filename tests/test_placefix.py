@@ -47,6 +47,25 @@ def _fixed(text: str) -> str | None:
             "phường Phúc Xá, quận: Ba Đình, thành phố Hà Nội",
             "phường Phúc Xá, quận Ba Đình, thành phố Hà Nội",
         ),
+        # a historical province is spelled as the tables spell it
+        (
+            "Bệnh viện đa khoa huyện Phúc Thọ, tỉnh Hà Tầy",
+            "Bệnh viện đa khoa huyện Phúc Thọ, tỉnh Hà Tây",
+        ),
+        # a mark read inside a unit type
+        (
+            "Bệnh viện đa khoa huyện Phúc Thọ, thành. phố Hà Nội",
+            "Bệnh viện đa khoa huyện Phúc Thọ, thành phố Hà Nội",
+        ),
+        # the fixed wording that opens a place: a closed list
+        (
+            "Ủy ban nhân dẫn xã Ba Vì, huyện Ba Vì, thành phố Hà Nội",
+            "Ủy ban nhân dân xã Ba Vì, huyện Ba Vì, thành phố Hà Nội",
+        ),
+        (
+            "Trạm y tê xã Thanh Đa, huyện Phúc Thọ, tỉnh Hà Tây",
+            "Trạm y tế xã Thanh Đa, huyện Phúc Thọ, tỉnh Hà Tây",
+        ),
         # all capitals stay capitals
         (
             "XÃ QUỲNH LÂM, HUYỆN QUỲNH LƯU, TÍNH NGHỆ AN",
@@ -89,3 +108,8 @@ def test_place_field_check_marks_the_fix() -> None:
 def test_tidy_punctuation() -> None:
     assert tidy_punctuation("huyện Thoại Sơn,tỉnh An Giang") == "huyện Thoại Sơn, tỉnh An Giang"
     assert tidy_punctuation("Thôn 5 ; xã Châu Lý") == "Thôn 5, xã Châu Lý"
+
+
+def test_old_tone_placement_in_the_opening_wording_is_kept() -> None:
+    """ "Uỷ ban" (old placement) is right as printed: not a misreading to fix."""
+    assert _fixed("Uỷ ban nhân dân xã Ba Vì, huyện Ba Vì, thành phố Hà Nội") is None

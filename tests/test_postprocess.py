@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from ocr.postprocess import annotate_page, annotate_word, check_word
 from schemas.models import OcrWord
 from tests.fakes import page_from_lines
@@ -43,3 +45,31 @@ def test_a_capital_inside_a_word_is_lowered_when_that_reads() -> None:
 
     assert fixed("tẾ") == "tế" and fixed("KiẾt") == "Kiết" and fixed("TrÍ") == "Trí"
     assert fixed("iPhone") == "iPhone" and fixed("UBND") == "UBND" and fixed("H'Mông") == "H'Mông"
+
+
+@pytest.mark.parametrize(
+    ("read", "want"),
+    [
+        ("01\u20442009", "01/2009"),  # fraction slash
+        ("01/\u20442000", "01/2000"),  # slash read twice
+        ("09\u204402/\u20441994", "09/02/1994"),
+        ("5Ø", "50"),
+        ("2O03", "2003"),
+        ("(2O18)", "(2018)"),
+        # words and lone letters stay as read
+        ("Bo", "Bo"),
+        ("Ô", "Ô"),
+        ("O", "O"),
+        ("1O", "1O"),
+        ("Ø", "Ø"),
+    ],
+)
+def test_digit_tokens(read: str, want: str) -> None:
+    from ocr.postprocess import fix_digit_token
+
+    assert fix_digit_token(read) == want
+
+
+def test_digit_fix_is_recorded_on_the_word() -> None:
+    w = annotate_word(OcrWord(text="14/07\u20441957", conf=0.9, bbox=(0, 0, 1, 1)))
+    assert w.text == "14/07/1957" and w.corrected_from == "14/07\u20441957"
