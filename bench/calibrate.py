@@ -24,9 +24,16 @@ from pipeline.corpus import CorpusPage, build_corpus
 from pipeline.process import process_image
 
 CALIBRATION_SEED = 7
+#: The lowest review threshold (pipeline.calibration.choose_threshold never goes below it).
+MIN_THRESHOLD = 0.5
 
 
-def _pairs(records: list[Any], truth: dict) -> list[tuple[dict[str, float], bool]]:
+#: One calibration sample: the field's signals, whether it was right, and whether only the
+#: threshold decides it (no validator or cross-check sent it to review already).
+Sample = tuple[dict[str, float], bool, bool]
+
+
+def _pairs(records: list[Any], truth: dict) -> list[Sample]:
     out = []
     entries = truth.get("entries") or []
     if entries:
@@ -39,18 +46,24 @@ def _pairs(records: list[Any], truth: dict) -> list[tuple[dict[str, float], bool
                 continue
             for name, f in rec.fields.items():
                 if name in entry and f.signals:
-                    out.append((f.signals, _norm_value(f.value) == _norm_value(entry[name])))
+                    ok = _norm_value(f.value) == _norm_value(entry[name])
+                    out.append((f.signals, ok, not f.needs_review))
         return out
     fields = truth.get("fields") or {}
     for rec in records[:1]:
         for name, f in rec.fields.items():
             if name in fields and f.signals:
-                out.append((f.signals, _norm_value(f.value) == _norm_value(fields[name])))
+                ok = _norm_value(f.value) == _norm_value(fields[name])
+                out.append((f.signals, ok, not f.needs_review))
     return out
 
 
-def collect_page(page: CorpusPage) -> list[tuple[dict[str, float], bool]]:
-    """Signals and rightness of every field of one page (threshold irrelevant here)."""
+def collect_page(page: CorpusPage) -> list[Sample]:
+    """Signals and rightness of every field of one page.
+
+    Read with the review threshold at its floor (0.5), so a field still sent to review was
+    sent by a validator or a cross-check, not by the threshold being fitted.
+    """
     os.environ["OMP_THREAD_LIMIT"] = "1"
     truth = json.loads(page.truth_path.read_text(encoding="utf-8"))
     with Image.open(page.image_path) as im, tempfile.TemporaryDirectory() as d:
@@ -59,7 +72,7 @@ def collect_page(page: CorpusPage) -> list[tuple[dict[str, float], bool]]:
             im,
             stem=page.id,
             workdir=Path(d),
-            options=ProcessOptions(review_threshold=0.5),
+            options=ProcessOptions(review_threshold=MIN_THRESHOLD),
             engine=TesseractEngine(),
         )
     return _pairs(out.result.records, truth)
@@ -77,15 +90,25 @@ def calibrate(
     pages = build_corpus(root, n_pages=n_pages, seed=seed)
     rows: list[dict[str, float]] = []
     right: list[bool] = []
+    eligible: list[bool] = []
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        for pairs in pool.map(collect_page, pages):
-            for sig, ok in pairs:
+        for samples in pool.map(collect_page, pages):
+            for sig, ok, free in samples:
                 rows.append(sig)
                 right.append(ok)
-    (root / "fields.json").write_text(json.dumps([rows, right]), encoding="utf-8")
-    cal = fit(rows, right, target=target, fitted_on=f"corpus seed {seed}, {n_pages} pages")
+                eligible.append(free)
+    (root / "fields.json").write_text(json.dumps([rows, right, eligible]), encoding="utf-8")
+    cal = fit(
+        rows,
+        right,
+        target=target,
+        fitted_on=f"corpus seed {seed}, {n_pages} pages",
+        eligible=eligible,
+    )
     accepted = [
-        ok for sig, ok in zip(rows, right, strict=True) if cal.probability(sig) >= cal.threshold
+        ok
+        for sig, ok, free in zip(rows, right, eligible, strict=True)
+        if free and cal.probability(sig) >= cal.threshold
     ]
     summary = {
         "fields": len(rows),

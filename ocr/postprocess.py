@@ -12,26 +12,25 @@ _LETTERS = re.compile(r"[^\W\d_]+", re.UNICODE)
 #: Slashes OCR reads for the "/" of dates and book numbers (fraction slash, division
 #: slash, full-width, big solidus): never meant on a civil-status page.
 _SLASHES = str.maketrans({"\u2044": "/", "\u2215": "/", "\uff0f": "/", "\u29f8": "/"})
-#: Letters read for digits in a token that is otherwise digits: Ø/ø/O/o → 0.
-_DIGIT_LOOKALIKES = str.maketrans({"Ø": "0", "ø": "0", "O": "0", "o": "0"})
-_DIGIT_TOKEN = re.compile(r"[\dØøOo/.:\-]+")
+#: Round letters read for a zero in a token that is otherwise digits ("1ô", "2O03", "5Ø").
+_ZEROS = "ØøOoÔôƠơ"
+_DIGIT_LOOKALIKES = str.maketrans(dict.fromkeys(_ZEROS, "0"))
+_DIGIT_TOKEN = re.compile(rf"[\d{_ZEROS}/.:\-]+")
 
 
 def fix_digit_token(text: str) -> str:
     """A number, date or time as written: lookalike slashes and letter zeros made digits.
 
-    "01⁄2009" → "01/2009", "01/⁄2000" → "01/2000", "5Ø" → "50", "2O03" → "2003". Only a
-    token made of digits and separators is touched, so a word
-    ("Ô", "Bo") never is; O needs two digits beside it ("1O" stays).
+    "01⁄2009" → "01/2009", "01/⁄2000" → "01/2000", "5Ø" → "50", "2O03" → "2003", "1ô" →
+    "10". Only a token of digits, separators and round letters with a digit in it is
+    touched, so a word ("Ô", "Bo") never is.
     """
     slashed = text.translate(_SLASHES)
     if slashed != text:
         slashed = re.sub(r"/{2,}", "/", slashed)
     core = slashed.strip(",;()")
-    digits = sum(ch.isdigit() for ch in core)
-    # Ø is no Vietnamese letter: beside one digit it is a zero; O needs two digits around
-    need = 2 if any(ch in "Oo" for ch in core) else 1
-    if digits < need or not _DIGIT_TOKEN.fullmatch(core):
+    # no Vietnamese word has a digit in it: beside a digit, a round letter is a zero
+    if not any(ch.isdigit() for ch in core) or not _DIGIT_TOKEN.fullmatch(core):
         return slashed
     return slashed.translate(_DIGIT_LOOKALIKES)
 

@@ -99,8 +99,14 @@ def fit(
     target: float = 0.995,
     l2: float = 1e-2,
     fitted_on: str = "",
+    eligible: Sequence[bool] | None = None,
 ) -> Calibration:
-    """Fit the logistic model by Newton's method and choose the auto-accept threshold."""
+    """Fit the logistic model by Newton's method and choose the auto-accept threshold.
+
+    The model learns from every field. The threshold is chosen on the ``eligible`` fields
+    only (default: all): those no validator or cross-check already sent to review, which
+    are the only ones the threshold decides on in production.
+    """
     x = _matrix(rows)
     y = np.asarray(right, dtype=np.float64)
     xb = np.hstack([x, np.ones((len(x), 1))])
@@ -114,7 +120,8 @@ def fit(
         if np.abs(step).max() < 1e-8:
             break
     probs = 1.0 / (1.0 + np.exp(-np.clip(xb @ w, -30, 30)))
-    threshold = choose_threshold(probs, y.astype(bool), target=target)
+    pick = np.ones(len(y), bool) if eligible is None else np.asarray(eligible, dtype=bool)
+    threshold = choose_threshold(probs[pick], y.astype(bool)[pick], target=target)
     return Calibration(
         weights=tuple(float(v) for v in w[:-1]),
         bias=float(w[-1]),

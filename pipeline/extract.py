@@ -18,7 +18,7 @@ from pipeline.calibration import load as load_calibration
 from pipeline.ethnic import normalize_ethnic, normalize_nationality
 from pipeline.gazetteer import match_place
 from pipeline.labels import LabelSpec, Segment, column_lines, fold, union_bbox
-from pipeline.placefix import fix_place
+from pipeline.placefix import cut_short, fix_place
 from pipeline.signals import PLACE_FIELDS, repair_surname, signals
 from schemas.models import (
     BIRTH_FIELDS,
@@ -192,6 +192,9 @@ def _place(raw: str) -> Checked:
         return text
     m = match_place(text.value)
     fixed = fix_place(text.value, m) if m is not None else None
+    if m is not None and cut_short(fixed.value if fixed else text.value, m):
+        value = fixed.value if fixed else text.value
+        return Checked(value, False, "địa danh bị cắt: thiếu tên tỉnh/thành phố")
     if fixed is None:
         return text
     notes = [
@@ -468,6 +471,7 @@ _DOC_TYPES = (
 _NATIONAL = ("cong hoa xa hoi chu nghia viet nam", "doc lap tu do hanh phuc")
 _NUMBER_LINE = re.compile(r"^\s*S[ốốôo]\s*[:;.]?\s*\d", re.IGNORECASE)
 _PLACE_DATE = re.compile(r"^(?P<place>[^,]{2,40}),\s*ngày\s+\d", re.IGNORECASE)
+_NUMBER_LEAD = re.compile(r"^\s*S[ốốôo]\s*[:;.]?\s*\d+\s*/\s*\S*\s+", re.IGNORECASE)
 
 
 def _is_doc_type(text: str) -> bool:
@@ -496,8 +500,14 @@ def extract_tthc(page: OcrPage, *, threshold: float) -> Record:
         m = _PLACE_DATE.match(text)
         if m and "ngay_ban_hanh" not in found:
             found["ngay_ban_hanh"] = (text, _date(text), words)
-            n_place = len(m["place"].split())
-            found["dia_danh"] = (m["place"], _place(m["place"]), words[:n_place])
+            place = m["place"]
+            # the number block read on the same line ("Số: 58/QĐ-STP Lào Cai, ngày …")
+            lead = _NUMBER_LEAD.match(place)
+            skip = len(lead[0].split()) if lead else 0
+            place = " ".join(place.split()[skip:])
+            if place:
+                n_place = len(place.split())
+                found["dia_danh"] = (place, _place(place), words[skip : skip + n_place])
         if title_idx is None and _is_doc_type(text):
             title_idx = i
             found["loai_van_ban"] = (text, Checked(text.capitalize(), True), words)

@@ -11,6 +11,7 @@ from pipeline.cleanup import (
     estimate_background,
     flatten,
     ink_mask,
+    label,
     turn_upright,
 )
 
@@ -51,6 +52,6 @@ def count_ruled_lines(gray: np.ndarray, *, flat: bool = False) -> int:
         rules = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
         if not cv2.countNonZero(rules):
             continue  # no long line at all (most forms): labelling would still cost ~4 ms
-        n, _labels, stats, _ = cv2.connectedComponentsWithStats(rules, connectivity=8)
+        n, _labels, stats = label(rules, 8)
         total += int(sum(1 for i in range(1, n) if stats[i, axis] >= need))
     return total

@@ -109,7 +109,27 @@ def find_labels(
     for hit in candidates:
         if all(hit.end <= t.start or hit.start >= t.end for t in taken):
             taken.append(hit)
-    return sorted(taken, key=lambda h: h.start)
+    return sorted((_longest_wording(h, candidates, taken) for h in taken), key=lambda h: h.start)
+
+
+def _longest_wording(
+    hit: LabelHit, candidates: Sequence[LabelHit], taken: Sequence[LabelHit]
+) -> LabelHit:
+    """The longer wording of the same label, when the page has it.
+
+    "Nơi cư trú cuối cùng:" read "cuối càng" matches less well than the exact "Nơi cư trú",
+    yet it is the label: its last words must not be left at the head of the value.
+    """
+    others = [t for t in taken if t is not hit]
+    longer = [
+        c
+        for c in candidates
+        if c.spec == hit.spec
+        and c.start == hit.start
+        and c.end > hit.end
+        and all(c.end <= t.start or c.start >= t.end for t in others)
+    ]
+    return max(longer, key=lambda c: c.end) if longer else hit
 
 
 def split_line(line: OcrLine, specs: Sequence[LabelSpec]) -> list[Segment]:

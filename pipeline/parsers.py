@@ -271,7 +271,7 @@ def _plain(token: str) -> str:
 
 
 def _date_keyword(token: str) -> str:
-    """ "ngày"/"tháng"/"năm" whatever tone marks OCR gave them ("thúng", "nấm"), else as is.
+    """The date keywords ngày/tháng/năm whatever tone marks OCR gave them ("thúng", "nấm").
 
     Only the three keywords are recognised, by their letters ("th?ng": the vowel is the
     letter OCR most often gets wrong); numbers in words keep their marks ("năm" is also 5).

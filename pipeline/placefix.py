@@ -37,7 +37,7 @@ MIN_WHOLE_RATIO = 85.0
 
 _TYPE_RE = "|".join(re.escape(t) for t in TYPES)
 _PUNCT_BEFORE_TYPE = re.compile(rf"\s*[.;:]\s*(?=(?:{_TYPE_RE})\s)", re.IGNORECASE)
-_COLON_AFTER_TYPE = re.compile(rf"\b({_TYPE_RE})\s*:\s*", re.IGNORECASE)
+_COLON_AFTER_TYPE = re.compile(rf"\b({_TYPE_RE})\s*[:.;]\s*(?=\w)", re.IGNORECASE)
 _NO_SPACE_AFTER_COMMA = re.compile(r",(?=\S)")
 #: a mark read between the two words of a unit type ("thành. phố", "thị, trấn")
 _PUNCT_INSIDE_TYPE = re.compile(r"\b(thành|thị|đặc)\s*[.,;:]\s*(phố|xã|trấn|khu)\b", re.IGNORECASE)
@@ -50,7 +50,13 @@ PHRASES = (
     "Trạm y tế",
     "Trung tâm y tế",
     "Nhà hộ sinh",
+    # below the commune: hamlets and neighbourhoods
+    "Ấp",
+    "Thôn",
+    "Xóm",
+    "Khóm",
 )
+_PROVINCE_TYPE = re.compile(r"\b(tỉnh|thành phố)\b", re.IGNORECASE)
 _EDGE = ",.;:()"
 
 
@@ -231,3 +237,18 @@ def _safe_name_fix(read: str, name: str) -> bool:
     if read.lower() == name.lower():
         return True
     return any(not (ch.isalpha() or ch in " -'") for ch in read)
+
+
+def cut_short(text: str, match: PlaceMatch) -> bool:
+    """Does the place end in a province whose name is missing or cut short?
+
+    "…, tỉnh" or "tỉnh An" for "tỉnh An Giang": the line ran off the edge, or on to a line
+    that was not joined to it.
+    """
+    province = match.province_historical or match.province_old
+    found = list(_PROVINCE_TYPE.finditer(text))
+    if not province or not found:
+        return False
+    tail = fold(text[found[-1].end() :])
+    name = fold(_split_type(province)[1])
+    return tail != name and name.startswith(tail)

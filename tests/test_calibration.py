@@ -53,3 +53,19 @@ def test_save_and_load_roundtrip(tmp_path):
     FALLBACK.save(path)
     assert load(path) == FALLBACK
     assert load(tmp_path / "missing.json") == FALLBACK
+
+
+def test_threshold_is_chosen_on_the_fields_it_decides():
+    """Fields a validator already sent to review do not move the auto-accept threshold."""
+    rng = np.random.default_rng(2)
+    rows, right = _sample(rng, 3000)
+    # wrong fields that look sure but were refused by a cross-check (flagged anyway)
+    for _ in range(60):
+        rows.append(dict(rows[int(np.argmax(right))]))
+        right.append(False)
+    eligible = [True] * 3000 + [False] * 60
+    with_flagged = fit(rows, right, target=0.995)
+    without = fit(rows, right, target=0.995, eligible=eligible)
+    assert without.threshold < with_flagged.threshold
+    probs = np.array([without.probability(r) for r in rows[:3000]])
+    assert np.asarray(right[:3000])[probs >= without.threshold].mean() >= 0.995

@@ -213,3 +213,38 @@ def test_registration_long_after_the_event_sends_both_dates_to_review() -> None:
     }
     check_registration_delay(death)
     assert not any(f.needs_review for f in death.values())
+
+
+def test_tthc_number_and_place_date_read_as_one_line() -> None:
+    """ "Số: 58/QĐ-STP Lào Cai, ngày …": the number is not part of the place."""
+    lines = [*TTHC[:4], "Số: 215/QĐ-SNV Hà Giang, ngày 5 tháng 3 năm 2018", *TTHC[6:]]
+    rec = extract_tthc(page_from_lines(lines, x0=150), threshold=0.8)
+    assert rec.fields["so_ky_hieu"].value == "215/QĐ-SNV"
+    assert rec.fields["dia_danh"].value == "Hà Giang"
+    assert rec.fields["ngay_ban_hanh"].value == "2018-03-05"
+
+
+def test_a_place_cut_short_is_refused() -> None:
+    from pipeline.extract import check_field
+
+    for cut in (
+        "Ấp 6, xã Vĩnh Trạch, huyện Thoại Sơn, tỉnh",
+        "Trạm y tế xã Vĩnh Trạch, huyện Thoại Sơn, tỉnh An",
+    ):
+        c = check_field("noi_cu_tru", cut)
+        assert not c.ok and "bị cắt" in c.note, cut
+    assert check_field("noi_cu_tru", "Ấp 6, xã Vĩnh Trạch, huyện Thoại Sơn, tỉnh An Giang").ok
+    # a city with no province after it is not cut short
+    assert check_field("noi_cu_tru", "phường Lê Lợi, thành phố Vinh").ok
+
+
+def test_label_longer_wording_wins_over_a_shorter_exact_one() -> None:
+    """ "Nơi cư trú cuối càng:" — its last words are not left at the head of the value."""
+    from pipeline.labels import LabelSpec, split_line
+
+    spec = LabelSpec("noi_cu_tru", ("Nơi cư trú cuối cùng", "Nơi cư trú"))
+    page = page_from_lines(["Nơi cư trú cuối càng: Thôn 8, xã Ngọc Sơn", "Nơi cư trú: Thôn 9"])
+    assert [split_line(ln, [spec])[0].raw for ln in page.lines] == [
+        "Thôn 8, xã Ngọc Sơn",
+        "Thôn 9",
+    ]

@@ -85,3 +85,23 @@ def test_ruled_lines_counted(page):
     for y in range(100, 2100, 150):
         arr[y : y + 3, 80:1620] = 0
     assert count_ruled_lines(arr) >= 12
+
+
+def test_labelling_falls_back_to_32_bit_labels_on_a_very_noisy_page() -> None:
+    """More components than 16-bit labels hold: labelled again, same count, nothing lost."""
+    import cv2
+
+    from pipeline.cleanup import drop_specks, label
+
+    dots = np.zeros((1200, 1600), np.uint8)
+    dots[::3, ::3] = 255  # 213 600 separate dots
+    n, labels, stats = label(dots, 8)
+    assert n == 213_601 and labels.dtype == np.int32 and stats[1:, 4].max() == 1
+    few = np.zeros((200, 300), np.uint8)
+    cv2.rectangle(few, (10, 10), (60, 40), 255, -1)
+    few[100, 100] = 255
+    n, labels, _ = label(few, 8)
+    assert n == 3 and labels.dtype == np.uint16
+    kept = drop_specks(few, 6)
+    assert kept[100, 100] == 0 and kept[20, 20] == 255
+    assert drop_specks(dots, 2).max() == 0  # every dot is a speck

@@ -66,6 +66,15 @@ def _fixed(text: str) -> str | None:
             "Trạm y tê xã Thanh Đa, huyện Phúc Thọ, tỉnh Hà Tây",
             "Trạm y tế xã Thanh Đa, huyện Phúc Thọ, tỉnh Hà Tây",
         ),
+        (
+            "Trạm y tế xã Yên Bài, huyện Ba Vì, thành phố. Hà Nội",
+            "Trạm y tế xã Yên Bài, huyện Ba Vì, thành phố Hà Nội",
+        ),
+        # hamlet words: a closed list
+        (
+            "Âp 4, xã Định Mỹ, huyện Thoại Sơn, tỉnh An Giang",
+            "Ấp 4, xã Định Mỹ, huyện Thoại Sơn, tỉnh An Giang",
+        ),
         # all capitals stay capitals
         (
             "XÃ QUỲNH LÂM, HUYỆN QUỲNH LƯU, TÍNH NGHỆ AN",

@@ -60,7 +60,8 @@ def test_a_capital_inside_a_word_is_lowered_when_that_reads() -> None:
         ("Bo", "Bo"),
         ("Ô", "Ô"),
         ("O", "O"),
-        ("1O", "1O"),
+        ("1O", "10"),
+        ("1ô", "10"),
         ("Ø", "Ø"),
     ],
 )
