@@ -330,7 +330,7 @@ def bench(
     s = _setup()
     _probe_tools(s.ocr_lang)
     if calibrate:
-        _calibrate(s, pages or 40, out, workers or s.workers)
+        _calibrate(s, pages or CALIBRATION_PAGES, out, workers or s.workers)
         return
     from bench.report import render
     from bench.run import BenchOptions, options_dict, run_bench
@@ -385,6 +385,10 @@ def bench(
     if failed:
         err.print(f"[yellow]{failed} trang không đo được — xem cuối báo cáo.[/]")
         raise typer.Exit(EXIT_PAGES_FAILED)
+
+
+#: Pages of the calibration corpus by default (the packaged calibration was fitted on these).
+CALIBRATION_PAGES = 240
 
 
 def _calibrate(s: Settings, pages: int, out: Path | None, workers: int) -> None:

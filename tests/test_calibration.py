@@ -69,3 +69,16 @@ def test_threshold_is_chosen_on_the_fields_it_decides():
     assert without.threshold < with_flagged.threshold
     probs = np.array([without.probability(r) for r in rows[:3000]])
     assert np.asarray(right[:3000])[probs >= without.threshold].mean() >= 0.995
+
+
+def test_held_out_estimate_judges_pages_it_was_not_fitted_on():
+    from bench.calibrate import held_out
+
+    rows, right = _sample(np.random.default_rng(3), 4000)
+    pages = [i // 20 for i in range(4000)]
+    est = held_out(rows, right, [True] * 4000, pages, target=0.995)
+    assert 0.3 < est["held_out_coverage"] < 0.9
+    assert est["held_out_precision"] >= 0.98
+    # fields a validator sent to review are never counted as accepted
+    none = held_out(rows, right, [False] * 4000, pages, target=0.995)
+    assert none["held_out_coverage"] == 0.0
