@@ -10,15 +10,17 @@ import json
 import os
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image
 
 from bench.metrics import _norm_value
 from ocr.tesseract import TesseractEngine
-from pipeline.calibration import Calibration, fit
+from pipeline.calibration import Calibration, choose_threshold, fit
 from pipeline.config import ProcessOptions
 from pipeline.corpus import CorpusPage, build_corpus
 from pipeline.process import process_image
@@ -109,6 +111,7 @@ def calibrate(
         fitted_on=f"corpus seed {seed}, {n_pages} pages",
         eligible=eligible,
     )
+    cal = with_cross_validated_threshold(cal, rows, right, eligible, page_of, target=target)
     accepted = [
         ok
         for sig, ok, free in zip(rows, right, eligible, strict=True)
@@ -125,6 +128,74 @@ def calibrate(
     return cal, summary
 
 
+#: Folds of the cross-validation (by page: a page's fields never split between folds).
+FOLDS = 10
+
+
+def _folds(page_of: list[int], k: int = FOLDS) -> list[tuple[list[int], list[int]]]:
+    """(fit on, judge) index lists: each tenth of the pages judged by a model fitted on the rest.
+
+    Two folds were tried first: with half the pages the threshold swung by 0.01 between
+    splits; ten folds agree to 0.003.
+    """
+    out = []
+    for fold in range(k):
+        fit_on = [i for i, p in enumerate(page_of) if p % k != fold]
+        judge = [i for i, p in enumerate(page_of) if p % k == fold]
+        if fit_on and judge:
+            out.append((fit_on, judge))
+    return out
+
+
+def _fit_on(
+    pick: list[int],
+    rows: list[dict[str, float]],
+    right: list[bool],
+    eligible: list[bool],
+    *,
+    target: float,
+) -> Calibration:
+    return fit(
+        [rows[i] for i in pick],
+        [right[i] for i in pick],
+        target=target,
+        eligible=[eligible[i] for i in pick],
+    )
+
+
+def with_cross_validated_threshold(
+    cal: Calibration,
+    rows: list[dict[str, float]],
+    right: list[bool],
+    eligible: list[bool],
+    page_of: list[int],
+    *,
+    target: float,
+) -> Calibration:
+    """The calibration with its threshold chosen on out-of-fold probabilities.
+
+    A threshold chosen on the very fields the model was fitted on sits at the edge of what
+    those fields allow and is optimistic on new pages. Here every field is scored by the
+    model fitted on the other pages (:data:`FOLDS` folds), and the threshold is the lowest at which
+    those scores reach ``target``; the model itself is the one fitted on all pages.
+    (With ten folds the threshold lands close to the one chosen on all pages; the point is
+    that it is checked, not assumed, to hold on pages the model has not seen.)
+    """
+    folds = _folds(page_of)
+    if len(folds) < 2:
+        return cal
+    scores = [0.0] * len(rows)
+    for fit_on, judge in folds:
+        part = _fit_on(fit_on, rows, right, eligible, target=target)
+        for i in judge:
+            scores[i] = part.probability(rows[i])
+    pick = [i for i, free in enumerate(eligible) if free]
+    threshold = choose_threshold(
+        np.array([scores[i] for i in pick]), np.array([right[i] for i in pick]), target=target
+    )
+    return replace(cal, threshold=threshold)
+
+
 def held_out(
     rows: list[dict[str, float]],
     right: list[bool],
@@ -133,24 +204,18 @@ def held_out(
     *,
     target: float,
 ) -> dict[str, float]:
-    """Two-fold estimate of how the calibration does on pages it was not fitted on.
+    """Cross-validated estimate of how the calibration does on pages it was not fitted on.
 
-    Odd and even pages take turns: fitted on one half, judged on the other. The precision a
-    threshold reaches on its own fitting pages is optimistic (it was chosen there); this is
-    the figure to expect on new pages of the same kind.
+    Each fold of pages is judged by a model and threshold fitted on the other folds. The
+    precision a threshold reaches on its own fitting pages is optimistic (it was chosen
+    there); this is the figure to expect on new pages of the same kind.
     """
     accepted = wrong = 0
-    for half in (0, 1):
-        fit_on = [i for i, p in enumerate(page_of) if p % 2 != half]
-        judge = [i for i, p in enumerate(page_of) if p % 2 == half]
-        if not fit_on or not judge:
-            return {}
-        cal = fit(
-            [rows[i] for i in fit_on],
-            [right[i] for i in fit_on],
-            target=target,
-            eligible=[eligible[i] for i in fit_on],
-        )
+    folds = _folds(page_of)
+    if len(folds) < 2:
+        return {}
+    for fit_on, judge in folds:
+        cal = _fit_on(fit_on, rows, right, eligible, target=target)
         taken = [i for i in judge if eligible[i] and cal.probability(rows[i]) >= cal.threshold]
         accepted += len(taken)
         wrong += sum(1 for i in taken if not right[i])

@@ -16,6 +16,7 @@ from PIL import Image
 from pipeline.cleanup import Analysis, analyse, make_ocr_copy, osd_frame, page_quality
 from pipeline.config import ProcessOptions
 from pipeline.extract import calibration, detect_kind, extract_page
+from pipeline.glyphs import check_records
 from pipeline.imaging import (
     count_ruled_lines,
 )
@@ -501,7 +502,7 @@ def process_image(
     )
     # page.path is the binarised page.gray: the word boxes are in page.gray's pixels
     extract = extract_page(kind, ocr.page, threshold=threshold, gray=page.gray)
-    records = extract.records
+    records = check_records(extract.records, ocr.page, page.gray)
     quality = dict(page.quality)
     if not extract.layout_found:
         quality["flags"] = [*quality_list(quality, "flags"), "layout_not_extracted"]

@@ -82,3 +82,20 @@ def test_held_out_estimate_judges_pages_it_was_not_fitted_on():
     # fields a validator sent to review are never counted as accepted
     none = held_out(rows, right, [False] * 4000, pages, target=0.995)
     assert none["held_out_coverage"] == 0.0
+
+
+def test_cross_validated_threshold_keeps_the_model_and_holds_on_new_pages():
+    from bench.calibrate import with_cross_validated_threshold
+
+    rows, right = _sample(np.random.default_rng(4), 4000)
+    pages = [i // 20 for i in range(4000)]
+    cal = fit(rows, right, target=0.995)
+    cv = with_cross_validated_threshold(cal, rows, right, [True] * 4000, pages, target=0.995)
+    assert cv.weights == cal.weights and cv.bias == cal.bias
+    assert 0.5 <= cv.threshold <= 0.999
+    new_rows, new_right = _sample(np.random.default_rng(5), 4000)
+    probs = np.array([cv.probability(r) for r in new_rows])
+    assert np.asarray(new_right)[probs >= cv.threshold].mean() >= 0.99
+    # one page parity only: nothing to cross-validate with, the threshold is kept
+    same = with_cross_validated_threshold(cal, rows, right, [True] * 4000, [0] * 4000, target=0.995)
+    assert same == cal
