@@ -575,6 +575,70 @@ def _clean_word(word: OcrWord) -> OcrWord | None:
     return word if text == word.text else word.model_copy(update={"text": text})
 
 
+#: What OCR makes of a column rule inside a word ("27/11/2007JBùi"): no Vietnamese word
+#: has a J, and the others stand out next to the rule's position.
+_RULE_READS = "|¦[]!JIl"
+
+
+def _rule_read(text: str, j: int) -> bool:
+    """Is ``text[j]`` a column rule read as a character?
+
+    A "1" counts only between a digit and a letter ("20071Vũ": no number runs straight into
+    a word).
+    """
+    if text[j] in _RULE_READS:
+        return True
+    return text[j] == "1" and text[j - 1].isdigit() and text[j + 1].isalpha()
+
+
+def split_at_rules(grid: Grid, word: OcrWord) -> list[OcrWord]:
+    """A word glued across a column rule, cut where the rule was read.
+
+    Tesseract sometimes reads the text of two cells and the rule between them as one word
+    ("|27/11/2007JBùi": a date, the rule read as "J", the surname of the next column). When
+    a column boundary runs through the word, leaving a fair share on each side, and a rule-
+    like character sits within two characters of where the boundary falls, the word is cut
+    there (the character dropped) and each part keeps its share of the box. Anything else
+    is left alone: a word that merely overhangs a rule is not cut.
+    """
+    x, _y, w, _h = grid.level(word.bbox)
+    text = word.text
+    if len(text) < 3 or w <= 0:
+        return [word]
+    for left, _right in grid.cols[1:]:
+        share = (left - x) / w
+        if not 0.2 <= share <= 0.8:
+            continue
+        at = round(share * len(text))
+        near = [j for j in range(max(1, at - 2), min(len(text) - 1, at + 3)) if _rule_read(text, j)]
+        if not near:
+            continue
+        j = min(near, key=lambda k: abs(k - at))
+        head, tail = text[:j].strip(), text[j + 1 :].strip()
+        if not head or not tail:
+            continue
+        bx, by, bw, bh = word.bbox
+        cut = round(bw * j / len(text))
+        return [
+            word.model_copy(update={"text": head, "bbox": (bx, by, max(1, cut), bh)}),
+            *split_at_rules(
+                grid,
+                word.model_copy(
+                    update={
+                        "text": tail,
+                        "bbox": (
+                            bx + cut + round(bw / len(text)),
+                            by,
+                            max(1, bw - cut - round(bw / len(text))),
+                            bh,
+                        ),
+                    }
+                ),
+            ),
+        ]
+    return [word]
+
+
 def _xywh(box: Box) -> BBox:
     return (box[0], box[1], box[2] - box[0], box[3] - box[1])
 
@@ -745,7 +809,12 @@ def extract_register(
     grid = find_grid(gray)
     if grid is None:
         return RegisterResult([], list(page.lines))
-    words = [cw for w in page.words if (cw := _clean_word(w)) is not None]
+    words = [
+        part
+        for w in page.words
+        if (cw := _clean_word(w)) is not None
+        for part in split_at_rules(grid, cw)
+    ]
     cells = assign_words(grid, words)
     header = match_header(cells, book_type)
     so_col = next((c for c, name in header.columns.items() if name == "so"), None)

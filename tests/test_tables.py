@@ -374,3 +374,21 @@ def test_register_page_end_to_end(tmp_path, degraded):
     ]
     assert sum(a == b for a, b in cells) >= 0.8 * len(cells)
     assert _cer(res.text, "\n".join(truth["lines"])) < 0.08
+
+
+def test_a_word_glued_across_a_column_rule_is_cut_at_the_rule() -> None:
+    """ "27/11/2007JBùi": a date, the rule read as "J", the surname of the next column."""
+    from pipeline.tables import Grid, split_at_rules
+    from schemas.models import OcrWord
+
+    grid = Grid(rows=[(0, 100)], cols=[(0, 247), (247, 600)])
+    glued = OcrWord(text="27/11/2007JBùi", conf=0.3, bbox=(0, 10, 337, 30))
+    date, name = split_at_rules(grid, glued)
+    assert (date.text, name.text) == ("27/11/2007", "Bùi")
+    assert date.bbox[0] + date.bbox[2] <= 247 <= name.bbox[0]
+    one = OcrWord(text="13/12/20071Vũ", conf=0.3, bbox=(0, 10, 310, 30))
+    assert [w.text for w in split_at_rules(grid, one)] == ["13/12/2007", "Vũ"]
+    # a word that only overhangs the rule, or has no rule read where the rule is, stays whole
+    for text in ("Nguyễn", "Lâm Đồng"):
+        word = OcrWord(text=text, conf=0.9, bbox=(150, 10, 200, 30))
+        assert split_at_rules(grid, word) == [word]
