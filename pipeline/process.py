@@ -252,6 +252,20 @@ def reading_check(page: OcrPage) -> dict[str, Any]:
     }
 
 
+#: A page our own vote was sure of is read-checked again only when its reading looks turned:
+#: fewer valid syllables than this (upside-down pages read ~0.25, upright ones ~0.95) ...
+TURNED_LEXICON = 0.4
+#: ... or fewer of its longer words wider than tall than this (read sideways).
+TURNED_UPRIGHT = 0.5
+
+
+def reads_turned(check: dict[str, Any]) -> bool:
+    """Does a reading look like a page turned the wrong way (enough words to tell)?"""
+    return check["words"] >= MIN_READ_WORDS and (
+        check["lexicon_share"] < TURNED_LEXICON or check["upright_share"] < TURNED_UPRIGHT
+    )
+
+
 #: Tesseract page-segmentation mode per layout (``--psm``), measured on the bench corpus:
 #: automatic segmentation (3) reads both label-and-value forms and ruled register tables
 #: best; tables are then split into cells by pipeline.tables from the word boxes.
@@ -354,8 +368,12 @@ def _clean_and_read(
     page = clean(ask_osd=False)
     ocr, check = read(page)
     if not page.unverified:
-        return page, ocr, clean_s, read_s
-    if check["ok"]:
+        if not reads_turned(check):
+            return page, ocr, clean_s, read_s
+        # our vote was sure, yet the words do not read: it can be wrong (a register whose
+        # rules outweigh its text); the page is checked like an unsure one
+        log.info("page %s: a sure up/down vote, but the page reads as if turned", stem)
+    elif check["ok"]:
         return _verified(page, check), ocr, clean_s, read_s
     tried, written = [(page, ocr, check)], page
     if check["words"] >= MIN_READ_WORDS and check["upright_share"] >= 0.5:

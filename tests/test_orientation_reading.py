@@ -204,3 +204,28 @@ def test_a_sideways_reading_is_settled_by_our_vote_across(tmp_path, monkeypatch)
     assert out.result.orientation_deg == 90 and engine.osd_calls == 0
     checks = [s for s in out.result.provenance if s["step"] == "orientation_reading_check"]
     assert checks[-1]["ok"] and "orientation_unsure" not in out.result.quality["flags"]
+
+
+def test_reads_turned_needs_a_clearly_bad_reading():
+    assert process.reads_turned(process.reading_check(_annotated(GARBLED * 4)))
+    assert not process.reads_turned(process.reading_check(_annotated(UPRIGHT * 4)))
+    assert not process.reads_turned(process.reading_check(_annotated(GARBLED[:1])))  # too few
+
+
+@pytest.mark.tesseract
+def test_a_wrong_sure_vote_is_caught_by_the_reading(tmp_path, monkeypatch):
+    """Our vote is sure and wrong (upside down): the page reads turned and is put right."""
+    real = process.analyse
+
+    def misled(gray, **kw):
+        a = real(gray, **kw)
+        return replace(a, orientation=(a.orientation + 180) % 360, orientation_confidence=1.0)
+
+    monkeypatch.setattr(process, "analyse", misled)
+    with Image.open(SAMPLES / "ks_2018_01.png") as im:
+        im.load()
+        out = process.process_image(
+            im, stem="p", workdir=tmp_path, options=ProcessOptions(), engine=TesseractEngine()
+        )
+    assert out.result.orientation_deg == 0
+    assert out.result.records and out.result.kind == "khai_sinh"
