@@ -102,22 +102,37 @@ def test_a_turned_page_with_an_unsure_vote_ends_upright(tmp_path, monkeypatch, t
     assert out.timings["ocr"] > 0 and out.timings["cleanup"] > 0
 
 
-@pytest.mark.tesseract
-@pytest.mark.parametrize("wrong_by", [180, 90, 270])
-def test_a_wrong_unsure_vote_is_corrected_by_reading(tmp_path, monkeypatch, wrong_by):
-    """Our vote says the wrong way, unsure: the bad reading sends the page to OSD and retries."""
+def _mislead(monkeypatch, wrong_by: int, confidence: float) -> None:
+    """Make our own vote say the page is turned ``wrong_by`` more than it is, that sure."""
     real = process.analyse
 
     def misled(gray, **kw):
         a = real(gray, **kw)
-        return replace(a, orientation=(a.orientation + wrong_by) % 360, orientation_confidence=0.0)
+        return replace(
+            a, orientation=(a.orientation + wrong_by) % 360, orientation_confidence=confidence
+        )
 
     monkeypatch.setattr(process, "analyse", misled)
+
+
+def _read_sample(tmp_path, engine=None):
     with Image.open(SAMPLES / "ks_2018_01.png") as im:
         im.load()
-        out = process.process_image(
-            im, stem="p", workdir=tmp_path, options=ProcessOptions(), engine=TesseractEngine()
+        return process.process_image(
+            im,
+            stem="p",
+            workdir=tmp_path,
+            options=ProcessOptions(),
+            engine=engine or TesseractEngine(),
         )
+
+
+@pytest.mark.tesseract
+@pytest.mark.parametrize("wrong_by", [180, 90, 270])
+def test_a_wrong_unsure_vote_is_corrected_by_reading(tmp_path, monkeypatch, wrong_by):
+    """Our vote says the wrong way, unsure: the bad reading sends the page to OSD and retries."""
+    _mislead(monkeypatch, wrong_by, 0.0)
+    out = _read_sample(tmp_path)
     assert out.result.orientation_deg == 0
     checks = [s for s in out.result.provenance if s["step"] == "orientation_reading_check"]
     assert checks[-1]["ok"]
@@ -164,19 +179,9 @@ def test_half_turn_equals_cleaning_the_page_the_other_way_up(tmp_path):
 @pytest.mark.tesseract
 def test_an_upside_down_reading_is_turned_without_osd(tmp_path, monkeypatch):
     """Words lie flat but do not read: the copy is turned by 180° and read, OSD not asked."""
-    real = process.analyse
-
-    def misled(gray, **kw):
-        a = real(gray, **kw)
-        return replace(a, orientation=(a.orientation + 180) % 360, orientation_confidence=0.0)
-
-    monkeypatch.setattr(process, "analyse", misled)
+    _mislead(monkeypatch, 180, 0.0)
     engine = _CountingEngine()
-    with Image.open(SAMPLES / "ks_2018_01.png") as im:
-        im.load()
-        out = process.process_image(
-            im, stem="p", workdir=tmp_path, options=ProcessOptions(), engine=engine
-        )
+    out = _read_sample(tmp_path, engine)
     assert out.result.orientation_deg == 0 and engine.osd_calls == 0
     orient = next(s for s in out.result.provenance if s["step"] == "orientation")
     assert orient["turned_half_by"] == "reading" and orient["verified_by"] == "reading"
@@ -215,17 +220,7 @@ def test_reads_turned_needs_a_clearly_bad_reading():
 @pytest.mark.tesseract
 def test_a_wrong_sure_vote_is_caught_by_the_reading(tmp_path, monkeypatch):
     """Our vote is sure and wrong (upside down): the page reads turned and is put right."""
-    real = process.analyse
-
-    def misled(gray, **kw):
-        a = real(gray, **kw)
-        return replace(a, orientation=(a.orientation + 180) % 360, orientation_confidence=1.0)
-
-    monkeypatch.setattr(process, "analyse", misled)
-    with Image.open(SAMPLES / "ks_2018_01.png") as im:
-        im.load()
-        out = process.process_image(
-            im, stem="p", workdir=tmp_path, options=ProcessOptions(), engine=TesseractEngine()
-        )
+    _mislead(monkeypatch, 180, 1.0)
+    out = _read_sample(tmp_path)
     assert out.result.orientation_deg == 0
     assert out.result.records and out.result.kind == "khai_sinh"
