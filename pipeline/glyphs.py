@@ -19,7 +19,8 @@ from collections.abc import Iterable, Sequence
 import cv2
 import numpy as np
 
-from schemas.models import FieldValue, OcrPage, OcrWord, Record
+from pipeline.extract import flag_field
+from schemas.models import OcrPage, OcrWord, Record
 
 #: Digits a slashed zero is misread as.
 SUSPECTS = frozenset("689")
@@ -102,10 +103,6 @@ def _inside(inner: tuple[int, int, int, int], outer: tuple[int, int, int, int]) 
     return ox <= cx <= ox + ow and oy <= cy <= oy + oh
 
 
-def _flag(field: FieldValue, note: str) -> FieldValue:
-    return field.model_copy(update={"needs_review": True, "provenance": [*field.provenance, note]})
-
-
 def check_records(records: Sequence[Record], page: OcrPage, gray: np.ndarray) -> list[Record]:
     """Records with every field that holds a zero-shaped 8/9/6 sent to review."""
     suspects: list[tuple[OcrWord, list[int]]] = []
@@ -125,7 +122,7 @@ def check_records(records: Sequence[Record], page: OcrPage, gray: np.ndarray) ->
                 if _inside(word.bbox, field.bbox):
                     shown = ", ".join(f"“{word.text[i]}”" for i in positions)
                     note = f"chữ số {shown} trong “{word.text}” có dáng số 0 gạch chéo: kiểm tra"
-                    fields[name] = _flag(field, note)
+                    fields[name] = flag_field(field, note)
                     break
         out.append(rec.model_copy(update={"fields": fields}))
     return out

@@ -12,6 +12,8 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from datetime import date
 
+from pipeline.labels import fold
+
 # --------------------------------------------------------------------------- text helpers
 
 
@@ -265,18 +267,13 @@ def _month_year(after: Sequence[str]) -> tuple[int, int] | None:
     return None
 
 
-def _plain(token: str) -> str:
-    decomposed = unicodedata.normalize("NFD", token.replace("đ", "d"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def _date_keyword(token: str) -> str:
     """The date keywords ngày/tháng/năm whatever tone marks OCR gave them ("thúng", "nấm").
 
     Only the three keywords are recognised, by their letters ("th?ng": the vowel is the
     letter OCR most often gets wrong); numbers in words keep their marks ("năm" is also 5).
     """
-    plain = _plain(token)
+    plain = fold(token)
     if plain == "ngay":
         return "ngày"
     if re.fullmatch(r"th[aeiou]ng", plain):

@@ -20,13 +20,13 @@ Nothing is rewritten unless the whole result stays close to what was read.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
 from pipeline.gazetteer import PlaceMatch
 from pipeline.labels import fold
+from pipeline.parsers import name_key
 
 #: Unit-type words, longest first (as the tables write them, lower case).
 TYPES = ("thành phố", "thị trấn", "thị xã", "đặc khu", "phường", "huyện", "quận", "tỉnh", "xã")
@@ -190,19 +190,9 @@ def fix_place(printed: str, match: PlaceMatch) -> PlaceFix | None:
     return PlaceFix(fixed, tuple(changes), tuple(suggestions))
 
 
-_TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
-
-
 def _same_syllable(a: str, b: str) -> bool:
     """Equal but for case and where the tone mark sits (old "Uỷ", "hoà"; new "Ủy", "hòa")."""
-
-    def key(syllable: str) -> tuple[str, str]:
-        parts = unicodedata.normalize("NFD", syllable.lower())
-        marks = "".join(c for c in parts if c in _TONE_MARKS)
-        letters = "".join(c for c in parts if c not in _TONE_MARKS)
-        return unicodedata.normalize("NFC", letters), marks
-
-    return key(a) == key(b)
+    return name_key(a) == name_key(b)
 
 
 def _fix_phrase(words: list[str], *, shouting: bool) -> list[tuple[str, str]]:
