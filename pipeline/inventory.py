@@ -17,6 +17,8 @@ from pipeline.phases import PhasePlan
 from schemas.models import BookType
 
 REQUIRED = ("agency", "book_type", "book", "estimated_pages")
+DELIMITERS = (",", ";", "\t")
+BAD_QUOTES = "dấu ngoặc kép không khớp (thiếu dấu đóng, hoặc có chữ ngay sau dấu đóng)"
 _YEARS = re.compile(r"\s*(\d{4})\s*(?:[-–/]\s*(\d{4}))?\s*")
 
 
@@ -65,27 +67,53 @@ def _row(raw: dict[str, str]) -> InventoryRow:
     return InventoryRow(row["agency"], book_type, row["book"], y0, y1, pages)
 
 
+def _delimiter(header: str) -> str:
+    """The delimiter of the header line: the one of ``,``, ``;`` and tab it uses most."""
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
 def parse_inventory(text: str) -> list[InventoryRow]:
-    """Read the inventory CSV (comma or semicolon, UTF-8 with or without BOM).
+    """Read the inventory CSV (comma, semicolon or tab; UTF-8 with or without BOM).
 
     Columns: ``agency, book_type, book, years`` (``YYYY`` or ``YYYY-YYYY``; or ``year_from``
-    and ``year_to``), ``estimated_pages``.
+    and ``year_to``), ``estimated_pages``. Fields follow the usual CSV quoting: a field in
+    double quotes may hold the delimiter, line breaks and ``""`` for one quote.
 
     Raises:
-        BadInputError: a missing column or a bad line (all lines are reported together).
+        BadInputError: a missing column or a bad line (all lines are reported together,
+            by their line number in the file).
     """
     text = text.lstrip("\ufeff")
-    dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    header = {h.strip() for h in reader.fieldnames or []}
+    delimiter = _delimiter(text.split("\n", 1)[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = [h.strip() for h in next(reader, [])]
+    except csv.Error as exc:
+        raise BadInputError(
+            f"Tệp kiểm kê có lỗi: dòng 1: {BAD_QUOTES}", reason="bad_inventory", detail=str(exc)
+        ) from exc
     missing = [c for c in REQUIRED if c not in header]
-    if missing or not ({"years"} & header or {"year_from"} & header):
+    if missing or not ({"years", "year_from"} & set(header)):
         need = ", ".join(missing or ["years"])
         raise BadInputError(f"Tệp kiểm kê thiếu cột: {need}", reason="bad_inventory")
     rows, problems = [], []
-    for line, raw in enumerate(reader, start=2):
+    while True:
+        line = reader.line_num + 1  # a quoted field may span lines: report where the row starts
         try:
-            rows.append(_row({(k or "").strip(): v for k, v in raw.items()}))
+            values = next(reader, None)
+        except csv.Error:
+            problems.append(f"dòng {line}: {BAD_QUOTES}")
+            break  # the reader cannot find the next row reliably after a quoting error
+        if values is None:
+            break
+        if not any(v.strip() for v in values):
+            continue  # blank line
+        try:
+            if len(values) != len(header):
+                raise ValueError(f"có {len(values)} cột, tiêu đề có {len(header)}")
+            rows.append(_row(dict(zip(header, values, strict=True))))
         except (ValueError, KeyError) as exc:
             problems.append(f"dòng {line}: {exc}")
     if problems:
