@@ -32,6 +32,9 @@ err = Console(stderr=True)
 EXIT_PAGES_FAILED = 1
 EXIT_USAGE = 2
 EXIT_MISSING_TOOL = 3
+#: storage or the database stayed unreachable through every retry; nothing is lost, the
+#: pages not finished stay queued: run the same command again later
+EXIT_STORAGE = 5
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 
@@ -148,8 +151,24 @@ def _ingest(folder: Path, meta: BookMeta) -> int:
 
     context()  # database migrated, object store up, before any page is touched
     batch_id = open_batch(sessions(), meta, folder)
+    _warn_book_path(batch_id)
     _run_with_progress(batch_id, f"Xử lý {folder.name}")
     return _batch_summary(batch_id)
+
+
+def _warn_book_path(batch_id: int) -> None:
+    """Say so when the book is stored under a disambiguated prefix (a look-alike book exists)."""
+    from flows.wiring import sessions
+    from pipeline.db import Batch
+
+    with sessions()() as s:
+        batch = s.get_one(Batch, batch_id)
+        path = batch.book_row.key_path if batch.book_row else ""
+    if "~" in path.rsplit("/", 1)[-1]:
+        err.print(
+            f"[yellow]Quyển {batch.book!r} khác một quyển đã có có tên gần giống; "
+            f"lưu riêng dưới {path}.[/]"
+        )
 
 
 def _check_schema(schema: str) -> None:
@@ -199,9 +218,16 @@ def _guarded(fn: Any) -> Any:
         return fn()
     except SohoaError as exc:
         err.print(f"[red]{exc.message_vi}[/]")
-        raise typer.Exit(
-            EXIT_MISSING_TOOL if isinstance(exc, MissingToolError) else EXIT_USAGE
-        ) from exc
+        raise typer.Exit(exit_code_for(exc)) from exc
+
+
+def exit_code_for(exc: SohoaError) -> int:
+    """The exit code of an error that stopped a command (README, "Exit codes")."""
+    if isinstance(exc, MissingToolError):
+        return EXIT_MISSING_TOOL
+    if exc.retryable:
+        return EXIT_STORAGE
+    return EXIT_USAGE
 
 
 def _print_status(data: dict[str, Any]) -> None:

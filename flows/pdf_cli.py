@@ -77,7 +77,7 @@ def make_pdfs(ctx: Context, batch_id: int, *, pdfa: bool = False) -> PdfOutcome:
         )
         if dpi < MIN_DPI:
             outcome.low_dpi.append(page.seq)
-        key = f"{book_prefix(page.phase, batch)}/pdf/p{page.seq:05d}.pdf"
+        key = f"{book_prefix(page.phase, batch)}/pdf/p{page.number:05d}.pdf"
         outcome.page_keys.append(_put(ctx, key, to_pdfa(data) if pdfa else data, batch_id))
         datas.append(data)
     outcome.book = to_pdfa(merge(datas)) if pdfa else merge(datas)

@@ -16,8 +16,10 @@ from typing import Any
 
 from PIL import Image
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline.books import allocate_pages, ensure_book
 from pipeline.config import ProcessOptions
 from pipeline.db import Batch, FieldRow, Page, RecordRow
 from pipeline.errors import BadInputError, SohoaError
@@ -66,7 +68,9 @@ class Registered:
 
 
 def book_prefix(phase: str, batch: Batch) -> str:
-    """Object prefix of a book inside a phase."""
+    """Object prefix of a book inside a phase (the book's stored key path)."""
+    if batch.book_row is not None:
+        return f"{object_key(phase)}/{batch.book_row.key_path}"
     return object_key(phase, batch.agency, batch.book_type, batch.book)
 
 
@@ -74,6 +78,7 @@ def open_batch(sessions: sessionmaker[Session], meta: BookMeta, folder: Path) ->
     """Find or create the batch for this book and folder; return its id."""
     source = str(folder.resolve())
     with sessions.begin() as s:
+        book = ensure_book(s, meta.agency, meta.book_type.value, meta.book)
         batch = s.scalar(
             select(Batch).filter_by(
                 agency=meta.agency, book_type=meta.book_type.value, book=meta.book, source=source
@@ -89,7 +94,8 @@ def open_batch(sessions: sessionmaker[Session], meta: BookMeta, folder: Path) ->
                 source=source,
             )
             s.add(batch)
-            s.flush()
+        batch.book_id = book.id
+        s.flush()
         return batch.id
 
 
@@ -97,32 +103,62 @@ def register_pages(sessions: sessionmaker[Session], plan: PhasePlan, batch_id: i
     """Identify every file of the batch folder by SHA-256 and add one row per page.
 
     Files already registered (same bytes, same page) are skipped; unusable files
-    get a failed row with the reason, and the rest go on.
+    get a failed row with the reason, and the rest go on. Files are read before the
+    transaction; two registrations of one batch at once cannot add a page twice (the
+    loser of the race retries and finds the winner's rows).
     """
+    with sessions() as s:
+        source = Path(s.get_one(Batch, batch_id).source)
+    found = [_identify(path) for path in list_page_files(source)]
+    for attempt in (1, 2, 3):
+        try:
+            return _add_pages(sessions, plan, batch_id, found)
+        except DbIntegrityError:
+            if attempt == 3:
+                raise
+            log.info("batch %s: pages registered concurrently, trying again", batch_id)
+    raise AssertionError("unreachable")
+
+
+_Entry = tuple[str, int, int]  # sha256, page index, size
+
+
+def _identify(path: Path) -> tuple[str, list[_Entry], SohoaError | None]:
+    """(file name, its pages, the reason it cannot be used)."""
+    try:
+        src, _data = read_source(path)
+        return path.name, [(src.sha256, i, src.size) for i in range(src.pages)], None
+    except BadInputError as exc:
+        return path.name, [(_digest_or_name(path), 0, _size(path))], exc
+
+
+def _add_pages(
+    sessions: sessionmaker[Session],
+    plan: PhasePlan,
+    batch_id: int,
+    found: list[tuple[str, list[_Entry], SohoaError | None]],
+) -> Registered:
     with sessions.begin() as s:
         batch = s.get_one(Batch, batch_id)
         phase = plan.prefix_for_year(batch.year_from)
         known = {(p.source_sha256, p.page_index) for p in batch.pages}
         seq = max((p.seq for p in batch.pages), default=0)
-        new = failed = seen = 0
-        for path in list_page_files(Path(batch.source)):
-            try:
-                src, _data = read_source(path)
-                entries = [(src.sha256, i, src.size) for i in range(src.pages)]
-                error: SohoaError | None = None
-            except BadInputError as exc:
-                digest = _digest_or_name(path)
-                entries, error = [(digest, 0, _size(path))], exc
+        todo, seen = [], 0
+        for name, entries, error in found:
             for sha, index, size in entries:
                 if (sha, index) in known:
                     seen += 1
                     continue
-                seq += 1
                 known.add((sha, index))
-                s.add(_page_row(batch_id, seq, path.name, sha, index, size, phase, error))
-                new += 1
-                failed += error is not None
-    return Registered(batch_id, new, seen, failed)
+                todo.append((name, sha, index, size, error))
+        first = allocate_pages(s, batch.book_id, len(todo)) if batch.book_id else 0
+        for n, (name, sha, index, size, error) in enumerate(todo):
+            row = _page_row(batch_id, seq + n + 1, name, sha, index, size, phase, error)
+            if batch.book_id:
+                row.book_id, row.book_page = batch.book_id, first + n
+            s.add(row)
+        failed = sum(1 for t in todo if t[4] is not None)
+    return Registered(batch_id, len(todo), seen, failed)
 
 
 def _page_row(
@@ -207,8 +243,10 @@ def store_master(ctx: Context, page_id: int) -> str:
         metadata={"source-name": page.source_name, "batch": str(batch.id)},
     )
     with ctx.sessions.begin() as s:
-        row = s.get_one(Page, page_id)
-        row.master_key, row.status = key, PageStatus.stored.value
+        row = s.get_one(Page, page_id, with_for_update=True)
+        row.master_key = row.master_key or key
+        if row.status == PageStatus.pending.value:  # never undo a page done meanwhile
+            row.status = PageStatus.stored.value
     return key
 
 
@@ -233,37 +271,58 @@ def process_page(ctx: Context, page_id: int) -> Path:
     return result_path
 
 
+def page_metadata(page: Page) -> dict[str, str]:
+    """Metadata every derived object of a page carries: which page of which book it is."""
+    return {
+        "page-sha256": page.source_sha256,
+        "page-index": str(page.page_index),
+        "book-page": str(page.number),
+    }
+
+
 def store_outputs(ctx: Context, page_id: int, result_path: Path) -> list[int]:
-    """Store record JSON, OCR text and hOCR under the record's phase; write DB rows."""
+    """Store record JSON, OCR text and hOCR under the record's phase; write DB rows.
+
+    Every derived object is named by the page's number in its book and carries the page's
+    identity in its metadata; the checksums written are kept on the page for ``verify``.
+    """
     result = PageResult.model_validate_json(result_path.read_text(encoding="utf-8"))
     hocr = result_path.with_name(result_path.name.replace("_result.json", "_ocr.hocr"))
     with ctx.sessions() as s:
         page = s.get_one(Page, page_id)
         batch = page.batch
         s.expunge_all()
+    meta = page_metadata(page)
+    written: dict[str, str] = {}
+
+    def put(key: str, data: bytes, content_type: str) -> str:
+        written[key] = ctx.store.put_bytes(
+            key, data, content_type=content_type, metadata=meta
+        ).sha256
+        return key
+
     placed = [_place_record(ctx, batch, r) for r in result.records]
     page_phase = placed[0][0] if placed else page.phase
-    base = f"{book_prefix(page_phase, batch)}/ocr/p{page.seq:05d}"
-    text_key, hocr_key = f"{base}.txt", f"{base}.hocr"
-    ctx.store.put_bytes(
-        text_key, result.text.encode("utf-8"), content_type="text/plain; charset=utf-8"
-    )
-    ctx.store.put_bytes(hocr_key, hocr.read_bytes(), content_type="text/html; charset=utf-8")
+    base = f"{book_prefix(page_phase, batch)}/ocr/p{page.number:05d}"
+    text_key = put(f"{base}.txt", result.text.encode("utf-8"), "text/plain; charset=utf-8")
+    hocr_key = put(f"{base}.hocr", hocr.read_bytes(), "text/html; charset=utf-8")
     ids = []
     for idx, (record, (phase, year, source)) in enumerate(zip(result.records, placed, strict=True)):
         doc = _record_document(record, batch, page, phase, year, text_key)
         data = json.dumps(doc, ensure_ascii=False, indent=1).encode()
-        base_key = f"{book_prefix(phase, batch)}/records/p{page.seq:05d}-e{idx:02d}"
+        base_key = f"{book_prefix(phase, batch)}/records/p{page.number:05d}-e{idx:02d}"
         version, key = _record_version(ctx.store, base_key, sha256_hex(data))
-        stored = ctx.store.put_bytes(key, data, content_type="application/json")
+        stored = ctx.store.put_bytes(key, data, content_type="application/json", metadata=meta)
         ids.append(
             _save_record(
                 ctx, page_id, idx, record, phase, year, source, key, stored.sha256, version
             )
         )
     preview = _store_preview(ctx, result_path, f"{book_prefix(page_phase, batch)}/previews", page)
-    store_page_extras(ctx.sessions, ctx.store, page_id, result_path, base)
-    _save_page(ctx, page_id, result, page_phase, text_key, hocr_key, preview)
+    if preview is not None:
+        written[preview[0]] = preview[2]
+    written.update(store_page_extras(ctx.sessions, ctx.store, page_id, result_path, base, meta))
+    _save_page(ctx, page_id, result, page_phase, text_key, hocr_key, preview, written)
     if not ctx.options.keep_intermediates:
         shutil.rmtree(result_path.parent, ignore_errors=True)
     return ids
@@ -372,7 +431,7 @@ def _save_record(
 
 def _store_preview(
     ctx: Context, result_path: Path, prefix: str, page: Page
-) -> tuple[str, float] | None:
+) -> tuple[str, float, str] | None:
     """Store a downscaled copy of the cleaned OCR image (field boxes are in its pixels)."""
     clean = result_path.with_name(result_path.name.replace("_result.json", "_3_clean.png"))
     if not clean.exists():
@@ -380,9 +439,9 @@ def _store_preview(
         return None
     with Image.open(clean) as im:
         data, scale = make_preview(im)
-    key = f"{prefix}/p{page.seq:05d}.png"
-    ctx.store.put_bytes(key, data, content_type="image/png")
-    return key, scale
+    key = f"{prefix}/p{page.number:05d}.png"
+    stored = ctx.store.put_bytes(key, data, content_type="image/png", metadata=page_metadata(page))
+    return key, scale, stored.sha256
 
 
 def _save_page(
@@ -392,12 +451,14 @@ def _save_page(
     phase: str,
     text_key: str,
     hocr_key: str,
-    preview: tuple[str, float] | None = None,
+    preview: tuple[str, float, str] | None = None,
+    outputs: dict[str, str] | None = None,
 ) -> None:
     with ctx.sessions.begin() as s:
         page = s.get_one(Page, page_id)
         if preview is not None:
-            page.preview_key, page.preview_scale = preview
+            page.preview_key, page.preview_scale = preview[0], preview[1]
+        page.outputs = dict(outputs or {})
         page.phase, page.kind, page.text = phase, result.kind, result.text
         page.skew_deg, page.orientation_deg = result.skew_deg, result.orientation_deg
         page.quality, page.ocr_text_key, page.hocr_key = result.quality, text_key, hocr_key

@@ -32,6 +32,27 @@ class Base(DeclarativeBase):
     """Declarative base of every table."""
 
 
+class Book(Base):
+    """One civil-status book or document file, whatever folders its pages came from.
+
+    ``key_path`` is the book's place in object storage (``agency/book-type/book`` made
+    key-safe); it is unique, so two books whose names slug alike ("01/1994", "01-1994")
+    never share a prefix. ``next_page`` hands out page numbers per book: every page of
+    every batch of the book gets its own, so derived objects never collide.
+    """
+
+    __tablename__ = "books"
+    __table_args__ = (UniqueConstraint("agency", "book_type", "book", name="uq_book"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency: Mapped[str] = mapped_column(String(64))
+    book_type: Mapped[str] = mapped_column(String(16))
+    book: Mapped[str] = mapped_column(String(64))
+    key_path: Mapped[str] = mapped_column(String(512), unique=True)
+    next_page: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Batch(Base):
     """One book (or part of one) brought in together."""
 
@@ -46,8 +67,10 @@ class Batch(Base):
     year_to: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(1024))
     status: Mapped[str] = mapped_column(String(16), default="open")
+    book_id: Mapped[int | None] = mapped_column(ForeignKey("books.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     pages: Mapped[list[Page]] = relationship(back_populates="batch")
+    book_row: Mapped[Book | None] = relationship(lazy="joined")
 
 
 class Page(Base):
@@ -56,11 +79,15 @@ class Page(Base):
     __tablename__ = "pages"
     __table_args__ = (
         UniqueConstraint("batch_id", "source_sha256", "page_index", name="uq_page_source"),
+        UniqueConstraint("book_id", "book_page", name="uq_page_book_page"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
+    #: the book the page belongs to and its number there (names the page's derived objects)
+    book_id: Mapped[int | None] = mapped_column(ForeignKey("books.id"))
+    book_page: Mapped[int | None] = mapped_column(Integer)
     source_name: Mapped[str] = mapped_column(String(512))
     source_sha256: Mapped[str] = mapped_column(String(64), index=True)
     page_index: Mapped[int] = mapped_column(Integer, default=0)
@@ -80,6 +107,8 @@ class Page(Base):
     clean_key: Mapped[str | None] = mapped_column(String(1024))
     #: ALTO XML of the OCR, converted from Tesseract's hOCR
     alto_key: Mapped[str | None] = mapped_column(String(1024))
+    #: SHA-256 of every derived object as written (key → hex), checked by ``sohoa verify``
+    outputs: Mapped[dict[str, str] | None] = mapped_column(JSON)
     kind: Mapped[str | None] = mapped_column(String(32))
     skew_deg: Mapped[float | None] = mapped_column(Float)
     orientation_deg: Mapped[int | None] = mapped_column(Integer)
@@ -96,6 +125,11 @@ class Page(Base):
     )
     batch: Mapped[Batch] = relationship(back_populates="pages")
     records: Mapped[list[RecordRow]] = relationship(back_populates="page")
+
+    @property
+    def number(self) -> int:
+        """The page's number in its book (its batch sequence for rows made before books)."""
+        return self.book_page if self.book_page is not None else self.seq
 
 
 class RecordRow(Base):

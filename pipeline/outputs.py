@@ -32,7 +32,8 @@ def store_page_extras(
     page_id: int,
     result_path: Path,
     ocr_base: str,
-) -> tuple[str | None, str | None]:
+    metadata: dict[str, str] | None = None,
+) -> dict[str, str]:
     """Store the cleaned image and the ALTO of one page; record their keys.
 
     Args:
@@ -41,17 +42,21 @@ def store_page_extras(
         page_id: the page.
         result_path: ``<work>/<stem>_result.json``; siblings hold the outputs.
         ocr_base: key stem of the page's OCR objects (``…/ocr/pNNNNN``).
+        metadata: the page's identity, stored on both objects.
 
     Returns:
-        (clean key, ALTO key); None for an output the work dir lacks.
+        Key → SHA-256 of what was written (an output the work dir lacks is left out).
     """
     stem = result_path.name.removesuffix("_result.json")
     clean = result_path.with_name(f"{stem}_3_clean.png")
     hocr = result_path.with_name(f"{stem}_ocr.hocr")
     clean_key = alto_key = None
+    written: dict[str, str] = {}
     if clean.exists():
         clean_key = clean_key_for(ocr_base)
-        store.put_bytes(clean_key, clean.read_bytes(), content_type="image/png")
+        written[clean_key] = store.put_bytes(
+            clean_key, clean.read_bytes(), content_type="image/png", metadata=metadata
+        ).sha256
     else:
         log.warning("page %s: no cleaned image to archive", page_id)
     if hocr.exists():
@@ -59,10 +64,13 @@ def store_page_extras(
         alto = hocr_to_alto(
             hocr.read_text(encoding="utf-8"), image_name=f"{Path(ocr_base).name}.png"
         )
-        store.put_bytes(
-            alto_key, alto.encode("utf-8"), content_type="application/xml; charset=utf-8"
-        )
+        written[alto_key] = store.put_bytes(
+            alto_key,
+            alto.encode("utf-8"),
+            content_type="application/xml; charset=utf-8",
+            metadata=metadata,
+        ).sha256
     with sessions.begin() as s:
         page = s.get_one(Page, page_id)
         page.clean_key, page.alto_key = clean_key, alto_key
-    return clean_key, alto_key
+    return written

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -57,6 +57,8 @@ class Expected:
     sha256: str | None = None
     size: int | None = None
     page_id: int | None = None
+    #: metadata the object must carry (its page's identity), when the database knows it
+    owner: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -129,9 +131,11 @@ def expected_objects(sessions: sessionmaker[Session]) -> dict[str, Expected]:
                 out.setdefault(exp.key, exp)
         for rec in s.scalars(select(RecordRow).where(RecordRow.object_key.is_not(None))):
             key = rec.object_key or ""
+            page = s.get_one(Page, rec.page_id)
+            owner = (("page-sha256", page.source_sha256), ("page-index", str(page.page_index)))
             for k in record_version_keys(key, rec.version):
                 sha = rec.object_sha256 if k == key else None
-                out.setdefault(k, Expected(k, "record", sha, None, rec.page_id))
+                out.setdefault(k, Expected(k, "record", sha, None, rec.page_id, owner))
     for prefix in sorted({p for k in out if (p := book_prefix_of(k))}):
         key = f"{prefix}/{MANIFEST_NAME}"
         out[key] = Expected(key, "manifest")
@@ -141,11 +145,12 @@ def expected_objects(sessions: sessionmaker[Session]) -> dict[str, Expected]:
 def _page_objects(page: Page) -> Iterator[Expected]:
     if page.master_key:
         yield Expected(page.master_key, "master", page.source_sha256, page.size, page.id)
-    for key in (page.ocr_text_key, page.hocr_key, page.alto_key, page.clean_key):
+    written = page.outputs or {}
+    owner = (("page-sha256", page.source_sha256), ("page-index", str(page.page_index)))
+    keys = (page.ocr_text_key, page.hocr_key, page.alto_key, page.clean_key, page.preview_key)
+    for key in keys:
         if key:
-            yield Expected(key, "derived", None, None, page.id)
-    if page.preview_key:
-        yield Expected(page.preview_key, "derived", None, None, page.id)
+            yield Expected(key, "derived", written.get(key), None, page.id, owner)
 
 
 def verify_store(
@@ -192,6 +197,7 @@ def _check_one(store: ObjectStore, exp: Expected, *, deep: bool) -> Finding | No
         problems.append(f"SHA-256 {stat.sha256[:12]}… khác CSDL {exp.sha256[:12]}…")
     if exp.size is not None and exp.role == "master" and stat.size != exp.size:
         problems.append(f"kích thước {stat.size} khác CSDL {exp.size}")
+    problems += _owner_problems(stat.metadata, exp.owner)
     if deep and not problems:
         try:
             store.get_bytes(exp.key)
@@ -202,6 +208,19 @@ def _check_one(store: ObjectStore, exp: Expected, *, deep: bool) -> Finding | No
     if problems:
         return Finding("mismatch", exp.key, exp.role, "; ".join(problems), exp.page_id)
     return None
+
+
+def _owner_problems(metadata: Mapping[str, str], owner: tuple[tuple[str, str], ...]) -> list[str]:
+    """An object that names another page than the one the database says is not this page's.
+
+    Objects written before pages were named in metadata carry none and are not judged.
+    """
+    if not any(name in metadata for name, _ in owner):
+        return []
+    wrong = [name for name, want in owner if metadata.get(name) != want]
+    if not wrong:
+        return []
+    return ["đối tượng thuộc trang khác (siêu dữ liệu " + ", ".join(wrong) + " không khớp CSDL)"]
 
 
 def _orphans(store: ObjectStore, expected: dict[str, Expected]) -> list[Finding]:

@@ -24,7 +24,8 @@ pg_url = pg_fixtures.pg_url
 def test_migrations_have_one_head() -> None:
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     assert len(script.get_heads()) == 1
-    assert script.get_current_head() == "0004"
+    newest = max(p.name[:4] for p in Path(script.dir, "versions").glob("[0-9]*.py"))
+    assert script.get_current_head() == newest
 
 
 def _backlog(sessions: sessionmaker[Session], n: int) -> list[int]:
