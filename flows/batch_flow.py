@@ -34,7 +34,15 @@ def work_task(batch_id: int, slot: int) -> dict[str, int]:
     number of workers on one backlog process every page exactly once; pages another
     worker holds are waited for (and taken over if its lease runs out).
     """
-    opts = WorkerOptions(batch_id=batch_id, drain=True, idle_poll=1.0, give_up=True)
+    opts = WorkerOptions(
+        batch_id=batch_id,
+        # short: a rerun after a crash takes over the crashed run's pages within 30 s
+        lease_seconds=30.0,
+        drain=True,
+        idle_poll=1.0,
+        give_up=True,
+        retry_delays=settings().retry_delays,
+    )
     stats = run_worker(context(), opts, worker=f"{claims.worker_name()}:ingest{slot}")
     return {"done": stats.done, "failed": stats.failed, "retried": stats.retried}
 

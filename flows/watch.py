@@ -38,20 +38,25 @@ def known_content(sha256: str) -> str | None:
 def stored_and_verified(
     sessions: sessionmaker[Session], store: ObjectStore, batch_id: int
 ) -> dict[str, str | None]:
-    """For each source file of a batch: None when stored and verified, else the reason.
+    """For each source file of a batch: None when stored, verified and processed, else why.
 
     Verified: every page of the file has its master in object storage, and the checksum
-    the store holds matches the file's SHA-256.
+    the store holds matches the file's SHA-256. A page that failed processing sends its
+    file to ``failed/`` with the reason too (its master stays stored), so the operator
+    sees it at the station.
     """
     out: dict[str, str | None] = {}
     with sessions() as s:
         pages = s.scalars(select(Page).where(Page.batch_id == batch_id)).all()
-        rows = [(p.source_sha256, p.master_key, p.error_message) for p in pages]
-    for sha, key, error in rows:
+        rows = [(p.source_sha256, p.master_key, p.status, p.error_message) for p in pages]
+    for sha, key, status, error in rows:
         if out.get(sha, None) is not None:
             continue
         if key is None:
             out[sha] = error or "Chưa lưu được bản gốc vào kho lưu trữ"
+            continue
+        if status == "failed":
+            out[sha] = error or "Trang không xử lý được"
             continue
         stat = store.stat(key)
         ok = stat is not None and stat.sha256 == sha

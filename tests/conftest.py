@@ -18,3 +18,26 @@ SAMPLES = ROOT / "data" / "samples"
 def samples() -> Path:
     """The committed sample pages."""
     return SAMPLES
+
+
+#: markers of tests that use a real part of the product's environment
+REAL_PARTS = ("postgres", "s3", "browser", "sane", "tesseract", "prefect_server")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """With ``CI`` set, a skipped test that uses a real part fails instead.
+
+    A skip there means PostgreSQL, S3, Chromium, SANE or Tesseract was not really tested
+    (a cluster that does not start, a browser not installed): CI must not stay green.
+    """
+    outcome = yield
+    report = outcome.get_result()
+    if not (os.environ.get("CI") and report.skipped):
+        return
+    parts = [m for m in REAL_PARTS if item.get_closest_marker(m) is not None]
+    if not parts or getattr(report, "wasxfail", None) is not None:
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    report.outcome = "failed"
+    report.longrepr = f"skipped under CI, but it tests a real part ({', '.join(parts)}): {reason}"

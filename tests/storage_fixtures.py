@@ -22,7 +22,7 @@ import pytest
 
 from pipeline.migrate import upgrade_db
 from tests.fakes import page_from_lines
-from tests.pg_fixtures import ensure_cluster
+from tests.pg_fixtures import as_user, ensure_cluster
 
 BIRTH_LINES = [
     "GIẤY KHAI SINH",
@@ -83,7 +83,7 @@ def stub_hocr(page) -> str:  # noqa: ANN001 - OcrPage
 
 def _as_postgres(sql: str) -> None:
     done = subprocess.run(
-        ["runuser", "-u", "postgres", "--", "psql", "-X", "-v", "ON_ERROR_STOP=1", "-qc", sql],
+        [*as_user("postgres"), "psql", "-X", "-v", "ON_ERROR_STOP=1", "-qc", sql],
         capture_output=True,
         text=True,
         timeout=60,

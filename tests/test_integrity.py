@@ -199,3 +199,63 @@ def test_registering_one_batch_twice_at_once_adds_each_page_once(db_url, s3_serv
     with ctx.sessions() as s:
         numbers = sorted(p.book_page for p in s.scalars(select(Page)))
     assert len(numbers) == 6 and len(set(numbers)) == 6
+
+
+@pytest.mark.e2e
+@pytest.mark.tesseract
+@pytest.mark.timeout(900)
+def test_a_degenerate_pdf_page_fails_alone_through_the_cli(tmp_path):
+    """``sohoa ingest`` on a PDF whose second page is 14400×14400 pt, beside a good page."""
+    import os
+    import subprocess
+    import sys
+
+    import pikepdf
+
+    from pipeline.s3local import stop_local_s3
+
+    root = Path(__file__).resolve().parents[1]
+    folder, home = tmp_path / "book", tmp_path / "home"
+    folder.mkdir()
+    with Image.open(root / "data" / "samples" / "ks_2018_01.png") as im:
+        im.convert("RGB").save(tmp_path / "good.pdf", resolution=300)
+    with pikepdf.open(tmp_path / "good.pdf") as pdf:
+        pdf.add_blank_page(page_size=(14400, 14400))
+        pdf.save(folder / "so.pdf")
+    with Image.open(root / "data" / "samples" / "qd_2018_tthc.png") as im:
+        im.save(folder / "trang-tot.png")
+    env = {**os.environ, "SOHOA_HOME": str(home), "SOHOA_WORKERS": "1", "COLUMNS": "200"}
+    for name in ("SOHOA_S3_ENDPOINT", "SOHOA_DATABASE_URL"):
+        env.pop(name, None)
+    args = [sys.executable, "-m", "flows.cli", "ingest", str(folder), "--book-type", "tthc"]
+    args += ["--agency", "001", "--book", "01/2018", "--years", "2018"]
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            args, cwd=root, env=env, capture_output=True, text=True, timeout=600, check=False
+        )
+
+    def pages_state() -> list[tuple]:
+        import sqlite3
+
+        with sqlite3.connect(home / "sohoa.db") as conn:
+            return conn.execute(
+                "SELECT source_name, page_index, status, error_reason, ocr_text_key "
+                "FROM pages ORDER BY source_name, page_index"
+            ).fetchall()
+
+    try:
+        first = run()
+        assert first.returncode == 1, first.stdout + first.stderr  # some pages failed
+        assert "Traceback" not in first.stderr
+        state = pages_state()
+        assert [(n, i, st) for n, i, st, _r, _k in state] == [
+            ("so.pdf", 0, "processed"),
+            ("so.pdf", 1, "failed"),
+            ("trang-tot.png", 0, "processed"),
+        ]
+        assert state[1][3] and state[1][4] is None  # a reason, no outputs
+        again = run()
+        assert again.returncode == 1 and pages_state() == state  # a rerun changes nothing
+    finally:
+        stop_local_s3(home)

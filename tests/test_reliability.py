@@ -182,3 +182,37 @@ def test_s3_outage_mid_batch_waits_and_finishes(cli_db, tmp_path):
         assert_verify_clean(env)
     finally:
         stop_local_s3(s3home)
+
+
+@pytest.mark.timeout(600)
+def test_s3_outage_longer_than_the_retries_exits_5_and_resumes(tmp_path):
+    s3home = tmp_path / "s3"
+    ep = ensure_local_s3(s3home)
+    home, folder = tmp_path / "home", make_book(tmp_path / "book")
+    db = f"sqlite:///{home / 'sohoa.db'}"
+    env = cli_env(
+        home,
+        db,
+        {
+            "SOHOA_S3_ENDPOINT": ep.endpoint,
+            "SOHOA_S3_ACCESS_KEY": ep.access_key,
+            "SOHOA_S3_SECRET_KEY": ep.secret_key,
+            "SOHOA_RETRY_DELAYS": "[1, 1]",  # the budget, shortened; the default is 2+5+15+30 s
+        },
+    )
+    try:
+        proc = start_ingest(folder, env)
+        wait_for(lambda: page_states(db).count("processed") >= 1, 300, proc)
+        assert stop_local_s3(s3home)
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 5, err[-3000:]  # storage away, not "bad usage"
+        assert "chạy lại" in err
+        states = page_states(db)
+        assert "failed" not in states and states.count("processed") < 3  # nothing given up
+        ensure_local_s3(s3home)
+        again = run_cli(env, "ingest", str(folder), *ARGS)
+        assert again.returncode == 0, again.stderr[-3000:]
+        assert counts(db)["processed"] == 3
+        assert_verify_clean(env)
+    finally:
+        stop_local_s3(s3home)

@@ -186,3 +186,35 @@ def test_a_killed_worker_s_page_is_done_by_the_other(
     runs = [(w, a, o) for p, w, a, o in _runs(pg_url, batch_id) if p == held]
     assert runs[0][0].endswith(f":{victim.pid}") and runs[0][1:] == (1, None)  # died
     assert runs[-1][1:] == (2, "done") and not runs[-1][0].endswith(f":{victim.pid}")
+
+
+def test_an_ingest_and_a_worker_on_one_backlog_do_each_page_once(
+    tmp_path: Path, pg_url: str, s3_server: s3_fixtures.LocalS3
+) -> None:
+    """An operator runs ``sohoa ingest`` on a book a station's worker is draining."""
+    n = 14
+    _pages(tmp_path / "book", n, tag=2)
+    env0 = _env(tmp_path / "station0", pg_url, s3_server)
+    batch_id = _enqueue(env0, tmp_path / "book", "04/2018")
+    station = _worker(_env(tmp_path / "station1", pg_url, s3_server), 60)
+    ingest = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "flows.cli",
+            *("ingest", str(tmp_path / "book"), "--book-type", "khai_sinh"),
+            *("--agency", "001.02", "--book", "04/2018", "--years", "2018"),
+        ],
+        cwd=ROOT,
+        env=_env(tmp_path / "operator", pg_url, s3_server),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    out_ingest = ingest.communicate(timeout=300)[0]
+    out_station = station.communicate(timeout=300)[0]
+    assert ingest.returncode == 0, out_ingest
+    assert station.returncode == 0, out_station
+    _assert_exactly_once(pg_url, s3_server, batch_id, n)
+    by_worker = Counter(w for _p, w, _a, o in _runs(pg_url, batch_id) if o == "done")
+    assert any(":ingest" in w for w in by_worker), by_worker  # the ingest claimed its pages
