@@ -29,6 +29,12 @@ ROLE_LABELS = {
     "admin": "Quản trị",
 }
 MIN_PASSWORD_CHARS = 10
+USERNAME_MIN, USERNAME_MAX = 2, 64
+USERNAME_EXTRA = frozenset("0123456789._-")
+USERNAME_RULE = (
+    "Tên đăng nhập không hợp lệ: từ 2 đến 64 ký tự, chỉ gồm chữ cái (có dấu được), "
+    "chữ số và các dấu . _ -"
+)
 
 _hasher = PasswordHasher()
 # verified against when the user does not exist, so timing does not tell who exists
@@ -74,17 +80,31 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
         return False
 
 
+def valid_username(name: str) -> bool:
+    """2–64 characters, each a letter (Vietnamese included, in NFC), an ASCII digit, . _ or -.
+
+    Checked where every account is created (CLI and web), so no name carries markup,
+    blanks, control or look-alike combining characters.
+    """
+    return (
+        unicodedata.is_normalized("NFC", name)
+        and USERNAME_MIN <= len(name) <= USERNAME_MAX
+        and all(c.isalpha() or c in USERNAME_EXTRA for c in name)
+    )
+
+
 def add_user(sessions: sessionmaker[Session], username: str, role: str, password: str) -> int:
     """Create a user; return its id.
 
     Raises:
-        AccountError: unknown role, password shorter than 10 characters, or name taken.
+        AccountError: unknown role, a name outside :func:`valid_username`, password shorter
+            than 10 characters, or name taken.
     """
     username = unicodedata.normalize("NFC", username.strip())
     if role not in ROLES:
         raise AccountError(f"Vai trò phải là một trong: {', '.join(ROLES)}")
-    if not username or len(username) > 64 or any(c.isspace() for c in username):
-        raise AccountError("Tên đăng nhập không hợp lệ (không dấu cách, tối đa 64 ký tự)")
+    if not valid_username(username):
+        raise AccountError(USERNAME_RULE)
     if len(password) < MIN_PASSWORD_CHARS:
         raise AccountError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_CHARS} ký tự")
     with sessions.begin() as s:

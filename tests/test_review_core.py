@@ -54,12 +54,12 @@ def test_passwords_are_argon2_and_checked(tmp_path):
     assert not verify_password(h, "khac") and not verify_password(None, "x")
     sessions = make_sessions(tmp_path)
     with pytest.raises(Exception, match="ít nhất 10"):
-        add_user(sessions, "a", "clerk", "ngan")
+        add_user(sessions, "an", "clerk", "ngan")
     with pytest.raises(Exception, match="Vai trò"):
-        add_user(sessions, "a", "boss", "mat-khau-dai-du")
-    uid = add_user(sessions, "a", "clerk", "mat-khau-dai-du")
-    assert authenticate(sessions, "a", "mat-khau-dai-du") == uid
-    assert authenticate(sessions, "a", "sai-mat-khau") is None
+        add_user(sessions, "an", "boss", "mat-khau-dai-du")
+    uid = add_user(sessions, "an", "clerk", "mat-khau-dai-du")
+    assert authenticate(sessions, "an", "mat-khau-dai-du") == uid
+    assert authenticate(sessions, "an", "sai-mat-khau") is None
 
 
 def test_web_secret_is_required_outside_development(tmp_path):
