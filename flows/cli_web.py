@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from pipeline.errors import ConfigError, SohoaError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from pipeline.config import Settings
+    from pipeline.phases import PhasePlan
+    from pipeline.storage import ObjectStore
+    from review_ui.security import WebConfig
 
 console = Console()
 err = Console(stderr=True)
@@ -25,6 +33,37 @@ def _setup() -> None:
     setup()
 
 
+def web_config(
+    s: Settings, sessions: sessionmaker[Session], store: ObjectStore, plan: PhasePlan
+) -> WebConfig:
+    """The web app's configuration from settings (what ``sohoa serve`` runs with).
+
+    Raises:
+        ConfigError: no usable secret outside development, or a bad SOHOA_TRUSTED_PROXIES.
+    """
+    from pipeline.config import web_secret
+    from review_ui.security import WebConfig, parse_proxies
+
+    secret = web_secret(s)
+    try:
+        proxies = parse_proxies(s.trusted_proxies)
+    except ValueError as exc:
+        raise ConfigError(
+            "SOHOA_TRUSTED_PROXIES phải là địa chỉ IP hoặc dải mạng, cách nhau bằng dấu phẩy"
+        ) from exc
+    return WebConfig(
+        sessions=sessions,
+        store=store,
+        plan=plan,
+        secret=secret,
+        cookie_secure=s.session_cookie_secure,
+        session_hours=s.session_hours,
+        lock_minutes=s.lock_minutes,
+        trusted_proxies=proxies,
+        proxy_header=s.proxy_header,
+    )
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Địa chỉ lắng nghe")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Cổng")] = 8000,
@@ -34,25 +73,14 @@ def serve(
     import uvicorn
 
     from flows.wiring import make_plan, make_store, sessions, settings
-    from pipeline.config import web_secret
     from review_ui.app import create_app
-    from review_ui.security import WebConfig
 
     s = settings()
     try:
-        secret = web_secret(s)
+        cfg = web_config(s, sessions(), make_store(s), make_plan(s))
     except ConfigError as exc:
         err.print(f"[red]Lỗi cấu hình:[/] {exc.message_vi}")
         raise typer.Exit(EXIT_USAGE) from exc
-    cfg = WebConfig(
-        sessions=sessions(),
-        store=make_store(s),
-        plan=make_plan(s),
-        secret=secret,
-        cookie_secure=s.cookie_secure,
-        session_hours=s.session_hours,
-        lock_minutes=s.lock_minutes,
-    )
     console.print(f"Trang duyệt hồ sơ: http://{host}:{port}/  (Ctrl+C để dừng)")
     uvicorn.run(create_app(cfg), host=host, port=port, log_level="warning", proxy_headers=False)
 

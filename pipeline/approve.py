@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.db import FieldRow, RecordLock, RecordRow, ReviewEvent, User
 from pipeline.errors import SohoaError
 from pipeline.extract import check_field
-from pipeline.review import acquire_lock, display_value
+from pipeline.review import LockState, acquire_lock, display_value
 from pipeline.storage import MissingObjectError, ObjectStore
 from schemas.models import RecordStatus
 
@@ -32,13 +32,53 @@ _VERSION_SUFFIX = re.compile(r"\.v\d+\.json$")
 
 @dataclass
 class ApproveOutcome:
-    """What approval did: ``ok`` with the changed fields and the new key, or the errors."""
+    """What approval did: ``ok`` with the changed fields and the new key, or the errors.
+
+    ``reason`` says why nothing was done: ``invalid`` (fields to fix), ``read_only`` (the
+    record is not open for review), ``locked``, ``missing``, ``conflict`` or ``storage``.
+    """
 
     ok: bool
     errors: dict[str, str] = field(default_factory=dict)
     message: str = ""
     changed: list[str] = field(default_factory=list)
     object_key: str | None = None
+    reason: str = ""
+
+
+READ_ONLY_MESSAGE = {
+    RecordStatus.approved.value: "Hồ sơ đã được duyệt trước đó; chỉ xem, không sửa được.",
+    RecordStatus.auto_accepted.value: "Hồ sơ đã được tự chấp nhận; chỉ xem, không sửa được.",
+}
+
+
+def is_reviewable(status: str | None) -> bool:
+    """Whether a clerk may still change a record of this status.
+
+    The one rule for both sides: the record page is editable only then, and approval (and
+    its lock) is refused otherwise.
+    """
+    return status == RecordStatus.needs_review.value
+
+
+def read_only_message(status: str | None) -> str:
+    """Why a record of this status cannot be changed (Vietnamese)."""
+    return READ_ONLY_MESSAGE.get(status or "", "Hồ sơ không còn trong hàng chờ; chỉ xem.")
+
+
+def record_status(sessions: sessionmaker[Session], record_id: int) -> str | None:
+    """A record's status, or None when there is no such record."""
+    with sessions() as s:
+        return s.scalar(select(RecordRow.status).where(RecordRow.id == record_id))
+
+
+def lock_for_review(
+    sessions: sessionmaker[Session], record_id: int, user_id: int, *, minutes: int
+) -> LockState | None:
+    """Lock (or renew) a record for a clerk; None when it is not open for review."""
+    if not is_reviewable(record_status(sessions, record_id)):
+        return None
+    return acquire_lock(sessions, record_id, user_id, minutes=minutes)
 
 
 def clean_text(text: str) -> str:
@@ -92,29 +132,44 @@ def approve_record(
     lock_minutes: int = 15,
 ) -> ApproveOutcome:
     """Approve a record for ``user_id`` (see the module docstring for the order of writes)."""
+    status = record_status(sessions, record_id)
+    if status is None:
+        return ApproveOutcome(False, message="Không có hồ sơ này", reason="missing")
+    if not is_reviewable(status):
+        return ApproveOutcome(False, message=read_only_message(status), reason="read_only")
     lock = acquire_lock(sessions, record_id, user_id, minutes=lock_minutes)
     if not lock.ok:
-        return ApproveOutcome(False, message="Hồ sơ đang do người khác duyệt")
+        return ApproveOutcome(False, message="Hồ sơ đang do người khác duyệt", reason="locked")
     with sessions() as s:
         rec = s.get(RecordRow, record_id)
         if rec is None:
-            return ApproveOutcome(False, message="Không có hồ sơ này")
-        if rec.status == RecordStatus.approved.value:
-            return ApproveOutcome(False, message="Hồ sơ đã được duyệt trước đó")
+            return ApproveOutcome(False, message="Không có hồ sơ này", reason="missing")
+        if not is_reviewable(rec.status):  # approved meanwhile by someone else
+            s.execute(
+                delete(RecordLock).where(
+                    RecordLock.record_id == record_id, RecordLock.user_id == user_id
+                )
+            )
+            s.commit()
+            return ApproveOutcome(False, message=read_only_message(rec.status), reason="read_only")
         fields = list(s.scalars(select(FieldRow).where(FieldRow.record_id == record_id)))
         username = s.scalar(select(User.username).where(User.id == user_id)) or ""
         version, old_key = rec.version, rec.object_key
         s.expunge_all()
     values, errors = decide_values(fields, typed, accepted)
     if errors:
-        return ApproveOutcome(False, errors=errors, message="Có trường chưa hợp lệ")
+        return ApproveOutcome(
+            False, errors=errors, message="Có trường chưa hợp lệ", reason="invalid"
+        )
     changed = [f.name for f in fields if values[f.name] != f.value]
     now = datetime.now(UTC)
     doc = _read_document(store, old_key, rec)
     _update_document(doc, fields, values, changed, username, now, version, old_key)
     new_key = versioned_key(old_key or _fallback_key(rec), version + 1)
     if store.stat(new_key) is not None:  # never overwrite an existing version
-        return ApproveOutcome(False, message="Phiên bản mới đã có trong kho; tải lại hồ sơ")
+        return ApproveOutcome(
+            False, message="Phiên bản mới đã có trong kho; tải lại hồ sơ", reason="conflict"
+        )
     try:
         stored = store.put_bytes(
             new_key,
@@ -123,10 +178,14 @@ def approve_record(
         )
     except SohoaError as exc:
         log.warning("record %s: storing version %s failed: %s", record_id, version + 1, exc.reason)
-        return ApproveOutcome(False, message="Không ghi được vào kho lưu trữ; thử lại sau")
+        return ApproveOutcome(
+            False, message="Không ghi được vào kho lưu trữ; thử lại sau", reason="storage"
+        )
     ok = _commit(sessions, rec, fields, values, changed, user_id, now, new_key, stored.sha256)
     if not ok:
-        return ApproveOutcome(False, message="Hồ sơ vừa được thay đổi ở nơi khác; tải lại")
+        return ApproveOutcome(
+            False, message="Hồ sơ vừa được thay đổi ở nơi khác; tải lại", reason="conflict"
+        )
     log.info(
         "record %s approved: version %s, %s field(s) changed", record_id, version + 1, len(changed)
     )

@@ -13,6 +13,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pipeline.errors import ConfigError
 
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "sohoa"}
+#: Memory one worker may spend on one page (MB): a 600-dpi A3 colour page (7016 × 9921,
+#: 70 MP of the 80 MP budget) is processed at full size.
+DEFAULT_PAGE_MEMORY_MB = 768
 
 
 class Settings(BaseSettings):
@@ -38,13 +41,22 @@ class Settings(BaseSettings):
     ocr_timeout: int = 180
     review_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    #: seconds a batch waits after each storage/database failure in a row before it stops
+    #: with exit code 5 (``SOHOA_RETRY_DELAYS='[2, 5, 15, 30]'``)
+    retry_delays: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0)
+    #: memory per worker for one page (MB): larger pages are reduced on decode or refused
+    page_memory_mb: int = Field(default=DEFAULT_PAGE_MEMORY_MB, ge=128)
     keep_intermediates: bool = False
     #: force one document kind for every page (``--schema``), instead of detecting it
     force_kind: str | None = None
     #: signs CSRF tokens of the web UI; required outside development
     secret_key: str | None = Field(default=None, repr=False)
-    #: send the session cookie only over HTTPS (set it behind a TLS proxy)
-    cookie_secure: bool = False
+    #: send the session cookie only over HTTPS; unset: on everywhere but in development
+    cookie_secure: bool | None = None
+    #: reverse proxies (addresses or networks, comma-separated) whose ``proxy_header`` names
+    #: the client; none by default: the socket peer is the client
+    trusted_proxies: str = ""
+    proxy_header: str = "X-Forwarded-For"
     session_hours: int = Field(default=12, ge=1, le=24 * 7)
     lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
@@ -57,6 +69,11 @@ class Settings(BaseSettings):
     def db_url(self) -> str:
         """The database URL (SQLite under SOHOA_HOME by default)."""
         return self.database_url or f"sqlite:///{self.home_abs / 'sohoa.db'}"
+
+    @property
+    def session_cookie_secure(self) -> bool:
+        """Whether cookies get the Secure flag (SOHOA_COOKIE_SECURE, else: not in development)."""
+        return self.env != "development" if self.cookie_secure is None else self.cookie_secure
 
     @property
     def work_dir(self) -> Path:
@@ -114,6 +131,8 @@ class ProcessOptions:
     schema: str | None = None
     #: force Tesseract's page-segmentation mode instead of choosing it by layout
     psm: int | None = None
+    #: memory for one page (MB), the pixel budget of :func:`pipeline.pageio.load_page`
+    page_memory_mb: int = DEFAULT_PAGE_MEMORY_MB
 
     @classmethod
     def from_settings(cls, s: Settings) -> ProcessOptions:
@@ -124,4 +143,5 @@ class ProcessOptions:
             review_threshold=s.review_threshold,
             keep_intermediates=s.keep_intermediates,
             schema=s.force_kind,
+            page_memory_mb=s.page_memory_mb,
         )

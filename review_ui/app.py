@@ -8,10 +8,14 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp
 
 from review_ui import routes_auth, routes_manage, routes_review
+from review_ui.limits import BodyLimit, SecurityHeaders
 from review_ui.render import render
 from review_ui.security import (
     CsrfFailed,
@@ -26,17 +30,6 @@ from review_ui.security import (
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
-        "base-uri 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
-
 
 def _warm_up() -> None:
     """Load the gazetteer and name lists before the first clerk needs a suggestion."""
@@ -49,9 +42,36 @@ def _warm_up() -> None:
         log.exception("warm-up of suggestions failed")
 
 
+HTTP_MESSAGES = {
+    400: "Yêu cầu không hợp lệ.",
+    404: "Không có trang này.",
+    405: "Trang này không nhận kiểu yêu cầu đó.",
+    413: "Dữ liệu gửi lên quá lớn.",
+}
+SERVER_ERROR = "Máy chủ gặp lỗi khi xử lý yêu cầu. Thử lại sau; nếu vẫn lỗi, báo quản trị."
+
+
+class ReviewApp(FastAPI):
+    """FastAPI with the body caps and security headers outside everything else."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """Wrap the whole stack, Starlette's error middleware included."""
+        return SecurityHeaders(BodyLimit(super().build_middleware_stack()))
+
+
+def _error_page(request: Request, status: int, message: str, **headers: str) -> Response:
+    try:
+        resp: Response = render(request, "error.html", status, message=message)
+    except Exception:  # noqa: BLE001 - the error page must not fail in turn
+        log.exception("rendering the error page failed")
+        resp = PlainTextResponse(message, status_code=status)
+    resp.headers.update(headers)
+    return resp
+
+
 def create_app(cfg: WebConfig, *, warm_up: bool = True) -> FastAPI:
     """Build the app on a configuration made at the edge (``sohoa serve`` or a test)."""
-    app = FastAPI(
+    app = ReviewApp(
         title="sohoa",
         docs_url=None,
         redoc_url=None,
@@ -83,17 +103,21 @@ def create_app(cfg: WebConfig, *, warm_up: bool = True) -> FastAPI:
         return render(request, "error.html", 403, message=msg)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, _exc: RequestValidationError) -> Response:
-        return render(request, "error.html", 400, message="Yêu cầu không hợp lệ.")
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
+            return _error_page(request, 404, "Không có hồ sơ hoặc trang này.")
+        return _error_page(request, 400, HTTP_MESSAGES[400])
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
-        for k, v in SECURITY_HEADERS.items():
-            response.headers.setdefault(k, v)
-        if response.headers.get("content-type", "").startswith("text/html"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        message = HTTP_MESSAGES.get(exc.status_code, "Không xử lý được yêu cầu.")
+        return _error_page(request, exc.status_code, message, **(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        if not isinstance(exc, ClientDisconnect):  # a refused body ends as a disconnect
+            log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return _error_page(request, 500, SERVER_ERROR)
 
     if warm_up:
         threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()

@@ -15,6 +15,7 @@ from review_ui.security import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     LoginThrottle,
+    client_address,
     current_user,
     safe_next,
     web,
@@ -55,20 +56,21 @@ def login(
 ) -> Response:
     """Check the password; on success open a session and go where the user was heading."""
     cfg = web(request)
-    ip = request.client.host if request.client else "?"
-    keys = (f"ip:{ip}", f"user:{username.strip().lower()}")
+    address = client_address(request)
     throttle: LoginThrottle = request.app.state.throttle
-    wait = throttle.blocked_for(*keys)
-    if wait:
-        minutes = int(wait // 60) + 1
-        msg = f"Đăng nhập sai quá nhiều lần. Thử lại sau khoảng {minutes} phút."
-        return _login_page(request, safe_next(next_url), msg, 429)
+    wait = throttle.blocked_for(username, address)
+    if wait > 0:
+        later = f"{int(wait) + 1} giây" if wait < 60 else f"khoảng {int(wait // 60) + 1} phút"
+        msg = f"Đăng nhập sai nhiều lần liên tiếp. Thử lại sau {later}."
+        resp = _login_page(request, safe_next(next_url), msg, 429)
+        resp.headers["Retry-After"] = str(int(wait) + 1)
+        return resp
     user_id = authenticate(cfg.sessions, username, password)
     if user_id is None:
-        throttle.failed(*keys)
-        log.info("failed login from %s", ip)
+        throttle.failed(username, address)
+        log.info("failed login")  # no name or address in the log (personal data)
         return _login_page(request, safe_next(next_url), "Sai tên đăng nhập hoặc mật khẩu.", 401)
-    throttle.succeeded(*keys)
+    throttle.succeeded(username, address)
     token = start_session(cfg.sessions, user_id, hours=cfg.session_hours)
     resp = RedirectResponse(safe_next(next_url), status_code=303)
     resp.set_cookie(

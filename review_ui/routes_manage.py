@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
+import re
+import unicodedata
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -12,11 +13,13 @@ from markupsafe import Markup
 from sqlalchemy import select, update
 
 from pipeline.accounts import ROLES, AccountError, SignedIn, add_user
+from pipeline.csvsafe import write_rows
 from pipeline.dashboard import build_dashboard
 from pipeline.db import User, WebSession
+from pipeline.phases import OUTSIDE_PREFIX, PhasePlan
 from review_ui.charts import throughput_svg
 from review_ui.render import render, vn_date
-from review_ui.security import require, web
+from review_ui.security import DbId, require, web
 
 router = APIRouter()
 Manager = Annotated[SignedIn, Depends(require("manager"))]
@@ -39,11 +42,28 @@ BOOK_COLUMNS = (
 )
 
 
+def known_phase(plan: PhasePlan, phase: str) -> bool:
+    """Whether ``phase`` names a phase of the plan (or the outside-the-plan bucket)."""
+    return plan.by_prefix(phase) is not None or phase == OUTSIDE_PREFIX
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition value that cannot be broken out of.
+
+    An ASCII fallback (accents dropped, anything but letters, digits, ``.``, ``_`` and ``-``
+    replaced) for old clients, and the full name as RFC 5987 ``filename*``.
+    """
+    ascii_name = unicodedata.normalize("NFKD", filename.replace("đ", "d").replace("Đ", "D"))
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name.encode("ascii", "ignore").decode())
+    fallback = ascii_name or "tep.csv"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, user: Manager, phase: str = "") -> Response:
     """Progress per phase, agency and book; backlog; throughput; clerks; projected finish."""
     cfg = web(request)
-    phase = phase if cfg.plan.by_prefix(phase) or phase == "ngoai-ke-hoach" else ""
+    phase = phase if known_phase(cfg.plan, phase) else ""
     data = build_dashboard(cfg.sessions, cfg.plan, phase=phase)
     return render(
         request,
@@ -59,19 +79,24 @@ def dashboard(request: Request, user: Manager, phase: str = "") -> Response:
 
 @router.get("/dashboard.csv")
 def dashboard_csv(request: Request, user: Manager, phase: str = "") -> Response:
-    """The per-book table as CSV (UTF-8 with BOM, so spreadsheet programs read the accents)."""
+    """The per-book table as CSV (UTF-8 with BOM, so spreadsheet programs read the accents).
+
+    Cells that a spreadsheet would run as formulas are neutralised; ``phase`` must be one of
+    the plan's (or empty for all).
+    """
     cfg = web(request)
+    if phase and not known_phase(cfg.plan, phase):
+        return render(request, "error.html", 400, user=user, message="Không có giai đoạn này.")
     data = build_dashboard(cfg.sessions, cfg.plan, phase=phase)
-    buf = io.StringIO()
-    out = csv.writer(buf)
-    out.writerow([label for _, label in BOOK_COLUMNS] + ["Hồ sơ chờ lâu nhất từ"])
-    for b in data.books:
-        out.writerow([getattr(b, k) for k, _ in BOOK_COLUMNS] + [vn_date(b.oldest_review)])
+    header = [label for _, label in BOOK_COLUMNS] + ["Hồ sơ chờ lâu nhất từ"]
+    rows = [
+        [getattr(b, k) for k, _ in BOOK_COLUMNS] + [vn_date(b.oldest_review)] for b in data.books
+    ]
     name = f"tien-do-{phase or 'tat-ca'}-{data.today:%Y%m%d}.csv"
     return Response(
-        "\ufeff" + buf.getvalue(),
+        write_rows([header, *rows]),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": attachment(name)},
     )
 
 
@@ -105,7 +130,7 @@ def create_user(
 
 @router.post("/admin/users/{uid}/active")
 def set_active(
-    request: Request, uid: int, user: Admin, active: Annotated[bool, Form()] = False
+    request: Request, uid: DbId, user: Admin, active: Annotated[bool, Form()] = False
 ) -> Response:
     """Lock or unlock an account (a locked account's sessions end at once)."""
     if uid == user.user_id and not active:

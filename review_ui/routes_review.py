@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from pipeline.accounts import SignedIn
-from pipeline.approve import approve_record
+from pipeline.approve import approve_record, is_reviewable, lock_for_review
 from pipeline.review import (
     QueueFilter,
     acquire_lock,
@@ -24,7 +24,7 @@ from pipeline.review import (
 from pipeline.storage import MissingObjectError
 from pipeline.suggest import ethnic_names, suggestions
 from review_ui.render import render
-from review_ui.security import require, web
+from review_ui.security import DbId, require, web
 
 router = APIRouter()
 Clerk = Annotated[SignedIn, Depends(require("clerk"))]
@@ -35,6 +35,8 @@ def _filter(phase: str = "", agency: str = "", book: str = "") -> QueueFilter:
 
 
 Filter = Annotated[QueueFilter, Depends(_filter)]
+#: HTTP status of a refused approval, by reason (the rest: 422, fields to fix)
+APPROVE_REFUSED = {"read_only": 409, "locked": 409, "conflict": 409, "missing": 404}
 
 
 def _query(flt: QueueFilter) -> str:
@@ -82,7 +84,8 @@ def _record_page(
     if rec is None:
         return render(request, "error.html", 404, user=user, message="Không có hồ sơ này.")
     lock = None
-    if rec.status == "needs_review":
+    reviewable = is_reviewable(rec.status)
+    if reviewable:
         lock = acquire_lock(cfg.sessions, rid, user.user_id, minutes=cfg.lock_minutes)
     for f in rec.fields:
         if f.needs_review:
@@ -95,7 +98,8 @@ def _record_page(
         user=user,
         rec=rec,
         lock=lock,
-        editable=bool(lock and lock.ok),
+        reviewable=reviewable,
+        editable=reviewable and bool(lock and lock.ok),
         query=_query(flt),
         ethnic_names=ethnic_names(),
         lock_minutes=cfg.lock_minutes,
@@ -104,13 +108,13 @@ def _record_page(
 
 
 @router.get("/records/{rid}", response_class=HTMLResponse)
-def record(request: Request, rid: int, user: Clerk, flt: Filter) -> Response:
+def record(request: Request, rid: DbId, user: Clerk, flt: Filter) -> Response:
     """The record beside its page image; opening it locks it for this clerk."""
     return _record_page(request, user, rid, flt)
 
 
 @router.post("/records/{rid}/approve")
-async def approve(request: Request, rid: int, user: Clerk, flt: Filter) -> Response:
+async def approve(request: Request, rid: DbId, user: Clerk, flt: Filter) -> Response:
     """Validate every field again, store the next version, audit changes, open the next."""
     form = await request.form()
     typed = {k[2:]: str(v) for k, v in form.multi_items() if k.startswith("f_")}
@@ -133,7 +137,7 @@ async def approve(request: Request, rid: int, user: Clerk, flt: Filter) -> Respo
             user,
             rid,
             flt,
-            status=422,
+            status=APPROVE_REFUSED.get(outcome.reason, 422),
             errors=outcome.errors,
             message=outcome.message,
             typed=typed,
@@ -144,7 +148,7 @@ async def approve(request: Request, rid: int, user: Clerk, flt: Filter) -> Respo
 
 
 @router.post("/records/{rid}/release")
-def release(request: Request, rid: int, user: Clerk, flt: Filter) -> Response:
+def release(request: Request, rid: DbId, user: Clerk, flt: Filter) -> Response:
     """Give the record back to the queue (skip it) and return to the queue."""
     release_lock(web(request).sessions, rid, user.user_id)
     q = _query(flt)
@@ -152,15 +156,15 @@ def release(request: Request, rid: int, user: Clerk, flt: Filter) -> Response:
 
 
 @router.post("/records/{rid}/lock")
-def renew_lock(request: Request, rid: int, user: Clerk) -> Response:
+def renew_lock(request: Request, rid: DbId, user: Clerk) -> Response:
     """Keep the lock while the record stays open (called by the page every few minutes)."""
     cfg = web(request)
-    lock = acquire_lock(cfg.sessions, rid, user.user_id, minutes=cfg.lock_minutes)
-    return Response(status_code=204 if lock.ok else 409)
+    lock = lock_for_review(cfg.sessions, rid, user.user_id, minutes=cfg.lock_minutes)
+    return Response(status_code=204 if lock and lock.ok else 409)
 
 
 @router.get("/pages/{page_id}/preview")
-def page_preview(request: Request, page_id: int, user: Clerk) -> Response:
+def page_preview(request: Request, page_id: DbId, user: Clerk) -> Response:
     """The downscaled page image; only keys recorded for a page are ever read."""
     cfg = web(request)
     key = preview_key(cfg.sessions, page_id)
@@ -170,6 +174,5 @@ def page_preview(request: Request, page_id: int, user: Clerk) -> Response:
         data = cfg.store.get_bytes(key)
     except MissingObjectError:
         return Response("Không có ảnh xem trước", status_code=404, media_type="text/plain")
-    return Response(
-        data, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"}
-    )
+    # a page of a civil-status register is personal data: never kept in a cache
+    return Response(data, media_type="image/png", headers={"Cache-Control": "no-store"})

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import time
-from collections import defaultdict, deque
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from threading import Lock
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.accounts import SignedIn, check_csrf, csrf_token, session_user
 from pipeline.phases import PhasePlan
 from pipeline.storage import ObjectStore
+from review_ui.limits import body_policy
 
 SESSION_COOKIE = "sohoa_session"
 LOGIN_CSRF_COOKIE = "sohoa_login_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+#: database ids are signed 64-bit integers; anything else is no record (404, not a crash)
+MAX_ID = 2**63 - 1
+DbId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,9 @@ class WebConfig:
     cookie_secure: bool = False
     session_hours: int = 12
     lock_minutes: int = 15
+    #: peers whose ``proxy_header`` names the client (none: the socket peer is the client)
+    trusted_proxies: tuple[IpNetwork, ...] = ()
+    proxy_header: str = "X-Forwarded-For"
 
 
 class LoginRequired(Exception):
@@ -98,7 +111,7 @@ async def csrf_protect(request: Request) -> None:
         return
     sent = request.headers.get(CSRF_HEADER)
     if sent is None:
-        form = await request.form()
+        form = await request.form(max_fields=body_policy(request.url.path).max_fields, max_files=0)
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if request.url.path == "/login":
@@ -117,40 +130,136 @@ def page_csrf(request: Request) -> str:
     return csrf_token(web(request).secret, token) if token else ""
 
 
-class LoginThrottle:
-    """At most ``limit`` failed logins per address and per user name in ``window`` seconds."""
+def parse_proxies(text: str) -> tuple[IpNetwork, ...]:
+    """``"10.0.0.1, 10.1.0.0/16"`` → networks (raises ValueError on a bad entry)."""
+    return tuple(
+        ipaddress.ip_network(p.strip(), strict=False) for p in text.split(",") if p.strip()
+    )
 
-    def __init__(self, limit: int = 5, window: float = 600.0) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the socket peer, or what a trusted proxy says it forwarded.
+
+    The proxy header is read only when the peer is a configured trusted proxy; of its
+    comma-separated hops, the right-most one that is not itself a trusted proxy is the client
+    (hops further left were written by the client and prove nothing).
+    """
+    peer = request.client.host if request.client else ""
+    cfg = web(request)
+
+    def trusted(addr: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool:
+        return addr is not None and any(addr in net for net in cfg.trusted_proxies)
+
+    if not trusted(_ip(peer)):
+        return peer or "?"
+    hops = [h.strip() for v in request.headers.getlist(cfg.proxy_header) for h in v.split(",")]
+    for hop in reversed(hops):
+        addr = _ip(hop)
+        if addr is None:
+            return peer  # a garbled header: count the proxy itself
+        if not trusted(addr):
+            return str(addr)
+    return peer
+
+
+def account_key(username: str) -> str:
+    """One throttle key per account however its name was typed (NFC, case, blanks)."""
+    return unicodedata.normalize("NFC", username).strip().casefold()
+
+
+@dataclass
+class _Failures:
+    count: int
+    last: float
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Delays after failures: ``free`` failures cost nothing, then 2 s, 4 s, 8 s … ``cap``."""
+
+    free: int
+    cap: float
+
+    def delay(self, count: int) -> float:
+        """Seconds to wait after ``count`` failures."""
+        if count <= self.free:
+            return 0.0
+        return min(self.cap, 2.0 ** min(count - self.free, 30))
+
+
+class LoginThrottle:
+    """Progressive back-off of failed logins, never a hard lock.
+
+    Two counters per attempt: the pair (account, client address) backs off steeply (up to
+    ``pair.cap``), so guessing from one place soon costs minutes per try; the account alone
+    backs off mildly (up to ``account.cap``), so guessing from many places is slowed while
+    its owner, elsewhere, waits seconds at most. Entries are forgotten ``forget`` seconds
+    after their last failure, and the table never holds more than ``max_entries``.
+    """
+
+    def __init__(
+        self,
+        *,
+        pair: Backoff = Backoff(free=4, cap=600.0),  # noqa: B008 - frozen
+        account: Backoff = Backoff(free=20, cap=30.0),  # noqa: B008 - frozen
+        forget: float = 3600.0,
+        max_entries: int = 50_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.pair, self.account = pair, account
+        self.forget, self.max_entries = forget, max_entries
+        self._clock = clock
+        self._entries: OrderedDict[tuple[str, ...], _Failures] = OrderedDict()
         self._lock = Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._failures[key]
-        while q and q[0] < now - self.window:
-            q.popleft()
-        return q
+    def _keys(self, username: str, address: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        name = account_key(username)
+        return ("pair", name, address), ("account", name)
 
-    def blocked_for(self, *keys: str) -> float:
-        """Seconds until another try is allowed (0: allowed now)."""
-        now = time.monotonic()
+    def blocked_for(self, username: str, address: str) -> float:
+        """Seconds until this account may be tried again from this address (0: now)."""
+        now = self._clock()
+        pair_key, account_key_ = self._keys(username, address)
         with self._lock:
             waits = [
-                q[0] + self.window - now
-                for k in keys
-                if len(q := self._recent(k, now)) >= self.limit
+                f.last + rule.delay(f.count) - now
+                for key, rule in ((pair_key, self.pair), (account_key_, self.account))
+                if (f := self._entries.get(key)) is not None and now - f.last < self.forget
             ]
-        return max(waits, default=0.0)
+        return max([0.0, *waits])
 
-    def failed(self, *keys: str) -> None:
+    def failed(self, username: str, address: str) -> None:
         """Count a failed attempt."""
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
-            for k in keys:
-                self._recent(k, now).append(now)
+            for key in self._keys(username, address):
+                f = self._entries.pop(key, None)
+                if f is None or now - f.last >= self.forget:
+                    f = _Failures(0, now)
+                f.count, f.last = f.count + 1, now
+                self._entries[key] = f  # most recent last
+            self._prune(now)
 
-    def succeeded(self, *keys: str) -> None:
-        """Forget failures after a good login."""
+    def succeeded(self, username: str, address: str) -> None:
+        """Forget failures of this account after a good login."""
         with self._lock:
-            for k in keys:
-                self._failures.pop(k, None)
+            for key in self._keys(username, address):
+                self._entries.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _prune(self, now: float) -> None:
+        """Drop forgotten entries (oldest first), then the oldest beyond the size bound."""
+        while self._entries:
+            key, f = next(iter(self._entries.items()))
+            if now - f.last < self.forget and len(self._entries) <= self.max_entries:
+                break
+            del self._entries[key]
