@@ -45,6 +45,7 @@ FLAG_VI = {
     "skewed": "lệch",
     "same_page": "trùng trang",
     "orientation_unsure": "không rõ chiều",
+    "downscaled": "đã thu nhỏ (quá nhiều điểm ảnh)",
 }
 
 

@@ -20,7 +20,7 @@ from pipeline.glyphs import check_records
 from pipeline.imaging import (
     count_ruled_lines,
 )
-from pipeline.pageio import image_dpi, to_gray_array
+from pipeline.pageio import DOWNSCALED_FROM, image_dpi, to_gray_array
 from pipeline.ports import OcrEngine, OcrReading
 from schemas.models import OcrPage, PageResult, nfc
 
@@ -522,6 +522,9 @@ def process_image(
     extract = extract_page(kind, ocr.page, threshold=threshold, gray=page.gray)
     records = check_records(extract.records, ocr.page, page.gray)
     quality = dict(page.quality)
+    if DOWNSCALED_FROM in im.info:  # reduced on decode to the page memory budget
+        quality["flags"] = [*quality_list(quality, "flags"), "downscaled"]
+        quality["downscaled_from"] = list(im.info[DOWNSCALED_FROM])
     if not extract.layout_found:
         quality["flags"] = [*quality_list(quality, "flags"), "layout_not_extracted"]
     if ocr.page.warnings:

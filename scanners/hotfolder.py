@@ -8,10 +8,12 @@ Layout of the watched folder ``ROOT``::
     ROOT/failed/ files that could not be taken, each with ``<name>.reason.txt`` beside it
 
 A file is read only after its size and modification time have stopped changing for
-``settle`` seconds (a scanner or an SMB copy may still be writing it). Temporary and
-system files are ignored. Two ways to notice files: watchdog's native events (local
-disks) plus a periodic rescan, or polling alone (``poll=True``: SMB/NFS shares, where
-change events are not delivered reliably).
+``settle`` seconds (a scanner or an SMB copy may still be writing it). Temporary, hidden
+and system files are left where they are, each with its reason in :attr:`HotFolder.skipped`;
+a link that leads out of its folder is never opened: it goes to ``failed/`` with a reason.
+Two ways to notice files: watchdog's native events (local disks) plus a periodic rescan,
+or polling alone (``poll=True``: SMB/NFS shares, where change events are not delivered
+reliably).
 """
 
 from __future__ import annotations
@@ -22,22 +24,27 @@ import re
 import shutil
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.capture import MANIFEST, BatchFolder, CaptureError, DroppedFile, book_slug
 from pipeline.errors import BadInputError
-from pipeline.pageio import load_page, read_source
+from pipeline.pageio import SKIP_REASONS, Skipped, leaves_folder, load_page, read_source
 from pipeline.separator import find_separator
 from schemas.models import BookMeta
 
 log = logging.getLogger(__name__)
 
 DONE, FAILED, STATE = "done", "failed", ".sohoa-hotfolder.json"
+#: group of dropped files refused unopened (links out of their folder): they go to failed/
+REFUSED = "refused"
 BATCH_MANIFESTS = ("manifest.json", "sohoa.json")
 IGNORED_DIRS = {DONE, FAILED, "@eadir", "#recycle", "$recycle.bin", "system volume information"}
 IGNORED_NAMES = {"thumbs.db", "desktop.ini", ".ds_store", "manifest.json", "sohoa.json"}
+#: the hot folder's own files beside the pages, never reported as skipped
+OWN_NAMES = {STATE, *BATCH_MANIFESTS}
 TEMP_SUFFIXES = {
     ".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", ".filepart",
     ".swp", ".lock", ".!sync", ".reason.txt", ".txt", ".json", ".md",
@@ -50,6 +57,28 @@ def is_ignored(path: Path) -> bool:
     if name in IGNORED_NAMES or name.startswith((".", "~", "._")) or name.endswith("~"):
         return True
     return any(name.endswith(s) for s in TEMP_SUFFIXES)
+
+
+def skip_reason(path: Path, folder: Path) -> str | None:
+    """Why an entry of a watched folder is not taken (a ``SKIP_REASONS`` key), or None.
+
+    Sub-folders and the folder's own files (manifests, state) are not entries to report:
+    they return None too, as do page files; :meth:`HotFolder.acquire` tells them apart.
+    """
+    if leaves_folder(path, folder):
+        return "link_outside"  # checked first: nothing behind such a link is ever opened
+    name = path.name.lower()
+    if path.is_dir() or name in OWN_NAMES:
+        return None
+    if name in IGNORED_NAMES:
+        return "system"
+    if name.startswith((".", "._")):
+        return "hidden"
+    if is_ignored(path):
+        return "temporary"
+    if not path.is_file():
+        return "not_a_file"
+    return None
 
 
 def read_batch_manifest(folder: Path) -> BookMeta | None:
@@ -104,6 +133,8 @@ class HotFolder:
         self.default_meta = default_meta
         self._clock = clock
         self._watch: dict[Path, _Watch] = {}
+        self._skipped: dict[Path, Skipped] = {}
+        self._pass_skipped: dict[Path, Skipped] = {}
 
     def describe(self) -> str:
         """The folder."""
@@ -130,12 +161,43 @@ class HotFolder:
         return True
 
     def _candidates(self, folder: Path) -> list[Path]:
+        taken, _refused = self._entries(folder)
+        return [p for p in taken if p.is_file()]
+
+    def _entries(self, folder: Path) -> tuple[list[Path], list[Path]]:
+        """Entries that may be taken and links out of the folder; note the ones left out."""
         try:
             entries = sorted(folder.iterdir(), key=lambda p: p.name)
         except OSError as exc:
-            log.warning("cannot list %s: %s", folder, exc)
-            return []
-        return [p for p in entries if p.is_file() and not is_ignored(p)]
+            log.warning("cannot list a watched folder: %s", exc.strerror)
+            return [], []
+        taken, refused = [], []
+        for p in entries:
+            reason = skip_reason(p, folder)
+            if reason == "link_outside":
+                refused.append(p)
+            elif reason is None:
+                taken.append(p)
+            else:
+                self._pass_skipped[p] = Skipped(p, reason, SKIP_REASONS[reason])
+        return [p for p in taken if not is_ignored(p)], refused
+
+    def _refused(self, folder: Path) -> list[DroppedFile]:
+        """Links out of ``folder``: dropped files that can only fail, with the reason."""
+        message = SKIP_REASONS["link_outside"]
+        _taken, refused = self._entries(folder)
+        return [DroppedFile(p, REFUSED, None, f"{p.name}: {message}") for p in refused]
+
+    @property
+    def skipped(self) -> list[Skipped]:
+        """Files left in the folder at the last pass (hidden, temporary, …), with reasons."""
+        return list(self._skipped.values())
+
+    def _end_pass(self) -> None:
+        new = [s for p, s in self._pass_skipped.items() if p not in self._skipped]
+        for reason, count in Counter(s.reason for s in new).items():
+            log.info("hot folder: %d file(s) not taken (%s)", count, reason)
+        self._skipped, self._pass_skipped = self._pass_skipped, {}
 
     # ------------------------------------------------------------------ state
     def _state(self) -> dict:
@@ -155,11 +217,18 @@ class HotFolder:
 
     # ------------------------------------------------------------------ acquire
     def acquire(self) -> Iterator[DroppedFile]:
-        """One pass: every file that has settled, with its batch group and book."""
+        """One pass: every file that has settled, with its batch group and book.
+
+        Links that lead out of their folder come first, as files to fail (never opened).
+        """
         now = self._clock()
+        self._pass_skipped = {}
         for sub in sorted(p for p in self.root.iterdir() if p.is_dir()):
             if sub.name.lower() in IGNORED_DIRS or sub.name.startswith("."):
                 continue
+            if leaves_folder(sub, self.root):
+                continue  # a linked-in folder is not looked into
+            yield from self._refused(sub)
             files = self._candidates(sub)
             try:
                 meta = read_batch_manifest(sub)
@@ -174,7 +243,9 @@ class HotFolder:
                     yield from (DroppedFile(p, sub.name, meta) for p in files)
                 continue
             yield from self._loose(files, now, group_prefix=sub.name + "/")
+        yield from self._refused(self.root)
         yield from self._loose(self._candidates(self.root), now, group_prefix="")
+        self._end_pass()
 
     def _loose(self, files: list[Path], now: float, *, group_prefix: str) -> Iterator[DroppedFile]:
         stable = [self._stable(p, now) for p in files]  # look at every file each pass

@@ -96,7 +96,7 @@ CORPUS: dict[str, tuple[object, str | None]] = {
     "04-cat-cut.tif": (_save(_page(), "TIFF")[:5000], "corrupt_image"),
     "05-hong.pdf": (b"%PDF-1.4\n1 0 obj << /Type /Catalog >> garbage", "corrupt_pdf"),
     "06-ma-hoa.pdf": (_pdf(encrypted=True), "corrupt_pdf"),
-    "07-bom.png": (_bomb_png(), "too_large"),
+    "07-bom.png": (_bomb_png(), "too_many_pixels"),
     "08-html.jpg": (b"<!DOCTYPE html><html><body>404</body></html>", "not_an_image"),
     "09-chu.png": ("Không phải ảnh, chỉ là chữ.".encode(), "not_an_image"),
     "10-1x1.png": (_save(Image.new("RGB", (1, 1)), "PNG"), "too_small"),
@@ -118,7 +118,7 @@ CORPUS: dict[str, tuple[object, str | None]] = {
     "19-a\\..\\..\\b.png": (_save(_page(size=(440, 300)), "PNG"), None),
     "20-bmp.bmp": (_save(_page(size=(450, 300)), "BMP"), None),
     "21-tot.pdf": (_pdf(), None),
-    "22-symlink.jpg": (Path("/etc/hostname"), "not_an_image"),
+    "22-symlink.jpg": (Path("/etc/hostname"), "link_outside"),  # never opened
 }
 
 

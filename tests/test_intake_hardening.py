@@ -6,11 +6,38 @@ and CSV quoting: each is refused or handled with a reason, never a traceback.
 
 from __future__ import annotations
 
-import pytest
+import io
+import json
+import os
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
 
+import pikepdf
+import pytest
+from PIL import Image
+
+from flows.offline import expand_inputs, output_stems
+from pipeline.config import DEFAULT_PAGE_MEMORY_MB, ProcessOptions, Settings
 from pipeline.errors import BadInputError
 from pipeline.inventory import parse_inventory
+from pipeline.pageio import (
+    DOWNSCALED_FROM,
+    image_dpi,
+    list_page_files,
+    load_page,
+    pixel_budget,
+    read_source,
+    scan_folder,
+)
+from scanners.hotfolder import HotFolder, take
+from schemas.models import BookMeta
 
+ROOT = Path(__file__).resolve().parents[1]
+
+META = BookMeta(book_type="khai_sinh", agency="A1", book="02/1994", year_from=1994, year_to=1994)
 HEADER = "agency,book_type,book,years,estimated_pages\n"
 
 
@@ -45,3 +72,295 @@ def test_inventory_bad_rows_are_reported_by_line_number():
     assert "dòng 3" in exc.value.message_vi and "ngoặc kép" in exc.value.message_vi
     with pytest.raises(BadInputError, match="dòng 2: có 6 cột"):
         parse_inventory(HEADER + "a,khai_sinh,1,1994,3,thừa\n")
+
+
+# ---------------------------------------------------------------- PDF pages (item 2)
+def _pdf(*sizes: tuple[float, float]) -> bytes:
+    pdf = pikepdf.new()
+    for size in sizes:
+        pdf.add_blank_page(page_size=size)
+    buf = io.BytesIO()
+    pdf.save(buf)
+    return buf.getvalue()
+
+
+def test_a_pdf_page_at_the_pdf_maximum_is_refused_and_its_neighbour_renders(tmp_path):
+    path = tmp_path / "so.pdf"
+    path.write_bytes(_pdf((14400, 14400), (595, 842)))  # 200 × 200 inches, then A4
+    src, data = read_source(path)
+    assert src.pages == 2
+    with pytest.raises(BadInputError) as exc:
+        load_page(data, "pdf", 0, name="so.pdf")
+    assert exc.value.reason == "too_many_pixels" and "Trang 1 của PDF so.pdf" in str(exc.value)
+    assert min(load_page(data, "pdf", 1, name="so.pdf").size) > 2400  # A4 at 300 dpi
+
+
+def test_what_poppler_renders_is_checked_like_an_image():
+    # with memory to spare the page passes the size check, but poppler draws it 1 × 1
+    with pytest.raises(BadInputError) as exc:
+        load_page(_pdf((14400, 14400)), "pdf", 0, memory_mb=1 << 20)
+    assert exc.value.reason == "too_small" and exc.value.message_vi
+
+
+@pytest.mark.parametrize(
+    ("size", "reason"), [((14400, 3), "too_small"), ((14400, 100), "degenerate_page")]
+)
+def test_degenerate_pdf_pages_have_reasons(size, reason):
+    with pytest.raises(BadInputError) as exc:
+        load_page(_pdf(size), "pdf", 0, name="x.pdf")
+    assert exc.value.reason == reason and "x.pdf" in exc.value.message_vi
+
+
+def test_degenerate_images_have_reasons(tmp_path):
+    path = tmp_path / "strip.png"
+    Image.new("L", (4000, 40), 255).save(path)
+    with pytest.raises(BadInputError) as exc:
+        read_source(path)
+    assert exc.value.reason == "degenerate_page"
+
+
+def test_process_reports_a_bad_pdf_page_and_writes_the_good_one(tmp_path):
+    pdf = tmp_path / "hai-trang.pdf"
+    pdf.write_bytes(_pdf((14400, 14400), (300, 400)))
+    run = _sohoa("process", str(pdf), "--out", str(tmp_path / "out"), home=tmp_path / "home")
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "Traceback" not in run.stderr + run.stdout
+    assert "Trang 1 của PDF hai-trang.pdf quá lớn" in " ".join(run.stdout.split())
+    assert [p.name for p in (tmp_path / "out").glob("*.json")] == ["hai-trang-p0002.json"]
+
+
+# ---------------------------------------------------------------- helpers
+def _sohoa(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args],
+        cwd=ROOT,
+        env={**os.environ, "SOHOA_HOME": str(home), "COLUMNS": "200", **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def _tiny_page(path: Path, shade: int = 0) -> Path:
+    im = Image.new("L", (400, 300), 255)
+    im.paste(shade, (40, 40 + shade // 4, 360, 70 + shade // 4))
+    im.save(path, format="JPEG" if path.suffix == ".jpg" else "PNG")
+    return path
+
+
+# ---------------------------------------------------------------- output names (item 3)
+@pytest.mark.tesseract
+def test_process_keeps_inputs_of_the_same_stem_or_name_apart(tmp_path):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "y").mkdir()
+    inputs = [
+        _tiny_page(tmp_path / "a.jpg", 0),
+        _tiny_page(tmp_path / "a.png", 40),
+        _tiny_page(tmp_path / "x" / "b.png", 80),
+        _tiny_page(tmp_path / "y" / "b.png", 120),
+        _tiny_page(tmp_path / "c.png", 160),
+    ]
+    out = tmp_path / "out"
+    run = _sohoa("process", *map(str, inputs), "--out", str(out), home=tmp_path / "home")
+    assert run.returncode == 0, run.stdout + run.stderr
+    sources = {
+        p.name: json.loads(p.read_text(encoding="utf-8"))["source"] for p in out.glob("*.json")
+    }
+    assert sources == {
+        "a.jpg.json": str(inputs[0]),
+        "a.png.json": str(inputs[1]),
+        "x-b.png.json": str(inputs[2]),
+        "y-b.png.json": str(inputs[3]),
+        "c.json": str(inputs[4]),  # a stem of its own keeps <stem>.json
+    }
+    assert "Đã ghi 5 tệp JSON" in run.stdout
+
+
+def test_output_stems_are_unique_and_do_not_depend_on_order():
+    paths = [Path("/s/x/a.jpg"), Path("/s/y/a.jpg"), Path("/s/A.png"), Path("/s/b.tif")]
+    stems = output_stems(paths)
+    assert stems == ["x-a.jpg", "y-a.jpg", "A.png", "b"]
+    assert output_stems(paths[::-1]) == stems[::-1]
+    assert len({s.casefold() for s in output_stems([Path("a.jpg"), Path("A.JPG")])}) == 2
+
+
+# ---------------------------------------------------------------- folder listing (item 4)
+@pytest.fixture
+def messy(tmp_path) -> Path:
+    """A batch folder with a page, a link inside and every kind of entry to leave out."""
+    secret = tmp_path / "outside" / "secret.jpg"
+    secret.parent.mkdir()
+    secret.write_bytes(b"\xff\xd8\xff" + b"not yours" * 10)
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    _tiny_page(folder / "a.png")
+    (folder / "b.png").symlink_to("a.png")  # a link that stays inside: read
+    (folder / "c.jpg").symlink_to(secret)  # leaves the folder: refused
+    (folder / "d.jpg").symlink_to("../outside/secret.jpg")
+    (folder / "e.jpg").symlink_to("/proc/self/environ")
+    (folder / "f.png").symlink_to("missing.png")  # broken
+    for name in (".an.png", "~$g.png", "h.tmp", "Thumbs.db", "i.json"):
+        (folder / name).write_bytes(b"x")
+    (folder / "sub").mkdir()
+    return folder
+
+
+def test_scan_folder_refuses_links_out_and_says_why_each_entry_is_left_out(messy):
+    scan = scan_folder(messy)
+    assert [p.name for p in scan.files] == ["a.png", "b.png"]
+    reasons = {s.name: s.reason for s in scan.skipped}
+    assert reasons == {
+        ".an.png": "hidden",
+        "Thumbs.db": "system",
+        "c.jpg": "link_outside",
+        "d.jpg": "link_outside",
+        "e.jpg": "link_outside",
+        "f.png": "not_a_file",
+        "h.tmp": "temporary",
+        "i.json": "not_a_page",
+        "sub": "folder",
+        "~$g.png": "temporary",
+    }
+    assert all(s.message_vi for s in scan.skipped)
+    assert {s.name for s in scan.skipped if s.refused} == {"c.jpg", "d.jpg", "e.jpg"}
+    # the listing batch registration uses no longer leads out of the folder either
+    assert [p.name for p in list_page_files(messy)] == ["a.png", "b.png"]
+
+
+def test_process_on_a_folder_names_every_entry_it_leaves_out(messy, tmp_path):
+    seen: list[str] = []
+    jobs = expand_inputs([messy], on_skip=lambda s: seen.append(s.name))
+    assert [j.path.name for j in jobs] == ["a.png", "b.png"]
+    assert len(seen) == 10
+    for name in ("a.png", "b.png"):
+        (messy / name).unlink()
+    run = _sohoa("process", str(messy), "--out", str(tmp_path / "out"), home=tmp_path / "home")
+    assert run.returncode == 2  # nothing left to process
+    said = " ".join(run.stderr.split())
+    assert "e.jpg: liên kết trỏ ra ngoài thư mục" in said
+    assert ".an.png: tệp ẩn" in said and "h.tmp: tệp tạm" in said
+
+
+def test_hot_folder_fails_links_out_unopened_and_reports_hidden_files(tmp_path):
+    inbox, outside = tmp_path / "inbox", tmp_path / "outside.png"
+    (inbox / "quyen").mkdir(parents=True)
+    _tiny_page(outside)
+    (inbox / "ra-ngoai.png").symlink_to(outside)
+    (inbox / "quyen" / "env.png").symlink_to("/proc/self/environ")
+    (inbox / ".dang-chep.png").write_bytes(b"partial")
+    hot = HotFolder(inbox, settle=0.0, default_meta=META)
+    found = list(hot.acquire())
+    assert {(d.path.name, d.group, d.meta) for d in found} == {
+        ("env.png", "refused", None),
+        ("ra-ngoai.png", "refused", None),
+    }
+    assert {(s.name, s.reason) for s in hot.skipped} == {(".dang-chep.png", "hidden")}
+
+    def ingest(folder: Path, meta: BookMeta) -> dict[str, str | None]:
+        raise AssertionError("nothing refused may be ingested")
+
+    report = take(hot, found, batches=tmp_path / "batches", ingest=ingest)
+    assert (report.failed, report.done) == (2, 0)
+    failed = inbox / "failed"
+    assert (failed / "ra-ngoai.png").is_symlink() and outside.exists()
+    reason = (failed / "quyen" / "env.png.reason.txt").read_text(encoding="utf-8")
+    assert "liên kết trỏ ra ngoài thư mục" in reason
+    assert not (tmp_path / "batches").exists()
+
+
+# ---------------------------------------------------------------- pixel budget (item 5)
+def _encoded(im: Image.Image, fmt: str, **kw) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+def _claimed_png(width: int, height: int) -> bytes:
+    """A few bytes of PNG whose header claims ``width`` × ``height`` gray pixels."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + body))
+        return struct.pack(">I", len(body)) + kind + body + crc
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * (width + 1) * 4)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def test_page_memory_is_a_setting_passed_down_in_the_process_options(monkeypatch):
+    assert ProcessOptions().page_memory_mb == Settings().page_memory_mb == DEFAULT_PAGE_MEMORY_MB
+    monkeypatch.setenv("SOHOA_PAGE_MEMORY_MB", "2048")
+    assert ProcessOptions.from_settings(Settings()).page_memory_mb == 2048
+
+
+def test_a3_at_600_dpi_in_colour_is_processed_at_full_size():
+    page = Image.new("RGB", (7016, 9921), (250, 248, 240))
+    page.paste((20, 20, 20), (700, 900, 6300, 1000))
+    data = _encoded(page, "JPEG", quality=80, dpi=(600, 600))
+    del page
+    im = load_page(data, "jpeg", 0)
+    assert im.size == (7016, 9921) and DOWNSCALED_FROM not in im.info
+    assert image_dpi(im) == 600
+
+
+def test_a_jpeg_above_the_budget_is_reduced_by_the_decoder_and_says_so():
+    data = _encoded(Image.new("RGB", (3000, 2000), "white"), "JPEG", dpi=(600, 600))
+    im = load_page(data, "jpeg", 0, memory_mb=16)  # budget 1.7 MP: half size fits
+    assert im.width * im.height <= pixel_budget(16).pixels and im.size == (1500, 1000)
+    assert im.info[DOWNSCALED_FROM] == (3000, 2000)
+    assert image_dpi(im) == pytest.approx(300)
+
+
+def test_a_png_above_the_budget_is_reduced_only_when_decoding_it_fits():
+    gray = _encoded(Image.new("L", (3000, 2000), 255), "PNG")  # 6 MB to decode
+    im = load_page(gray, "png", 0, memory_mb=16)
+    assert im.width * im.height <= pixel_budget(16).pixels
+    assert im.info[DOWNSCALED_FROM] == (3000, 2000)
+    colour = _encoded(Image.new("RGB", (3000, 2000), "white"), "PNG")  # 18 MB to decode
+    with pytest.raises(BadInputError) as exc:
+        load_page(colour, "png", 0, memory_mb=16)
+    assert exc.value.reason == "too_many_pixels" and "SOHOA_PAGE_MEMORY_MB" in str(exc.value)
+
+
+@pytest.mark.parametrize("size", [(20_000, 20_000), (40_000, 40_000)])
+def test_a_header_beyond_the_limit_is_refused_before_decoding(size):
+    data = _claimed_png(*size)
+    with pytest.raises(BadInputError) as exc:
+        load_page(data, "png", 0)
+    assert exc.value.reason == "too_many_pixels"
+
+
+MEASURE = """
+import resource, subprocess, sys
+from PIL import Image, ImageDraw
+page = Image.new("L", (14000, 14000), 255)
+draw = ImageDraw.Draw(page)
+for y in range(1400, 12600, 350):
+    draw.rectangle((1400, y, 11200, y + 35), fill=0)
+page.save(sys.argv[1], dpi=(600, 600))
+del page, draw
+cmd = [sys.executable, "-m", "flows.cli", "process", sys.argv[1], "--out", sys.argv[2]]
+code = subprocess.run(cmd, stdout=subprocess.DEVNULL).returncode
+print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+@pytest.mark.tesseract
+@pytest.mark.timeout(300)
+def test_a_huge_sparse_png_is_processed_within_the_page_memory(tmp_path):
+    """The PNG of issue 15 (14000 × 14000, a few hundred kB) took 1.5 GB to process."""
+    png, out = tmp_path / "lon.png", tmp_path / "out"
+    run = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(png), str(out)],
+        cwd=ROOT,
+        env={**os.environ, "SOHOA_HOME": str(tmp_path / "home"), "SOHOA_PAGE_MEMORY_MB": "512"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    code, peak_kb = map(int, run.stdout.split())
+    assert code == 0, run.stderr
+    assert png.stat().st_size < 1_000_000
+    assert peak_kb < (512 + 300) * 1024  # the page memory plus the interpreter's own
+    quality = json.loads((out / "lon.json").read_text(encoding="utf-8"))["quality"]
+    assert "downscaled" in quality["flags"] and quality["downscaled_from"] == [14000, 14000]
