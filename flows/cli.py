@@ -152,8 +152,18 @@ def _ingest(folder: Path, meta: BookMeta) -> int:
     context()  # database migrated, object store up, before any page is touched
     batch_id = open_batch(sessions(), meta, folder)
     _warn_book_path(batch_id)
+    _print_skipped(folder)
     _run_with_progress(batch_id, f"Xử lý {folder.name}")
     return _batch_summary(batch_id)
+
+
+def _print_skipped(folder: Path) -> None:
+    """Name every entry of the folder that is not read as a page, with the reason."""
+    from pipeline.pageio import scan_folder
+
+    for entry in scan_folder(folder).skipped:
+        if not entry.refused:  # a refused link becomes a failed page row, shown in the table
+            err.print(f"[yellow]Bỏ qua {entry.name}: {entry.message_vi}[/]")
 
 
 def _warn_book_path(batch_id: int) -> None:

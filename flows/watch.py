@@ -91,6 +91,7 @@ def watch_folder(
     hot = HotFolder(root, settle=settle, default_meta=meta)
     batches = settings().home_abs / "capture"
     stop = threading.Event()
+    told: set[Path] = set()
 
     def handle(found: list[DroppedFile]) -> None:
         try:
@@ -106,6 +107,10 @@ def watch_folder(
             f"Đã nhận {report.done} tệp (chuyển vào done/), lỗi {report.failed} (failed/)"
             + (f", {report.separators} tờ phân cách" if report.separators else "")
         )
+        for entry in hot.skipped:
+            if entry.path not in told:  # each left-out file is named once, not every pass
+                told.add(entry.path)
+                console.print(f"[yellow]Bỏ qua {entry.path}: {entry.message_vi}[/]")
 
     mode = "dò định kỳ" if poll else "theo dõi sự kiện + dò định kỳ"
     console.print(f"Theo dõi {root} ({mode}); Ctrl+C để dừng.")

@@ -29,9 +29,10 @@ from pipeline.pageio import (
     CONTENT_TYPES,
     EXTENSIONS,
     MAX_FILE_BYTES,
-    list_page_files,
+    Skipped,
     load_page,
     read_source,
+    scan_folder,
     sha256_bytes,
     sniff_kind,
 )
@@ -109,7 +110,9 @@ def register_pages(sessions: sessionmaker[Session], plan: PhasePlan, batch_id: i
     """
     with sessions() as s:
         source = Path(s.get_one(Batch, batch_id).source)
-    found = [_identify(path) for path in list_page_files(source)]
+    scan = scan_folder(source)
+    found = [_identify(path) for path in scan.files]
+    found += [_refused(entry) for entry in scan.skipped if entry.refused]
     for attempt in (1, 2, 3):
         try:
             return _add_pages(sessions, plan, batch_id, found)
@@ -130,6 +133,12 @@ def _identify(path: Path) -> tuple[str, list[_Entry], SohoaError | None]:
         return path.name, [(src.sha256, i, src.size) for i in range(src.pages)], None
     except BadInputError as exc:
         return path.name, [(_digest_or_name(path), 0, _size(path))], exc
+
+
+def _refused(entry: Skipped) -> tuple[str, list[_Entry], SohoaError | None]:
+    """A link out of the batch folder: a failed row, what it points to never opened."""
+    digest = sha256_bytes(f"link-outside:{entry.name}".encode())
+    return entry.name, [(digest, 0, 0)], BadInputError(entry.message_vi, reason=entry.reason)
 
 
 def _add_pages(
@@ -260,7 +269,7 @@ def process_page(ctx: Context, page_id: int) -> Path:
         raise SohoaError("Trang chưa được lưu bản gốc", reason="no_master")
     data = ctx.store.get_bytes(master_key)
     kind = sniff_kind(data[:16]) or ""
-    image = load_page(data, kind, index, name=name)
+    image = load_page(data, kind, index, name=name, memory_mb=ctx.options.page_memory_mb)
     workdir = ctx.work_dir / stem
     outcome = process_image(
         image, stem=stem, workdir=workdir, options=ctx.options, engine=ctx.engine, hint=hint
