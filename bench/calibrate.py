@@ -18,15 +18,15 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from bench.corpus.build import CorpusPage, build_corpus
 from bench.metrics import _norm_value
 from ocr.tesseract import TesseractEngine
-from pipeline.calibration import Calibration, choose_threshold, fit
 from pipeline.config import ProcessOptions
-from pipeline.corpus import CorpusPage, build_corpus
+from pipeline.extract.calibration import Calibration, choose_threshold, fit
 from pipeline.process import process_image
 
 CALIBRATION_SEED = 7
-#: The lowest review threshold (pipeline.calibration.choose_threshold never goes below it).
+#: The lowest review threshold (pipeline.extract.calibration.choose_threshold never goes below it).
 MIN_THRESHOLD = 0.5
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from pipeline.synth import render_birth_extract
+from bench.corpus.synth import render_birth_extract
 
 _CHILD = r"""
 import json, resource, sys, tempfile, time

@@ -23,12 +23,12 @@ import numpy as np
 from PIL import Image
 
 from bench import baselines, metrics
+from bench.corpus.build import CorpusPage
 from ocr.tesseract import TesseractEngine
 from pipeline.config import ProcessOptions
-from pipeline.corpus import CorpusPage
-from pipeline.extract import warm_up
-from pipeline.imaging import to_gray
-from pipeline.pageio import to_array
+from pipeline.extract.kinds import warm_up
+from pipeline.imaging.io import to_array
+from pipeline.imaging.page import to_gray
 from pipeline.process import clean_page, process_image
 
 log = logging.getLogger(__name__)

@@ -25,8 +25,8 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.baselines import bare_tesseract_text
-from pipeline.corpus import CorpusPage, build_corpus
-from pipeline.s3local import stop_local_s3
+from bench.corpus.build import CorpusPage, build_corpus
+from flows.local_s3 import stop_local_s3
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = "## Scaling (#9)"

@@ -19,8 +19,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pipeline.accounts import hash_password
-from pipeline.migrate import upgrade_db
+from pipeline.db.migrate import upgrade_db
+from pipeline.review.accounts import hash_password
 from schemas.models import BIRTH_FIELDS
 
 PASSWORD = "bench-mat-khau-dai"
@@ -164,7 +164,7 @@ def run_ui_bench(
 
     from fastapi.testclient import TestClient
 
-    from pipeline.db import make_engine, make_sessionmaker
+    from pipeline.db.models import make_engine, make_sessionmaker
     from pipeline.phases import load_plan
     from review_ui.app import _warm_up, create_app
     from review_ui.security import WebConfig
@@ -235,7 +235,7 @@ def measure_first_paint(path: Path, *, records: int, pages: int = 20) -> str:
     import uvicorn
     from playwright.sync_api import sync_playwright
 
-    from pipeline.db import make_engine, make_sessionmaker
+    from pipeline.db.models import make_engine, make_sessionmaker
     from pipeline.phases import load_plan
     from review_ui.app import create_app
     from review_ui.security import WebConfig

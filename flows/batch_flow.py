@@ -1,7 +1,7 @@
-"""The batch flow: sequences the stages of pipeline.batch as Prefect tasks.
+"""The batch flow: sequences the stages of pipeline.work.batch as Prefect tasks.
 
 Tasks pass ids, never images or clients; the work lives in pipeline/ and ocr/. Every
-page is processed under a claim (pipeline/claims.py), whatever started it: the flow runs
+page is processed under a claim (pipeline/work/claims.py), whatever started it: the flow runs
 the same claim loop as ``sohoa worker``, restricted to its batch. A page that fails fails
 alone; only retryable errors (storage, database) are retried, with back-off, and when
 they outlast the retries the flow stops with :class:`StorageUnavailable`, pages queued.
@@ -13,10 +13,10 @@ from prefect import flow, task
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.wiring import context, settings
-from pipeline import batch as stages
-from pipeline import claims
-from pipeline.manifest import write_batch_manifests
-from pipeline.workloop import WorkerOptions, run_worker
+from pipeline.archive.manifest import write_batch_manifests
+from pipeline.work import batch as stages
+from pipeline.work import claims
+from pipeline.work.workloop import WorkerOptions, run_worker
 
 
 @task(name="register-pages")

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from pipeline.capture import (
+from pipeline.intake.capture import (
     MANIFEST,
     BatchFolder,
     CaptureError,
@@ -64,7 +64,7 @@ def separator(
     out: Annotated[Path, typer.Option("--out", help="Tệp PDF để in")] = Path("to-phan-cach.pdf"),
 ) -> None:
     """In tờ phân cách (mã QR + thông tin quyển sổ): quét tờ này trước trang đầu của quyển."""
-    from pipeline.separator import write_sheet_pdf
+    from pipeline.intake.separator import write_sheet_pdf
 
     path = write_sheet_pdf(_meta(book_type, agency, book, years), out)
     console.print(f"Đã ghi tờ phân cách: {path} (in khổ A4, tỉ lệ 100 %)")
@@ -115,7 +115,7 @@ def _capture(
     source: PageSource, folder: BatchFolder, home: Path, *, separators: bool
 ) -> tuple[list[BatchFolder], CaptureError | None]:
     """Write each page into the batch as it arrives and show its quality at once."""
-    from pipeline.separator import find_separator
+    from pipeline.intake.separator import find_separator
 
     folders = [folder]
     pages: Iterator[Any] = iter(source.acquire())
@@ -147,8 +147,8 @@ def _process(folders: list[BatchFolder]) -> int:
     """Run the batch flow on each captured folder, then the book-level checks."""
     from flows.cli import _ingest
     from flows.wiring import sessions
-    from pipeline.batch import open_batch
-    from pipeline.bookcheck import check_book
+    from pipeline.intake.bookcheck import check_book
+    from pipeline.work.batch import open_batch
 
     failed = 0
     for folder in folders:

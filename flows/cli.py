@@ -86,7 +86,7 @@ def _run_with_progress(batch_id: int, label: str) -> dict[str, int]:
     """Run the batch flow in a worker thread while showing progress read from the DB."""
     from flows.batch_flow import run_batch
     from flows.wiring import sessions
-    from pipeline.db import Page
+    from pipeline.db.models import Page
 
     box: dict[str, Any] = {}
 
@@ -120,7 +120,7 @@ def _run_with_progress(batch_id: int, label: str) -> dict[str, int]:
 def _batch_summary(batch_id: int) -> int:
     """Print what happened to a batch; return the number of failed pages."""
     from flows.wiring import sessions
-    from pipeline.db import Batch
+    from pipeline.db.models import Batch
 
     with sessions()() as s:
         batch = s.get_one(Batch, batch_id)
@@ -147,7 +147,7 @@ def _batch_summary(batch_id: int) -> int:
 
 def _ingest(folder: Path, meta: BookMeta) -> int:
     from flows.wiring import context, sessions
-    from pipeline.batch import open_batch
+    from pipeline.work.batch import open_batch
 
     context()  # database migrated, object store up, before any page is touched
     batch_id = open_batch(sessions(), meta, folder)
@@ -159,7 +159,7 @@ def _ingest(folder: Path, meta: BookMeta) -> int:
 
 def _print_skipped(folder: Path) -> None:
     """Name every entry of the folder that is not read as a page, with the reason."""
-    from pipeline.pageio import scan_folder
+    from pipeline.imaging.io import scan_folder
 
     for entry in scan_folder(folder).skipped:
         if not entry.refused:  # a refused link becomes a failed page row, shown in the table
@@ -169,7 +169,7 @@ def _print_skipped(folder: Path) -> None:
 def _warn_book_path(batch_id: int) -> None:
     """Say so when the book is stored under a disambiguated prefix (a look-alike book exists)."""
     from flows.wiring import sessions
-    from pipeline.db import Batch
+    from pipeline.db.models import Batch
 
     with sessions()() as s:
         batch = s.get_one(Batch, batch_id)
@@ -182,7 +182,7 @@ def _warn_book_path(batch_id: int) -> None:
 
 
 def _check_schema(schema: str) -> None:
-    from pipeline.extract import KINDS
+    from pipeline.extract.kinds import KINDS
 
     if schema not in KINDS:
         err.print(f"[red]--schema phải là một trong: {', '.join(KINDS)}[/]")
@@ -267,7 +267,7 @@ def status(
     """Tiến độ theo giai đoạn: trang, hồ sơ, trường cần duyệt, đã lưu, lỗi."""
     _setup()
     from flows.wiring import make_plan, sessions, settings
-    from pipeline.report import phase_status
+    from pipeline.review.report import phase_status
 
     data = phase_status(sessions(), make_plan(settings()))
     if as_json:
@@ -368,9 +368,9 @@ def bench(
     if calibrate:
         _calibrate(s, pages or CALIBRATION_PAGES, out, workers or s.workers)
         return
+    from bench.corpus.build import build_corpus
     from bench.report import render
     from bench.run import BenchOptions, options_dict, run_bench
-    from pipeline.corpus import build_corpus
 
     n = pages or (10 if quick else 60)
     root = s.home_abs / "bench" / f"corpus-{seed}-{n}"
@@ -429,7 +429,7 @@ CALIBRATION_PAGES = 240
 
 def _calibrate(s: Settings, pages: int, out: Path | None, workers: int) -> None:
     from bench.calibrate import CALIBRATION_SEED, calibrate
-    from pipeline.calibration import DEFAULT_PATH
+    from pipeline.extract.calibration import DEFAULT_PATH
 
     root = s.home_abs / "bench" / f"calib-{CALIBRATION_SEED}-{pages}"
     with console.status(f"Hiệu chỉnh trên {pages} trang (hạt giống {CALIBRATION_SEED})…"):

@@ -14,9 +14,9 @@ from pipeline.errors import ConfigError, SohoaError
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
+    from pipeline.archive.storage import ObjectStore
     from pipeline.config import Settings
     from pipeline.phases import PhasePlan
-    from pipeline.storage import ObjectStore
     from review_ui.security import WebConfig
 
 console = Console()
@@ -96,7 +96,7 @@ def users_add(
     """Thêm tài khoản; mật khẩu được hỏi (không có mật khẩu mặc định)."""
     _setup()
     from flows.wiring import sessions
-    from pipeline.accounts import add_user
+    from pipeline.review.accounts import add_user
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -117,7 +117,7 @@ def inventory_import(
     """Nhập kiểm kê sổ của giai đoạn 1 (thêm mới hoặc cập nhật theo cơ quan, loại sổ, quyển)."""
     _setup()
     from flows.wiring import make_plan, sessions, settings
-    from pipeline.inventory import import_inventory, parse_inventory
+    from pipeline.intake.inventory import import_inventory, parse_inventory
 
     try:
         rows = parse_inventory(file.read_text(encoding="utf-8-sig"))

@@ -16,15 +16,15 @@ from typing import Any
 from prefect import flow
 
 from flows.wiring import context, prepare_environment, settings
-from pipeline.progress import enqueue_batch, finalise_batches, snapshot_progress
-from pipeline.workloop import WorkerOptions, run_worker
+from pipeline.work.progress import enqueue_batch, finalise_batches, snapshot_progress
+from pipeline.work.workloop import WorkerOptions, run_worker
 from schemas.models import BookMeta
 
 
 def queue_folder(folder: Path, meta: BookMeta) -> dict[str, str | None]:
     """Hot-folder ingest for a station with workers: register, store masters, leave the OCR."""
     from flows.watch import stored_and_verified
-    from pipeline.batch import open_batch
+    from pipeline.work.batch import open_batch
 
     ctx = context()
     batch_id = open_batch(ctx.sessions, meta, folder)

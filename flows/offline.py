@@ -17,7 +17,7 @@ from rich.console import Console
 from ocr.tesseract import TesseractEngine
 from pipeline.config import ProcessOptions
 from pipeline.errors import SohoaError
-from pipeline.pageio import Skipped, load_page, read_source, scan_folder
+from pipeline.imaging.io import Skipped, load_page, read_source, scan_folder
 from pipeline.process import process_image
 from schemas.models import BookMeta
 

@@ -10,11 +10,11 @@ import typer
 from rich.console import Console
 from sqlalchemy import select
 
-from pipeline.batch import Context, book_prefix
-from pipeline.db import Batch, Page
+from pipeline.archive.pdfout import MIN_DPI, master_pdf, merge, to_pdfa
+from pipeline.db.models import Batch, Page
 from pipeline.errors import BadInputError, IntegrityError
-from pipeline.pageio import sha256_bytes
-from pipeline.pdfout import MIN_DPI, master_pdf, merge, to_pdfa
+from pipeline.imaging.io import sha256_bytes
+from pipeline.work.batch import Context, book_prefix
 from schemas.models import PageStatus
 
 console = Console()
@@ -46,7 +46,7 @@ def make_pdfs(ctx: Context, batch_id: int, *, pdfa: bool = False) -> PdfOutcome:
 
     Page PDFs go to ``<book prefix of the page's phase>/pdf/pNNNNN.pdf`` (next to its
     ``ocr/`` outputs), the book PDF to ``<book prefix of the book's phase>/pdf/book.pdf``.
-    With ``pdfa`` every PDF is converted to PDF/A-2b (:func:`pipeline.pdfout.to_pdfa`).
+    With ``pdfa`` every PDF is converted to PDF/A-2b (:func:`pipeline.archive.pdfout.to_pdfa`).
     """
     with ctx.sessions() as s:
         batch = s.get(Batch, batch_id)

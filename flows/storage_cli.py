@@ -30,8 +30,8 @@ def verify(
     """Đối chiếu CSDL với kho lưu trữ: thiếu, mồ côi, sai mã kiểm tra; ghi lại manifest."""
     from flows.cli import _guarded, _setup
     from flows.wiring import make_store, sessions, settings
-    from pipeline.manifest import write_manifests
-    from pipeline.verify import verify_store
+    from pipeline.archive.manifest import write_manifests
+    from pipeline.archive.verify import verify_store
 
     _setup()
 

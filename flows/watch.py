@@ -10,10 +10,10 @@ from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.capture import DroppedFile
-from pipeline.db import Batch, Page
+from pipeline.archive.storage import ObjectStore
+from pipeline.db.models import Batch, Page
 from pipeline.errors import SohoaError
-from pipeline.storage import ObjectStore
+from pipeline.intake.capture import DroppedFile
 from scanners.hotfolder import HotFolder, take
 from schemas.models import BookMeta
 
@@ -69,8 +69,8 @@ def ingest_folder(folder: Path, meta: BookMeta) -> dict[str, str | None]:
     from flows.capture_cli import _print_issues
     from flows.cli import _ingest
     from flows.wiring import context, sessions
-    from pipeline.batch import open_batch
-    from pipeline.bookcheck import check_book
+    from pipeline.intake.bookcheck import check_book
+    from pipeline.work.batch import open_batch
 
     _ingest(folder, meta)
     batch_id = open_batch(sessions(), meta, folder)

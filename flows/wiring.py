@@ -7,14 +7,14 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from flows.local_s3 import ensure_local_s3
 from ocr.tesseract import TesseractEngine
-from pipeline.batch import Context
+from pipeline.archive.storage import MinioStore
 from pipeline.config import ProcessOptions, Settings
-from pipeline.db import make_engine, make_sessionmaker
-from pipeline.migrate import upgrade_db
+from pipeline.db.migrate import upgrade_db
+from pipeline.db.models import make_engine, make_sessionmaker
 from pipeline.phases import PhasePlan, load_plan
-from pipeline.s3local import ensure_local_s3
-from pipeline.storage import MinioStore
+from pipeline.work.batch import Context
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Scale-out commands: ``sohoa enqueue`` (register a book for the workers) and ``sohoa worker``.
 
-``sohoa worker`` runs the database claim loop (pipeline/workloop.py) in one process per core
+``sohoa worker`` runs the database claim loop (pipeline/work/workloop.py) in one process per core
 by default, each with one Tesseract at a time (``OMP_THREAD_LIMIT=1``). Any number of
 stations can run it against one PostgreSQL and one S3/MinIO; each page is processed once.
 """
@@ -53,8 +53,8 @@ def enqueue(
 
 def _enqueue(folder: Path, meta: BookMeta) -> tuple[int, dict[str, int]]:
     from flows.wiring import context
-    from pipeline.batch import open_batch
-    from pipeline.progress import enqueue_batch
+    from pipeline.work.batch import open_batch
+    from pipeline.work.progress import enqueue_batch
 
     ctx = context()
     batch_id = open_batch(ctx.sessions, meta, folder)
@@ -77,7 +77,7 @@ def worker(
 ) -> None:
     """Máy xử lý: nhận trang từ cơ sở dữ liệu, OCR, trích xuất, lưu; mỗi lõi một tiến trình."""
     from flows.cli import _probe_tools, _setup
-    from pipeline.workloop import WorkerOptions
+    from pipeline.work.workloop import WorkerOptions
 
     s = _setup(verbose)
     _probe_tools(s.ocr_lang)
@@ -115,7 +115,7 @@ def _forward_signals(procs: list[multiprocessing.process.BaseProcess]) -> None:
 def _run_one(opts: dict[str, object], verbose: bool, in_child: bool = True) -> None:
     """One claim loop; SIGTERM or Ctrl+C finishes the current page, then stops."""
     from flows.wiring import context
-    from pipeline.workloop import WorkerOptions, run_worker
+    from pipeline.work.workloop import WorkerOptions, run_worker
 
     if in_child:
         from flows.cli import _setup
@@ -124,7 +124,7 @@ def _run_one(opts: dict[str, object], verbose: bool, in_child: bool = True) -> N
     import cv2
 
     cv2.setNumThreads(1)  # the process is the unit of parallelism, not OpenCV's thread pool
-    from pipeline.extract import warm_up
+    from pipeline.extract.kinds import warm_up
 
     warm_up()  # reference data loaded before the first claim, not inside its lease
     stop = threading.Event()

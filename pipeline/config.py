@@ -131,7 +131,7 @@ class ProcessOptions:
     schema: str | None = None
     #: force Tesseract's page-segmentation mode instead of choosing it by layout
     psm: int | None = None
-    #: memory for one page (MB), the pixel budget of :func:`pipeline.pageio.load_page`
+    #: memory for one page (MB), the pixel budget of :func:`pipeline.imaging.io.load_page`
     page_memory_mb: int = DEFAULT_PAGE_MEMORY_MB
 
     @classmethod

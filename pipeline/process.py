@@ -13,14 +13,14 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from pipeline.cleanup import Analysis, analyse, make_ocr_copy, osd_frame, page_quality
 from pipeline.config import ProcessOptions
-from pipeline.extract import calibration, detect_kind, extract_page
-from pipeline.glyphs import check_records
-from pipeline.imaging import (
+from pipeline.extract.kinds import calibration, detect_kind, extract_page
+from pipeline.imaging.cleanup import Analysis, analyse, make_ocr_copy, osd_frame, page_quality
+from pipeline.imaging.glyphs import check_records
+from pipeline.imaging.io import DOWNSCALED_FROM, image_dpi, to_gray_array
+from pipeline.imaging.page import (
     count_ruled_lines,
 )
-from pipeline.pageio import DOWNSCALED_FROM, image_dpi, to_gray_array
 from pipeline.ports import OcrEngine, OcrReading
 from schemas.models import OcrPage, PageResult, nfc
 
@@ -268,7 +268,7 @@ def reads_turned(check: dict[str, Any]) -> bool:
 
 #: Tesseract page-segmentation mode per layout (``--psm``), measured on the bench corpus:
 #: automatic segmentation (3) reads both label-and-value forms and ruled register tables
-#: best; tables are then split into cells by pipeline.tables from the word boxes.
+#: best; tables are then split into cells by pipeline.extract.tables from the word boxes.
 LAYOUT_PSM = {"form": 3, "table": 3}
 #: At least this many long ruled lines make a page a table.
 TABLE_RULES = 8

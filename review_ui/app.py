@@ -33,7 +33,7 @@ STATIC = Path(__file__).parent / "static"
 
 def _warm_up() -> None:
     """Load the gazetteer and name lists before the first clerk needs a suggestion."""
-    from pipeline.suggest import suggestions
+    from pipeline.review.suggest import suggestions
 
     try:
         suggestions("noi_sinh", "xã Tân Lập, huyện Đan Phượng, Hà Tây")

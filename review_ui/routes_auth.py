@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from pipeline.accounts import SignedIn, authenticate, end_session, start_session
+from pipeline.review.accounts import SignedIn, authenticate, end_session, start_session
 from review_ui.render import render
 from review_ui.security import (
     LOGIN_CSRF_COOKIE,

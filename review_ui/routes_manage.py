@@ -12,11 +12,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy import select, update
 
-from pipeline.accounts import ROLES, AccountError, SignedIn, add_user
-from pipeline.csvsafe import write_rows
-from pipeline.dashboard import build_dashboard
-from pipeline.db import User, WebSession
+from pipeline.archive.csvsafe import write_rows
+from pipeline.db.models import User, WebSession
 from pipeline.phases import OUTSIDE_PREFIX, PhasePlan
+from pipeline.review.accounts import ROLES, AccountError, SignedIn, add_user
+from pipeline.review.dashboard import build_dashboard
 from review_ui.charts import throughput_svg
 from review_ui.render import render, vn_date
 from review_ui.security import DbId, require, web

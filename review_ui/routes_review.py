@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from pipeline.accounts import SignedIn
-from pipeline.approve import approve_record, is_reviewable, lock_for_review
-from pipeline.review import (
+from pipeline.archive.storage import MissingObjectError
+from pipeline.review.accounts import SignedIn
+from pipeline.review.approve import approve_record, is_reviewable, lock_for_review
+from pipeline.review.queue import (
     QueueFilter,
     acquire_lock,
     load_record,
@@ -21,8 +22,7 @@ from pipeline.review import (
     queue_page,
     release_lock,
 )
-from pipeline.storage import MissingObjectError
-from pipeline.suggest import ethnic_names, suggestions
+from pipeline.review.suggest import ethnic_names, suggestions
 from review_ui.render import render
 from review_ui.security import DbId, require, web
 

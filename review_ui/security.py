@@ -16,9 +16,9 @@ from urllib.parse import quote
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.accounts import SignedIn, check_csrf, csrf_token, session_user
+from pipeline.archive.storage import ObjectStore
 from pipeline.phases import PhasePlan
-from pipeline.storage import ObjectStore
+from pipeline.review.accounts import SignedIn, check_csrf, csrf_token, session_user
 from review_ui.limits import body_policy
 
 SESSION_COOKIE = "sohoa_session"

@@ -29,10 +29,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.capture import MANIFEST, BatchFolder, CaptureError, DroppedFile, book_slug
 from pipeline.errors import BadInputError
-from pipeline.pageio import SKIP_REASONS, Skipped, leaves_folder, load_page, read_source
-from pipeline.separator import find_separator
+from pipeline.imaging.io import SKIP_REASONS, Skipped, leaves_folder, load_page, read_source
+from pipeline.intake.capture import MANIFEST, BatchFolder, CaptureError, DroppedFile, book_slug
+from pipeline.intake.separator import find_separator
 from schemas.models import BookMeta
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ def separator_in(path: Path) -> BookMeta | None:
 
 
 class HotFolder:
-    """A watched folder as a :class:`~pipeline.capture.PageSource` of dropped files."""
+    """A watched folder as a :class:`~pipeline.intake.capture.PageSource` of dropped files."""
 
     def __init__(
         self,

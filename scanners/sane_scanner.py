@@ -2,7 +2,7 @@
 
 ``python-sane`` is built against ``libsane-dev``; it is imported when a scan starts, so
 the rest of sohoa works on machines without it. Faults of the device (jam, cover open,
-busy, gone) become :class:`~pipeline.capture.CaptureError` with a Vietnamese message;
+busy, gone) become :class:`~pipeline.intake.capture.CaptureError` with a Vietnamese message;
 pages delivered before the fault have already been handed to the caller.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.capture import DEFAULT_SCAN_DPI, CaptureError, ScannedPage, check_dpi
+from pipeline.intake.capture import DEFAULT_SCAN_DPI, CaptureError, ScannedPage, check_dpi
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ class SaneOptions:
 
 
 class SaneSource:
-    """A SANE scanner as a :class:`~pipeline.capture.PageSource`.
+    """A SANE scanner as a :class:`~pipeline.intake.capture.PageSource`.
 
     With the feeder it scans until the feeder is empty (or ``max_pages``); on the flatbed
     it scans one page, then asks ``next_page(pages_so_far)`` before each further page.

@@ -20,7 +20,7 @@ from typing import Any
 
 from PIL import Image
 
-from pipeline.capture import DEFAULT_SCAN_DPI, CaptureError, ScannedPage, check_dpi
+from pipeline.intake.capture import DEFAULT_SCAN_DPI, CaptureError, ScannedPage, check_dpi
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class TwainOptions:
 
 
 class TwainSource:
-    """A TWAIN data source as a :class:`~pipeline.capture.PageSource`."""
+    """A TWAIN data source as a :class:`~pipeline.intake.capture.PageSource`."""
 
     def __init__(
         self, options: TwainOptions, *, module: Any = None, parent_window: Any = None

@@ -193,7 +193,7 @@ class FieldValue(_Model):
     page: int | None = None
     needs_review: bool = True
     provenance: list[str] = Field(default_factory=list)
-    #: the numbers the calibrated confidence was computed from (pipeline.calibration)
+    #: the numbers the calibrated confidence was computed from (pipeline.extract.calibration)
     signals: dict[str, float] = Field(default_factory=dict)
 
     @field_validator("value", "raw")

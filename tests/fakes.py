@@ -47,7 +47,7 @@ class MemoryStore:
         self.puts = 0
 
     def put_bytes(self, key, data, *, content_type, metadata=None):
-        from pipeline.storage import StoredObject, sha256_hex
+        from pipeline.archive.storage import StoredObject, sha256_hex
 
         digest = sha256_hex(data)
         if key in self.objects and sha256_hex(self.objects[key][0]) == digest:
@@ -59,14 +59,14 @@ class MemoryStore:
         )
 
     def get_bytes(self, key):
-        from pipeline.storage import MissingObjectError
+        from pipeline.archive.storage import MissingObjectError
 
         if key not in self.objects:
             raise MissingObjectError(f"Không có {key}", reason="missing_object")
         return self.objects[key][0]
 
     def stat(self, key):
-        from pipeline.storage import StoredObject, sha256_hex
+        from pipeline.archive.storage import StoredObject, sha256_hex
 
         if key not in self.objects:
             return None

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.s3local import S3Endpoint, ensure_local_s3, stop_local_s3
-from pipeline.storage import MinioStore, make_http_client
+from flows.local_s3 import S3Endpoint, ensure_local_s3, stop_local_s3
+from pipeline.archive.storage import MinioStore, make_http_client
 
 TEST_BUCKET = "sohoa-test"
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.migrate import upgrade_db
+from pipeline.db.migrate import upgrade_db
 from tests.fakes import page_from_lines
 from tests.pg_fixtures import as_user, ensure_cluster
 

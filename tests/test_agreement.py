@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.agreement import agree, confirm, id_matches
+from pipeline.extract.agreement import agree, confirm, id_matches
 from schemas.models import FieldValue
 
 THRESHOLD = 0.9

@@ -12,8 +12,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.db import ReviewEvent, make_engine, make_sessionmaker
-from pipeline.migrate import upgrade_db
+from pipeline.db.migrate import upgrade_db
+from pipeline.db.models import ReviewEvent, make_engine, make_sessionmaker
 from tests import pg_fixtures
 from tests.fakes import MemoryStore
 from tests.ui_fixtures import seed

@@ -22,10 +22,10 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from pipeline.db import Page
+from pipeline.archive.verify import verify_store
+from pipeline.db.models import Page
 from pipeline.errors import BadInputError
-from pipeline.pageio import MAX_FILE_BYTES, read_source
-from pipeline.verify import verify_store
+from pipeline.imaging.io import MAX_FILE_BYTES, read_source
 from tests import s3_fixtures, storage_fixtures
 from tests.test_verify import make_ctx, run_stages
 

@@ -9,14 +9,14 @@ import pytest
 from PIL import Image
 
 from ocr.tesseract import TesseractEngine
-from pipeline import batch as stages
+from pipeline.archive.storage import ObjectStore
 from pipeline.config import ProcessOptions
-from pipeline.db import FieldRow, Page, RecordRow, make_engine, make_sessionmaker
+from pipeline.db.migrate import upgrade_db
+from pipeline.db.models import FieldRow, Page, RecordRow, make_engine, make_sessionmaker
 from pipeline.errors import BadInputError
-from pipeline.migrate import upgrade_db
 from pipeline.phases import load_plan
-from pipeline.report import phase_status
-from pipeline.storage import ObjectStore
+from pipeline.review.report import phase_status
+from pipeline.work import batch as stages
 from schemas.models import BookMeta, FieldValue, PageResult, Record
 from tests.fakes import MemoryStore
 

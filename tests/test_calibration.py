@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.calibration import FALLBACK, SIGNALS, choose_threshold, fit, load
+from pipeline.extract.calibration import FALLBACK, SIGNALS, choose_threshold, fit, load
 
 
 def _sample(rng: np.random.Generator, n: int):

@@ -7,10 +7,10 @@ import shutil
 import pytest
 from PIL import Image, ImageFilter
 
-from pipeline.bookcheck import Entry, check_book, entry_number_issues, parse_entry_number
-from pipeline.capture import BatchFolder, CaptureError, ScannedPage, check_dpi, quick_check
-from pipeline.db import Batch, FieldRow, Page, RecordRow, make_engine, make_sessionmaker
-from pipeline.migrate import upgrade_db
+from pipeline.db.migrate import upgrade_db
+from pipeline.db.models import Batch, FieldRow, Page, RecordRow, make_engine, make_sessionmaker
+from pipeline.intake.bookcheck import Entry, check_book, entry_number_issues, parse_entry_number
+from pipeline.intake.capture import BatchFolder, CaptureError, ScannedPage, check_dpi, quick_check
 from schemas.models import BookMeta
 
 META = BookMeta(book_type="khai_sinh", agency="A1", book="02/1994", year_from=1994, year_to=1994)

@@ -13,9 +13,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline import claims
-from pipeline.db import Batch, Page, PageRun, make_engine, make_sessionmaker
-from pipeline.migrate import alembic_config, upgrade_db
+from pipeline.db.migrate import alembic_config, upgrade_db
+from pipeline.db.models import Batch, Page, PageRun, make_engine, make_sessionmaker
+from pipeline.work import claims
 from tests import pg_fixtures
 
 pg_url = pg_fixtures.pg_url

@@ -1,4 +1,4 @@
-"""Tests of the benchmark corpus generator (pipeline.corpus)."""
+"""Tests of the benchmark corpus generator (bench.corpus.build)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline import corpus
-from pipeline import degrade as dg
+from bench.corpus import build as corpus
+from bench.corpus import degrade as dg
 
 QUICK = {"n_pages": 10, "seed": 3, "dpi": 80}
 
@@ -85,7 +85,9 @@ def test_quick_corpus_writes_every_file_with_its_truth(quick):
         assert [d["op"] for d in truth["degradations"]] == page.degradations
         assert page.image_path.name == truth["file"] and page.image_path.parent == root
         assert page.clean_path.name == truth["clean"]["file"] == f"{page.id}_clean.png"
-        assert truth["recipe_hash"] and truth["generator"]["function"].startswith("pipeline.synth.")
+        assert truth["recipe_hash"] and truth["generator"]["function"].startswith(
+            "bench.corpus.synth."
+        )
         for s in strings(truth):
             assert unicodedata.is_normalized("NFC", s), s
         with Image.open(page.image_path) as img:
@@ -146,7 +148,7 @@ def test_clean_page_is_the_undegraded_render(quick):
     _, pages = quick
     page = next(p for p in pages if p.kind == "so_khai_sinh")
     truth = corpus.read_truth(page)
-    from pipeline import synth
+    from bench.corpus import synth
 
     img, clean_truth = synth.render_register_page(
         truth["generator"]["seed"], font=page.font, **truth["generator"]["options"]

@@ -1,4 +1,4 @@
-"""Tests of the degradations of old scanned book pages (pipeline.degrade)."""
+"""Tests of the degradations of old scanned book pages (bench.corpus.degrade)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from PIL import Image
 from rapidfuzz.distance import Levenshtein
 
-from pipeline import degrade as dg
-from pipeline import imaging, synth
+from bench.corpus import degrade as dg
+from bench.corpus import synth
+from pipeline.imaging import page as imaging
 
 GEOMETRIC = {"skew", "borders", "turn", "rescale", "gutter"}
 ALL_OPS = (

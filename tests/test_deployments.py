@@ -20,10 +20,10 @@ from prefect import Flow
 from prefect.cli.deploy._schedules import _schedule_config_to_deployment_schedule
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.db import Batch, Page, PageRun, RecordRow, make_engine, make_sessionmaker
-from pipeline.migrate import upgrade_db
+from pipeline.db.migrate import upgrade_db
+from pipeline.db.models import Batch, Page, PageRun, RecordRow, make_engine, make_sessionmaker
 from pipeline.phases import load_plan
-from pipeline.progress import finalise_batches, snapshot_progress
+from pipeline.work.progress import finalise_batches, snapshot_progress
 from tests.fakes import MemoryStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,7 +113,7 @@ def test_snapshot_stores_progress_and_throughput(sessions: sessionmaker[Session]
 
 @pytest.mark.s3
 def test_intake_flow_stores_masters_and_leaves_pages_for_workers(tmp_path: Path) -> None:
-    from pipeline.s3local import stop_local_s3
+    from flows.local_s3 import stop_local_s3
 
     hot, home = tmp_path / "hot", tmp_path / "home"
     book = hot / "so-02-2018"

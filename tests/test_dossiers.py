@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipeline.extract import extract_birth, extract_tthc
+from pipeline.extract.kinds import extract_birth, extract_tthc
 from schemas.dossiers import DOSSIERS, to_dossier
 from schemas.models import BIRTH_FIELDS, SCHEMA_VERSION, TTHC_FIELDS
 from tests.fakes import page_from_lines

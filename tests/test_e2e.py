@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.s3local import ensure_local_s3, stop_local_s3
-from pipeline.storage import MinioStore
+from flows.local_s3 import ensure_local_s3, stop_local_s3
+from pipeline.archive.storage import MinioStore
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"

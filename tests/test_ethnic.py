@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.ethnic import normalize_ethnic, normalize_nationality
+from pipeline.extract.ethnic import normalize_ethnic, normalize_nationality
 
 
 @pytest.mark.parametrize(

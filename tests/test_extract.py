@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pipeline.extract import (
+from pipeline.extract.kinds import (
     KIND_BIRTH,
     KIND_REGISTER,
     KIND_TTHC,
@@ -10,7 +10,7 @@ from pipeline.extract import (
     extract_tthc,
     formation_year,
 )
-from pipeline.labels import fold
+from pipeline.extract.labels import fold
 from schemas.models import BIRTH_FIELDS, TTHC_FIELDS
 from tests.fakes import page_from_lines
 
@@ -146,7 +146,7 @@ def test_detect_kind():
 
 def test_impossible_dates_and_book_years_are_refused() -> None:
     """ "2903" for "2003" (a digit misread) is shown to a clerk, never accepted."""
-    from pipeline.extract import check_field
+    from pipeline.extract.kinds import check_field
 
     for raw in ("10/06/2903", "ngày 04 tháng 11 năm 2924", "01/01/1700"):
         c = check_field("ngay_dang_ky", raw)
@@ -156,7 +156,7 @@ def test_impossible_dates_and_book_years_are_refused() -> None:
 
 
 def test_names_read_in_mixed_case_are_title_cased() -> None:
-    from pipeline.extract import check_field
+    from pipeline.extract.kinds import check_field
 
     assert check_field("ho_ten", "Nguyễn KiẾt Trinh").value == "Nguyễn Kiết Trinh"
     assert check_field("ho_ten", "NGUYỄN VĂN AN").value == "NGUYỄN VĂN AN"
@@ -164,8 +164,8 @@ def test_names_read_in_mixed_case_are_title_cased() -> None:
 
 
 def test_every_field_family_is_a_calibration_input() -> None:
-    from pipeline.calibration import SIGNALS
-    from pipeline.signals import FAMILIES, field_family
+    from pipeline.extract.calibration import SIGNALS
+    from pipeline.extract.signals import FAMILIES, field_family
 
     assert [s.removeprefix("is_") for s in SIGNALS if s.startswith("is_")] == list(FAMILIES)
     assert field_family("ho_ten_me") == "name" and field_family("noi_sinh") == "place"
@@ -174,7 +174,7 @@ def test_every_field_family_is_a_calibration_input() -> None:
 
 
 def test_given_names_outside_the_lists_lower_the_reference_fit() -> None:
-    from pipeline.signals import reference_fit
+    from pipeline.extract.signals import reference_fit
 
     assert reference_fit("ho_ten", "Nguyễn Thị Hồng Xuân")[0] == 1.0
     assert reference_fit("ho_ten", "Nguyễn Thị Hông Xuân")[0] < 1.0  # "Hông": a misread Hồng
@@ -183,7 +183,7 @@ def test_given_names_outside_the_lists_lower_the_reference_fit() -> None:
 
 def test_personal_id_with_an_unknown_province_code_is_refused() -> None:
     """The first three digits are the province code: "081…" for "001…" is a misread."""
-    from pipeline.extract import check_field
+    from pipeline.extract.kinds import check_field
 
     bad = check_field("so_dinh_danh_chong", "081097296609")
     assert bad.value == "081097296609" and not bad.ok and "081" in bad.note
@@ -192,7 +192,7 @@ def test_personal_id_with_an_unknown_province_code_is_refused() -> None:
 
 def test_registration_long_after_the_event_sends_both_dates_to_review() -> None:
     """Registered six years after birth: a late registration or a misread digit — a clerk looks."""
-    from pipeline.extract import check_registration_delay
+    from pipeline.extract.kinds import check_registration_delay
     from schemas.models import FieldValue
 
     def date_field(value: str) -> FieldValue:
@@ -225,7 +225,7 @@ def test_tthc_number_and_place_date_read_as_one_line() -> None:
 
 
 def test_a_place_cut_short_is_refused() -> None:
-    from pipeline.extract import check_field
+    from pipeline.extract.kinds import check_field
 
     for cut in (
         "Ấp 6, xã Vĩnh Trạch, huyện Thoại Sơn, tỉnh",
@@ -240,7 +240,7 @@ def test_a_place_cut_short_is_refused() -> None:
 
 def test_label_longer_wording_wins_over_a_shorter_exact_one() -> None:
     """ "Nơi cư trú cuối càng:" — its last words are not left at the head of the value."""
-    from pipeline.labels import LabelSpec, split_line
+    from pipeline.extract.labels import LabelSpec, split_line
 
     spec = LabelSpec("noi_cu_tru", ("Nơi cư trú cuối cùng", "Nơi cư trú"))
     page = page_from_lines(["Nơi cư trú cuối càng: Thôn 8, xã Ngọc Sơn", "Nơi cư trú: Thôn 9"])

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.corpus.synth_extracts import render_death_extract, render_marriage_extract
 from ocr.tesseract import TesseractEngine
 from pipeline.config import ProcessOptions
-from pipeline.forms import extract_death, extract_marriage, split_death_time
+from pipeline.extract.forms import extract_death, extract_marriage, split_death_time
 from pipeline.process import process_image
-from pipeline.synth_extracts import render_death_extract, render_marriage_extract
 from schemas.models import DEATH_FIELDS, MARRIAGE_FIELDS
 from tests.fakes import page_from_lines
 

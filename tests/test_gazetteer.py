@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.gazetteer import (
+from pipeline.extract.gazetteer import (
     Gazetteer,
     PlaceMatch,
     fold_text,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.glyphs import check_records, looks_like_slashed_zero, suspect_zeros
+from pipeline.imaging.glyphs import check_records, looks_like_slashed_zero, suspect_zeros
 from schemas.models import FieldValue, OcrLine, OcrPage, OcrWord, Record
 
 #: A face that crosses its zeros (the bench's "mono" face; installed with the system packages).

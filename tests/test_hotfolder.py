@@ -11,12 +11,12 @@ import pytest
 from PIL import Image
 
 from flows.watch import stored_and_verified
-from pipeline import batch as stages
 from pipeline.config import ProcessOptions
-from pipeline.db import make_engine, make_sessionmaker
-from pipeline.migrate import upgrade_db
+from pipeline.db.migrate import upgrade_db
+from pipeline.db.models import make_engine, make_sessionmaker
+from pipeline.intake.separator import render_sheet
 from pipeline.phases import load_plan
-from pipeline.separator import render_sheet
+from pipeline.work import batch as stages
 from scanners.hotfolder import HotFolder, is_ignored, take
 from schemas.models import BookMeta
 from tests import s3_fixtures
@@ -161,7 +161,7 @@ def test_batch_subfolder_split_pdf_tiff_and_move_to_done_after_verify(tmp_path, 
     assert "không phải ảnh" in reason.read_text(encoding="utf-8")
     assert (sub / "~lock.tmp").exists()  # temporary files are left alone
     with ctx.sessions() as s:
-        from pipeline.db import Page
+        from pipeline.db.models import Page
 
         rows = s.query(Page).filter(Page.status == "stored").all()
     assert len(rows) == 5  # 3 TIFF frames + 2 PDF pages
@@ -177,7 +177,7 @@ def test_unverified_copy_goes_to_failed_not_done_and_duplicates_are_refused(tmp_
     inbox, batches = tmp_path / "inbox", tmp_path / "batches"
     inbox.mkdir()
     good, lost = _page(inbox / "a.png", 10), _page(inbox / "b.png", 90)
-    from pipeline.pageio import sha256_bytes
+    from pipeline.imaging.io import sha256_bytes
 
     lost_sha = sha256_bytes(lost.read_bytes())
     clock = Clock()

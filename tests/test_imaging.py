@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.cleanup import analyse, make_ocr_copy, page_quality, rotate_fill
-from pipeline.imaging import count_ruled_lines, estimate_skew, rotate_quarter
+from pipeline.imaging.cleanup import analyse, make_ocr_copy, page_quality, rotate_fill
+from pipeline.imaging.page import count_ruled_lines, estimate_skew, rotate_quarter
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
 
@@ -91,7 +91,7 @@ def test_labelling_falls_back_to_32_bit_labels_on_a_very_noisy_page() -> None:
     """More components than 16-bit labels hold: labelled again, same count, nothing lost."""
     import cv2
 
-    from pipeline.cleanup import drop_specks, label
+    from pipeline.imaging.cleanup import drop_specks, label
 
     dots = np.zeros((1200, 1600), np.uint8)
     dots[::3, ::3] = 255  # 213 600 separate dots

@@ -22,8 +22,7 @@ from PIL import Image
 from flows.offline import expand_inputs, output_stems
 from pipeline.config import DEFAULT_PAGE_MEMORY_MB, ProcessOptions, Settings
 from pipeline.errors import BadInputError
-from pipeline.inventory import parse_inventory
-from pipeline.pageio import (
+from pipeline.imaging.io import (
     DOWNSCALED_FROM,
     image_dpi,
     list_page_files,
@@ -32,6 +31,7 @@ from pipeline.pageio import (
     read_source,
     scan_folder,
 )
+from pipeline.intake.inventory import parse_inventory
 from scanners.hotfolder import HotFolder, take
 from schemas.models import BookMeta
 

@@ -14,12 +14,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from pipeline import batch as stages
-from pipeline import claims
-from pipeline.db import Batch, Page, PageRun, RecordRow
-from pipeline.storage import MinioStore
-from pipeline.verify import verify_store
-from pipeline.workloop import StorageUnavailable, WorkerOptions, run_worker
+from pipeline.archive.storage import MinioStore
+from pipeline.archive.verify import verify_store
+from pipeline.db.models import Batch, Page, PageRun, RecordRow
+from pipeline.work import batch as stages
+from pipeline.work import claims
+from pipeline.work.workloop import StorageUnavailable, WorkerOptions, run_worker
 from schemas.models import BookMeta
 from tests import s3_fixtures, storage_fixtures
 from tests.test_verify import make_ctx
@@ -212,7 +212,7 @@ def test_a_degenerate_pdf_page_fails_alone_through_the_cli(tmp_path):
 
     import pikepdf
 
-    from pipeline.s3local import stop_local_s3
+    from flows.local_s3 import stop_local_s3
 
     root = Path(__file__).resolve().parents[1]
     folder, home = tmp_path / "book", tmp_path / "home"

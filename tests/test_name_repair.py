@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import parsers
-from pipeline.extract import KIND_BIRTH, KIND_DEATH, KIND_UNKNOWN, _name, detect_kind
-from pipeline.signals import is_known_surname, reference_fit, repair_surname
+from pipeline.extract.kinds import KIND_BIRTH, KIND_DEATH, KIND_UNKNOWN, _name, detect_kind, parsers
+from pipeline.extract.signals import is_known_surname, reference_fit, repair_surname
 from tests.fakes import page_from_lines
 
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from pipeline.errors import BadInputError
-from pipeline.pageio import image_dpi, list_page_files, load_page, read_source, sniff_kind
+from pipeline.imaging.io import image_dpi, list_page_files, load_page, read_source, sniff_kind
 
 
 def _page(color: str = "L", size=(400, 300)) -> Image.Image:

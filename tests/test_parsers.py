@@ -1,4 +1,4 @@
-"""Tests for pipeline/parsers.py (pure, no Tesseract)."""
+"""Tests for pipeline/extract/parsers.py (pure, no Tesseract)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.parsers import (
+from pipeline.extract.parsers import (
     date_to_words,
     format_date_short,
     format_date_vi,

@@ -13,8 +13,8 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from pipeline.s3local import ensure_local_s3, stop_local_s3
-from pipeline.storage import MinioStore
+from flows.local_s3 import ensure_local_s3, stop_local_s3
+from pipeline.archive.storage import MinioStore
 from tests.test_e2e import SAMPLES, sohoa
 
 pytestmark = [pytest.mark.e2e, pytest.mark.tesseract, pytest.mark.s3]

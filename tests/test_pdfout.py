@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from ocr.tesseract import TesseractEngine
-from pipeline import pdfout
+from pipeline.archive import pdfout
 from pipeline.config import ProcessOptions
 from pipeline.process import process_image
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.extract import check_field
-from pipeline.gazetteer import match_place
-from pipeline.placefix import fix_place, tidy_punctuation
+from pipeline.extract.gazetteer import match_place
+from pipeline.extract.kinds import check_field
+from pipeline.extract.placefix import fix_place, tidy_punctuation
 
 
 def _fixed(text: str) -> str | None:

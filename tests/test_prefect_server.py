@@ -33,7 +33,7 @@ from uuid import UUID
 import pytest
 import yaml
 
-from pipeline.s3local import stop_local_s3
+from flows.local_s3 import stop_local_s3
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import create_engine, text
 
-from pipeline.s3local import ensure_local_s3, stop_local_s3
+from flows.local_s3 import ensure_local_s3, stop_local_s3
 from tests import storage_fixtures
 
 pg_db_url = storage_fixtures.pg_db_url

@@ -9,17 +9,17 @@ from datetime import date
 import pytest
 from PIL import Image
 
-from pipeline import batch as stages
-from pipeline.accounts import add_user, authenticate, hash_password, verify_password
-from pipeline.approve import approve_record, versioned_key
 from pipeline.config import Settings, web_secret
-from pipeline.dashboard import PhaseProgress, build_dashboard, project_finish
-from pipeline.db import Page
+from pipeline.db.models import Page
 from pipeline.errors import BadInputError, ConfigError
-from pipeline.inventory import import_inventory, parse_inventory
+from pipeline.imaging.previews import make_preview
+from pipeline.intake.inventory import import_inventory, parse_inventory
 from pipeline.phases import load_plan
-from pipeline.previews import make_preview
-from pipeline.review import QueueFilter, acquire_lock, next_record, queue_page
+from pipeline.review.accounts import add_user, authenticate, hash_password, verify_password
+from pipeline.review.approve import approve_record, versioned_key
+from pipeline.review.dashboard import PhaseProgress, build_dashboard, project_finish
+from pipeline.review.queue import QueueFilter, acquire_lock, next_record, queue_page
+from pipeline.work import batch as stages
 from tests.fakes import MemoryStore
 from tests.test_batch import _meta, _result, ctx, folder  # noqa: F401 - fixtures
 from tests.ui_fixtures import add_users, make_sessions, seed
@@ -151,7 +151,7 @@ def test_the_audit_trail_is_append_only(tmp_path):
     from sqlalchemy import delete, update
     from sqlalchemy.exc import DatabaseError
 
-    from pipeline.db import ReviewEvent
+    from pipeline.db.models import ReviewEvent
 
     sessions, store = make_sessions(tmp_path), MemoryStore()
     seeded = seed(sessions, store)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pipeline.capture import BatchFolder, CaptureError
+from pipeline.intake.capture import BatchFolder, CaptureError
 from schemas.models import BookMeta
 
 sane = pytest.importorskip("sane")

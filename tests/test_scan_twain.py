@@ -9,7 +9,7 @@ import types
 import pytest
 from PIL import Image
 
-from pipeline.capture import CaptureError, PageSource
+from pipeline.intake.capture import CaptureError, PageSource
 from scanners.twain_scanner import TwainOptions, TwainSource, load_twain
 
 

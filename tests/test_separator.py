@@ -13,7 +13,7 @@ import segno
 from pdf2image import convert_from_path
 from PIL import Image, ImageFilter
 
-from pipeline.separator import decode_payload, encode_payload, find_separator, render_sheet
+from pipeline.intake.separator import decode_payload, encode_payload, find_separator, render_sheet
 from schemas.models import BookMeta
 
 ROOT = Path(__file__).resolve().parents[1]

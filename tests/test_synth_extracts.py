@@ -1,5 +1,5 @@
 """Tests of the marriage and death extracts, dates in words with regional spellings, and the
-handwriting-like face (pipeline.synth, pipeline.synth_extracts)."""
+handwriting-like face (bench.corpus.synth, bench.corpus.synth_extracts)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from rapidfuzz.distance import Levenshtein
 
-from pipeline import synth
+from bench.corpus import synth
 from schemas.models import DEATH_FIELDS, MARRIAGE_FIELDS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,11 +104,11 @@ def test_every_truth_string_is_nfc(render, seed):
 
 
 def test_renderers_are_re_exported_and_either_module_imports_first():
-    assert synth.render_marriage_extract.__module__ == "pipeline.synth_extracts"
-    for first in ("pipeline.synth_extracts", "pipeline.synth"):
+    assert synth.render_marriage_extract.__module__ == "bench.corpus.synth_extracts"
+    for first in ("bench.corpus.synth_extracts", "bench.corpus.synth"):
         code = (
-            f"import {first}; from pipeline.synth import render_death_extract; "
-            "from pipeline.synth_extracts import render_marriage_extract"
+            f"import {first}; from bench.corpus.synth import render_death_extract; "
+            "from bench.corpus.synth_extracts import render_marriage_extract"
         )
         run = subprocess.run(
             [sys.executable, "-c", code],

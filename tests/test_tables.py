@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from rapidfuzz.distance import Levenshtein
 
-from pipeline.extract import calibration
-from pipeline.tables import (
+from pipeline.extract.kinds import calibration
+from pipeline.extract.tables import (
     STANDARD_COLUMNS,
     Grid,
     assign_words,
@@ -338,11 +338,11 @@ def _cer(a: str, b: str) -> float:
 @pytest.mark.tesseract
 @pytest.mark.parametrize("degraded", [False, True])
 def test_register_page_end_to_end(tmp_path, degraded):
+    from bench.corpus.degrade import degrade
+    from bench.corpus.synth import render_register_page
     from ocr.tesseract import TesseractEngine
     from pipeline.config import ProcessOptions
-    from pipeline.degrade import degrade
     from pipeline.process import process_image
-    from pipeline.synth import render_register_page
 
     img, truth = render_register_page(5)
     if degraded:
@@ -378,7 +378,7 @@ def test_register_page_end_to_end(tmp_path, degraded):
 
 def test_a_word_glued_across_a_column_rule_is_cut_at_the_rule() -> None:
     """ "27/11/2007JBùi": a date, the rule read as "J", the surname of the next column."""
-    from pipeline.tables import Grid, split_at_rules
+    from pipeline.extract.tables import Grid, split_at_rules
     from schemas.models import OcrWord
 
     grid = Grid(rows=[(0, 100)], cols=[(0, 247), (247, 600)])

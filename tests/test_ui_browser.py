@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from pipeline.db import RecordRow, ReviewEvent
+from pipeline.db.models import RecordRow, ReviewEvent
 from review_ui.app import create_app
 from tests import s3_fixtures
 from tests.ui_fixtures import PASSWORD, make_config, make_sessions, seed

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from pipeline.db import FieldRow, RecordLock, RecordRow, ReviewEvent
+from pipeline.db.models import FieldRow, RecordLock, RecordRow, ReviewEvent
 from review_ui.app import create_app
 from tests.fakes import MemoryStore
 from tests.ui_fixtures import PASSWORD, add_users, make_config, make_sessions, seed
@@ -236,7 +236,7 @@ def test_an_invalid_value_passes_only_when_the_clerk_accepts_it(env):
 
 def test_dashboard_and_csv(env):
     app, sessions, _store, _seeded = env
-    from pipeline.inventory import import_inventory, parse_inventory
+    from pipeline.intake.inventory import import_inventory, parse_inventory
     from pipeline.phases import load_plan
 
     rows = parse_inventory(

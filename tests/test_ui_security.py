@@ -27,7 +27,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from pipeline.db import InventoryBook, RecordLock, RecordRow, User
+from pipeline.db.models import InventoryBook, RecordLock, RecordRow, User
 from review_ui.app import create_app
 from review_ui.security import WebConfig
 from tests.fakes import MemoryStore
@@ -328,7 +328,7 @@ def test_the_dashboard_csv_neutralises_formulas(site):
 
 
 def test_the_csv_helper_follows_owasp():
-    from pipeline.csvsafe import safe_cell, write_rows
+    from pipeline.archive.csvsafe import safe_cell, write_rows
 
     assert safe_cell("=1+1") == "'=1+1" and safe_cell("@x") == "'@x"
     assert safe_cell("Hà Nội") == "Hà Nội" and safe_cell(-3) == -3 and safe_cell(None) == ""
@@ -344,7 +344,7 @@ def test_every_csv_the_product_writes_goes_through_the_helper():
         for p in (root / pkg).rglob("*.py")
         if re.search(r"csv\.(writer|DictWriter)\(", p.read_text(encoding="utf-8"))
     ]
-    assert writers == ["pipeline/csvsafe.py"]
+    assert writers == ["pipeline/archive/csvsafe.py"]
 
 
 # --- 12. the CSV's file name cannot inject headers ----------------------------------------
@@ -480,7 +480,7 @@ def test_markup_is_refused_as_a_user_name_on_the_web(site):
 
 
 def test_the_account_rule_itself(tmp_path):
-    from pipeline.accounts import AccountError, add_user
+    from pipeline.review.accounts import AccountError, add_user
 
     sessions = make_sessions(tmp_path)
     for bad in ("<script>alert(1)</script>", "a", "x" * 65, "có dấu cách", "tab\there", "ab\u200b"):

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pipeline import batch as stages
+from pipeline.archive.manifest import write_manifests
+from pipeline.archive.verify import verify_store
 from pipeline.config import ProcessOptions
-from pipeline.db import Page, RecordRow, make_engine, make_sessionmaker
+from pipeline.db.models import Page, RecordRow, make_engine, make_sessionmaker
 from pipeline.errors import SohoaError
-from pipeline.manifest import write_manifests
 from pipeline.phases import load_plan
-from pipeline.verify import verify_store
+from pipeline.work import batch as stages
 from schemas.models import BookMeta
 from tests import s3_fixtures, storage_fixtures
 
@@ -176,7 +176,7 @@ def test_lost_outputs_queue_the_page_again(stored, tmp_path):
 
 
 def test_older_record_versions_manifests_and_pdfs_are_not_orphans():
-    from pipeline.verify import _accounted_for
+    from pipeline.archive.verify import _accounted_for
 
     current = {"phase-3/001/khai_sinh/01-1994/records/p00001-e00"}
     base = "phase-3/001/khai_sinh/01-1994"
@@ -188,8 +188,8 @@ def test_older_record_versions_manifests_and_pdfs_are_not_orphans():
 
 
 def test_record_json_changed_on_reprocessing_gets_a_new_version():
-    from pipeline.batch import _record_version
-    from pipeline.storage import sha256_hex
+    from pipeline.archive.storage import sha256_hex
+    from pipeline.work.batch import _record_version
     from tests.fakes import MemoryStore
 
     store = MemoryStore()

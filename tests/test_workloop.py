@@ -9,17 +9,17 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline import claims, workloop
-from pipeline.batch import Context
-from pipeline.db import Page, PageRun, make_engine, make_sessionmaker
+from pipeline.db.migrate import upgrade_db
+from pipeline.db.models import Page, PageRun, make_engine, make_sessionmaker
 from pipeline.errors import BadInputError, StorageError
-from pipeline.migrate import upgrade_db
-from pipeline.workloop import WorkerOptions, run_worker, work_page
+from pipeline.work import claims, workloop
+from pipeline.work.batch import Context
+from pipeline.work.workloop import WorkerOptions, run_worker, work_page
 from tests.test_claims import _backlog
 
 
 class Stages:
-    """Stand-ins for pipeline.batch: record calls, fail on request."""
+    """Stand-ins for pipeline.work.batch: record calls, fail on request."""
 
     def __init__(self, fail: dict[int, list[Exception]] | None = None) -> None:
         self.fail = fail or {}

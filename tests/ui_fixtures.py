@@ -16,10 +16,18 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.accounts import hash_password
-from pipeline.db import Batch, FieldRow, Page, RecordRow, User, make_engine, make_sessionmaker
-from pipeline.migrate import upgrade_db
+from pipeline.db.migrate import upgrade_db
+from pipeline.db.models import (
+    Batch,
+    FieldRow,
+    Page,
+    RecordRow,
+    User,
+    make_engine,
+    make_sessionmaker,
+)
 from pipeline.phases import load_plan
+from pipeline.review.accounts import hash_password
 from review_ui.security import WebConfig
 
 PASSWORD = "mat-khau-thu-nghiem"

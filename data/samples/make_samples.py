@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:  # allow `python data/samples/make_samples.py` wit
 
 from PIL import Image  # noqa: E402
 
-from pipeline import synth  # noqa: E402
+from bench.corpus import synth  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -95,7 +95,7 @@ def build(sample: Sample) -> tuple[Image.Image, dict[str, Any]]:
         truth["degradations"].append({"op": "jpeg", "quality": sample.save_options["quality"]})
     truth["file"] = sample.stem + sample.suffix
     truth["generator"] = {
-        "function": f"pipeline.synth.{sample.render.__name__}",
+        "function": f"bench.corpus.synth.{sample.render.__name__}",
         "seed": sample.seed,
         "options": sample.options,
     }

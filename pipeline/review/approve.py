@@ -1,0 +1,292 @@
+"""Approving a reviewed record: validate again, store a new JSON version, audit each change.
+
+The order is: check the lock and every field → write ``….v(N+1).json`` (older versions are
+never overwritten) → one database transaction that updates the fields and the record, appends
+one audit event per changed field plus one for the approval, and releases the lock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline.archive.storage import MissingObjectError, ObjectStore
+from pipeline.db.models import FieldRow, RecordLock, RecordRow, ReviewEvent, User
+from pipeline.errors import SohoaError
+from pipeline.extract.kinds import check_field
+from pipeline.review.queue import LockState, acquire_lock, display_value
+from schemas.models import RecordStatus
+
+log = logging.getLogger(__name__)
+
+_VERSION_SUFFIX = re.compile(r"\.v\d+\.json$")
+
+
+@dataclass
+class ApproveOutcome:
+    """What approval did: ``ok`` with the changed fields and the new key, or the errors.
+
+    ``reason`` says why nothing was done: ``invalid`` (fields to fix), ``read_only`` (the
+    record is not open for review), ``locked``, ``missing``, ``conflict`` or ``storage``.
+    """
+
+    ok: bool
+    errors: dict[str, str] = field(default_factory=dict)
+    message: str = ""
+    changed: list[str] = field(default_factory=list)
+    object_key: str | None = None
+    reason: str = ""
+
+
+READ_ONLY_MESSAGE = {
+    RecordStatus.approved.value: "Hồ sơ đã được duyệt trước đó; chỉ xem, không sửa được.",
+    RecordStatus.auto_accepted.value: "Hồ sơ đã được tự chấp nhận; chỉ xem, không sửa được.",
+}
+
+
+def is_reviewable(status: str | None) -> bool:
+    """Whether a clerk may still change a record of this status.
+
+    The one rule for both sides: the record page is editable only then, and approval (and
+    its lock) is refused otherwise.
+    """
+    return status == RecordStatus.needs_review.value
+
+
+def read_only_message(status: str | None) -> str:
+    """Why a record of this status cannot be changed (Vietnamese)."""
+    return READ_ONLY_MESSAGE.get(status or "", "Hồ sơ không còn trong hàng chờ; chỉ xem.")
+
+
+def record_status(sessions: sessionmaker[Session], record_id: int) -> str | None:
+    """A record's status, or None when there is no such record."""
+    with sessions() as s:
+        return s.scalar(select(RecordRow.status).where(RecordRow.id == record_id))
+
+
+def lock_for_review(
+    sessions: sessionmaker[Session], record_id: int, user_id: int, *, minutes: int
+) -> LockState | None:
+    """Lock (or renew) a record for a clerk; None when it is not open for review."""
+    if not is_reviewable(record_status(sessions, record_id)):
+        return None
+    return acquire_lock(sessions, record_id, user_id, minutes=minutes)
+
+
+def clean_text(text: str) -> str:
+    """NFC, single spaces, no surrounding blanks (what a clerk meant to type)."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def versioned_key(key: str, version: int) -> str:
+    """``…/p00001-e00.v1.json`` → ``…/p00001-e00.v{version}.json``."""
+    base = _VERSION_SUFFIX.sub("", key)
+    return f"{base}.v{version}.json"
+
+
+def decide_values(
+    fields: list[FieldRow], typed: dict[str, str], accepted: set[str]
+) -> tuple[dict[str, str | None], dict[str, str]]:
+    """New value of every field, or an error per field.
+
+    A field not flagged and not edited keeps its value. Any other field is checked by its
+    validator; a value the validator refuses is kept as typed only when the clerk accepted
+    it explicitly (the page says so).
+    """
+    values: dict[str, str | None] = {}
+    errors: dict[str, str] = {}
+    for f in fields:
+        shown = display_value(f.name, f.value, f.raw)
+        text = clean_text(typed.get(f.name, shown))
+        if text == clean_text(shown) and not f.needs_review:
+            values[f.name] = f.value
+            continue
+        checked = check_field(f.name, text)
+        if checked.ok and checked.value is not None:
+            values[f.name] = checked.value
+        elif f.name in accepted:
+            values[f.name] = text or None
+        else:
+            errors[f.name] = (checked.note or "giá trị không hợp lệ") + (
+                " — sửa lại, hoặc nhấn Alt+A để xác nhận đúng như trên trang"
+            )
+    return values, errors
+
+
+def approve_record(
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+    record_id: int,
+    user_id: int,
+    typed: dict[str, str],
+    accepted: set[str],
+    *,
+    lock_minutes: int = 15,
+) -> ApproveOutcome:
+    """Approve a record for ``user_id`` (see the module docstring for the order of writes)."""
+    status = record_status(sessions, record_id)
+    if status is None:
+        return ApproveOutcome(False, message="Không có hồ sơ này", reason="missing")
+    if not is_reviewable(status):
+        return ApproveOutcome(False, message=read_only_message(status), reason="read_only")
+    lock = acquire_lock(sessions, record_id, user_id, minutes=lock_minutes)
+    if not lock.ok:
+        return ApproveOutcome(False, message="Hồ sơ đang do người khác duyệt", reason="locked")
+    with sessions() as s:
+        rec = s.get(RecordRow, record_id)
+        if rec is None:
+            return ApproveOutcome(False, message="Không có hồ sơ này", reason="missing")
+        if not is_reviewable(rec.status):  # approved meanwhile by someone else
+            s.execute(
+                delete(RecordLock).where(
+                    RecordLock.record_id == record_id, RecordLock.user_id == user_id
+                )
+            )
+            s.commit()
+            return ApproveOutcome(False, message=read_only_message(rec.status), reason="read_only")
+        fields = list(s.scalars(select(FieldRow).where(FieldRow.record_id == record_id)))
+        username = s.scalar(select(User.username).where(User.id == user_id)) or ""
+        version, old_key = rec.version, rec.object_key
+        s.expunge_all()
+    values, errors = decide_values(fields, typed, accepted)
+    if errors:
+        return ApproveOutcome(
+            False, errors=errors, message="Có trường chưa hợp lệ", reason="invalid"
+        )
+    changed = [f.name for f in fields if values[f.name] != f.value]
+    now = datetime.now(UTC)
+    doc = _read_document(store, old_key, rec)
+    _update_document(doc, fields, values, changed, username, now, version, old_key)
+    new_key = versioned_key(old_key or _fallback_key(rec), version + 1)
+    if store.stat(new_key) is not None:  # never overwrite an existing version
+        return ApproveOutcome(
+            False, message="Phiên bản mới đã có trong kho; tải lại hồ sơ", reason="conflict"
+        )
+    try:
+        stored = store.put_bytes(
+            new_key,
+            json.dumps(doc, ensure_ascii=False, indent=1).encode(),
+            content_type="application/json",
+        )
+    except SohoaError as exc:
+        log.warning("record %s: storing version %s failed: %s", record_id, version + 1, exc.reason)
+        return ApproveOutcome(
+            False, message="Không ghi được vào kho lưu trữ; thử lại sau", reason="storage"
+        )
+    ok = _commit(sessions, rec, fields, values, changed, user_id, now, new_key, stored.sha256)
+    if not ok:
+        return ApproveOutcome(
+            False, message="Hồ sơ vừa được thay đổi ở nơi khác; tải lại", reason="conflict"
+        )
+    log.info(
+        "record %s approved: version %s, %s field(s) changed", record_id, version + 1, len(changed)
+    )
+    return ApproveOutcome(True, changed=changed, object_key=new_key)
+
+
+def _fallback_key(rec: RecordRow) -> str:
+    return f"{rec.phase}/records/r{rec.id:08d}.v{rec.version}.json"
+
+
+def _read_document(store: ObjectStore, key: str | None, rec: RecordRow) -> dict[str, Any]:
+    if key:
+        try:
+            return json.loads(store.get_bytes(key))
+        except MissingObjectError:
+            log.warning("record %s: stored version missing; rebuilding from the database", rec.id)
+    return {
+        "schema": rec.schema_name,
+        "schema_version": rec.schema_version,
+        "phase": rec.phase,
+        "formation_year": rec.formation_year,
+        "fields": {},
+    }
+
+
+def _update_document(
+    doc: dict[str, Any],
+    fields: list[FieldRow],
+    values: dict[str, str | None],
+    changed: list[str],
+    username: str,
+    now: datetime,
+    version: int,
+    old_key: str | None,
+) -> None:
+    out = doc.setdefault("fields", {})
+    for f in fields:
+        entry = out.setdefault(
+            f.name, {"raw": f.raw, "confidence": f.confidence, "bbox": f.bbox, "provenance": []}
+        )
+        entry["value"] = values[f.name]
+        entry["needs_review"] = False
+        if f.name in changed:
+            entry["reviewed"] = {"old_value": f.value, "by": username, "at": now.isoformat()}
+    doc["version"] = version + 1
+    doc["status"] = RecordStatus.approved.value
+    doc["approved"] = {"by": username, "at": now.isoformat(), "changed_fields": changed}
+    doc["previous_version_key"] = old_key
+    doc["written_at"] = now.isoformat()
+
+
+def _commit(
+    sessions: sessionmaker[Session],
+    rec: RecordRow,
+    fields: list[FieldRow],
+    values: dict[str, str | None],
+    changed: list[str],
+    user_id: int,
+    now: datetime,
+    key: str,
+    sha: str,
+) -> bool:
+    with sessions.begin() as s:
+        done = s.execute(
+            update(RecordRow)
+            .where(RecordRow.id == rec.id, RecordRow.version == rec.version)
+            .values(
+                status=RecordStatus.approved.value,
+                version=rec.version + 1,
+                object_key=key,
+                object_sha256=sha,
+                stored_at=now,
+                approved_by=user_id,
+                approved_at=now,
+            )
+        )
+        if getattr(done, "rowcount", 0) != 1:
+            return False
+        for f in fields:
+            note = "cán bộ sửa khi duyệt" if f.name in changed else "cán bộ xác nhận khi duyệt"
+            prov = list(f.provenance or [])
+            if f.needs_review or f.name in changed:
+                prov.append(note)
+            s.execute(
+                update(FieldRow)
+                .where(FieldRow.id == f.id)
+                .values(value=values[f.name], needs_review=False, provenance=prov)
+            )
+        for name in changed:
+            old = next(f.value for f in fields if f.name == name)
+            s.add(
+                ReviewEvent(
+                    record_id=rec.id,
+                    user_id=user_id,
+                    action="edit",
+                    field_name=name,
+                    old_value=old,
+                    new_value=values[name],
+                    at=now,
+                )
+            )
+        s.add(ReviewEvent(record_id=rec.id, user_id=user_id, action="approve", at=now))
+        s.execute(delete(RecordLock).where(RecordLock.record_id == rec.id))
+    return True

@@ -1,0 +1,79 @@
+"""Suggestions beside a field under review: places, ethnic groups, nationalities, names."""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from pipeline.extract.ethnic import normalize_ethnic, normalize_nationality
+from pipeline.extract.gazetteer import match_place
+from pipeline.extract.kinds import check_field
+
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+MAX_SUGGESTIONS = 5
+
+
+def is_place_field(name: str) -> bool:
+    """Fields that name an administrative place."""
+    return name.startswith("noi_") or name == "que_quan"
+
+
+def is_name_field(name: str) -> bool:
+    """Fields that hold a person's full name."""
+    return name.startswith("ho_ten") or name in {"nguoi_di_khai", "nguoi_ky"}
+
+
+@cache
+def ethnic_names() -> tuple[str, ...]:
+    """The 54 official ethnic groups, in the order of the official list."""
+    with (DATA_DIR / "ethnic_groups.csv").open(encoding="utf-8") as f:
+        return tuple(row["name"] for row in csv.DictReader(f))
+
+
+@cache
+def surnames() -> tuple[str, ...]:
+    """Vietnamese surnames, most common first, without repeats."""
+    with (DATA_DIR / "surnames.csv").open(encoding="utf-8") as f:
+        rows = sorted(csv.DictReader(f), key=lambda r: -float(r["weight_percent_estimate"] or 0))
+    return tuple(dict.fromkeys(r["surname"] for r in rows))
+
+
+def _place(text: str) -> list[str]:
+    """The printed place written in full (the value stays as the page says it)."""
+    m = match_place(text)
+    return [m.normalized] if m and m.score >= 0.8 else []
+
+
+def _name(text: str) -> list[str]:
+    words = text.split()
+    if not words:
+        return []
+    first = words[0].capitalize()
+    if first in surnames():
+        return []
+    hits = process.extract(first, surnames(), scorer=fuzz.ratio, limit=3, score_cutoff=60)
+    return [" ".join([hit, *words[1:]]) for hit, _score, _ in hits]
+
+
+def suggestions(name: str, text: str) -> list[str]:
+    """Values the clerk may pick for field ``name`` read as ``text`` (best first, no repeats)."""
+    text = " ".join(text.split())
+    out: list[str] = []
+    if text:
+        checked = check_field(name, text)
+        if checked.ok and checked.value and not name.startswith("ngay_"):
+            out.append(checked.value)
+        if is_place_field(name):
+            out += _place(text)
+        elif name.startswith("dan_toc"):
+            m = normalize_ethnic(text)
+            out += [m.name, *m.candidates] if m else []
+        elif name.startswith("quoc_tich"):
+            n = normalize_nationality(text)
+            out += [n.name] if n else []
+        elif is_name_field(name):
+            out += _name(text.upper() if text.isupper() else text)
+    return [s for s in dict.fromkeys(out) if s and s != text][:MAX_SUGGESTIONS]
