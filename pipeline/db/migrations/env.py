@@ -22,13 +22,31 @@ def run_migrations_online() -> None:
 
 
 def _run(connection: Connection) -> None:
+    # a connection handed in inside the caller's transaction is left as the caller set it
+    sqlite = connection.dialect.name == "sqlite" and not connection.in_transaction()
+    if sqlite:
+        # batch migrations rebuild tables (copy, drop, rename): with foreign keys on, dropping
+        # a table other rows point at fails. The pragma only works outside a transaction;
+        # the references are checked once the migration is done.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()  # end the implicit transaction, or alembic would not commit its own
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migration left {len(broken)} broken references: {broken[:5]}")
+    finally:
+        if sqlite:
+            connection.rollback()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 run_migrations_online()

@@ -74,22 +74,40 @@ def _fill_books() -> None:
             {'k': books[ident], 'i': batch_id},
         )
     for book_id in books.values():
-        pages = conn.execute(
-            sa.text(
-                'SELECT p.id FROM pages p JOIN batches b ON p.batch_id = b.id'
-                ' WHERE b.book_id = :k ORDER BY p.batch_id, p.seq, p.id'
-            ),
-            {'k': book_id},
-        ).all()
-        for n, (page_id,) in enumerate(pages, start=1):
-            conn.execute(
-                sa.text('UPDATE pages SET book_id = :k, book_page = :n WHERE id = :i'),
-                {'k': book_id, 'n': n, 'i': page_id},
-            )
+        _number_pages(conn, book_id)
+
+
+def _number_pages(conn: sa.engine.Connection, book_id: int) -> None:
+    """Number a book's pages; a later batch's pages above every key the book already used.
+
+    Pages of the book's first batch keep their number (their objects are ``p{seq}``); before
+    books existed every batch numbered from 1, so a later batch's pages are numbered after the
+    highest ``seq`` of any batch of the book — a page processed again then writes new keys,
+    never an object another page's row names.
+    """
+    rows = conn.execute(
+        sa.text(
+            'SELECT p.id, p.batch_id, p.seq FROM pages p JOIN batches b ON p.batch_id = b.id'
+            ' WHERE b.book_id = :k ORDER BY p.batch_id, p.seq, p.id'
+        ),
+        {'k': book_id},
+    ).all()
+    used = max((seq for _id, _b, seq in rows), default=0)
+    first_batch = rows[0][1] if rows else None
+    top = used
+    for page_id, batch_id, seq in rows:
+        if batch_id == first_batch:
+            number = seq
+        else:
+            top += 1
+            number = top
         conn.execute(
-            sa.text('UPDATE books SET next_page = :n WHERE id = :k'),
-            {'n': len(pages) + 1, 'k': book_id},
+            sa.text('UPDATE pages SET book_id = :k, book_page = :n WHERE id = :i'),
+            {'k': book_id, 'n': number, 'i': page_id},
         )
+    conn.execute(
+        sa.text('UPDATE books SET next_page = :n WHERE id = :k'), {'n': top + 1, 'k': book_id}
+    )
 
 
 def downgrade() -> None:
