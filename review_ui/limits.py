@@ -48,6 +48,15 @@ ROUTE_POLICIES = {
 }
 
 
+def route_path(scope: Scope) -> str:
+    """The request path as the routes see it: without the app's ``root_path`` prefix."""
+    path: str = scope.get("path", "")
+    root: str = scope.get("root_path", "").rstrip("/")
+    if root and (path == root or path.startswith(root + "/")):
+        return path[len(root) :] or "/"
+    return path
+
+
 def body_policy(path: str) -> BodyPolicy:
     """The body limits of a request path."""
     return ROUTE_POLICIES.get(path.rstrip("/") or "/", DEFAULT_POLICY)
@@ -96,9 +105,10 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = body_policy(scope.get("path", "")).max_bytes
+        limit = body_policy(route_path(scope)).max_bytes
         declared = _content_length(scope)
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        valid = declared is None or (declared.isascii() and declared.isdigit())  # not "²"
+        if declared is not None and (not valid or int(declared) > limit):
             log.info("refused a request body of %s bytes (limit %s)", declared[:20], limit)
             await _reply(send, 413, too_large_message(limit))
             return
@@ -144,7 +154,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cacheable = scope.get("path", "").startswith("/static/")
+        cacheable = route_path(scope).startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -58,7 +58,7 @@ def login(
     cfg = web(request)
     address = client_address(request)
     throttle: LoginThrottle = request.app.state.throttle
-    wait = throttle.blocked_for(username, address)
+    wait = throttle.reserve(username, address)  # counted now: parallel guesses gain nothing
     if wait > 0:
         later = f"{int(wait) + 1} giây" if wait < 60 else f"khoảng {int(wait // 60) + 1} phút"
         msg = f"Đăng nhập sai nhiều lần liên tiếp. Thử lại sau {later}."
@@ -67,7 +67,6 @@ def login(
         return resp
     user_id = authenticate(cfg.sessions, username, password)
     if user_id is None:
-        throttle.failed(username, address)
         log.info("failed login")  # no name or address in the log (personal data)
         return _login_page(request, safe_next(next_url), "Sai tên đăng nhập hoặc mật khẩu.", 401)
     throttle.succeeded(username, address)

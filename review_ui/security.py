@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.archive.storage import ObjectStore
 from pipeline.phases import PhasePlan
 from pipeline.review.accounts import SignedIn, check_csrf, csrf_token, session_user
-from review_ui.limits import body_policy
+from review_ui.limits import body_policy, route_path
 
 SESSION_COOKIE = "sohoa_session"
 LOGIN_CSRF_COOKIE = "sohoa_login_csrf"
@@ -109,12 +109,13 @@ async def csrf_protect(request: Request) -> None:
     """
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
+    path = route_path(request.scope).rstrip("/") or "/"
     sent = request.headers.get(CSRF_HEADER)
     if sent is None:
-        form = await request.form(max_fields=body_policy(request.url.path).max_fields, max_files=0)
+        form = await request.form(max_fields=body_policy(path).max_fields, max_files=0)
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
-    if request.url.path == "/login":
+    if path == "/login":
         cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
         if not (cookie and sent and secrets.compare_digest(cookie, sent)):
             raise CsrfFailed
@@ -138,10 +139,14 @@ def parse_proxies(text: str) -> tuple[IpNetwork, ...]:
 
 
 def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address, an IPv4-mapped IPv6 one (``::ffff:10.0.0.1``) as plain IPv4."""
     try:
-        return ipaddress.ip_address(text.strip())
+        addr = ipaddress.ip_address(text.strip())
     except ValueError:
         return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    return addr
 
 
 def client_address(request: Request) -> str:
@@ -157,7 +162,10 @@ def client_address(request: Request) -> str:
     def trusted(addr: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool:
         return addr is not None and any(addr in net for net in cfg.trusted_proxies)
 
-    if not trusted(_ip(peer)):
+    peer_ip = _ip(peer)
+    if peer_ip is not None:
+        peer = str(peer_ip)  # one spelling per client (throttle key)
+    if not trusted(peer_ip):
         return peer or "?"
     hops = [h.strip() for v in request.headers.getlist(cfg.proxy_header) for h in v.split(",")]
     for hop in reversed(hops):
@@ -197,11 +205,18 @@ class Backoff:
 class LoginThrottle:
     """Progressive back-off of failed logins, never a hard lock.
 
-    Two counters per attempt: the pair (account, client address) backs off steeply (up to
+    Three counters per attempt: the pair (account, client address) backs off steeply (up to
     ``pair.cap``), so guessing from one place soon costs minutes per try; the account alone
     backs off mildly (up to ``account.cap``), so guessing from many places is slowed while
-    its owner, elsewhere, waits seconds at most. Entries are forgotten ``forget`` seconds
-    after their last failure, and the table never holds more than ``max_entries``.
+    its owner, elsewhere, waits seconds at most; the client address alone, across accounts,
+    backs off mildly too (``address``), so one place trying one password on many accounts
+    (spraying) is slowed while colleagues behind the same address wait seconds at most.
+
+    An attempt is counted when it starts (:meth:`reserve`, under the lock), not when its
+    slow password check ends, so parallel requests get no more tries than sequential ones;
+    a good login takes its attempt back (:meth:`succeeded`). Entries are forgotten
+    ``forget`` seconds after their last attempt, and the table never holds more than
+    ``max_entries``.
     """
 
     def __init__(
@@ -209,49 +224,78 @@ class LoginThrottle:
         *,
         pair: Backoff = Backoff(free=4, cap=600.0),  # noqa: B008 - frozen
         account: Backoff = Backoff(free=20, cap=30.0),  # noqa: B008 - frozen
+        address: Backoff = Backoff(free=20, cap=30.0),  # noqa: B008 - frozen
         forget: float = 3600.0,
         max_entries: int = 50_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.pair, self.account = pair, account
+        self.pair, self.account, self.address = pair, account, address
         self.forget, self.max_entries = forget, max_entries
         self._clock = clock
         self._entries: OrderedDict[tuple[str, ...], _Failures] = OrderedDict()
         self._lock = Lock()
 
-    def _keys(self, username: str, address: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    def _rules(self, username: str, address: str) -> list[tuple[tuple[str, ...], Backoff]]:
         name = account_key(username)
-        return ("pair", name, address), ("account", name)
+        return [
+            (("pair", name, address), self.pair),
+            (("account", name), self.account),
+            (("address", address), self.address),
+        ]
+
+    def _wait(self, username: str, address: str, now: float) -> float:
+        """Seconds to wait; the caller holds the lock."""
+        waits = [
+            f.last + rule.delay(f.count) - now
+            for key, rule in self._rules(username, address)
+            if (f := self._entries.get(key)) is not None and now - f.last < self.forget
+        ]
+        return max([0.0, *waits])
+
+    def _count(self, username: str, address: str, now: float) -> None:
+        """Count one attempt on every key; the caller holds the lock."""
+        for key, _rule in self._rules(username, address):
+            f = self._entries.pop(key, None)
+            if f is None or now - f.last >= self.forget:
+                f = _Failures(0, now)
+            f.count, f.last = f.count + 1, now
+            self._entries[key] = f  # most recent last
+        self._prune(now)
 
     def blocked_for(self, username: str, address: str) -> float:
         """Seconds until this account may be tried again from this address (0: now)."""
-        now = self._clock()
-        pair_key, account_key_ = self._keys(username, address)
         with self._lock:
-            waits = [
-                f.last + rule.delay(f.count) - now
-                for key, rule in ((pair_key, self.pair), (account_key_, self.account))
-                if (f := self._entries.get(key)) is not None and now - f.last < self.forget
-            ]
-        return max([0.0, *waits])
+            return self._wait(username, address, self._clock())
+
+    def reserve(self, username: str, address: str) -> float:
+        """Count an attempt before its password is checked, or refuse it.
+
+        Returns 0 when the attempt may go on (it is counted as failed until
+        :meth:`succeeded` says otherwise), else the seconds to wait (nothing counted).
+        """
+        now = self._clock()
+        with self._lock:
+            wait = self._wait(username, address, now)
+            if wait <= 0:
+                self._count(username, address, now)
+            return wait
 
     def failed(self, username: str, address: str) -> None:
-        """Count a failed attempt."""
-        now = self._clock()
+        """Count a failed attempt that was not reserved."""
         with self._lock:
-            for key in self._keys(username, address):
-                f = self._entries.pop(key, None)
-                if f is None or now - f.last >= self.forget:
-                    f = _Failures(0, now)
-                f.count, f.last = f.count + 1, now
-                self._entries[key] = f  # most recent last
-            self._prune(now)
+            self._count(username, address, self._clock())
 
     def succeeded(self, username: str, address: str) -> None:
-        """Forget failures of this account after a good login."""
+        """After a good login: forget this account's failures, take back the address's try."""
+        rules = self._rules(username, address)
         with self._lock:
-            for key in self._keys(username, address):
+            for key, _rule in rules[:2]:
                 self._entries.pop(key, None)
+            f = self._entries.get(rules[2][0])
+            if f is not None:
+                f.count -= 1
+                if f.count <= 0:
+                    del self._entries[rules[2][0]]
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -270,7 +270,7 @@ def test_throttle_names_are_normalised_and_the_table_is_bounded():
     assert len(t) <= 1000
     now[0] += 3601
     t.failed("khac", "203.0.113.8")
-    assert len(t) == 2  # forgotten entries are dropped
+    assert len(t) == 3  # forgotten entries are dropped (left: pair, account, address)
 
 
 # --- 10. what the page shows as read-only is read-only on the server ----------------------
@@ -515,3 +515,141 @@ def test_markup_is_refused_as_a_user_name_by_the_cli(tmp_path):
     assert bad.returncode == 2 and "Tên đăng nhập không hợp lệ" in bad.stderr
     good = add("nguyễn.an")
     assert good.returncode == 0, good.stderr
+
+
+# --- review: parallel guesses, password spraying, mapped proxies, body caps ----------------
+
+
+def _burst(site: Site, username: str, count: int) -> list[int]:
+    """``count`` wrong-password logins sent at once, each from its own client."""
+    clients = [client(site) for _ in range(count)]
+    tokens = [csrf_of(c.get("/login").text) for c in clients]
+    start = threading.Barrier(count)
+    codes: list[int] = []
+
+    def attempt(c: httpx.Client, token: str) -> None:
+        data = {"username": username, "password": "doan-song-song", "csrf_token": token}
+        start.wait()
+        codes.append(c.post("/login", data=data).status_code)
+
+    threads = [
+        threading.Thread(target=attempt, args=pair) for pair in zip(clients, tokens, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return codes
+
+
+def test_a_burst_of_parallel_guesses_gets_no_more_tries_than_one_by_one(site):
+    codes = _burst(site, "admin1", 40)
+    assert len(codes) == 40 and set(codes) <= {401, 429}
+    assert codes.count(401) <= 5  # the free tries of one (account, address), not one per thread
+    assert try_login(client(site), "clerk1", PASSWORD).status_code == 303  # colleagues still in
+
+
+def test_spraying_many_accounts_from_one_address_is_slowed(site):
+    c = client(site)
+    codes = [try_login(c, f"nguoi-{i}", "Matkhau123").status_code for i in range(24)]
+    first = codes.index(429)
+    assert codes[:first] == [401] * first and 5 < first <= 21
+    r = try_login(client(site), "clerk1", PASSWORD)  # the same address waits, mildly
+    assert r.status_code == 429 and int(r.headers["retry-after"]) <= 31
+
+
+def test_a_good_login_does_not_count_against_its_address():
+    from review_ui.security import LoginThrottle
+
+    t = LoginThrottle(clock=lambda: 0.0)
+    for _ in range(50):  # a whole office behind one address signs in
+        assert t.reserve("clerk1", "203.0.113.7") == 0.0
+        t.succeeded("clerk1", "203.0.113.7")
+    assert t.reserve("admin1", "203.0.113.7") == 0.0
+    for i in range(30):
+        t.reserve(f"ten-{i}", "198.51.100.2")  # thirty names guessed from one address
+    assert 0 < t.reserve("clerk1", "198.51.100.2") <= 30.0
+    assert t.reserve("clerk1", "203.0.113.7") == 0.0  # another address is not slowed
+
+
+def _request(peer: str, forwarded: str, proxies: str):  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    from starlette.requests import Request
+
+    from review_ui.security import parse_proxies
+
+    cfg = WebConfig(None, None, None, "s", trusted_proxies=parse_proxies(proxies))  # type: ignore[arg-type]
+    scope = {
+        "type": "http",
+        "client": (peer, 4000),
+        "headers": [(b"x-forwarded-for", forwarded.encode())],
+        "app": SimpleNamespace(state=SimpleNamespace(web=cfg)),
+    }
+    return Request(scope)
+
+
+def test_an_ipv4_mapped_peer_is_matched_against_ipv4_proxy_networks():
+    from review_ui.security import client_address
+
+    assert client_address(_request("::ffff:10.0.0.1", "203.0.113.7", "10.0.0.0/8")) == (
+        "203.0.113.7"
+    )
+    # a mapped hop is the same client as its IPv4 spelling (one throttle key)
+    mapped_hop = _request("10.0.0.1", "::ffff:203.0.113.7, ::ffff:10.0.0.2", "10.0.0.0/8")
+    assert client_address(mapped_hop) == "203.0.113.7"
+    assert client_address(_request("::ffff:192.0.2.1", "203.0.113.7", "10.0.0.0/8")) == (
+        "192.0.2.1"
+    )
+
+
+def _call_asgi(middleware_app, scope: dict, body: bytes = b"") -> tuple[list[dict], bool]:  # type: ignore[no-untyped-def]
+    """Run an ASGI layer around a recording app; its messages and whether the app ran."""
+    import asyncio
+
+    from review_ui.limits import BodyLimit
+
+    sent: list[dict] = []
+    ran = [False]
+
+    async def inner(scope, receive, send):  # type: ignore[no-untyped-def]
+        ran[0] = True
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    layer = middleware_app(inner) if middleware_app else BodyLimit(inner)
+    asyncio.run(layer({"type": "http", "method": "POST", "headers": [], **scope}, receive, send))
+    return sent, ran[0]
+
+
+@pytest.mark.parametrize("declared", [b"\xb2", b"12\xb3", b"\xb9", b"-1", b"abc"])
+def test_a_content_length_of_non_ascii_digits_is_refused_not_a_crash(declared):
+    headers = [(b"content-length", declared)]  # b"\xb2" is "²" in latin-1: isdigit() says yes
+    sent, ran = _call_asgi(None, {"path": "/logout", "headers": headers})
+    assert not ran and sent[0]["status"] == 413
+
+
+def test_the_login_cap_holds_under_a_root_path():
+    from review_ui.limits import body_policy, route_path
+
+    assert route_path({"path": "/sohoa/login", "root_path": "/sohoa"}) == "/login"
+    assert route_path({"path": "/login", "root_path": "/sohoa"}) == "/login"
+    assert route_path({"path": "/sohoa-x/login", "root_path": "/sohoa"}) == "/sohoa-x/login"
+    assert body_policy("/login").max_bytes == 16 * 1024
+    big = [(b"content-length", b"20000")]
+    scope = {"path": "/sohoa/login", "root_path": "/sohoa", "headers": big}
+    sent, ran = _call_asgi(None, scope, b"x" * 20000)
+    assert not ran and sent[0]["status"] == 413
+    sent, ran = _call_asgi(None, {**scope, "headers": []}, b"x" * 20000)  # streamed, no length
+    assert sent[0]["status"] == 413
+    small = {"path": "/sohoa/records/1/approve", "root_path": "/sohoa", "headers": big}
+    sent, ran = _call_asgi(None, small, b"x" * 20000)
+    assert ran and sent[0]["status"] == 200
