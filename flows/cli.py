@@ -224,11 +224,20 @@ def ingest(
 
 
 def _guarded(fn: Any) -> Any:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
     try:
         return fn()
     except SohoaError as exc:
         err.print(f"[red]{exc.message_vi}[/]")
         raise typer.Exit(exit_code_for(exc)) from exc
+    except (OperationalError, InterfaceError) as exc:  # the database went away mid-command
+        logging.getLogger(__name__).error("database unavailable: %s", type(exc).__name__)
+        err.print(
+            "[red]Cơ sở dữ liệu không truy cập được; các trang chưa xong vẫn trong hàng đợi — "
+            "chạy lại lệnh sau.[/]"
+        )
+        raise typer.Exit(EXIT_STORAGE) from exc
 
 
 def exit_code_for(exc: SohoaError) -> int:

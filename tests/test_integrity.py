@@ -259,3 +259,40 @@ def test_a_degenerate_pdf_page_fails_alone_through_the_cli(tmp_path):
         assert again.returncode == 1 and pages_state() == state  # a rerun changes nothing
     finally:
         stop_local_s3(home)
+
+
+def test_verify_reports_an_object_two_pages_name(db_url, s3_server, tmp_path):
+    """What books from before per-book numbering left: two pages' rows naming one object."""
+    ctx = make_ctx(db_url, s3_server, tmp_path / "work")
+    ingest(ctx, book(), pages(tmp_path / "a", 2, tag=0))
+    with ctx.sessions.begin() as s:
+        one, two = s.scalars(select(Page).order_by(Page.id)).all()
+        two.preview_key = one.preview_key
+        shared = one.preview_key
+    found = [f for f in verify_store(ctx.sessions, ctx.store).findings if f.key == shared]
+    assert sorted(f.page_id for f in found) == [one.id, two.id]
+    assert all(f.kind == "mismatch" and "nhiều trang" in f.detail for f in found)
+
+
+def test_a_worker_that_lost_its_page_writes_no_outcome(db_url, s3_server, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from pipeline.work.claims import LeaseLost
+
+    ctx = make_ctx(db_url, s3_server, tmp_path / "work")
+    bid = stages.open_batch(ctx.sessions, book(), pages(tmp_path / "a", 1, tag=0))
+    stages.register_pages(ctx.sessions, ctx.plan, bid)
+    (old,) = claims.claim_pages(ctx.sessions, "station-a:1", lease_seconds=60)
+    stages.store_master(ctx, old.page_id)
+    result = stages.process_page(ctx, old.page_id)
+    with ctx.sessions.begin() as s:  # the lease ran out while the page was being read
+        s.get_one(Page, old.page_id).lease_until = datetime.now(UTC) - timedelta(seconds=1)
+    (new,) = claims.claim_pages(ctx.sessions, "station-b:2", lease_seconds=60)
+    assert new.page_id == old.page_id
+    with pytest.raises(LeaseLost):
+        stages.store_outputs(ctx, old.page_id, result, old)
+    with pytest.raises(LeaseLost):
+        stages.mark_failed(ctx.sessions, old.page_id, stages.SohoaError("x"), old)
+    with ctx.sessions() as s:
+        page = s.get_one(Page, old.page_id)
+        assert (page.status, page.claimed_by, page.error_reason) == ("stored", "station-b:2", None)

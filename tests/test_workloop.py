@@ -34,7 +34,7 @@ class Stages:
     def process_page(self, _ctx: Context, page_id: int) -> Path:
         return Path(f"/tmp/{page_id}.json")
 
-    def store_outputs(self, ctx: Context, page_id: int, _result: Path) -> list[int]:
+    def store_outputs(self, ctx: Context, page_id: int, _result: Path, _claim=None) -> list[int]:
         self.outputs.append(page_id)
         with ctx.sessions.begin() as s:
             s.get_one(Page, page_id).status = "processed"

@@ -142,6 +142,42 @@ def expected_objects(sessions: sessionmaker[Session]) -> dict[str, Expected]:
     return out
 
 
+def shared_objects(sessions: sessionmaker[Session]) -> list[Finding]:
+    """Derived objects or records that two pages' rows both name (one overwrote the other).
+
+    Masters are content-addressed and may be shared (the same scan in two batches); nothing
+    else may: each page's OCR, images and records are its own.
+    """
+    owners: dict[str, set[int]] = {}
+    roles: dict[str, str] = {}
+    with sessions() as s:
+        for page in s.scalars(select(Page).order_by(Page.id)):
+            for exp in _page_objects(page):
+                if exp.role != "master" and exp.page_id is not None:
+                    owners.setdefault(exp.key, set()).add(exp.page_id)
+                    roles[exp.key] = exp.role
+        rows = s.execute(
+            select(RecordRow.object_key, RecordRow.page_id).where(RecordRow.object_key.is_not(None))
+        )
+        for key, page_id in rows:
+            owners.setdefault(key, set()).add(page_id)
+            roles.setdefault(key, "record")
+    return [
+        Finding(
+            "mismatch",
+            key,
+            roles[key],
+            "nhiều trang cùng trỏ tới đối tượng này (trang "
+            + ", ".join(str(i) for i in sorted(pages))
+            + "): một trang đã ghi đè trang kia",
+            page_id,  # each is queued again by --repair and rebuilds under its own number
+        )
+        for key, pages in sorted(owners.items())
+        if len(pages) > 1
+        for page_id in sorted(pages)
+    ]
+
+
 def _page_objects(page: Page) -> Iterator[Expected]:
     if page.master_key:
         yield Expected(page.master_key, "master", page.source_sha256, page.size, page.id)
@@ -177,6 +213,7 @@ def verify_store(
         finding = _check_one(store, exp, deep=deep)
         if finding is not None:
             report.findings.append(finding)
+    report.findings.extend(shared_objects(sessions))
     report.findings.extend(_orphans(store, expected))
     if repair:
         _repair(sessions, store, report.findings)

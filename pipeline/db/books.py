@@ -44,8 +44,9 @@ def candidate_paths(agency: str, book_type: str, book: str) -> list[str]:
 def ensure_book(s: Session, agency: str, book_type: str, book: str) -> Book:
     """Find the book or create it with a key path no other book holds.
 
-    Runs inside the caller's transaction; a concurrent creator of the same book or
-    path is handled by a savepoint per attempt.
+    Runs inside the caller's transaction; on PostgreSQL a concurrent creator of the same
+    book or path is handled by a savepoint per attempt; on SQLite the clash raises and the
+    caller retries (:func:`pipeline.work.batch.open_batch` does).
     """
     agency, book = clean_name(agency), clean_name(book)
     found = _find(s, agency, book_type, book)
@@ -61,9 +62,15 @@ def ensure_book(s: Session, agency: str, book_type: str, book: str) -> Book:
     for path in candidate_paths(agency, book_type, book):
         if path in taken:
             continue
+        row = Book(agency=agency, book_type=book_type, book=book, key_path=path)
+        if s.get_bind().dialect.name != "postgresql":
+            # SQLite serialises writers; a savepoint there would commit on release (pysqlite),
+            # so a rare clash is left to the caller's retry of the whole transaction
+            s.add(row)
+            s.flush()
+            return row
         try:
             with s.begin_nested():
-                row = Book(agency=agency, book_type=book_type, book=book, key_path=path)
                 s.add(row)
                 s.flush()
         except DbIntegrityError:

@@ -41,6 +41,7 @@ from pipeline.imaging.previews import make_preview
 from pipeline.phases import PhasePlan
 from pipeline.ports import OcrEngine
 from pipeline.process import process_image
+from pipeline.work.claims import Claim, check_held
 from schemas.models import BookMeta, PageResult, PageStatus, Record, RecordStatus
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,16 @@ def book_prefix(phase: str, batch: Batch) -> str:
 
 def open_batch(sessions: sessionmaker[Session], meta: BookMeta, folder: Path) -> int:
     """Find or create the batch for this book and folder; return its id."""
+    for attempt in (1, 2, 3):
+        try:
+            return _open_batch(sessions, meta, folder)
+        except DbIntegrityError:  # another process created the book or batch meanwhile
+            if attempt == 3:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _open_batch(sessions: sessionmaker[Session], meta: BookMeta, folder: Path) -> int:
     source = str(folder.resolve())
     with sessions.begin() as s:
         book = ensure_book(s, meta.agency, meta.book_type.value, meta.book)
@@ -223,9 +234,17 @@ def pending_pages(sessions: sessionmaker[Session], batch_id: int) -> list[int]:
         )
 
 
-def mark_failed(sessions: sessionmaker[Session], page_id: int, exc: SohoaError) -> None:
-    """Record a page as failed with its reason; the batch goes on."""
+def mark_failed(
+    sessions: sessionmaker[Session], page_id: int, exc: SohoaError, claim: Claim | None = None
+) -> None:
+    """Record a page as failed with its reason; the batch goes on.
+
+    Raises:
+        LeaseLost: ``claim`` is given and another worker holds the page now.
+    """
     with sessions.begin() as s:
+        if claim is not None:
+            check_held(s, claim)
         page = s.get_one(Page, page_id)
         page.status, page.error_reason, page.error_message = "failed", exc.reason, exc.message_vi
     log.warning("page %s failed: %s", page_id, exc.reason)
@@ -289,7 +308,9 @@ def page_metadata(page: Page) -> dict[str, str]:
     }
 
 
-def store_outputs(ctx: Context, page_id: int, result_path: Path) -> list[int]:
+def store_outputs(
+    ctx: Context, page_id: int, result_path: Path, claim: Claim | None = None
+) -> list[int]:
     """Store record JSON, OCR text and hOCR under the record's phase; write DB rows.
 
     Every derived object is named by the page's number in its book and carries the page's
@@ -331,7 +352,7 @@ def store_outputs(ctx: Context, page_id: int, result_path: Path) -> list[int]:
     if preview is not None:
         written[preview[0]] = preview[2]
     written.update(store_page_extras(ctx.sessions, ctx.store, page_id, result_path, base, meta))
-    _save_page(ctx, page_id, result, page_phase, text_key, hocr_key, preview, written)
+    _save_page(ctx, page_id, result, page_phase, text_key, hocr_key, preview, written, claim)
     if not ctx.options.keep_intermediates:
         shutil.rmtree(result_path.parent, ignore_errors=True)
     return ids
@@ -462,8 +483,11 @@ def _save_page(
     hocr_key: str,
     preview: tuple[str, float, str] | None = None,
     outputs: dict[str, str] | None = None,
+    claim: Claim | None = None,
 ) -> None:
     with ctx.sessions.begin() as s:
+        if claim is not None:
+            check_held(s, claim)  # a worker that lost the page marks nothing processed
         page = s.get_one(Page, page_id)
         if preview is not None:
             page.preview_key, page.preview_scale = preview[0], preview[1]

@@ -30,6 +30,10 @@ CLAIMABLE = ("pending", "stored")
 GIVE_UP_VI = "Trang đã thử xử lý {n} lần mà không xong (máy xử lý dừng giữa chừng)"
 
 
+class LeaseLost(Exception):  # noqa: N818 - a signal, not an error
+    """The lease expired and another worker holds the page."""
+
+
 @dataclass(frozen=True)
 class Claim:
     """A page held by a worker: ``attempt`` is the fencing token of this claim."""
@@ -83,7 +87,9 @@ def claim_pages(
         pick = select(Page.id).where(Page.status.in_(CLAIMABLE), _expired(now))
         if batch_id is not None:
             pick = pick.where(Page.batch_id == batch_id)
-        pick = pick.order_by(Page.id).limit(limit).with_for_update(skip_locked=True)
+        # pages claimed fewer times first: one that keeps failing does not block the rest
+        pick = pick.order_by(Page.attempts, Page.id).limit(limit)
+        pick = pick.with_for_update(skip_locked=True)
         rows = s.execute(
             update(Page)
             .where(Page.id.in_(pick.scalar_subquery()))
@@ -149,6 +155,18 @@ def renew_lease(sessions: sessionmaker[Session], claim: Claim, lease_seconds: fl
         ).all()
         s.commit()
         return bool(done)
+
+
+def check_held(s: Session, claim: Claim) -> None:
+    """Inside the transaction that writes a page's outcome: lock the row, raise if not ours.
+
+    The final write and this check are one transaction (the row locked on PostgreSQL, the
+    database on SQLite), so a worker whose lease was taken over writes nothing.
+    """
+    _begin_write(s)
+    mine = s.scalar(select(Page.id).where(_current(claim)).with_for_update())
+    if mine is None:
+        raise LeaseLost
 
 
 def holds(sessions: sessionmaker[Session], claim: Claim) -> bool:

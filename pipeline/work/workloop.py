@@ -20,7 +20,7 @@ from pipeline.errors import SohoaError, StorageError
 from pipeline.work import batch as stages
 from pipeline.work import claims
 from pipeline.work.batch import Context
-from pipeline.work.claims import Claim
+from pipeline.work.claims import Claim, LeaseLost
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +71,6 @@ class WorkerStats:
         return self.done + self.failed + self.retried + self.lost
 
 
-class LeaseLost(Exception):  # noqa: N818 - a signal, not an error
-    """The lease expired and another worker holds the page."""
-
-
 class Heartbeat:
     """Renews a claim's lease every third of its length until stopped."""
 
@@ -119,7 +115,7 @@ def work_page(
             result = stages.process_page(ctx, claim.page_id)
             if beat.lost.is_set() or not claims.holds(ctx.sessions, claim):
                 raise LeaseLost
-            stages.store_outputs(ctx, claim.page_id, result)
+            stages.store_outputs(ctx, claim.page_id, result, claim)
         except LeaseLost:
             return "lost"
         except Exception as exc:  # noqa: BLE001 - classified below, never lost
@@ -131,9 +127,10 @@ def work_page(
                 return "retry"
             if not isinstance(exc, SohoaError):
                 log.error("page %s failed: %s", claim.page_id, type(exc).__name__, exc_info=exc)
-            if not claims.holds(ctx.sessions, claim):
+            try:
+                stages.mark_failed(ctx.sessions, claim.page_id, error, claim)
+            except LeaseLost:
                 return "lost"
-            stages.mark_failed(ctx.sessions, claim.page_id, error)
             return "failed"
     return "done"
 
