@@ -17,7 +17,7 @@ from rich.console import Console
 from ocr.tesseract import TesseractEngine
 from pipeline.config import ProcessOptions
 from pipeline.errors import SohoaError
-from pipeline.imaging.io import Skipped, load_page, read_source, scan_folder
+from pipeline.imaging.io import SKIP_REASONS, Skipped, load_page, read_source, scan_folder
 from pipeline.process import process_image
 from schemas.models import BookMeta
 
@@ -27,15 +27,26 @@ err = Console(stderr=True)
 
 @dataclass(frozen=True)
 class Job:
-    """One input file and the stem of its JSON (``OUT/<stem>.json``)."""
+    """One input file and the stem of its JSON (``OUT/<stem>.json``, ``<stem>-p0001.json``).
+
+    ``names`` holds the page JSON names decided up front for an input whose page names
+    could meet another input's (see :func:`page_names`); empty: the usual names.
+    """
 
     path: Path
     stem: str
+    names: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
         """How messages name the input: its file name, or its path when names are shared."""
         return self.path.name if self.stem == self.path.stem else str(self.path)
+
+    def page_name(self, index: int, pages: int) -> str:
+        """The JSON name (without ``.json``) of page ``index`` of ``pages``."""
+        if len(self.names) == pages:
+            return self.names[index]
+        return natural_names(self.stem, pages)[index]
 
 
 def print_skipped(entry: Skipped) -> None:
@@ -44,13 +55,34 @@ def print_skipped(entry: Skipped) -> None:
     err.print(f"[{colour}]Bỏ qua {entry.path}: {entry.message_vi}[/]")
 
 
+def _same_file_key(path: Path) -> Path:
+    """One key per file however it is spelled or linked to."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a link loop: its spelling is all there is
+        return Path.cwd() / path
+
+
+def count_input_pages(path: Path) -> int:
+    """Pages of an input file; 1 when it cannot be read (processing reports why)."""
+    try:
+        return read_source(path)[0].pages
+    except SohoaError:
+        return 1
+
+
 def expand_inputs(
-    paths: list[Path], *, on_skip: Callable[[Skipped], None] = print_skipped
+    paths: list[Path],
+    *,
+    on_skip: Callable[[Skipped], None] = print_skipped,
+    count_pages: Callable[[Path], int] = count_input_pages,
 ) -> list[Job]:
-    """Files named, plus the page files of folders named, in order, without repeats.
+    """Files named, plus the page files of folders named, in order, each file once.
 
     Every entry of a folder that is not read (hidden, temporary, a link out of the
-    folder, …) is handed to ``on_skip`` with its reason.
+    folder, …), and every repeat of a file already listed (another spelling, a link to
+    it), is handed to ``on_skip`` with its reason. ``count_pages`` is asked only about
+    inputs whose page names could meet another input's.
     """
     files: list[Path] = []
     seen: set[Path] = set()
@@ -63,11 +95,21 @@ def expand_inputs(
         else:
             found = [p]
         for f in found:
-            key = Path.cwd() / f  # the same spelling twice, not links to one file
-            if key not in seen:
-                seen.add(key)
-                files.append(f)
-    return [Job(f, stem) for f, stem in zip(files, output_stems(files), strict=True)]
+            key = _same_file_key(f)
+            if key in seen:
+                on_skip(Skipped(f, "duplicate", SKIP_REASONS["duplicate"]))
+                continue
+            seen.add(key)
+            files.append(f)
+    stems = output_stems(files)
+    risky = may_share_page_names(stems)
+    pages = [count_pages(f) if i in risky else 1 for i, f in enumerate(files)]
+    names = page_names([stems[i] for i in sorted(risky)], [pages[i] for i in sorted(risky)])
+    fixed = dict(zip(sorted(risky), names, strict=True))
+    return [
+        Job(f, stem, tuple(fixed.get(i, ())))
+        for i, (f, stem) in enumerate(zip(files, stems, strict=True))
+    ]
 
 
 def output_stems(paths: list[Path]) -> list[str]:
@@ -76,7 +118,7 @@ def output_stems(paths: list[Path]) -> list[str]:
     An input keeps its stem (``a.jpg`` → ``a``) unless another input has the same stem
     (ignoring case); then both keep their extension (``a.jpg``, ``a.png``). Inputs with the
     same name in different folders are named by their path below the folder they share
-    (``x/a.jpg``, ``y/a.jpg`` → ``x-a.jpg``, ``y-a.jpg``).
+    (``x/a.jpg``, ``y/a.jpg`` → ``x-a.jpg``, ``y-a.jpg``). The paths are different files.
     """
     stems = [p.stem for p in paths]
     shared = Counter(s.casefold() for s in stems)
@@ -90,13 +132,59 @@ def output_stems(paths: list[Path]) -> list[str]:
         where = [paths[i].resolve() for i in idx]
         common = Path(os.path.commonpath(where))
         for i, full in zip(idx, where, strict=True):
-            out[i] = "-".join(full.relative_to(common).parts)
-    taken: Counter[str] = Counter()
-    for i, o in enumerate(out):  # last resort (names that differ only in case, …): a number
-        taken[o.casefold()] += 1
-        if taken[o.casefold()] > 1:
-            out[i] = f"{o}-{taken[o.casefold()]}"
+            out[i] = "-".join(full.relative_to(common).parts) or paths[i].name
+    return _numbered(out)
+
+
+def _numbered(names: list[str]) -> list[str]:
+    """Last resort (names that differ only in case, …): a repeat gets the first free ``-N``.
+
+    A name made here is taken too, so it never meets a name further on.
+    """
+    taken = {n.casefold() for n in names}
+    claimed: set[str] = set()
+    out = []
+    for name in names:
+        if name.casefold() in claimed:
+            n = 2
+            while f"{name}-{n}".casefold() in taken:
+                n += 1
+            name = f"{name}-{n}"
+            taken.add(name.casefold())
+        claimed.add(name.casefold())
+        out.append(name)
     return out
+
+
+def natural_names(stem: str, pages: int) -> list[str]:
+    """The JSON names of a file's pages: its stem, or ``<stem>-p0001``, … when it has several."""
+    return [stem] if pages == 1 else [f"{stem}-p{i + 1:04d}" for i in range(pages)]
+
+
+def may_share_page_names(stems: list[str]) -> set[int]:
+    """Indexes of inputs whose page names could be another's (``scan`` and ``scan-p0001``).
+
+    Page names of two different stems can only meet when one stem begins with the other
+    followed by ``-p``; every other input keeps its usual names whatever its page count.
+    """
+    folded = [s.casefold() for s in stems]
+    risky: set[int] = set()
+    for i, a in enumerate(folded):
+        for j, b in enumerate(folded):
+            if i != j and b.startswith(a + "-p"):
+                risky.update((i, j))
+    return risky
+
+
+def page_names(stems: list[str], pages: list[int]) -> list[list[str]]:
+    """Every page's JSON name, no two the same (ignoring case); input order decides.
+
+    Each page gets its usual name (:func:`natural_names`); when two pages would share one,
+    the first in input order keeps it and the later gets the first free ``-N``.
+    """
+    flat = [name for stem, n in zip(stems, pages, strict=True) for name in natural_names(stem, n)]
+    unique = iter(_numbered(flat))
+    return [[next(unique) for _ in range(n)] for n in pages]
 
 
 def process_one(
@@ -137,7 +225,7 @@ def _process_page(
     workdir: Path,
     options: ProcessOptions,
 ) -> None:
-    stem = job.stem if pages == 1 else f"{job.stem}-p{index + 1:04d}"
+    stem = job.page_name(index, pages)
     image = load_page(data, kind, index, name=job.path.name, memory_mb=options.page_memory_mb)
     outcome = process_image(
         image, stem=stem, workdir=workdir, options=options, engine=TesseractEngine()

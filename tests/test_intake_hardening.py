@@ -19,7 +19,7 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from flows.offline import expand_inputs, output_stems
+from flows.offline import expand_inputs, output_stems, page_names
 from pipeline.config import DEFAULT_PAGE_MEMORY_MB, ProcessOptions, Settings
 from pipeline.errors import BadInputError
 from pipeline.imaging.io import (
@@ -184,6 +184,68 @@ def test_output_stems_are_unique_and_do_not_depend_on_order():
     assert len({s.casefold() for s in output_stems([Path("a.jpg"), Path("A.JPG")])}) == 2
 
 
+def test_a_last_resort_number_is_never_another_inputs_name():
+    paths = [Path("/s/a.jpg"), Path("/s/A.jpg"), Path("/s/A.jpg-2.png")]
+    stems = output_stems(paths)
+    assert len({s.casefold() for s in stems}) == 3, stems
+    assert stems[0] == "a.jpg" and stems[2] == "A.jpg-2"
+
+
+def test_page_names_of_a_multi_page_file_never_meet_another_inputs_name():
+    names = page_names(["scan", "scan-p0001", "scan-p0001-2"], [2, 1, 1])
+    flat = [n.casefold() for row in names for n in row]
+    assert len(set(flat)) == len(flat) == 4, names
+    assert names[0] == ["scan-p0001", "scan-p0002"] and names[2] == ["scan-p0001-2"]
+    assert names == page_names(["scan", "scan-p0001", "scan-p0001-2"], [2, 1, 1])  # always
+    assert page_names(["a", "b"], [3, 1]) == [["a-p0001", "a-p0002", "a-p0003"], ["b"]]
+
+
+def test_expand_inputs_counts_pages_only_where_names_could_meet(tmp_path):
+    files = [_tiny_page(tmp_path / n) for n in ("scan.png", "scan-p0001.jpg", "other.png")]
+    asked: list[str] = []
+
+    def pages(path: Path) -> int:
+        asked.append(path.name)
+        return 2 if path.name == "scan.png" else 1
+
+    jobs = expand_inputs(files, count_pages=pages)
+    assert sorted(asked) == ["scan-p0001.jpg", "scan.png"]
+    written = [j.page_name(i, n) for j, n in zip(jobs, (2, 1, 5), strict=True) for i in range(n)]
+    assert len({w.casefold() for w in written}) == len(written) == 8, written
+    assert written[:2] == ["scan-p0001", "scan-p0002"] and written[3] == "other-p0001"
+
+
+def test_one_file_given_under_two_spellings_is_processed_once(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _tiny_page(tmp_path / "a.jpg")
+    (tmp_path / "x").mkdir()
+    skipped: list[str] = []
+    jobs = expand_inputs(
+        [Path("a.jpg"), Path("x/../a.jpg"), tmp_path / "a.jpg"],
+        on_skip=lambda s: skipped.append(s.reason),
+    )
+    assert [(j.path, j.stem) for j in jobs] == [(Path("a.jpg"), "a")]
+    assert skipped == ["duplicate", "duplicate"]
+
+
+@pytest.mark.tesseract
+def test_process_writes_a_json_per_page_when_a_page_name_is_another_file(tmp_path):
+    pdf = tmp_path / "scan.pdf"
+    pdf.write_bytes(_pdf((300, 400), (300, 400)))
+    single = _tiny_page(tmp_path / "scan-p0001.jpg")
+    out = tmp_path / "out"
+    run = _sohoa("process", str(pdf), str(single), "--out", str(out), home=tmp_path / "home")
+    assert run.returncode == 0, run.stdout + run.stderr
+    sources = {
+        p.name: json.loads(p.read_text(encoding="utf-8"))["source"] for p in out.glob("*.json")
+    }
+    assert sources == {
+        "scan-p0001.json": f"{pdf}#page=1",
+        "scan-p0002.json": f"{pdf}#page=2",
+        "scan-p0001-2.json": str(single),
+    }
+
+
 # ---------------------------------------------------------------- folder listing (item 4)
 @pytest.fixture
 def messy(tmp_path) -> Path:
@@ -230,8 +292,8 @@ def test_scan_folder_refuses_links_out_and_says_why_each_entry_is_left_out(messy
 def test_process_on_a_folder_names_every_entry_it_leaves_out(messy, tmp_path):
     seen: list[str] = []
     jobs = expand_inputs([messy], on_skip=lambda s: seen.append(s.name))
-    assert [j.path.name for j in jobs] == ["a.png", "b.png"]
-    assert len(seen) == 10
+    assert [j.path.name for j in jobs] == ["a.png"]  # b.png links to it: one file, read once
+    assert len(seen) == 11 and seen[-1] == "b.png"
     for name in ("a.png", "b.png"):
         (messy / name).unlink()
     run = _sohoa("process", str(messy), "--out", str(tmp_path / "out"), home=tmp_path / "home")

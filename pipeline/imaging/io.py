@@ -53,6 +53,8 @@ SKIP_REASONS = {
     "folder": "thư mục con: chỉ đọc các tệp nằm ngay trong thư mục",
     "not_a_file": "không phải tệp thường (liên kết hỏng, thiết bị, ống dẫn), không đọc",
     "link_outside": "liên kết trỏ ra ngoài thư mục, từ chối đọc",
+    "duplicate": "cùng một tệp với một tệp đã có trong danh sách (viết khác hoặc liên kết), "
+    "chỉ xử lý một lần",
 }
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
