@@ -834,7 +834,9 @@ def extract_register(
     book = _page_fields(above, threshold=threshold)
     records = [
         rec.model_copy(
-            update={"fields": rec.fields | {k: book[k] for k in book - rec.fields.keys()}}
+            # in the book fields' own order: a set difference would order them by string
+            # hashes, so the same page would give different JSON bytes from run to run
+            update={"fields": rec.fields | {k: v for k, v in book.items() if k not in rec.fields}}
         )
         for rec in check_numbers(records, threshold=threshold)
     ]
