@@ -146,7 +146,7 @@ def _capture(
 def _process(folders: list[BatchFolder]) -> int:
     """Run the batch flow on each captured folder, then the book-level checks."""
     from flows.cli import _ingest
-    from flows.wiring import sessions
+    from flows.wiring import sessions, settings
     from pipeline.intake.bookcheck import check_book
     from pipeline.work.batch import open_batch
 
@@ -156,7 +156,8 @@ def _process(folders: list[BatchFolder]) -> int:
             continue
         failed += _ingest(folder.path, folder.meta)
         batch_id = open_batch(sessions(), folder.meta, folder.path)
-        _print_issues(check_book(sessions(), batch_id, folder.path))
+        memory_mb = settings().page_memory_mb
+        _print_issues(check_book(sessions(), batch_id, folder.path, memory_mb=memory_mb))
     return failed
 
 

@@ -74,6 +74,7 @@ def make_pdfs(ctx: Context, batch_id: int, *, pdfa: bool = False) -> PdfOutcome:
             index=page.page_index,
             name=page.source_name,
             title=f"{batch.book} - trang {page.seq}",
+            memory_mb=ctx.options.page_memory_mb,
         )
         if dpi < MIN_DPI:
             outcome.low_dpi.append(page.seq)

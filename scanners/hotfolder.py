@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.config import DEFAULT_PAGE_MEMORY_MB
 from pipeline.errors import BadInputError
 from pipeline.imaging.io import SKIP_REASONS, Skipped, leaves_folder, load_page, read_source
 from pipeline.intake.capture import MANIFEST, BatchFolder, CaptureError, DroppedFile, book_slug
@@ -107,11 +108,11 @@ class _Watch:
     since: float
 
 
-def separator_in(path: Path) -> BookMeta | None:
-    """Book facts when the file's first page is a separator sheet."""
+def separator_in(path: Path, *, memory_mb: int = DEFAULT_PAGE_MEMORY_MB) -> BookMeta | None:
+    """Book facts when the file's first page (decoded within ``memory_mb``) is a separator."""
     try:
         src, data = read_source(path)
-        page = load_page(data, src.kind, 0, pdf_dpi=150, name=path.name)
+        page = load_page(data, src.kind, 0, pdf_dpi=150, name=path.name, memory_mb=memory_mb)
     except BadInputError:
         return None
     return find_separator(page)
@@ -127,10 +128,12 @@ class HotFolder:
         settle: float = 2.0,
         default_meta: BookMeta | None = None,
         clock: Callable[[], float] = time.monotonic,
+        page_memory_mb: int = DEFAULT_PAGE_MEMORY_MB,
     ) -> None:
         self.root = root
         self.settle = settle
         self.default_meta = default_meta
+        self.page_memory_mb = page_memory_mb  # SOHOA_PAGE_MEMORY_MB, read by the caller
         self._clock = clock
         self._watch: dict[Path, _Watch] = {}
         self._skipped: dict[Path, Skipped] = {}
@@ -252,7 +255,7 @@ class HotFolder:
         for path, settled in zip(files, stable, strict=True):
             if not settled:
                 return  # keep the order: later files wait for earlier ones
-            sheet = separator_in(path)
+            sheet = separator_in(path, memory_mb=self.page_memory_mb)
             if sheet is not None:
                 self._set_current(sheet)
                 log.info("separator sheet: a new book starts")

@@ -426,3 +426,106 @@ def test_a_huge_sparse_png_is_processed_within_the_page_memory(tmp_path):
     assert peak_kb < (512 + 300) * 1024  # the page memory plus the interpreter's own
     quality = json.loads((out / "lon.json").read_text(encoding="utf-8"))["quality"]
     assert "downscaled" in quality["flags"] and quality["downscaled_from"] == [14000, 14000]
+
+
+# ---------------------------------------------------------------- page memory everywhere
+def _turned_page(path: Path, size: tuple[int, int] = (900, 600)) -> Path:
+    """A gray page whose EXIF says: turn me 90° (orientation 6)."""
+    im = Image.new("L", size, 255)
+    im.paste(0, (40, 40, 400, 90))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    im.save(path, exif=exif)  # (a TIFF's orientation Pillow applies itself while decoding)
+    return path
+
+
+def test_a_turned_page_is_reduced_before_it_is_turned(tmp_path, monkeypatch):
+    src, data = read_source(_turned_page(tmp_path / "p.png"))  # PNG: no reduced decoding
+    budget = pixel_budget(2)
+    turned: list[int] = []
+    real = Image.Image.transpose
+
+    def spy(self, method):  # type: ignore[no-untyped-def]
+        turned.append(self.width * self.height)
+        return real(self, method)
+
+    monkeypatch.setattr(Image.Image, "transpose", spy)
+    im = load_page(data, src.kind, 0, name="p", memory_mb=2)
+    assert turned and max(turned) <= budget.pixels  # no full-size turned copy
+    assert im.height > im.width and im.info[DOWNSCALED_FROM] == (900, 600)
+    assert im.width * im.height <= budget.pixels
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_a_turned_page_under_the_budget_is_as_before(tmp_path, suffix):
+    from PIL import ImageChops, ImageOps
+
+    path = _turned_page(tmp_path / f"p{suffix}")
+    src, data = read_source(path)
+    im = load_page(data, src.kind, 0, name="p")
+    with Image.open(path) as original:
+        expected = ImageOps.exif_transpose(original)
+    assert im.size == expected.size == (600, 900) and DOWNSCALED_FROM not in im.info
+    assert ImageChops.difference(im, expected.convert(im.mode)).getbbox() is None
+    if "exif" in im.info:
+        exif = Image.Exif()
+        exif.load(im.info["exif"])
+        assert 0x0112 not in exif
+
+
+class _SpyLoad:
+    """Records the page memory ``load_page`` is called with."""
+
+    def __init__(self) -> None:
+        self.memory: list[int] = []
+
+    def __call__(self, *args, memory_mb: int = DEFAULT_PAGE_MEMORY_MB, **kwargs):  # type: ignore[no-untyped-def]
+        self.memory.append(memory_mb)
+        return load_page(*args, memory_mb=memory_mb, **kwargs)
+
+
+def test_the_hot_folder_reads_separators_with_its_page_memory(tmp_path, monkeypatch):
+    import scanners.hotfolder as hotfolder
+
+    spy = _SpyLoad()
+    monkeypatch.setattr(hotfolder, "load_page", spy)
+    _tiny_page(tmp_path / "a.png")
+    hot = HotFolder(tmp_path, settle=0.0, clock=lambda: 0.0, page_memory_mb=300)
+    for _ in range(3):
+        list(hot.acquire())
+    assert spy.memory and set(spy.memory) == {300}
+    assert hotfolder.separator_in(tmp_path / "a.png", memory_mb=1) is None  # reduced, read
+
+
+def test_archive_pdfs_decode_masters_with_the_page_memory():
+    import pipeline.archive.pdfout as pdfout
+
+    buf = io.BytesIO()
+    Image.new("L", (400, 300), 255).save(buf, format="PNG")
+    im = pdfout.master_page(buf.getvalue(), 0, name="a.png", memory_mb=1)
+    assert im.info[DOWNSCALED_FROM] == (400, 300)  # the batch stage saw the same reduced page
+    assert DOWNSCALED_FROM not in pdfout.master_page(buf.getvalue(), 0).info
+
+
+def test_book_checks_hash_pages_with_the_page_memory(tmp_path, monkeypatch):
+    import pipeline.intake.bookcheck as bookcheck
+
+    spy = _SpyLoad()
+    monkeypatch.setattr(bookcheck, "load_page", spy)
+    _tiny_page(tmp_path / "a.png")
+
+    class _Rows:
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            return self
+
+        def __exit__(self, *_exc: object) -> None:
+            return None
+
+        def execute(self, _query: object):  # type: ignore[no-untyped-def]
+            return self
+
+        def all(self) -> list[tuple]:
+            return [(1, "a.png", 0, "sha-a", "processed")]
+
+    hashes = bookcheck.page_hashes(_Rows, 7, tmp_path, memory_mb=300)  # type: ignore[arg-type]
+    assert spy.memory == [300] and hashes[0][1]

@@ -37,6 +37,7 @@ import pikepdf
 from fpdf import FPDF
 from PIL import Image
 
+from pipeline.config import DEFAULT_PAGE_MEMORY_MB
 from pipeline.errors import MissingToolError
 from pipeline.imaging.cleanup import rotate_fill, turn_upright
 from pipeline.imaging.io import image_dpi, load_page, sniff_kind, to_array
@@ -139,9 +140,16 @@ def page_dpi(im: Image.Image) -> float:
     return image_dpi(im) or DEFAULT_DPI
 
 
-def master_page(data: bytes, index: int = 0, *, name: str = "") -> Image.Image:
-    """Decode a stored master (any format, page ``index``) as the batch stage does."""
-    return load_page(data, sniff_kind(data[:16]) or "", index, name=name)
+def master_page(
+    data: bytes, index: int = 0, *, name: str = "", memory_mb: int = DEFAULT_PAGE_MEMORY_MB
+) -> Image.Image:
+    """Decode a stored master (any format, page ``index``) as the batch stage does.
+
+    ``memory_mb`` must be the page memory the batch stage had, so a reduced page is
+    reduced alike and the hOCR's coordinates fit.
+    """
+    kind = sniff_kind(data[:16]) or ""
+    return load_page(data, kind, index, name=name, memory_mb=memory_mb)
 
 
 def _font_path() -> Path:
@@ -277,9 +285,10 @@ def master_pdf(
     index: int = 0,
     name: str = "",
     title: str = "",
+    memory_mb: int = DEFAULT_PAGE_MEMORY_MB,
 ) -> tuple[bytes, float]:
     """The searchable PDF of a stored page; returns it and the page dpi."""
-    im = master_page(master, index, name=name)
+    im = master_page(master, index, name=name, memory_mb=memory_mb)
     dpi = page_dpi(im)
     if dpi < MIN_DPI:
         log.warning("page %s: %.0f dpi, below the %s dpi of Annex I", name, dpi, MIN_DPI)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 
 from pipeline.config import DEFAULT_PAGE_MEMORY_MB
 from pipeline.errors import BadInputError
@@ -269,12 +269,12 @@ def load_page(
         if full[0] * full[1] > budget.pixels:
             _reduce_decode(im, budget, what)
         im.load()
-        im = ImageOps.exif_transpose(im) or im
+        orientation = _orientation(im)  # read now: a copy loses a TIFF's own tags
         if im.mode not in ("RGB", "L"):
             im = _to_8bit(im)
     except (OSError, ValueError, EOFError) as exc:
         raise BadInputError(f"Ảnh {name} bị hỏng hoặc cắt cụt", reason="corrupt_image") from exc
-    im = _fit_budget(im, budget)
+    im = _upright(_fit_budget(im, budget), orientation)  # reduce first: no full-size turned copy
     if dpi:
         scale = math.sqrt(im.width * im.height / (full[0] * full[1]))
         x, y = dpi if isinstance(dpi, tuple) else (dpi, dpi)
@@ -338,6 +338,43 @@ def _fit_budget(im: Image.Image, budget: PixelBudget) -> Image.Image:
     info = dict(im.info)
     out = im.resize(size, Image.Resampling.LANCZOS)
     out.info.update(info)
+    return out
+
+
+#: EXIF orientation → the transposition making the page upright (``ImageOps.exif_transpose``'s)
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _orientation(im: Image.Image) -> int:
+    """The EXIF (or XMP) orientation of a decoded image, 1 when it has none."""
+    try:
+        value = im.getexif().get(ExifTags.Base.Orientation, 1)
+        return int(value) if isinstance(value, int) else 1
+    except (OSError, ValueError, SyntaxError):  # a broken EXIF block: the pixels as they are
+        return 1
+
+
+def _upright(im: Image.Image, orientation: int) -> Image.Image:
+    """Turn an image by its EXIF orientation; the result says it is upright."""
+    method = _UPRIGHT.get(orientation)
+    if method is None:
+        return im
+    info = dict(im.info)
+    out = im.transpose(method)
+    out.info.update(info)
+    if "exif" in info:
+        exif = Image.Exif()
+        exif.load(info["exif"])
+        exif.pop(ExifTags.Base.Orientation, None)
+        out.info["exif"] = exif.tobytes()
     return out
 
 

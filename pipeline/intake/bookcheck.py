@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline.config import DEFAULT_PAGE_MEMORY_MB
 from pipeline.db.models import FieldRow, Page, RecordRow
 from pipeline.errors import BadInputError
 from pipeline.imaging.io import load_page, read_source
@@ -148,10 +149,17 @@ def book_entries(sessions: sessionmaker[Session], batch_id: int) -> list[Entry]:
     return out
 
 
-def page_hashes(sessions: sessionmaker[Session], batch_id: int, folder: Path) -> list[tuple]:
+def page_hashes(
+    sessions: sessionmaker[Session],
+    batch_id: int,
+    folder: Path,
+    *,
+    memory_mb: int = DEFAULT_PAGE_MEMORY_MB,
+) -> list[tuple]:
     """(page seq, perceptual hash) of each page, from the capture manifest or computed.
 
-    Hashes computed here are cached in ``folder/.sohoa-phash.json``.
+    Hashes computed here (pages decoded within ``memory_mb``) are cached in
+    ``folder/.sohoa-phash.json``.
     """
     with sessions() as s:
         rows = s.execute(
@@ -164,7 +172,7 @@ def page_hashes(sessions: sessionmaker[Session], batch_id: int, folder: Path) ->
     for seq, name, index, sha, status in rows:
         key = f"{sha}:{index}"
         if key not in cache and status != "failed":
-            cache[key] = _hash_file(folder / name, index)
+            cache[key] = _hash_file(folder / name, index, memory_mb)
         out.append((seq, cache.get(key, "")))
     try:
         (folder / HASH_CACHE).write_text(json.dumps(cache), encoding="utf-8")
@@ -189,16 +197,23 @@ def _load_cache(folder: Path) -> dict[str, str]:
     return cache
 
 
-def _hash_file(path: Path, index: int) -> str:
+def _hash_file(path: Path, index: int, memory_mb: int) -> str:
     try:
         src, data = read_source(path)
-        return perceptual_hash(load_page(data, src.kind, index, pdf_dpi=100, name=path.name))
+        page = load_page(data, src.kind, index, pdf_dpi=100, name=path.name, memory_mb=memory_mb)
+        return perceptual_hash(page)
     except (BadInputError, OSError):
         return ""
 
 
-def check_book(sessions: sessionmaker[Session], batch_id: int, folder: Path) -> list[BookIssue]:
+def check_book(
+    sessions: sessionmaker[Session],
+    batch_id: int,
+    folder: Path,
+    *,
+    memory_mb: int = DEFAULT_PAGE_MEMORY_MB,
+) -> list[BookIssue]:
     """Every book-level issue of a batch: entry-number gaps/repeats and repeated pages."""
     issues = entry_number_issues(book_entries(sessions, batch_id))
-    issues += same_page_issues(page_hashes(sessions, batch_id, folder))
+    issues += same_page_issues(page_hashes(sessions, batch_id, folder, memory_mb=memory_mb))
     return issues
