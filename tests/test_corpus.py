@@ -86,7 +86,7 @@ def test_quick_corpus_writes_every_file_with_its_truth(quick):
         assert page.image_path.name == truth["file"] and page.image_path.parent == root
         assert page.clean_path.name == truth["clean"]["file"] == f"{page.id}_clean.png"
         assert truth["recipe_hash"] and truth["generator"]["function"].startswith(
-            "bench.corpus.synth."
+            ("bench.corpus.synth.", "bench.corpus.synth_extracts.")
         )
         for s in strings(truth):
             assert unicodedata.is_normalized("NFC", s), s

@@ -16,7 +16,7 @@ from PIL import Image
 from rapidfuzz.distance import Levenshtein
 
 from bench.corpus import degrade as dg
-from bench.corpus import synth
+from bench.corpus import synth, synth_extracts
 from pipeline.imaging import page as imaging
 
 GEOMETRIC = {"skew", "borders", "turn", "rescale", "gutter"}
@@ -279,7 +279,7 @@ def cer(reference: str, hypothesis: str) -> float:
 def test_tesseract_still_reads_a_moderately_degraded_page(tmp_path):
     if shutil.which("tesseract") is None:
         pytest.skip("tesseract is not installed (apt-get install tesseract-ocr tesseract-ocr-vie)")
-    img, truth = synth.render_death_extract(5, font="serif")
+    img, truth = synth_extracts.render_death_extract(5, font="serif")
     recipe = [
         {"op": "fade", "amount": 0.35},
         {"op": "yellow", "strength": 0.5},

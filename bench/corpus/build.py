@@ -34,7 +34,7 @@ import numpy as np
 from PIL import Image
 
 from bench.corpus import degrade as dg
-from bench.corpus import synth
+from bench.corpus import synth, synth_extracts
 
 #: Bump when rendering or degrading changes in a way the recipe hash cannot see.
 CORPUS_VERSION = 1
@@ -240,9 +240,9 @@ def render_page(spec: PageSpec) -> tuple[Image.Image, Image.Image, dict[str, Any
     A final JPEG step is not applied here but recorded: the caller writes the file with
     that quality, so the stored file is exactly one JPEG encoding.
     """
-    render: Callable[..., tuple[Image.Image, dict[str, Any]]] = getattr(
-        synth, _RENDERERS[spec.kind]
-    )
+    name = _RENDERERS[spec.kind]
+    module = synth_extracts if hasattr(synth_extracts, name) else synth
+    render: Callable[..., tuple[Image.Image, dict[str, Any]]] = getattr(module, name)
     clean, truth = render(spec.seed, font=spec.font, **spec.options)
     steps = spec.recipe[:-1] if spec.suffix == ".jpg" else spec.recipe
     img, out = dg.degrade(clean, truth, seed=spec.seed, recipe=steps)
@@ -260,7 +260,7 @@ def render_page(spec: PageSpec) -> tuple[Image.Image, Image.Image, dict[str, Any
         "file": f"{spec.id}{spec.suffix}",
         "clean": clean_info,
         "generator": {
-            "function": f"bench.corpus.synth.{_RENDERERS[spec.kind]}",
+            "function": f"{module.__name__}.{name}",
             "seed": spec.seed,
             "options": spec.options,
         },

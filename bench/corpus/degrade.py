@@ -218,12 +218,15 @@ def bleed_through(
 
 
 def _render_back(kind: str, seed: int, font: str) -> Image.Image:
-    from bench.corpus import synth  # local: synth is only needed for this op
+    from bench.corpus import (
+        synth,  # local: synth is only needed for this op
+        synth_extracts,
+    )
 
     renderers: dict[str, Callable[..., tuple[Image.Image, dict[str, Any]]]] = {
         "khai_sinh": synth.render_birth_extract,
-        "ket_hon": synth.render_marriage_extract,
-        "khai_tu": synth.render_death_extract,
+        "ket_hon": synth_extracts.render_marriage_extract,
+        "khai_tu": synth_extracts.render_death_extract,
         "tthc": synth.render_tthc_decision,
         "so_khai_sinh": synth.render_register_page,
     }

@@ -1193,17 +1193,3 @@ def _rotate_box(
             xs.append(nw / 2 + dx * c + dy * s)
             ys.append(nh / 2 - dx * s + dy * c)
     return [math.floor(min(xs)), math.floor(min(ys)), math.ceil(max(xs)), math.ceil(max(ys))]
-
-
-# ---------------------------------------------------------------- more page kinds
-
-_EXTRACTS = ("render_marriage_extract", "render_death_extract")
-
-
-def __getattr__(name: str) -> Any:
-    """Re-export the renderers of :mod:`bench.corpus.synth_extracts` (which imports this module)."""
-    if name in _EXTRACTS:
-        from bench.corpus import synth_extracts
-
-        return getattr(synth_extracts, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
