@@ -22,7 +22,7 @@ from bench.corpus.build import CorpusPage, build_corpus
 from bench.metrics import _norm_value
 from ocr.tesseract import TesseractEngine
 from pipeline.config import ProcessOptions
-from pipeline.extract.calibration import Calibration, choose_threshold, fit
+from pipeline.extract.calibration import Calibration, choose_threshold, fit, packaged
 from pipeline.process import process_image
 
 CALIBRATION_SEED = 7
@@ -76,6 +76,7 @@ def collect_page(page: CorpusPage) -> list[Sample]:
             workdir=Path(d),
             options=ProcessOptions(review_threshold=MIN_THRESHOLD),
             engine=TesseractEngine(),
+            calibration=packaged(),
         )
     return _pairs(out.result.records, truth)
 

@@ -16,13 +16,14 @@ import json, resource, sys, tempfile, time
 from pathlib import Path
 from PIL import Image
 from pipeline.config import ProcessOptions
+from pipeline.extract.calibration import packaged
 from pipeline.process import process_image
 from ocr.tesseract import TesseractEngine
 im = Image.open(sys.argv[1]); im.load()
 start = time.perf_counter()
 with tempfile.TemporaryDirectory() as d:
     out = process_image(im, stem="a3", workdir=Path(d), options=ProcessOptions(),
-                        engine=TesseractEngine())
+                        engine=TesseractEngine(), calibration=packaged())
 own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps({"python_peak_mb": round(own, 1), "tesseract_peak_mb": round(kids, 1),

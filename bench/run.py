@@ -26,6 +26,7 @@ from bench import baselines, metrics
 from bench.corpus.build import CorpusPage
 from ocr.tesseract import TesseractEngine
 from pipeline.config import ProcessOptions
+from pipeline.extract.calibration import packaged
 from pipeline.extract.kinds import warm_up
 from pipeline.imaging.io import to_array
 from pipeline.imaging.page import to_gray
@@ -75,6 +76,7 @@ def _measure_sohoa(page: CorpusPage, truth: dict, ref: str, work: Path, lang: st
             workdir=work,
             options=ProcessOptions(lang=lang),
             engine=TesseractEngine(),
+            calibration=packaged(),
         )
         seconds = time.perf_counter() - start
     res = out.result

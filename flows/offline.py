@@ -17,6 +17,7 @@ from rich.console import Console
 from ocr.tesseract import TesseractEngine
 from pipeline.config import ProcessOptions
 from pipeline.errors import SohoaError
+from pipeline.extract.calibration import packaged
 from pipeline.imaging.io import SKIP_REASONS, Skipped, load_page, read_source, scan_folder
 from pipeline.process import process_image
 from schemas.models import BookMeta
@@ -228,7 +229,12 @@ def _process_page(
     stem = job.page_name(index, pages)
     image = load_page(data, kind, index, name=job.path.name, memory_mb=options.page_memory_mb)
     outcome = process_image(
-        image, stem=stem, workdir=workdir, options=options, engine=TesseractEngine()
+        image,
+        stem=stem,
+        workdir=workdir,
+        options=options,
+        engine=TesseractEngine(),
+        calibration=packaged(),
     )
     doc = outcome.result.contract()
     doc["source"] = str(job.path) if pages == 1 else f"{job.path}#page={index + 1}"

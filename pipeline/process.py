@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -12,22 +12,32 @@ from typing import Any
 import cv2
 import numpy as np
 from PIL import Image
-
 from pipeline.config import ProcessOptions
 from pipeline.extract.kinds import calibration, detect_kind, extract_page
-from pipeline.imaging.cleanup import Analysis, analyse, make_ocr_copy, osd_frame, page_quality
+from pipeline.imaging.cleanup import Analysis, OcrCopy, make_ocr_copy, page_quality
 from pipeline.imaging.glyphs import check_records
-from pipeline.imaging.io import DOWNSCALED_FROM, image_dpi, to_gray_array
+from pipeline.imaging.io import DOWNSCALED_FROM
+from pipeline.imaging.orientation import (
+    MAX_EXTRA_READS,
+    MIN_READ_WORDS,
+    AskOsd,
+    Prepared,
+    candidates,
+    confirm_orientation,
+    prepare,
+    reading_check,
+    reads_turned,
+    sideways_turns,
+    vote_unsure,
+    words_lie_flat,
+)
 from pipeline.imaging.page import (
     count_ruled_lines,
 )
 from pipeline.ports import OcrEngine, OcrReading
-from schemas.models import OcrPage, PageResult, nfc
+from schemas.models import PageResult, nfc
 
 log = logging.getLogger(__name__)
-
-#: OSD must be at least this sure before a page is turned.
-MIN_OSD_CONFIDENCE = 2.0
 
 
 @dataclass(frozen=True)
@@ -72,29 +82,6 @@ def write_png(path: Path, gray: np.ndarray, dpi: float | None) -> Path:
     return path
 
 
-@dataclass
-class Prepared:
-    """A page's gray image and analysis, computed once and shared by its cleanup attempts."""
-
-    dpi: float | None
-    gray: np.ndarray
-    analysis: Analysis
-    _across: Analysis | None = None
-
-    def across(self) -> Analysis:
-        """The analysis with the text lines taken to run the other way (computed once)."""
-        if self._across is None:
-            horizontal = self.analysis.orientation in (0, 180)
-            self._across = analyse(self.gray, lines_horizontal=not horizontal)
-        return self._across
-
-
-def prepare(im: Image.Image) -> Prepared:
-    """Gray copy and analysis (orientation vote, skew, borders) of a page image."""
-    gray = to_gray_array(im)
-    return Prepared(image_dpi(im), gray, analyse(gray))
-
-
 def _write_bilevel(path: Path, binary: np.ndarray) -> Path:
     """Write a 0/255 image as a 1-bit PNG (fast, small); fail loudly if it cannot be."""
     # run-length deflate suits 1-bit pages: ~1/3 faster than level 1, about the same size
@@ -111,43 +98,16 @@ def _write_bilevel(path: Path, binary: np.ndarray) -> Path:
     return path
 
 
-#: Below this confidence in our own up/down vote, Tesseract's OSD settles the orientation.
-MIN_OWN_CONFIDENCE = 0.8
+def osd_asker(engine: OcrEngine, workdir: Path, stem: str) -> AskOsd:
+    """The engine's orientation detector on a page frame (written to a scratch file)."""
 
-
-def confirm_orientation(
-    gray: np.ndarray,
-    a: Analysis,
-    workdir: Path,
-    stem: str,
-    engine: OcrEngine,
-    *,
-    across: Callable[[], Analysis] | None = None,
-) -> tuple[Analysis, dict[str, Any]]:
-    """Ask the OCR engine's orientation detector (OSD) when our own vote is unsure.
-
-    OSD reads the page in our frame (lines horizontal by our vote); if it cannot tell,
-    it is asked again with the other line direction. If it still cannot tell, the page is
-    taken as upright (by far the most common case) and flagged ``orientation_unsure``.
-    """
-    info: dict[str, Any] = {"engine": "tesseract-osd", "tries": []}
-
-    def other() -> Analysis:
-        if across is not None:
-            return across()
-        return analyse(gray, lines_horizontal=a.orientation not in (0, 180))
-
-    for candidate in (a, None):
-        candidate = candidate or other()
-        frame, base = osd_frame(gray, candidate)
+    def ask(frame: np.ndarray) -> tuple[int, float] | None:
         path = write_png(workdir / f"{stem}_osd.png", frame, None)
         found = engine.orientation(path)
         path.unlink(missing_ok=True)
-        info["tries"].append({"frame_turn": base, "result": found})
-        if found is not None and found[1] >= MIN_OSD_CONFIDENCE:
-            return replace(candidate, orientation=(base + found[0]) % 360), info
-    upright = a if a.orientation in (0, 180) else other()
-    return replace(upright, orientation=0, notes=[*a.notes, "orientation_unsure"]), info
+        return found
+
+    return ask
 
 
 def clean_page(
@@ -179,7 +139,7 @@ def clean_page(
         "lines": a.lines,
     }
     osd: dict[str, Any] | None = None
-    unsure = a.orientation_confidence < MIN_OWN_CONFIDENCE and orientation is None
+    unsure = vote_unsure(a) and orientation is None
     if orientation is not None:
         if (orientation % 180 == 0) != (a.orientation % 180 == 0):
             # the lines run the other way: skew and up/down must be measured that way
@@ -187,17 +147,31 @@ def clean_page(
         a = replace(a, orientation=orientation % 360)
         own["forced"] = orientation % 360
     elif unsure and ask_osd:
-        a, osd = confirm_orientation(gray, a, workdir, stem, engine, across=prep.across)
+        a, osd = confirm_orientation(prep, a, osd_asker(engine, workdir, stem))
     copy = make_ocr_copy(gray, a, dpi=dpi)
     path = _write_bilevel(workdir / f"{stem}_3_clean.png", copy.binary)
     if keep:
         write_png(workdir / f"{stem}_1_gray.png", gray, dpi)
         write_png(workdir / f"{stem}_2_flat_deskew.png", copy.gray, dpi)
     quality = page_quality(gray, copy, a, dpi=dpi)
-    ruled = count_ruled_lines(copy.gray, flat=True)
     if "orientation_unsure" in a.notes:
         quality["flags"].append("orientation_unsure")
-    steps: list[dict[str, Any]] = [
+    steps = _cleanup_steps(a, own, osd, copy)
+    ruled = count_ruled_lines(copy.gray, flat=True)
+    seconds = time.perf_counter() - start
+    return CleanPage(
+        *(copy.gray, path, dpi, a.orientation, a.orientation_confidence, a.skew, quality),
+        *(seconds, steps),
+        unverified=unsure and not ask_osd,
+        ruled_lines=ruled,
+    )
+
+
+def _cleanup_steps(
+    a: Analysis, own: dict[str, Any], osd: dict[str, Any] | None, copy: OcrCopy
+) -> list[dict[str, Any]]:
+    """What cleanup decided, step by step: orientation, deskew, borders, the OCR copy."""
+    return [
         {
             "step": "orientation",
             "result": a.orientation,
@@ -212,58 +186,6 @@ def clean_page(
         },
         {"step": "ocr_copy", **copy.params},
     ]
-    return CleanPage(
-        copy.gray,
-        path,
-        dpi,
-        a.orientation,
-        a.orientation_confidence,
-        a.skew,
-        quality,
-        time.perf_counter() - start,
-        steps,
-        unverified=unsure and not ask_osd,
-        ruled_lines=ruled,
-    )
-
-
-#: A page reads "the right way up" when at least this share of its words are Vietnamese
-#: syllables (upright pages read ~0.95, upside-down ones ~0.25 on the bench) ...
-MIN_READ_LEXICON = 0.6
-#: ... and this share of its longer words are wider than tall (not read sideways).
-MIN_READ_UPRIGHT = 0.7
-#: Fewer checkable words than this and the reading cannot vouch for the orientation.
-MIN_READ_WORDS = 15
-
-
-def reading_check(page: OcrPage) -> dict[str, Any]:
-    """Does an OCR reading look like upright Vietnamese? Lexicon fit and word box shapes."""
-    words = [w for ln in page.lines for w in ln.words]
-    checked = [w for w in words if w.lexicon is not None]
-    longer = [w for w in words if len(w.text) >= 3]
-    lexicon = sum(1 for w in checked if w.lexicon) / len(checked) if checked else 0.0
-    upright = sum(1 for w in longer if w.bbox[2] >= w.bbox[3]) / len(longer) if longer else 0.0
-    ok = len(checked) >= MIN_READ_WORDS and lexicon >= MIN_READ_LEXICON
-    return {
-        "words": len(checked),
-        "lexicon_share": round(lexicon, 3),
-        "upright_share": round(upright, 3),
-        "ok": ok and upright >= MIN_READ_UPRIGHT,
-    }
-
-
-#: A page our own vote was sure of is read-checked again only when its reading looks turned:
-#: fewer valid syllables than this (upside-down pages read ~0.25, upright ones ~0.95) ...
-TURNED_LEXICON = 0.4
-#: ... or fewer of its longer words wider than tall than this (read sideways).
-TURNED_UPRIGHT = 0.5
-
-
-def reads_turned(check: dict[str, Any]) -> bool:
-    """Does a reading look like a page turned the wrong way (enough words to tell)?"""
-    return check["words"] >= MIN_READ_WORDS and (
-        check["lexicon_share"] < TURNED_LEXICON or check["upright_share"] < TURNED_UPRIGHT
-    )
 
 
 #: Tesseract page-segmentation mode per layout (``--psm``), measured on the bench corpus:
@@ -279,32 +201,6 @@ def layout_of(page: CleanPage) -> str:
     return "table" if page.ruled_lines >= TABLE_RULES else "form"
 
 
-def _read(page: CleanPage, engine: OcrEngine, workdir: Path, options: ProcessOptions) -> Any:
-    return engine.read(
-        page.path,
-        workdir=workdir,
-        lang=options.lang,
-        timeout=options.ocr_timeout,
-        dpi=round(page.dpi or 300),
-        psm=options.psm or LAYOUT_PSM[layout_of(page)],
-    )
-
-
-#: Extra readings allowed to settle an orientation that neither our vote nor OSD settled.
-MAX_EXTRA_READS = 2
-
-
-def _candidates(first: CleanPage, check: dict[str, Any], osd: CleanPage) -> list[int]:
-    """Orientations worth reading next, most likely first."""
-    o = first.orientation
-    out = (
-        [osd.orientation] if "orientation_unsure" not in quality_list(osd.quality, "flags") else []
-    )
-    # words read as tall boxes: the lines run the other way; else probably upside down
-    out += [(o + 90) % 360, (o + 270) % 360] if check["upright_share"] < 0.5 else [(o + 180) % 360]
-    return [c for i, c in enumerate(out) if c != o and c not in out[:i]]
-
-
 def half_turn(page: CleanPage) -> CleanPage:
     """The cleaned page turned upside down, without cleaning it again.
 
@@ -317,18 +213,91 @@ def half_turn(page: CleanPage) -> CleanPage:
         raise OSError(f"cannot read back the cleaned page {page.path}")
     _write_bilevel(page.path, cv2.rotate(binary, cv2.ROTATE_180))
     turned = (page.orientation + 180) % 360
-    steps = [dict(s) for s in page.steps]
-    for step in steps:
-        if step.get("step") == "orientation":
-            step["result"] = turned
-            step["turned_half_by"] = "reading"
+    page = _note_orientation(page, result=turned, turned_half_by="reading")
     return replace(
         page,
         gray=cv2.rotate(page.gray, cv2.ROTATE_180),
         orientation=turned,
-        steps=steps,
         seconds=time.perf_counter() - start,
     )
+
+
+def _note_orientation(page: CleanPage, **notes: Any) -> CleanPage:
+    """The page with ``notes`` written into its orientation step."""
+    steps = [{**s, **notes} if s.get("step") == "orientation" else s for s in page.steps]
+    return replace(page, steps=steps)
+
+
+def _with_check(page: CleanPage, check: dict[str, Any]) -> CleanPage:
+    """The page with the reading check that settled (or failed to settle) its orientation."""
+    return replace(page, steps=[*page.steps, {"step": "orientation_reading_check", **check}])
+
+
+def _verified(page: CleanPage, check: dict[str, Any]) -> CleanPage:
+    page = _with_check(_note_orientation(page, verified_by="reading"), check)
+    return replace(page, unverified=False)
+
+
+Reading = tuple[CleanPage, OcrReading]
+
+
+@dataclass
+class _Attempts:
+    """The cleanups and readings of one page while its orientation is settled."""
+
+    im: Image.Image
+    stem: str
+    workdir: Path
+    options: ProcessOptions
+    engine: OcrEngine
+    prep: Prepared
+    clean_s: float
+    read_s: float = 0.0
+    #: every reading so far: the page, its OCR, its reading check
+    tried: list[tuple[CleanPage, OcrReading, dict[str, Any]]] = field(default_factory=list)
+    #: the page whose OCR copy is on disk now (later cleanups overwrite it)
+    written: CleanPage | None = None
+
+    def clean(self, **kw: Any) -> CleanPage:
+        page = clean_page(
+            self.im,
+            stem=self.stem,
+            workdir=self.workdir,
+            engine=self.engine,
+            keep=self.options.keep_intermediates,
+            prepared=self.prep,
+            **kw,
+        )
+        self.clean_s += page.seconds
+        return page
+
+    def half_turn(self, page: CleanPage) -> CleanPage:
+        flipped = half_turn(page)
+        self.clean_s += flipped.seconds
+        return flipped
+
+    def read(self, page: CleanPage) -> tuple[OcrReading, dict[str, Any]]:
+        t0 = time.perf_counter()
+        reading = self.engine.read(
+            page.path,
+            workdir=self.workdir,
+            lang=self.options.lang,
+            timeout=self.options.ocr_timeout,
+            dpi=round(page.dpi or 300),
+            psm=self.options.psm or LAYOUT_PSM[layout_of(page)],
+        )
+        self.read_s += time.perf_counter() - t0
+        return reading, reading_check(reading.page)
+
+    def first_that_reads(self, pages: Iterable[CleanPage]) -> Reading | None:
+        """Read each candidate (made lazily) until one reads well; all are kept in ``tried``."""
+        for page in pages:
+            self.written = page
+            ocr, check = self.read(page)
+            if check["ok"]:
+                return _verified(page, check), ocr
+            self.tried.append((page, ocr, check))
+        return None
 
 
 def _clean_and_read(
@@ -345,142 +314,88 @@ def _clean_and_read(
     that reads well wins, else the best reading, flagged ``orientation_unsure``. Returns
     the page, the reading, and the seconds spent cleaning and reading.
     """
-    keep = options.keep_intermediates
     t0 = time.perf_counter()
     prep = prepare(im)
-    clean_s, read_s = time.perf_counter() - t0, 0.0
+    run = _Attempts(im, stem, workdir, options, engine, prep, time.perf_counter() - t0)
+    page, ocr = _settle(run)
+    return page, ocr, run.clean_s, run.read_s
 
-    def clean(**kw: Any) -> CleanPage:
-        nonlocal clean_s
-        page = clean_page(
-            im, stem=stem, workdir=workdir, engine=engine, keep=keep, prepared=prep, **kw
-        )
-        clean_s += page.seconds
-        return page
 
-    def read(p: CleanPage) -> tuple[OcrReading, dict[str, Any]]:
-        nonlocal read_s
-        t0 = time.perf_counter()
-        reading = _read(p, engine, workdir, options)
-        read_s += time.perf_counter() - t0
-        return reading, reading_check(reading.page)
-
-    page = clean(ask_osd=False)
-    ocr, check = read(page)
+def _settle(run: _Attempts) -> Reading:
+    """The page read the way up our vote says, or the way its readings settle."""
+    page = run.clean(ask_osd=False)
+    run.written = page
+    ocr, check = run.read(page)
     if not page.unverified:
         if not reads_turned(check):
-            return page, ocr, clean_s, read_s
+            return page, ocr
         # our vote was sure, yet the words do not read: it can be wrong (a register whose
         # rules outweigh its text); the page is checked like an unsure one
-        log.info("page %s: a sure up/down vote, but the page reads as if turned", stem)
+        log.info("page %s: a sure up/down vote, but the page reads as if turned", run.stem)
     elif check["ok"]:
-        return _verified(page, check), ocr, clean_s, read_s
-    tried, written = [(page, ocr, check)], page
-    if check["words"] >= MIN_READ_WORDS and check["upright_share"] >= 0.5:
-        flipped = half_turn(page)
-        clean_s += flipped.seconds
-        written = flipped
-        ocr2, check2 = read(flipped)
-        if check2["ok"]:
-            return _verified(flipped, check2), ocr2, clean_s, read_s
-        tried.append((flipped, ocr2, check2))
-    elif check["words"] >= MIN_READ_WORDS:
-        # words read as tall boxes: the lines run the other way; our up/down vote on the
-        # page turned a quarter (or OSD, if that vote is unsure) picks which way first
-        turns, how = _sideways_turns(prep, workdir, stem, engine)
-        for turn in [t for t in turns if t != page.orientation]:
-            cand = clean(orientation=turn)
-            cand = _with_osd_note(cand, how)
-            written = cand
-            ocr2, check2 = read(cand)
-            if check2["ok"]:
-                return _verified(cand, check2), ocr2, clean_s, read_s
-            tried.append((cand, ocr2, check2))
-    if len(tried) > MAX_EXTRA_READS:
-        return _best_of(tried, written, clean, stem) + (clean_s, read_s)
-    osd = clean(ask_osd=True)
-    written = osd
+        return _verified(page, check), ocr
+    run.tried.append((page, ocr, check))
+    found = run.first_that_reads(_turns_read_suggests(run, page, check))
+    if found is None and len(run.tried) <= MAX_EXTRA_READS:
+        found = _settle_with_osd(run, page, ocr, check)
+    return found or _best_of(run)
+
+
+def _turns_read_suggests(
+    run: _Attempts, page: CleanPage, check: dict[str, Any]
+) -> Iterator[CleanPage]:
+    """The turns a first reading with enough words suggests, made as they are asked for.
+
+    Words lying flat that do not read: the copy turned upside down. Words read as tall
+    boxes: the lines run the other way; our up/down vote on the page turned a quarter (or
+    OSD, if that vote is unsure) picks which way first.
+    """
+    if check["words"] < MIN_READ_WORDS:
+        return
+    if words_lie_flat(check):
+        yield run.half_turn(page)
+        return
+    turns, how = sideways_turns(run.prep, osd_asker(run.engine, run.workdir, run.stem))
+    for turn in [t for t in turns if t != page.orientation]:
+        cand = run.clean(orientation=turn)
+        yield cand if how is None else _note_orientation(cand, osd=how)
+
+
+def _settle_with_osd(
+    run: _Attempts, page: CleanPage, ocr: OcrReading, check: dict[str, Any]
+) -> Reading | None:
+    """Ask OSD, then read its answer and the turns the first reading suggests."""
+    osd = run.clean(ask_osd=True)
+    run.written = osd
     if check["words"] < MIN_READ_WORDS:  # too little text for readings to judge: trust OSD
         if osd.orientation == page.orientation:
-            return _with_step(osd, check), ocr, clean_s, read_s
-        ocr2, check2 = read(osd)
-        return _with_step(osd, check2), ocr2, clean_s, read_s
-    done = {t[0].orientation for t in tried}
-    todo = [c for c in _candidates(page, check, osd) if c not in done]
-    for turn in todo[: MAX_EXTRA_READS + 1 - len(tried)]:
-        cand = osd if turn == osd.orientation else clean(orientation=turn)
-        written = cand
-        ocr2, check2 = read(cand)
-        if check2["ok"]:
-            return _verified(cand, check2), ocr2, clean_s, read_s
-        tried.append((cand, ocr2, check2))
-    page, ocr = _best_of(tried, written, clean, stem)
-    return page, ocr, clean_s, read_s
+            return _with_check(osd, check), ocr
+        ocr2, check2 = run.read(osd)
+        return _with_check(osd, check2), ocr2
+    done = {t[0].orientation for t in run.tried}
+    settled = (
+        None if "orientation_unsure" in quality_list(osd.quality, "flags") else osd.orientation
+    )
+    todo = [c for c in candidates(page.orientation, check, settled) if c not in done]
+    todo = todo[: MAX_EXTRA_READS + 1 - len(run.tried)]
+    return run.first_that_reads(
+        osd if turn == osd.orientation else run.clean(orientation=turn) for turn in todo
+    )
 
 
-def _best_of(
-    tried: list[tuple[CleanPage, OcrReading, dict[str, Any]]],
-    written: CleanPage,
-    clean: Callable[..., CleanPage],
-    stem: str,
-) -> tuple[CleanPage, OcrReading]:
+def _best_of(run: _Attempts) -> Reading:
     """No orientation read well: keep the best reading, flagged ``orientation_unsure``."""
     best, best_ocr, best_check = max(
-        tried, key=lambda t: t[2]["lexicon_share"] * max(t[2]["upright_share"], 0.1)
+        run.tried, key=lambda t: t[2]["lexicon_share"] * max(t[2]["upright_share"], 0.1)
     )
-    log.info("page %s: no orientation reads well; keeping the best reading", stem)
-    if best is not written:  # its clean image was overwritten by a later candidate
-        best = clean(orientation=best.orientation)
+    log.info("page %s: no orientation reads well; keeping the best reading", run.stem)
+    if best is not run.written:  # its clean image was overwritten by a later candidate
+        best = run.clean(orientation=best.orientation)
     flags = [*quality_list(best.quality, "flags")]
     if "orientation_unsure" not in flags:
         flags.append("orientation_unsure")
     best = replace(best, quality={**best.quality, "flags": flags})
-    return _with_step(best, best_check), best_ocr
-
-
-def _sideways_turns(
-    prep: Prepared, workdir: Path, stem: str, engine: OcrEngine
-) -> tuple[list[int], dict[str, Any] | None]:
-    """The two orientations with the lines the other way, most likely first.
-
-    Our own up/down vote on the page turned a quarter decides when it is sure; otherwise
-    Tesseract's OSD is asked on that frame (once).
-    """
-    across = prep.across()
-    first = across.orientation
-    osd: dict[str, Any] | None = None
-    if across.orientation_confidence < MIN_OWN_CONFIDENCE:
-        frame, base = osd_frame(prep.gray, across)
-        path = write_png(workdir / f"{stem}_osd.png", frame, None)
-        found = engine.orientation(path)
-        path.unlink(missing_ok=True)
-        osd = {"engine": "tesseract-osd", "tries": [{"frame_turn": base, "result": found}]}
-        if found is not None and found[1] >= MIN_OSD_CONFIDENCE:
-            first = (base + found[0]) % 360
-    return [first, (first + 180) % 360], osd
-
-
-def _with_osd_note(page: CleanPage, osd: dict[str, Any] | None) -> CleanPage:
-    if osd is None:
-        return page
-    steps = [dict(s) for s in page.steps]
-    for step in steps:
-        if step.get("step") == "orientation":
-            step["osd"] = osd
-    return replace(page, steps=steps)
-
-
-def _with_step(page: CleanPage, check: dict[str, Any]) -> CleanPage:
-    return replace(page, steps=[*page.steps, {"step": "orientation_reading_check", **check}])
-
-
-def _verified(page: CleanPage, check: dict[str, Any]) -> CleanPage:
-    steps = [dict(s) for s in page.steps]
-    for step in steps:
-        if step.get("step") == "orientation":
-            step["verified_by"] = "reading"
-    steps.append({"step": "orientation_reading_check", **check})
-    return replace(page, steps=steps, unverified=False)
+    return _with_check(best, best_check), best_ocr
 
 
 def _provenance(page: CleanPage, ocr: OcrReading, kind: str, threshold: float) -> list[dict]:

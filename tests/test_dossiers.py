@@ -6,7 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipeline.extract.kinds import extract_birth, extract_tthc
+from pipeline.extract.calibration import packaged
+from pipeline.extract.forms import extract_birth
+from pipeline.extract.tthc import extract_tthc
 from schemas.dossiers import DOSSIERS, to_dossier
 from schemas.models import BIRTH_FIELDS, SCHEMA_VERSION, TTHC_FIELDS
 from tests.fakes import page_from_lines
@@ -36,10 +38,10 @@ def test_cli_exports_a_schema_per_dossier(tmp_path: Path):
 
 
 def test_extracted_records_validate_against_their_dossier():
-    birth = extract_birth(page_from_lines(BIRTH), threshold=0.8)
+    birth = extract_birth(page_from_lines(BIRTH), threshold=0.8, calibration=packaged())
     d = to_dossier(birth.schema_name, birth.fields)
     assert d.schema_version == SCHEMA_VERSION and d.ho_ten.value == "NGUYỄN VĂN AN"
-    tthc = extract_tthc(page_from_lines(TTHC), threshold=0.8)
+    tthc = extract_tthc(page_from_lines(TTHC), threshold=0.8, calibration=packaged())
     assert set(to_dossier("tthc", tthc.fields).model_dump(exclude={"schema_version"})) == set(
         TTHC_FIELDS
     )

@@ -1,16 +1,10 @@
 from __future__ import annotations
 
-from pipeline.extract.kinds import (
-    KIND_BIRTH,
-    KIND_REGISTER,
-    KIND_TTHC,
-    calibration,
-    detect_kind,
-    extract_birth,
-    extract_tthc,
-    formation_year,
-)
+from pipeline.extract.calibration import packaged
+from pipeline.extract.forms import extract_birth
+from pipeline.extract.kinds import KIND_BIRTH, KIND_REGISTER, KIND_TTHC, detect_kind, formation_year
 from pipeline.extract.labels import fold
+from pipeline.extract.tthc import extract_tthc
 from schemas.models import BIRTH_FIELDS, TTHC_FIELDS
 from tests.fakes import page_from_lines
 
@@ -44,7 +38,7 @@ def test_fold_removes_marks_and_punctuation():
 
 
 def test_birth_extract_fields_including_repeated_sub_labels():
-    rec = extract_birth(page_from_lines(BIRTH), threshold=0.8)
+    rec = extract_birth(page_from_lines(BIRTH), threshold=0.8, calibration=packaged())
     got = {k: v.value for k, v in rec.fields.items()}
     assert set(got) == set(BIRTH_FIELDS)
     assert got["so"] == "123" and got["quyen_so"] == "01/2018"
@@ -65,8 +59,10 @@ def test_birth_extract_fields_including_repeated_sub_labels():
 
 def test_low_confidence_word_sends_field_to_review():
     """At the calibrated auto-accept threshold, one badly read word holds the field back."""
-    threshold = calibration().threshold
-    rec = extract_birth(page_from_lines(BIRTH, low={"Hoa": 0.31}), threshold=threshold)
+    threshold = packaged().threshold
+    rec = extract_birth(
+        page_from_lines(BIRTH, low={"Hoa": 0.31}), threshold=threshold, calibration=packaged()
+    )
     assert rec.fields["ho_ten_me"].needs_review
     assert not rec.fields["ho_ten_cha"].needs_review
     assert rec.fields["ho_ten_me"].confidence < rec.fields["ho_ten_cha"].confidence
@@ -79,7 +75,7 @@ def test_invalid_values_and_cross_checks_go_to_review():
         .replace("20/03/2018", "10/03/2018")
         for ln in BIRTH
     ]
-    rec = extract_birth(page_from_lines(lines), threshold=0.5)
+    rec = extract_birth(page_from_lines(lines), threshold=0.5, calibration=packaged())
     assert rec.fields["ngay_sinh"].needs_review  # differs from the date in words
     assert rec.fields["so_dinh_danh"].needs_review and rec.fields["so_dinh_danh"].value is None
     assert rec.fields["ngay_dang_ky"].needs_review  # registered before birth
@@ -87,7 +83,7 @@ def test_invalid_values_and_cross_checks_go_to_review():
 
 def test_missing_label_gives_empty_field_for_review():
     lines = [ln for ln in BIRTH if not ln.startswith("Quê quán")]
-    rec = extract_birth(page_from_lines(lines), threshold=0.8)
+    rec = extract_birth(page_from_lines(lines), threshold=0.8, calibration=packaged())
     assert rec.fields["que_quan"].value is None and rec.fields["que_quan"].needs_review
 
 
@@ -95,7 +91,7 @@ def test_ocr_slips_in_labels_still_match():
     lines = [
         ln.replace("Nơi cư trú:", "Nơi cư tru:").replace("Giới tính:", "Giởi tính:") for ln in BIRTH
     ]
-    rec = extract_birth(page_from_lines(lines), threshold=0.8)
+    rec = extract_birth(page_from_lines(lines), threshold=0.8, calibration=packaged())
     assert rec.fields["noi_cu_tru_me"].value == "thôn Làng Khòe, xã Phú Linh"
     assert rec.fields["gioi_tinh"].value == "Nam"
 
@@ -117,7 +113,7 @@ TTHC = [
 
 
 def test_tthc_fields():
-    rec = extract_tthc(page_from_lines(TTHC, x0=150), threshold=0.8)
+    rec = extract_tthc(page_from_lines(TTHC, x0=150), threshold=0.8, calibration=packaged())
     got = {k: v.value for k, v in rec.fields.items()}
     assert set(got) == set(TTHC_FIELDS)
     assert got["so_ky_hieu"] == "215/QĐ-SNV"
@@ -146,7 +142,7 @@ def test_detect_kind():
 
 def test_impossible_dates_and_book_years_are_refused() -> None:
     """ "2903" for "2003" (a digit misread) is shown to a clerk, never accepted."""
-    from pipeline.extract.kinds import check_field
+    from pipeline.extract.fields import check_field
 
     for raw in ("10/06/2903", "ngày 04 tháng 11 năm 2924", "01/01/1700"):
         c = check_field("ngay_dang_ky", raw)
@@ -156,7 +152,7 @@ def test_impossible_dates_and_book_years_are_refused() -> None:
 
 
 def test_names_read_in_mixed_case_are_title_cased() -> None:
-    from pipeline.extract.kinds import check_field
+    from pipeline.extract.fields import check_field
 
     assert check_field("ho_ten", "Nguyễn KiẾt Trinh").value == "Nguyễn Kiết Trinh"
     assert check_field("ho_ten", "NGUYỄN VĂN AN").value == "NGUYỄN VĂN AN"
@@ -183,7 +179,7 @@ def test_given_names_outside_the_lists_lower_the_reference_fit() -> None:
 
 def test_personal_id_with_an_unknown_province_code_is_refused() -> None:
     """The first three digits are the province code: "081…" for "001…" is a misread."""
-    from pipeline.extract.kinds import check_field
+    from pipeline.extract.fields import check_field
 
     bad = check_field("so_dinh_danh_chong", "081097296609")
     assert bad.value == "081097296609" and not bad.ok and "081" in bad.note
@@ -192,7 +188,7 @@ def test_personal_id_with_an_unknown_province_code_is_refused() -> None:
 
 def test_registration_long_after_the_event_sends_both_dates_to_review() -> None:
     """Registered six years after birth: a late registration or a misread digit — a clerk looks."""
-    from pipeline.extract.kinds import check_registration_delay
+    from pipeline.extract.fields import check_registration_delay
     from schemas.models import FieldValue
 
     def date_field(value: str) -> FieldValue:
@@ -218,14 +214,14 @@ def test_registration_long_after_the_event_sends_both_dates_to_review() -> None:
 def test_tthc_number_and_place_date_read_as_one_line() -> None:
     """ "Số: 58/QĐ-STP Lào Cai, ngày …": the number is not part of the place."""
     lines = [*TTHC[:4], "Số: 215/QĐ-SNV Hà Giang, ngày 5 tháng 3 năm 2018", *TTHC[6:]]
-    rec = extract_tthc(page_from_lines(lines, x0=150), threshold=0.8)
+    rec = extract_tthc(page_from_lines(lines, x0=150), threshold=0.8, calibration=packaged())
     assert rec.fields["so_ky_hieu"].value == "215/QĐ-SNV"
     assert rec.fields["dia_danh"].value == "Hà Giang"
     assert rec.fields["ngay_ban_hanh"].value == "2018-03-05"
 
 
 def test_a_place_cut_short_is_refused() -> None:
-    from pipeline.extract.kinds import check_field
+    from pipeline.extract.fields import check_field
 
     for cut in (
         "Ấp 6, xã Vĩnh Trạch, huyện Thoại Sơn, tỉnh",

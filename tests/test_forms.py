@@ -10,6 +10,7 @@ import pytest
 from bench.corpus.synth_extracts import render_death_extract, render_marriage_extract
 from ocr.tesseract import TesseractEngine
 from pipeline.config import ProcessOptions
+from pipeline.extract.calibration import packaged
 from pipeline.extract.forms import extract_death, extract_marriage, split_death_time
 from pipeline.process import process_image
 from schemas.models import DEATH_FIELDS, MARRIAGE_FIELDS
@@ -19,7 +20,7 @@ from tests.fakes import page_from_lines
 @pytest.mark.parametrize("seed", range(6))
 def test_marriage_fields_by_section(seed):
     _, truth = render_marriage_extract(seed)
-    rec = extract_marriage(page_from_lines(truth["lines"]), threshold=0.8)
+    rec = extract_marriage(page_from_lines(truth["lines"]), threshold=0.8, calibration=packaged())
     assert set(rec.fields) == set(MARRIAGE_FIELDS)
     assert {k: f.value for k, f in rec.fields.items()} == truth["fields"]
     assert not rec.needs_review
@@ -28,7 +29,7 @@ def test_marriage_fields_by_section(seed):
 @pytest.mark.parametrize("seed", range(6))
 def test_death_fields_including_time_of_death(seed):
     _, truth = render_death_extract(seed)
-    rec = extract_death(page_from_lines(truth["lines"]), threshold=0.8)
+    rec = extract_death(page_from_lines(truth["lines"]), threshold=0.8, calibration=packaged())
     assert set(rec.fields) == set(DEATH_FIELDS)
     assert {k: f.value for k, f in rec.fields.items()} == truth["fields"]
 
@@ -49,7 +50,7 @@ def test_death_registered_before_death_goes_to_review():
         else ln
         for ln in truth["lines"]
     ]
-    rec = extract_death(page_from_lines(lines), threshold=0.8)
+    rec = extract_death(page_from_lines(lines), threshold=0.8, calibration=packaged())
     assert rec.fields["ngay_dang_ky"].needs_review
     assert any("trước ngày chết" in p for p in rec.fields["ngay_dang_ky"].provenance)
 
@@ -62,7 +63,12 @@ def test_real_ocr_reads_most_fields(render, schema):
     im, truth = render(21)
     with tempfile.TemporaryDirectory() as d:
         out = process_image(
-            im, stem="t", workdir=Path(d), options=ProcessOptions(), engine=TesseractEngine()
+            im,
+            stem="t",
+            workdir=Path(d),
+            options=ProcessOptions(),
+            engine=TesseractEngine(),
+            calibration=packaged(),
         )
     (rec,) = out.result.records
     assert rec.schema_name == schema

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.imaging.glyphs import check_records, looks_like_slashed_zero, suspect_zeros
+from pipeline.extract.fields import flag_suspect_zeros
+from pipeline.imaging.glyphs import find_suspect_zeros, looks_like_slashed_zero, suspect_zeros
 from schemas.models import FieldValue, OcrLine, OcrPage, OcrWord, Record
 
 #: A face that crosses its zeros (the bench's "mono" face; installed with the system packages).
@@ -73,7 +74,7 @@ def test_fields_holding_the_word_go_to_review() -> None:
         value="Nam", raw="Nam", confidence=0.999, bbox=(0, 0, 5, 5), needs_review=False
     )
     rec = Record(schema="khai_tu", fields={"ngay_dang_ky": sure, "gioi_tinh": other})
-    (out,) = check_records([rec], ocr, page)
+    (out,) = flag_suspect_zeros([rec], find_suspect_zeros(ocr, page))
     assert out.fields["ngay_dang_ky"].needs_review
     assert "gạch chéo" in out.fields["ngay_dang_ky"].provenance[-1]
     assert out.fields["ngay_dang_ky"].value == "2003-10-29"  # the value is not changed

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.extract.kinds import KIND_BIRTH, KIND_DEATH, KIND_UNKNOWN, _name, detect_kind, parsers
+from pipeline.extract import parsers
+from pipeline.extract.fields import check_name
+from pipeline.extract.kinds import KIND_BIRTH, KIND_DEATH, KIND_UNKNOWN, detect_kind
 from pipeline.extract.signals import is_known_surname, reference_fit, repair_surname
 from tests.fakes import page_from_lines
 
@@ -18,7 +20,7 @@ from tests.fakes import page_from_lines
     ],
 )
 def test_surname_diacritics_are_restored_and_sent_to_review(read, fixed):
-    checked = _name(read)
+    checked = check_name(read)
     assert checked.value == fixed
     assert checked.repaired and "họ sửa theo danh mục" in checked.note
 
@@ -29,9 +31,9 @@ def test_listed_or_unknown_surnames_are_left_alone(name):
 
 
 def test_mixed_case_names_get_every_syllable_capitalised():
-    assert _name("Phạm quốc Khánh").value == "Phạm Quốc Khánh"
-    assert _name("PHẠM QUỐC KHÁNH").value == "PHẠM QUỐC KHÁNH"
-    assert not _name("Phạm quốc Khánh").repaired
+    assert check_name("Phạm quốc Khánh").value == "Phạm Quốc Khánh"
+    assert check_name("PHẠM QUỐC KHÁNH").value == "PHẠM QUỐC KHÁNH"
+    assert not check_name("Phạm quốc Khánh").repaired
 
 
 def test_surname_fit_needs_the_diacritics():

@@ -7,14 +7,15 @@ from pathlib import Path
 
 import cv2
 import pytest
-from PIL import Image
-
 from ocr.postprocess import annotate_page
 from ocr.tesseract import TesseractEngine
-from pipeline import process
+from PIL import Image
 from pipeline.config import ProcessOptions
+from pipeline.imaging import orientation
 from schemas.models import OcrLine, OcrPage
 from tests.fakes import page_from_lines
+
+from pipeline import process
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 
@@ -38,13 +39,13 @@ def _annotated(lines: list[str]) -> OcrPage:
 
 
 def test_upright_vietnamese_reads_well():
-    check = process.reading_check(_annotated(UPRIGHT))
+    check = orientation.reading_check(_annotated(UPRIGHT))
     assert check["ok"] and check["lexicon_share"] > 0.9 and check["upright_share"] == 1.0
 
 
 def test_upside_down_reading_is_rejected():
-    check = process.reading_check(_annotated(GARBLED))
-    assert not check["ok"] and check["lexicon_share"] < process.MIN_READ_LEXICON
+    check = orientation.reading_check(_annotated(GARBLED))
+    assert not check["ok"] and check["lexicon_share"] < orientation.MIN_READ_LEXICON
 
 
 def test_sideways_words_are_rejected_even_when_the_syllables_are_valid():
@@ -58,38 +59,26 @@ def test_sideways_words_are_rejected_even_when_the_syllables_are_valid():
         )
         for ln in page.lines
     ]
-    check = process.reading_check(page.model_copy(update={"lines": tall}))
-    assert not check["ok"] and check["upright_share"] < process.MIN_READ_UPRIGHT
+    check = orientation.reading_check(page.model_copy(update={"lines": tall}))
+    assert not check["ok"] and check["upright_share"] < orientation.MIN_READ_UPRIGHT
 
 
 def test_too_few_words_cannot_vouch():
-    check = process.reading_check(_annotated(["Nguyễn Văn Bình"]))
+    check = orientation.reading_check(_annotated(["Nguyễn Văn Bình"]))
     assert not check["ok"] and check["words"] == 3
 
 
 def test_candidates_follow_the_shape_of_the_words():
-    first = process.CleanPage(None, Path("x"), 300, 90, 0.0, 0.0, {"flags": []}, 0.0)  # type: ignore[arg-type]
-    osd_unsure = process.CleanPage(
-        None,
-        Path("x"),
-        300,
-        0,
-        0.0,
-        0.0,
-        {"flags": ["orientation_unsure"]},
-        0.0,  # type: ignore[arg-type]
-    )
-    osd_sure = process.CleanPage(None, Path("x"), 300, 180, 0.0, 0.0, {"flags": []}, 0.0)  # type: ignore[arg-type]
-    assert process._candidates(first, {"upright_share": 0.0}, osd_unsure) == [180, 0]
-    assert process._candidates(first, {"upright_share": 0.9}, osd_unsure) == [270]
-    assert process._candidates(first, {"upright_share": 0.9}, osd_sure) == [180, 270]
+    assert orientation.candidates(90, {"upright_share": 0.0}, None) == [180, 0]
+    assert orientation.candidates(90, {"upright_share": 0.9}, None) == [270]
+    assert orientation.candidates(90, {"upright_share": 0.9}, 180) == [180, 270]
 
 
 @pytest.mark.tesseract
 @pytest.mark.parametrize("turn", [180, 90])
 def test_a_turned_page_with_an_unsure_vote_ends_upright(tmp_path, monkeypatch, turn):
     """Force every own vote to count as unsure: the reading (and OSD) must settle the turn."""
-    monkeypatch.setattr(process, "MIN_OWN_CONFIDENCE", 1.01)
+    monkeypatch.setattr(orientation, "MIN_OWN_CONFIDENCE", 1.01)
     with Image.open(SAMPLES / "ks_2018_01.png") as im:
         turned = im.rotate(turn, expand=True)
     out = process.process_image(
@@ -104,7 +93,7 @@ def test_a_turned_page_with_an_unsure_vote_ends_upright(tmp_path, monkeypatch, t
 
 def _mislead(monkeypatch, wrong_by: int, confidence: float) -> None:
     """Make our own vote say the page is turned ``wrong_by`` more than it is, that sure."""
-    real = process.analyse
+    real = orientation.analyse
 
     def misled(gray, **kw):
         a = real(gray, **kw)
@@ -112,7 +101,7 @@ def _mislead(monkeypatch, wrong_by: int, confidence: float) -> None:
             a, orientation=(a.orientation + wrong_by) % 360, orientation_confidence=confidence
         )
 
-    monkeypatch.setattr(process, "analyse", misled)
+    monkeypatch.setattr(orientation, "analyse", misled)
 
 
 def _read_sample(tmp_path, engine=None):
@@ -156,7 +145,7 @@ def test_half_turn_equals_cleaning_the_page_the_other_way_up(tmp_path):
     with Image.open(SAMPLES / "ks_2018_01.png") as im:
         im.load()
         skewed = im.rotate(2.5, expand=True, fillcolor="white")
-    prep = process.prepare(skewed)
+    prep = orientation.prepare(skewed)
     kw = {"stem": "p", "engine": TesseractEngine(), "prepared": prep}
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -191,7 +180,7 @@ def test_an_upside_down_reading_is_turned_without_osd(tmp_path, monkeypatch):
 @pytest.mark.tesseract
 def test_a_sideways_reading_is_settled_by_our_vote_across(tmp_path, monkeypatch):
     """Words read as tall boxes: our own vote with the lines the other way picks the turn."""
-    real = process.analyse
+    real = orientation.analyse
 
     def misled(gray, **kw):
         a = real(gray, **kw)
@@ -199,7 +188,7 @@ def test_a_sideways_reading_is_settled_by_our_vote_across(tmp_path, monkeypatch)
             return replace(a, orientation=(a.orientation + 90) % 360, orientation_confidence=0.0)
         return a
 
-    monkeypatch.setattr(process, "analyse", misled)
+    monkeypatch.setattr(orientation, "analyse", misled)
     engine = _CountingEngine()
     with Image.open(SAMPLES / "ks_2018_01.png") as im:
         turned = im.rotate(90, expand=True)
@@ -212,9 +201,11 @@ def test_a_sideways_reading_is_settled_by_our_vote_across(tmp_path, monkeypatch)
 
 
 def test_reads_turned_needs_a_clearly_bad_reading():
-    assert process.reads_turned(process.reading_check(_annotated(GARBLED * 4)))
-    assert not process.reads_turned(process.reading_check(_annotated(UPRIGHT * 4)))
-    assert not process.reads_turned(process.reading_check(_annotated(GARBLED[:1])))  # too few
+    assert orientation.reads_turned(orientation.reading_check(_annotated(GARBLED * 4)))
+    assert not orientation.reads_turned(orientation.reading_check(_annotated(UPRIGHT * 4)))
+    assert not orientation.reads_turned(
+        orientation.reading_check(_annotated(GARBLED[:1]))
+    )  # too few
 
 
 @pytest.mark.tesseract

@@ -18,6 +18,7 @@ from PIL import Image
 from ocr.tesseract import TesseractEngine
 from pipeline.archive import pdfout
 from pipeline.config import ProcessOptions
+from pipeline.extract.calibration import packaged
 from pipeline.process import process_image
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
@@ -56,6 +57,7 @@ def _process(master: bytes, tmp_path: Path, stem: str):  # noqa: ANN202
         workdir=tmp_path / stem,
         options=ProcessOptions(keep_intermediates=True),
         engine=TesseractEngine(),
+        calibration=packaged(),
     )
 
 

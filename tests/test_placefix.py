@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.extract.fields import check_field
 from pipeline.extract.gazetteer import match_place
-from pipeline.extract.kinds import check_field
 from pipeline.extract.placefix import fix_place, tidy_punctuation
 
 

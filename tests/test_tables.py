@@ -7,16 +7,10 @@ import numpy as np
 import pytest
 from rapidfuzz.distance import Levenshtein
 
-from pipeline.extract.kinds import calibration
-from pipeline.extract.tables import (
-    STANDARD_COLUMNS,
-    Grid,
-    assign_words,
-    extract_register,
-    find_grid,
-    header_columns,
-    match_header,
-)
+from pipeline.extract.calibration import packaged
+from pipeline.extract.grid import Grid, assign_words, find_grid
+from pipeline.extract.headers import STANDARD_COLUMNS, header_columns, match_header
+from pipeline.extract.tables import extract_register
 from schemas.models import OcrLine, OcrPage, OcrWord
 
 H, W = 1400, 2000
@@ -256,7 +250,8 @@ def test_extract_register_one_record_per_row_with_checks():
         _page(cells, above=[title]),
         draw_table(text=False),
         book_type="khai_sinh",
-        threshold=calibration().threshold,
+        threshold=packaged().threshold,
+        calibration=packaged(),
     )
     assert res.rows_found == 4 and len(res.records) == 4
     first, second, third, fourth = (r.fields for r in res.records)
@@ -277,7 +272,11 @@ def test_reading_lines_put_the_table_row_by_row():
     cells = _cells([HEADER, *ENTRIES])
     title = [word("SỔ", 700, 60), word("KHAI", 760, 60), word("SINH", 860, 60)]
     res = extract_register(
-        _page(cells, above=[title]), draw_table(text=False), book_type="khai_sinh", threshold=0.8
+        _page(cells, above=[title]),
+        draw_table(text=False),
+        book_type="khai_sinh",
+        threshold=0.8,
+        calibration=packaged(),
     )
     texts = [ln.text for ln in res.lines]
     assert texts[0] == "SỔ KHAI SINH"
@@ -291,7 +290,11 @@ def test_number_sequence_finds_the_misread_number():
         *[[str(n), "03/04/2018", "Lê Văn An", "01/04/2018", "Nam", ""] for n in (30, 37, 32, 33)],
     ]
     res = extract_register(
-        _page(_cells(rows)), draw_table(text=False), book_type="khai_sinh", threshold=0.8
+        _page(_cells(rows)),
+        draw_table(text=False),
+        book_type="khai_sinh",
+        threshold=0.8,
+        calibration=packaged(),
     )
     flagged = [r.fields["so"].value for r in res.records if r.fields["so"].needs_review]
     assert flagged == ["37"]
@@ -300,7 +303,11 @@ def test_number_sequence_finds_the_misread_number():
 def test_unreadable_header_falls_back_to_standard_order_for_review():
     rows = [["xx", "#!", "~~~~", "ww", "", ""], ENTRIES[0]]
     res = extract_register(
-        _page(_cells(rows)), draw_table(text=False), book_type="khai_sinh", threshold=0.8
+        _page(_cells(rows)),
+        draw_table(text=False),
+        book_type="khai_sinh",
+        threshold=0.8,
+        calibration=packaged(),
     )
     assert res.header is not None and res.header.fallback
     (rec,) = res.records
@@ -315,7 +322,7 @@ def test_row_without_its_rule_is_split_at_the_entry_numbers():
     cells = _cells([HEADER, *ENTRIES[:3]])
     words = [w for r in (1, 2) for c in range(len(COLS) - 1) for w in cells[r][c]]
     page = _page([[words], [[w for row in cells[3:] for c in row for w in c]]])
-    res = extract_register(page, img, book_type="khai_sinh", threshold=0.8)
+    res = extract_register(page, img, book_type="khai_sinh", threshold=0.8, calibration=packaged())
     assert [r.fields["so"].value for r in res.records] == ["21", "22", "24"]
     assert res.records[1].fields["ho_ten"].value == "Trần Thị Bình"
 
@@ -323,7 +330,11 @@ def test_row_without_its_rule_is_split_at_the_entry_numbers():
 def test_no_grid_gives_no_records_and_the_page_lines():
     page = _page(_cells([HEADER, *ENTRIES]))
     res = extract_register(
-        page, np.full((H, W), 255, np.uint8), book_type="khai_sinh", threshold=0.8
+        page,
+        np.full((H, W), 255, np.uint8),
+        book_type="khai_sinh",
+        threshold=0.8,
+        calibration=packaged(),
     )
     assert res.grid is None and res.records == [] and res.lines == page.lines
 
@@ -353,7 +364,12 @@ def test_register_page_end_to_end(tmp_path, degraded):
         ]
         img, truth = degrade(img, truth, seed=5, recipe=recipe)
     out = process_image(
-        img, stem="reg", workdir=tmp_path, options=ProcessOptions(), engine=TesseractEngine()
+        img,
+        stem="reg",
+        workdir=tmp_path,
+        options=ProcessOptions(),
+        engine=TesseractEngine(),
+        calibration=packaged(),
     )
     res = out.result
     assert res.kind == "so_khai_sinh" and "layout_not_extracted" not in res.quality["flags"]
@@ -378,7 +394,7 @@ def test_register_page_end_to_end(tmp_path, degraded):
 
 def test_a_word_glued_across_a_column_rule_is_cut_at_the_rule() -> None:
     """ "27/11/2007JBùi": a date, the rule read as "J", the surname of the next column."""
-    from pipeline.extract.tables import Grid, split_at_rules
+    from pipeline.extract.tables import split_at_rules
     from schemas.models import OcrWord
 
     grid = Grid(rows=[(0, 100)], cols=[(0, 247), (247, 600)])

@@ -14,6 +14,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -150,3 +151,9 @@ def choose_threshold(
         if last_of_tie and i >= min_accepted and (i - wrong) / i >= target:
             best = float(p)
     return min(0.999, max(0.5, best))
+
+
+@cache
+def packaged() -> Calibration:
+    """The packaged calibration, read once (fitted by ``sohoa bench --calibrate``)."""
+    return load()

@@ -1,4 +1,4 @@
-"""Label-anchored forms: marriage and death extracts (birth extracts share the machinery).
+"""Label-anchored forms: birth, marriage and death extracts.
 
 A form is read line by line: printed labels are found with fuzzy matching, the words
 up to the next label are the value, section headings ("Thông tin người chồng") or
@@ -13,20 +13,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pipeline.extract.agreement import agree
-from pipeline.extract.kinds import _CONTINUABLE as BIRTH_CONTINUABLE
-from pipeline.extract.kinds import _SCOPED as BIRTH_SCOPED
-from pipeline.extract.kinds import (
-    BIRTH_LABELS,
+from pipeline.extract import parsers
+from pipeline.extract.agreement import agree, confirm
+from pipeline.extract.calibration import Calibration
+from pipeline.extract.fields import (
+    BIRTH_CHECKS,
     FIELD_CHECKS,
     Checked,
-    _text,
-    calibration,
     check_registration_delay,
+    check_text,
     flag_field,
     make_field,
     missing_field,
-    parsers,
 )
 from pipeline.extract.labels import LabelSpec, Segment, column_lines, split_line
 from schemas.models import (
@@ -101,7 +99,9 @@ def read_segments(page: OcrPage, spec: FormSpec) -> dict[str, Segment]:
     return found
 
 
-def extract_form(page: OcrPage, spec: FormSpec, *, threshold: float) -> Record:
+def extract_form(
+    page: OcrPage, spec: FormSpec, *, threshold: float, calibration: Calibration
+) -> Record:
     """Read a form page into a record of ``spec.schema``."""
     segs = read_segments(page, spec)
     fields: dict[str, FieldValue] = {}
@@ -116,6 +116,7 @@ def extract_form(page: OcrPage, spec: FormSpec, *, threshold: float) -> Record:
                 seg.words,
                 check,
                 threshold=threshold,
+                calibration=calibration,
                 why=f"nhãn {key} (khớp {seg.hit.score:.0f}%)",
                 name=name,
                 label_score=seg.hit.score,
@@ -127,12 +128,13 @@ def extract_form(page: OcrPage, spec: FormSpec, *, threshold: float) -> Record:
         if seg is None:
             fields[name] = missing_field()
             continue
-        check = spec.checks.get(name, _text)(seg.raw)
+        check = spec.checks.get(name, check_text)(seg.raw)
         fields[name] = make_field(
             seg.raw,
             seg.words,
             check,
             threshold=threshold,
+            calibration=calibration,
             why=f"nhãn {seg.hit.spec.key} (khớp {seg.hit.score:.0f}%)",
             name=name,
             label_score=seg.hit.score,
@@ -164,6 +166,87 @@ _COMMON = (
     LabelSpec("@dan_toc", ("Dân tộc",)),
     LabelSpec("@quoc_tich", ("Quốc tịch",)),
 )
+
+BIRTH_LABELS: tuple[LabelSpec, ...] = (
+    LabelSpec("so", ("Số",)),
+    LabelSpec("quyen_so", ("Quyển số",)),
+    LabelSpec(
+        "ho_ten",
+        ("Họ, chữ đệm, tên", "Họ, chữ đệm và tên", "Họ và tên", "Họ tên"),
+        starts_section="con",
+    ),
+    LabelSpec("ngay_sinh", ("Ngày, tháng, năm sinh", "Sinh ngày", "Ngày sinh")),
+    LabelSpec("ngay_sinh_chu", ("ghi bằng chữ", "Bằng chữ")),
+    LabelSpec("gioi_tinh", ("Giới tính",)),
+    LabelSpec("@dan_toc", ("Dân tộc",)),
+    LabelSpec("@quoc_tich", ("Quốc tịch",)),
+    LabelSpec("@nam_sinh", ("Năm sinh",)),
+    LabelSpec("noi_sinh", ("Nơi sinh",)),
+    LabelSpec("que_quan", ("Quê quán",)),
+    LabelSpec("so_dinh_danh", ("Số định danh cá nhân", "Số ĐDCN", "Số định danh")),
+    LabelSpec("@noi_cu_tru", ("Nơi cư trú", "Nơi thường trú", "Trú quán")),
+    LabelSpec(
+        "ho_ten_me",
+        (
+            "Họ, chữ đệm, tên người mẹ",
+            "Họ và tên mẹ",
+            "Họ tên mẹ",
+            "Họ, chữ đệm và tên người mẹ",
+            "Họ và tên người mẹ",
+        ),
+        starts_section="me",
+    ),
+    LabelSpec(
+        "ho_ten_cha",
+        (
+            "Họ, chữ đệm, tên người cha",
+            "Họ và tên cha",
+            "Họ tên cha",
+            "Họ, chữ đệm và tên người cha",
+            "Họ và tên người cha",
+        ),
+        starts_section="cha",
+    ),
+    LabelSpec(
+        "nguoi_di_khai",
+        (
+            "Họ, chữ đệm, tên người đi khai sinh",
+            "Người đi khai sinh",
+            "Họ và tên người đi khai sinh",
+            "Họ tên người đi khai",
+        ),
+        starts_section="khac",
+    ),
+    LabelSpec("noi_dang_ky", ("Nơi đăng ký khai sinh", "Nơi đăng ký"), starts_section="khac"),
+    LabelSpec(
+        "ngay_dang_ky",
+        ("Ngày, tháng, năm đăng ký", "Ngày đăng ký", "Đăng ký ngày"),
+        starts_section="khac",
+    ),
+)
+
+BIRTH_SCOPED = {
+    ("@dan_toc", "con"): "dan_toc",
+    ("@dan_toc", "me"): "dan_toc_me",
+    ("@dan_toc", "cha"): "dan_toc_cha",
+    ("@quoc_tich", "con"): "quoc_tich",
+    ("@quoc_tich", "me"): "quoc_tich_me",
+    ("@quoc_tich", "cha"): "quoc_tich_cha",
+    ("@nam_sinh", "me"): "nam_sinh_me",
+    ("@nam_sinh", "cha"): "nam_sinh_cha",
+    ("@noi_cu_tru", "me"): "noi_cu_tru_me",
+    ("@noi_cu_tru", "cha"): "noi_cu_tru_cha",
+}
+
+#: Fields whose value may wrap onto the next line.
+BIRTH_CONTINUABLE = {
+    "noi_sinh",
+    "que_quan",
+    "noi_cu_tru_me",
+    "noi_cu_tru_cha",
+    "noi_dang_ky",
+    "ngay_sinh_chu",
+}
 
 BIRTH = FormSpec(
     schema="khai_sinh",
@@ -265,12 +348,12 @@ def cross_check_marriage(fields: dict[str, FieldValue]) -> None:
             fields[key] = flag_field(fields[key], "chưa đủ tuổi kết hôn khi đăng ký")
 
 
-def extract_marriage(page: OcrPage, *, threshold: float) -> Record:
+def extract_marriage(page: OcrPage, *, threshold: float, calibration: Calibration) -> Record:
     """Read a Trích lục kết hôn."""
-    rec = extract_form(page, MARRIAGE, threshold=threshold)
+    rec = extract_form(page, MARRIAGE, threshold=threshold, calibration=calibration)
     agree(
         rec.fields,
-        probability=calibration().probability,
+        probability=calibration.probability,
         threshold=threshold,
         person=(
             ("so_dinh_danh_chong", "=Nam", "ngay_sinh_chong"),
@@ -282,9 +365,72 @@ def extract_marriage(page: OcrPage, *, threshold: float) -> Record:
     return rec
 
 
-def extract_death(page: OcrPage, *, threshold: float) -> Record:
+def extract_death(page: OcrPage, *, threshold: float, calibration: Calibration) -> Record:
     """Read a Trích lục khai tử."""
-    rec = extract_form(page, DEATH, threshold=threshold)
-    agree(rec.fields, probability=calibration().probability, threshold=threshold)
+    rec = extract_form(page, DEATH, threshold=threshold, calibration=calibration)
+    agree(rec.fields, probability=calibration.probability, threshold=threshold)
     cross_check_death(rec.fields)
     return rec
+
+
+def extract_birth(page: OcrPage, *, threshold: float, calibration: Calibration) -> Record:
+    """Map a birth extract ("label: value" form) onto the birth schema."""
+    segs = read_segments(page, BIRTH)
+    fields: dict[str, FieldValue] = {}
+    for name in BIRTH_FIELDS:
+        seg = segs.get(name)
+        if seg is None:
+            fields[name] = missing_field()
+            continue
+        check = BIRTH_CHECKS.get(name, check_text)(seg.raw)
+        why = f"nhãn {seg.hit.spec.key} (khớp {seg.hit.score:.0f}%)"
+        fields[name] = make_field(
+            seg.raw,
+            seg.words,
+            check,
+            threshold=threshold,
+            calibration=calibration,
+            why=why,
+            name=name,
+            label_score=seg.hit.score,
+        )
+    agree(
+        fields,
+        probability=calibration.probability,
+        threshold=threshold,
+        declarant="nguoi_di_khai",
+        parents=("ho_ten_cha", "ho_ten_me"),
+        same_places=(("noi_cu_tru_me", "noi_cu_tru_cha"),),
+    )
+    _cross_check_birth(fields, segs.get("ngay_sinh_chu"), threshold, calibration)
+    return Record(schema="khai_sinh", fields=fields)
+
+
+def _cross_check_birth(
+    fields: dict[str, FieldValue],
+    words_seg: Segment | None,
+    threshold: float,
+    calibration: Calibration,
+) -> None:
+    birth = fields["ngay_sinh"].value
+    if words_seg is not None and birth:
+        in_words = parsers.parse_date(words_seg.raw)
+        if in_words is not None and in_words.isoformat() != birth:
+            fields["ngay_sinh"] = flag_field(fields["ngay_sinh"], "khác ngày ghi bằng chữ")
+        elif in_words is not None:
+            fields["ngay_sinh"] = confirm(
+                fields["ngay_sinh"],
+                "khớp ngày ghi bằng chữ",
+                probability=calibration.probability,
+                threshold=threshold,
+            )
+    reg = fields["ngay_dang_ky"].value
+    if birth and reg and reg < birth:
+        fields["ngay_dang_ky"] = flag_field(fields["ngay_dang_ky"], "ngày đăng ký trước ngày sinh")
+    check_registration_delay(fields)
+    for parent in ("me", "cha"):
+        year = fields[f"nam_sinh_{parent}"].value
+        if birth and year and not (10 <= int(birth[:4]) - int(year) <= 70):
+            fields[f"nam_sinh_{parent}"] = flag_field(
+                fields[f"nam_sinh_{parent}"], "tuổi cha/mẹ không hợp lý"
+            )

@@ -1,10 +1,8 @@
-"""Ruled register-book pages: find the table grid, put OCR words in cells, one record per row.
+"""Ruled register-book pages: one record per table row, checked like the extracts.
 
-``find_grid`` reads the rules of a cleaned, deskewed page (long thin runs of ink kept by a
-morphological opening, pieces of one rule gathered by position); ``assign_words`` puts each OCR
-word in the cell it mostly covers; ``header_columns`` names the columns from their printed
-headers; ``extract_register`` turns every non-empty data row into a record, checked with the
-same validators as the extracts (:mod:`pipeline.extract.kinds`).
+The grid and the words in its cells come from :mod:`pipeline.extract.grid`, the column names
+from :mod:`pipeline.extract.headers`; ``extract_register`` turns every non-empty data row into
+a record, checked with the same validators as the extracts (:mod:`pipeline.extract.fields`).
 """
 
 from __future__ import annotations
@@ -14,523 +12,29 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
-from rapidfuzz import fuzz
 
-from pipeline.extract.kinds import (
+from pipeline.extract.calibration import Calibration
+from pipeline.extract.fields import (
     Checked,
     check_field,
     check_registration_delay,
     flag_field,
     make_field,
 )
-from pipeline.extract.labels import LabelSpec, fold, split_line, union_bbox
+from pipeline.extract.grid import (
+    Box,
+    Cells,
+    Grid,
+    assign_words,
+    cell_text,
+    find_grid,
+    in_table,
+    visual_lines,
+)
+from pipeline.extract.headers import ENTRY_NUMBER, HeaderMatch, match_header
+from pipeline.extract.labels import LabelSpec, split_line, union_bbox
 from schemas.models import BBox, FieldValue, OcrLine, OcrPage, OcrWord, Record
-
-Box = tuple[int, int, int, int]  # x0, y0, x1, y1
-Cells = list[list[list[OcrWord]]]  # [row][column] → words in reading order
-
-
-# ---------------------------------------------------------------- grid
-
-
-@dataclass(frozen=True)
-class Grid:
-    """Row and column boundaries of a ruled table, in page pixels.
-
-    Boundaries are where the rules cross the middle of the table; with a residual skew the
-    rules lean by ``slope`` (horizontal rules, dy/dx) and ``vslope`` (vertical ones, dx/dy).
-
-    Attributes:
-        rows: (top, bottom) of each row, top to bottom (the header rows included).
-        cols: (left, right) of each column, left to right.
-        slope: lean of the horizontal rules, dy/dx.
-        vslope: lean of the vertical rules, dx/dy.
-    """
-
-    rows: list[tuple[int, int]]
-    cols: list[tuple[int, int]]
-    slope: float = 0.0
-    vslope: float = 0.0
-
-    @property
-    def bbox(self) -> Box:
-        """(x0, y0, x1, y1) of the whole table."""
-        return (self.cols[0][0], self.rows[0][0], self.cols[-1][1], self.rows[-1][1])
-
-    def cell(self, r: int, c: int) -> Box:
-        """(x0, y0, x1, y1) of the cell in row ``r``, column ``c``."""
-        return (self.cols[c][0], self.rows[r][0], self.cols[c][1], self.rows[r][1])
-
-    def level(self, bbox: BBox) -> BBox:
-        """A (left, top, width, height) box moved as if the rules did not lean."""
-        x0, y0, x1, y1 = self.bbox
-        cx, cy = bbox[0] + bbox[2] / 2, bbox[1] + bbox[3] / 2
-        dx = self.vslope * (cy - (y0 + y1) / 2)
-        dy = self.slope * (cx - (x0 + x1) / 2)
-        return (round(bbox[0] - dx), round(bbox[1] - dy), bbox[2], bbox[3])
-
-
-@dataclass(frozen=True)
-class _Rule:
-    pos: float  # y of a horizontal rule at the page centre (x of a vertical one)
-    spans: tuple[tuple[int, int], ...]  # covered stretches along the rule, merged
-
-    def covered(self, lo: float, hi: float) -> int:
-        return int(sum(max(0.0, min(b, hi) - max(a, lo)) for a, b in self.spans))
-
-    def extent(self, min_span: int) -> tuple[int, int]:
-        """Where the rule starts and ends, ignoring short bits (a letter's stem in line)."""
-        long = [s for s in self.spans if s[1] - s[0] >= min_span] or list(self.spans)
-        return long[0][0], long[-1][1]
-
-
-def _merge_spans(spans: Sequence[tuple[int, int]], gap: int = 0) -> tuple[tuple[int, int], ...]:
-    out: list[tuple[int, int]] = []
-    for a, b in sorted(spans):
-        if out and a <= out[-1][1] + gap:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
-    return tuple(out)
-
-
-#: Residual skew (as a slope) the grid tolerates without a slope estimate: tan 0.3°.
-MAX_SKEW = 0.0053
-#: Rule masks are pooled by this factor along the rule before their pieces are measured.
-_POOL = 4
-
-
-def _rule_mask(ink: np.ndarray, min_len: int, *, vertical: bool) -> np.ndarray:
-    """Runs of ink at least ``min_len`` long, pooled along the rule, rules along the rows."""
-    size = (1, min_len) if vertical else (min_len, 1)
-    opened = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, size))
-    h, w = opened.shape
-    small = (w, max(1, h // _POOL)) if vertical else (max(1, w // _POOL), h)
-    pooled = cv2.resize(opened, small, interpolation=cv2.INTER_AREA)
-    pooled[pooled > 0] = 255
-    return np.ascontiguousarray(pooled.T) if vertical else pooled
-
-
-def _pieces(pooled: np.ndarray, min_len: int, max_thick: float) -> tuple[np.ndarray, float]:
-    """Rule pieces of a pooled mask: rows (pos, x0, x1) in page pixels, and their slope."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(pooled, connectivity=8)
-    ys, xs = np.nonzero(pooled)
-    if n < 2 or xs.size == 0:
-        return np.zeros((0, 3)), 0.0
-    lab = labels[ys, xs]
-    px, py = (xs.astype(np.float64) + 0.5) * _POOL, ys.astype(np.float64)
-    cnt = np.maximum(np.bincount(lab, minlength=n), 1)
-    mx, my = np.bincount(lab, px, n) / cnt, np.bincount(lab, py, n) / cnt
-    vxx = np.bincount(lab, px * px, n) / cnt - mx * mx
-    vxy = np.bincount(lab, px * py, n) / cnt - mx * my
-    width = stats[:, cv2.CC_STAT_WIDTH].astype(np.float64)
-    keep = np.arange(n) > 0
-    keep &= stats[:, cv2.CC_STAT_AREA] / np.maximum(width, 1) <= max_thick  # thin, not a blob
-    if not keep.any():
-        return np.zeros((0, 3)), 0.0
-    slopes = vxy / np.maximum(vxx, 1e-6)
-    long = keep & (width * _POOL >= 2 * min_len)
-    slope = float(np.median(slopes[long])) if long.any() else 0.0
-    pos = my + slope * (pooled.shape[1] * _POOL / 2 - mx)
-    x0 = stats[:, cv2.CC_STAT_LEFT] * _POOL
-    return np.stack([pos, x0, x0 + width * _POOL], axis=1)[keep], slope
-
-
-def _rules(
-    ink: np.ndarray, *, vertical: bool, min_len: int, max_thick: float, tol: float
-) -> tuple[list[_Rule], float]:
-    """Rules of the page in one direction: pieces at about the same position make one rule."""
-    pieces, slope = _pieces(_rule_mask(ink, min_len, vertical=vertical), min_len, max_thick)
-    groups: list[list[np.ndarray]] = []
-    for piece in pieces[np.argsort(pieces[:, 0])]:
-        if groups and piece[0] - groups[-1][-1][0] <= tol:
-            groups[-1].append(piece)
-        else:
-            groups.append([piece])
-    rules = []
-    for group in groups:
-        arr = np.array(group)
-        pos = float(np.average(arr[:, 0], weights=arr[:, 2] - arr[:, 1]))
-        spans = _merge_spans([(int(a), int(b)) for _, a, b in arr], gap=min_len // 2)
-        rules.append(_Rule(pos, spans))
-    return rules, slope
-
-
-def _ink(gray: np.ndarray) -> np.ndarray:
-    """Ink mask (255) of a cleaned page, by Otsu."""
-    _, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    return mask
-
-
-def _boundaries(
-    rules: Sequence[_Rule], lo: float, hi: float, *, need: float, min_gap: float, shift: float
-) -> list[int]:
-    """Positions (+ ``shift``) of the rules covering ``need`` of [lo, hi]; double rules once."""
-    found = sorted(r.pos + shift for r in rules if r.covered(lo, hi) >= need * (hi - lo))
-    out: list[float] = []
-    for pos in found:
-        if out and pos - out[-1] < min_gap:
-            out[-1] = (out[-1] + pos) / 2
-        else:
-            out.append(pos)
-    return [round(p) for p in out]
-
-
-def _long_rules(ink: np.ndarray, *, vertical: bool) -> tuple[list[_Rule], float, int]:
-    """Rules of one direction long enough to be table rules, their slope and piece length."""
-    h, w = ink.shape
-    side, short = (h if vertical else w), min(h, w)
-    min_len = max(20, side // 40)
-    # pieces of one rule lie apart by its thickness, plus a 0.3° skew over half the page
-    tol = max(4.0, 0.004 * short) + MAX_SKEW * side / 2
-    rules, slope = _rules(
-        ink, vertical=vertical, min_len=min_len, max_thick=max(6.0, 0.006 * short), tol=tol
-    )
-    need = (0.08 if vertical else 0.25) * side
-    return [r for r in rules if r.covered(0, side) >= need], slope, min_len
-
-
-def find_grid(gray: np.ndarray) -> Grid | None:
-    """Find the ruled table of a cleaned, deskewed page.
-
-    Rules are long thin runs of ink: a morphological opening with a long one-pixel kernel
-    (1/40 of the page side) keeps their pieces, however broken; pieces at about the same
-    position, after removing the residual slope they share, make one rule. Horizontal rules
-    that run over half the table and vertical rules that run over 40 % of it are boundaries;
-    an outer rule that is missing (the others run on past the last one) is added.
-
-    Args:
-        gray: the page, uint8, dark ink on light paper.
-
-    Returns:
-        The grid, or None when the page has no table of at least 2 rows and 2 columns.
-    """
-    h, w = gray.shape[:2]
-    ink = _ink(gray)
-    hr, slope, h_len = _long_rules(ink, vertical=False)
-    vr, vslope, v_len = _long_rules(ink, vertical=True)
-    if len(hr) < 2 or len(vr) < 2:
-        return None
-    x0, x1 = _table_extent(hr, 2 * h_len)
-    vr = [r for r in vr if x0 - v_len <= r.pos <= x1 + v_len]
-    if len(vr) < 2:
-        return None
-    y0, y1 = _table_extent(vr, 2 * v_len)
-    min_gap = max(8.0, 0.008 * min(gray.shape[:2]))
-    # rule positions are taken at the page's middle; move them to the table's
-    dy, dx = slope * ((x0 + x1 - w) / 2), vslope * ((y0 + y1 - h) / 2)
-    ys = _boundaries(hr, x0, x1, need=0.5, min_gap=min_gap, shift=dy)
-    xs = _boundaries(vr, y0, y1, need=0.4, min_gap=min_gap, shift=dx)
-    ys, xs = _close_edges(ys, y0, y1, 2 * min_gap), _close_edges(xs, x0, x1, 2 * min_gap)
-    if len(ys) < 3 or len(xs) < 3:
-        return None
-    rows, cols = list(zip(ys, ys[1:], strict=False)), list(zip(xs, xs[1:], strict=False))
-    return Grid(rows, cols, slope, vslope)
-
-
-def _table_extent(rules: Sequence[_Rule], min_span: int) -> tuple[float, float]:
-    """Where most rules of one direction start and end."""
-    ends = np.array([r.extent(min_span) for r in rules], np.float64)
-    return float(np.median(ends[:, 0])), float(np.median(ends[:, 1]))
-
-
-def _close_edges(bounds: list[int], lo: float, hi: float, margin: float) -> list[int]:
-    """Add the outer boundary when the crossing rules run on past the last rule found."""
-    if not bounds:
-        return bounds
-    if bounds[0] - lo > margin:
-        bounds = [round(lo), *bounds]
-    if hi - bounds[-1] > margin:
-        bounds = [*bounds, round(hi)]
-    return bounds
-
-
-# ---------------------------------------------------------------- words in cells
-
-
-def _best_interval(spans: Sequence[tuple[int, int]], a: int, b: int) -> int | None:
-    """Index of the interval ``[a, b]`` overlaps most (its centre's one on a tie)."""
-    centre = (a + b) / 2
-    best, best_key = None, (0.0, False)
-    for i, (lo, hi) in enumerate(spans):
-        key = (float(min(b, hi) - max(a, lo)), lo <= centre < hi)
-        if key[0] > 0 and key > best_key:
-            best, best_key = i, key
-    return best
-
-
-def in_table(grid: Grid, bbox: BBox) -> bool:
-    """True when the centre of a (left, top, width, height) box lies inside the table."""
-    x0, y0, x1, y1 = grid.bbox
-    x, y, bw, bh = grid.level(bbox)
-    cx, cy = x + bw / 2, y + bh / 2
-    return x0 <= cx < x1 and y0 <= cy < y1
-
-
-def visual_lines(words: Sequence[OcrWord]) -> list[list[OcrWord]]:
-    """Words grouped into the lines they sit on, top to bottom, each left to right.
-
-    Words of one OCR line stay together (a box with marks above and below can reach the next
-    line); pieces of lines whose middles are within half the usual word height are joined.
-    """
-    if not words:
-        return []
-    pieces: dict[tuple[int, int, int], list[OcrWord]] = {}
-    for w in words:
-        pieces.setdefault((w.block, w.par, w.line), []).append(w)
-    half = float(np.median([w.bbox[3] for w in words])) / 2
-    lines: list[list[OcrWord]] = []
-    for piece in sorted(pieces.values(), key=_middle):
-        if lines and abs(_middle(piece) - _middle(lines[-1])) <= half:
-            lines[-1] += piece
-        else:
-            lines.append(list(piece))
-    return [sorted(line, key=lambda w: w.bbox[0]) for line in lines]
-
-
-def _middle(words: Sequence[OcrWord]) -> float:
-    return float(np.median([w.bbox[1] + w.bbox[3] / 2 for w in words]))
-
-
-def assign_words(grid: Grid, words: Sequence[OcrWord]) -> Cells:
-    """Put words in the cells they cover most; in a cell, order them by line then x.
-
-    Words whose centre lies outside the table are left out.
-    """
-    cells: Cells = [[[] for _ in grid.cols] for _ in grid.rows]
-    for word in words:
-        if not in_table(grid, word.bbox):
-            continue
-        x, y, bw, bh = grid.level(word.bbox)
-        r, c = _best_interval(grid.rows, y, y + bh), _best_interval(grid.cols, x, x + bw)
-        if r is not None and c is not None:
-            cells[r][c].append(word)
-    return [[[w for line in visual_lines(cell) for w in line] for cell in row] for row in cells]
-
-
-def cell_text(words: Sequence[OcrWord]) -> str:
-    """Text of a cell's words, in the order given."""
-    return " ".join(w.text for w in words)
-
-
-# ---------------------------------------------------------------- headers
-
-_COMMON: dict[str, tuple[str, ...]] = {
-    "so": ("Số", "Số TT", "STT", "Số thứ tự", "Số đăng ký"),
-    "ngay_dang_ky": ("Ngày đăng ký", "Ngày, tháng, năm đăng ký", "Ngày ĐK"),
-    "gioi_tinh": ("Giới tính", "Nam/Nữ", "Nam hay nữ"),
-    "dan_toc": ("Dân tộc",),
-    "quoc_tich": ("Quốc tịch",),
-    "so_dinh_danh": ("Số định danh cá nhân", "Số định danh", "Số ĐDCN"),
-    "nguoi_di_khai": ("Người đi khai", "Họ tên người đi khai", "Họ và tên người đi khai"),
-    "ghi_chu": ("Ghi chú",),
-}
-_NAME = ("Họ và tên", "Họ, chữ đệm, tên", "Họ tên", "Họ, chữ đệm và tên")
-
-
-def _of(who: str, *heads: str) -> tuple[str, ...]:
-    """Wordings of a column about someone: "Họ tên cha", "Ngày sinh của chồng"..."""
-    return tuple(f"{head} {who}" for head in heads) + tuple(f"{h} của {who}" for h in heads)
-
-
-HEADER_WORDINGS: dict[str, dict[str, tuple[str, ...]]] = {
-    "khai_sinh": _COMMON
-    | {
-        "ho_ten": _NAME,
-        "ngay_sinh": ("Ngày sinh", "Ngày, tháng, năm sinh", "Sinh ngày"),
-        "noi_sinh": ("Nơi sinh",),
-        "que_quan": ("Quê quán", "Nguyên quán"),
-        "ho_ten_cha": _of("cha", *_NAME, "Họ, chữ đệm, tên người")[:-1],
-        "ho_ten_me": _of("mẹ", *_NAME, "Họ, chữ đệm, tên người")[:-1],
-        "nam_sinh_cha": _of("cha", "Năm sinh"),
-        "nam_sinh_me": _of("mẹ", "Năm sinh"),
-        "nguoi_di_khai": (*_COMMON["nguoi_di_khai"], "Người đi khai sinh"),
-    },
-    "ket_hon": _COMMON
-    | {
-        f"{field}_{key}": _of(who, *heads)
-        for key, who in (("chong", "chồng"), ("vo", "vợ"))
-        for field, heads in (
-            ("ho_ten", _NAME),
-            ("ngay_sinh", ("Ngày sinh", "Ngày, tháng, năm sinh")),
-            ("dan_toc", ("Dân tộc",)),
-            ("quoc_tich", ("Quốc tịch",)),
-            ("noi_cu_tru", ("Nơi cư trú", "Nơi thường trú")),
-        )
-    },
-    "khai_tu": _COMMON
-    | {
-        "ho_ten": (*_of("người chết", *_NAME), *_NAME),
-        "ngay_sinh": ("Ngày sinh", "Ngày, tháng, năm sinh", "Năm sinh"),
-        "noi_cu_tru": ("Nơi cư trú", "Nơi thường trú", "Nơi cư trú cuối cùng"),
-        "ngay_chet": ("Ngày chết", "Ngày, tháng, năm chết", "Ngày mất"),
-        "gio_chet": ("Giờ chết", "Giờ, phút chết"),
-        "noi_chet": ("Nơi chết",),
-        "nguyen_nhan_chet": ("Nguyên nhân chết", "Nguyên nhân"),
-        "nguoi_di_khai": (*_COMMON["nguoi_di_khai"], "Người đi khai tử"),
-    },
-}
-"""Printed column headers of register books, by book type and field."""
-
-_STD = "so ngay_dang_ky {} ghi_chu"
-STANDARD_COLUMNS: dict[str, tuple[str, ...]] = {
-    "khai_sinh": tuple(
-        _STD.format(
-            "ho_ten ngay_sinh gioi_tinh dan_toc noi_sinh ho_ten_cha ho_ten_me nguoi_di_khai"
-        ).split()
-    ),
-    "ket_hon": tuple(
-        _STD.format(
-            "ho_ten_chong ngay_sinh_chong dan_toc_chong noi_cu_tru_chong"
-            " ho_ten_vo ngay_sinh_vo dan_toc_vo noi_cu_tru_vo"
-        ).split()
-    ),
-    "khai_tu": tuple(
-        _STD.format(
-            "ho_ten gioi_tinh ngay_sinh dan_toc noi_cu_tru ngay_chet noi_chet"
-            " nguyen_nhan_chet nguoi_di_khai"
-        ).split()
-    ),
-}
-"""Column order of the usual register of each book type, used when the header is unreadable."""
-
-#: A header matches a wording at this rapidfuzz score (0–100) or more.
-MIN_HEADER_SCORE = 78.0
-_COLUMN_NUMBER = re.compile(r"^\(?\d{1,2}\)?[.,]?$")
-_ENTRY_NUMBER = re.compile(r"^\d{1,6}[.,]?$")
-
-
-_DIGIT_SLIPS = str.maketrans("10", "io")  # "G1ớ1 tính": headers hold no digits
-
-
-def _score(text: str, wording: str) -> float:
-    """How well a header text matches a wording, 0–100.
-
-    Both are folded; digits inside words are read as the letters they look like, column
-    numbers are dropped; short wordings ("Số", "STT") must match exactly. Stray marks around
-    the header cost a little (a subset match scores 90, below an exact one).
-    """
-    toks = [tok.translate(_DIGIT_SLIPS) for tok in fold(text).split() if not tok.isdigit()]
-    t, v = " ".join(toks), fold(wording)
-    if not t:
-        return 0.0
-    if len(v) <= 3:
-        return 100.0 if v in toks else 0.0
-    exact = max(fuzz.ratio(t, v), fuzz.token_sort_ratio(t, v))
-    return float(max(exact, 0.9 * fuzz.token_set_ratio(t, v)))
-
-
-def _best_score(text: str, book_type: str) -> float:
-    return max(_score(text, w) for ws in HEADER_WORDINGS[book_type].values() for w in ws)
-
-
-def _is_number_row(row: Sequence[Sequence[OcrWord]]) -> bool:
-    """A row that only numbers the columns: "(1) (2) (3) ..."."""
-    texts = [cell_text(c) for c in row if c]
-    return len(texts) >= max(2, len(row) // 2) and all(
-        _COLUMN_NUMBER.match(t.replace(" ", "")) for t in texts
-    )
-
-
-def _header_rows(cells: Cells, book_type: str) -> int:
-    """How many rows at the top are header rows (wordings or column numbers)."""
-    n = 0
-    for row in cells[:3]:
-        texts = [cell_text(c) for c in row if c]
-        good = sum(_best_score(t, book_type) >= MIN_HEADER_SCORE for t in texts)
-        if texts and (_is_number_row(row) or good >= max(1.0, 0.4 * len(texts))):
-            n += 1
-        elif n == 0 and texts and not _ENTRY_NUMBER.match(cell_text(row[0])):
-            n = 1  # an unreadable header: not a header, not an entry either
-        else:
-            break
-    return n
-
-
-@dataclass(frozen=True)
-class HeaderMatch:
-    """Which field each column holds, and how that was decided.
-
-    Attributes:
-        columns: column index → field name (unmatched columns are absent).
-        scores: column index → header match score (0–100; 0 when by position).
-        rows: header rows at the top of the table (wordings and column numbers).
-        fallback: the header was unreadable: columns follow :data:`STANDARD_COLUMNS`.
-    """
-
-    columns: dict[int, str]
-    scores: dict[int, float]
-    rows: int
-    fallback: bool = False
-
-
-def match_header(cells: Cells, book_type: str) -> HeaderMatch:
-    """Name the table's columns from its header rows (see :func:`header_columns`)."""
-    n_rows = _header_rows(cells, book_type)
-    texts = {
-        c: " ".join(cell_text(row[c]) for row in cells[:n_rows] if not _is_number_row(row))
-        for c in range(len(cells[0]) if cells else 0)
-    }
-    cands = sorted(
-        (
-            (_score(t, wording), c, name)
-            for c, t in texts.items()
-            if t
-            for name, wordings in HEADER_WORDINGS[book_type].items()
-            for wording in wordings
-        ),
-        reverse=True,
-    )
-    columns: dict[int, str] = {}
-    scores: dict[int, float] = {}
-    for score, c, name in cands:
-        if score >= MIN_HEADER_SCORE and c not in columns and name not in columns.values():
-            columns[c], scores[c] = name, score
-    if "so" not in columns.values() and 0 not in columns and _numbers_below(cells, 0, n_rows):
-        columns[0], scores[0] = "so", 0.0
-    std = STANDARD_COLUMNS[book_type]
-    if len(columns) < max(2, sum(1 for t in texts.values() if t) // 2):
-        n = min(len(std), len(texts))
-        return HeaderMatch(
-            {c: std[c] for c in range(n)}, dict.fromkeys(range(n), 0.0), n_rows, True
-        )
-    if len(texts) == len(std) and sum(std[c] == f for c, f in columns.items()) >= 0.8 * len(std):
-        for c, name in enumerate(std):  # the usual layout: a garbled header keeps its place
-            if c not in columns and name not in columns.values():
-                columns[c], scores[c] = name, 0.0
-    return HeaderMatch(dict(sorted(columns.items())), scores, n_rows)
-
-
-def _numbers_below(cells: Cells, c: int, start: int) -> bool:
-    texts = [cell_text(row[c]) for row in cells[start:] if row[c]]
-    return bool(texts) and sum(bool(_ENTRY_NUMBER.match(t)) for t in texts) >= 0.6 * len(texts)
-
-
-def header_columns(grid: Grid, cells: Cells, book_type: str) -> dict[int, str]:
-    """Map each column of a register table to a field name from its printed header.
-
-    Header rows (up to three at the top: wordings, possibly on two lines in a cell, and a row
-    numbering the columns) are matched with rapidfuzz against :data:`HEADER_WORDINGS`; each
-    field goes to the column that matches it best. Columns without a match are left out. When
-    the header is unreadable the columns follow :data:`STANDARD_COLUMNS` (see
-    :func:`match_header`, whose ``fallback`` tells this apart).
-
-    Args:
-        grid: the table (its columns are ``cells``' columns).
-        cells: words by cell, from :func:`assign_words`.
-        book_type: "khai_sinh", "ket_hon" or "khai_tu".
-
-    Returns:
-        Column index → field name.
-    """
-    if len(grid.cols) != (len(cells[0]) if cells else 0):
-        raise ValueError("cells do not belong to this grid")
-    return match_header(cells, book_type).columns
-
-
-# ---------------------------------------------------------------- records
 
 #: Columns that may be left blank in a register.
 OPTIONAL_COLUMNS = frozenset({"ghi_chu"})
@@ -659,7 +163,14 @@ def _cell_check(name: str, raw: str) -> Checked:
 
 
 def _cell_field(
-    name: str, words: Sequence[OcrWord], box: Box, *, gray: np.ndarray, threshold: float, why: str
+    name: str,
+    words: Sequence[OcrWord],
+    box: Box,
+    *,
+    gray: np.ndarray,
+    threshold: float,
+    calibration: Calibration,
+    why: str,
 ) -> FieldValue:
     if not words:
         blank = not _has_ink(gray, box)
@@ -673,12 +184,27 @@ def _cell_field(
             provenance=[why, "ô trống" if blank else "ô có nét nhưng không đọc được"],
         )
     raw = cell_text(words)
-    made = make_field(raw, words, _cell_check(name, raw), threshold=threshold, why=why, name=name)
+    made = make_field(
+        raw,
+        words,
+        _cell_check(name, raw),
+        threshold=threshold,
+        calibration=calibration,
+        why=why,
+        name=name,
+    )
     return made.model_copy(update={"bbox": _xywh(box)})
 
 
 def _row_fields(
-    r: int, grid: Grid, cells: Cells, header: HeaderMatch, *, gray: np.ndarray, threshold: float
+    r: int,
+    grid: Grid,
+    cells: Cells,
+    header: HeaderMatch,
+    *,
+    gray: np.ndarray,
+    threshold: float,
+    calibration: Calibration,
 ) -> dict[str, FieldValue]:
     fields = {}
     for c, name in sorted(header.columns.items()):
@@ -686,7 +212,13 @@ def _row_fields(
         how = f"tiêu đề khớp {score:.0f}%" if score else "theo vị trí cột chuẩn"
         why = f"bảng: hàng {r + 1}, cột {c + 1} ({how})"
         fields[name] = _cell_field(
-            name, cells[r][c], grid.cell(r, c), gray=gray, threshold=threshold, why=why
+            name,
+            cells[r][c],
+            grid.cell(r, c),
+            gray=gray,
+            threshold=threshold,
+            calibration=calibration,
+            why=why,
         )
         if header.fallback:
             fields[name] = flag_field(fields[name], "tiêu đề cột không đọc được")
@@ -702,7 +234,9 @@ def _has_text(row: Sequence[Sequence[OcrWord]]) -> bool:
     return sum(ch.isalnum() for cell in row for w in cell for ch in w.text) >= 2
 
 
-def _page_fields(words: Sequence[OcrWord], *, threshold: float) -> dict[str, FieldValue]:
+def _page_fields(
+    words: Sequence[OcrWord], *, threshold: float, calibration: Calibration
+) -> dict[str, FieldValue]:
     """Book-level fields printed above the table ("Quyển số", "Nơi đăng ký")."""
     out: dict[str, FieldValue] = {}
     for line in visual_lines(words):
@@ -715,6 +249,7 @@ def _page_fields(words: Sequence[OcrWord], *, threshold: float) -> dict[str, Fie
                     seg.words,
                     check_field(name, seg.raw),
                     threshold=threshold,
+                    calibration=calibration,
                     why="đầu trang sổ",
                     name=name,
                 )
@@ -764,7 +299,7 @@ def _split_by_numbers(grid: Grid, cells: Cells, so_col: int, first: int) -> Grid
         starts = [
             min(grid.level(w.bbox)[1] for w in line) - max(w.bbox[3] for w in line) // 3
             for line in visual_lines(cells[r][so_col])
-            if _ENTRY_NUMBER.match(cell_text(line))
+            if ENTRY_NUMBER.match(cell_text(line))
         ]
         cuts = [y for y in starts[1:] if y0 < y < y1]
         bounds = [y0, *cuts, y1]
@@ -793,7 +328,12 @@ def _reading_lines(page: OcrPage, grid: Grid, cells: Cells) -> list[OcrLine]:
 
 
 def extract_register(
-    page: OcrPage, gray: np.ndarray, *, book_type: str, threshold: float
+    page: OcrPage,
+    gray: np.ndarray,
+    *,
+    book_type: str,
+    threshold: float,
+    calibration: Calibration,
 ) -> RegisterResult:
     """Turn a ruled register page into one record per entry row.
 
@@ -802,6 +342,7 @@ def extract_register(
         gray: the cleaned, deskewed page the OCR read (uint8, dark ink).
         book_type: "khai_sinh", "ket_hon" or "khai_tu".
         threshold: fields below this confidence go to review.
+        calibration: turns a field's signals into its confidence.
 
     Returns:
         Records (schema = book type), the page lines in reading order and what was found.
@@ -825,13 +366,15 @@ def extract_register(
     records = [
         Record(
             schema=book_type,
-            fields=_row_fields(r, grid, cells, header, gray=gray, threshold=threshold),
+            fields=_row_fields(
+                r, grid, cells, header, gray=gray, threshold=threshold, calibration=calibration
+            ),
         )
         for r in range(header.rows, len(grid.rows))
         if _has_text(cells[r])
     ]
     above = [w for w in page.words if w.bbox[1] + w.bbox[3] <= grid.bbox[1]]
-    book = _page_fields(above, threshold=threshold)
+    book = _page_fields(above, threshold=threshold, calibration=calibration)
     records = [
         rec.model_copy(
             # in the book fields' own order: a set difference would order them by string

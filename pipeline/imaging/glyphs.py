@@ -5,8 +5,10 @@ monospace faces) make Tesseract read the zero as "9", "8", "6" or "Ø" with high
 the slash splits the zero's hole in two. "Ø" is mapped back to "0" right after OCR
 (ocr.postprocess); the others are caught here from the page itself. A slashed zero has two
 holes side by side; an "8" has two holes one above the other; "9" and "6" have one. When a
-digit read as 8/9/6 has the zero's shape, every field holding that word goes to review with
-a note — the value is not changed, a clerk looks at the scan.
+digit read as 8/9/6 has the zero's shape, the word is reported (:func:`find_suspect_zeros`);
+extraction sends every field holding it to review with a note
+(:func:`pipeline.extract.fields.flag_suspect_zeros`) — the value is not changed, a clerk looks
+at the scan.
 
 Words are checked glyph by glyph only when their ink splits into exactly one blob per
 character (print, not touching); otherwise the check abstains.
@@ -14,13 +16,12 @@ character (print, not touching); otherwise the check abstains.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import cv2
 import numpy as np
 
-from pipeline.extract.kinds import flag_field
-from schemas.models import OcrPage, OcrWord, Record
+from schemas.models import OcrPage, OcrWord
 
 #: Digits a slashed zero is misread as.
 SUSPECTS = frozenset("689")
@@ -96,36 +97,14 @@ def suspect_zeros(gray: np.ndarray, word: OcrWord) -> list[int]:
     ]
 
 
-def _inside(inner: tuple[int, int, int, int], outer: tuple[int, int, int, int]) -> bool:
-    x, y, w, h = inner
-    ox, oy, ow, oh = outer
-    cx, cy = x + w / 2, y + h / 2
-    return ox <= cx <= ox + ow and oy <= cy <= oy + oh
-
-
-def check_records(records: Sequence[Record], page: OcrPage, gray: np.ndarray) -> list[Record]:
-    """Records with every field that holds a zero-shaped 8/9/6 sent to review."""
+def find_suspect_zeros(page: OcrPage, gray: np.ndarray) -> list[tuple[OcrWord, list[int]]]:
+    """The page's words holding a zero-shaped 8/9/6, each with those characters' positions."""
     suspects: list[tuple[OcrWord, list[int]]] = []
     for word in _words(page):
         found = suspect_zeros(gray, word)
         if found:
             suspects.append((word, found))
-    if not suspects:
-        return list(records)
-    out = []
-    for rec in records:
-        fields = dict(rec.fields)
-        for name, field in rec.fields.items():
-            if field.needs_review or field.value is None or field.bbox is None:
-                continue
-            for word, positions in suspects:
-                if _inside(word.bbox, field.bbox):
-                    shown = ", ".join(f"“{word.text[i]}”" for i in positions)
-                    note = f"chữ số {shown} trong “{word.text}” có dáng số 0 gạch chéo: kiểm tra"
-                    fields[name] = flag_field(field, note)
-                    break
-        out.append(rec.model_copy(update={"fields": fields}))
-    return out
+    return suspects
 
 
 def _words(page: OcrPage) -> Iterable[OcrWord]:

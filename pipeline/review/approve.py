@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.archive.storage import MissingObjectError, ObjectStore
 from pipeline.db.models import FieldRow, RecordLock, RecordRow, ReviewEvent, User
 from pipeline.errors import SohoaError
-from pipeline.extract.kinds import check_field
+from pipeline.extract.fields import check_field
 from pipeline.review.queue import LockState, acquire_lock, display_value
 from schemas.models import RecordStatus
 

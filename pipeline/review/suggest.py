@@ -9,8 +9,8 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from pipeline.extract.ethnic import normalize_ethnic, normalize_nationality
+from pipeline.extract.fields import check_field
 from pipeline.extract.gazetteer import match_place
-from pipeline.extract.kinds import check_field
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 MAX_SUGGESTIONS = 5

@@ -25,6 +25,7 @@ from pipeline.config import ProcessOptions
 from pipeline.db.books import allocate_pages, ensure_book
 from pipeline.db.models import Batch, FieldRow, Page, RecordRow
 from pipeline.errors import BadInputError, SohoaError
+from pipeline.extract.calibration import packaged
 from pipeline.extract.kinds import formation_year
 from pipeline.imaging.io import (
     CONTENT_TYPES,
@@ -291,7 +292,13 @@ def process_page(ctx: Context, page_id: int) -> Path:
     image = load_page(data, kind, index, name=name, memory_mb=ctx.options.page_memory_mb)
     workdir = ctx.work_dir / stem
     outcome = process_image(
-        image, stem=stem, workdir=workdir, options=ctx.options, engine=ctx.engine, hint=hint
+        image,
+        stem=stem,
+        workdir=workdir,
+        options=ctx.options,
+        engine=ctx.engine,
+        calibration=packaged(),
+        hint=hint,
     )
     result_path = workdir / f"{stem}_result.json"
     result_path.write_text(outcome.result.model_dump_json(by_alias=True), encoding="utf-8")
