@@ -12,10 +12,13 @@ from typing import Any
 import cv2
 import numpy as np
 from PIL import Image
+
 from pipeline.config import ProcessOptions
-from pipeline.extract.kinds import calibration, detect_kind, extract_page
+from pipeline.extract.calibration import Calibration
+from pipeline.extract.fields import flag_suspect_zeros
+from pipeline.extract.kinds import detect_kind, extract_page
 from pipeline.imaging.cleanup import Analysis, OcrCopy, make_ocr_copy, page_quality
-from pipeline.imaging.glyphs import check_records
+from pipeline.imaging.glyphs import find_suspect_zeros
 from pipeline.imaging.io import DOWNSCALED_FROM
 from pipeline.imaging.orientation import (
     MAX_EXTRA_READS,
@@ -419,9 +422,13 @@ def process_image(
     workdir: Path,
     options: ProcessOptions,
     engine: OcrEngine,
+    calibration: Calibration,
     hint: str | None = None,
 ) -> PageOutcome:
-    """Run cleanup, OCR and extraction on one page image."""
+    """Run cleanup, OCR and extraction on one page image.
+
+    ``calibration`` scores the fields (its threshold unless ``options.review_threshold``).
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     page, ocr, clean_s, read_s = _clean_and_read(
         im, stem=stem, workdir=workdir, options=options, engine=engine
@@ -429,13 +436,13 @@ def process_image(
     t1 = time.perf_counter()
     kind = options.schema or detect_kind(ocr.page, hint=hint, ruled_lines=page.ruled_lines)
     threshold = (
-        options.review_threshold
-        if options.review_threshold is not None
-        else calibration().threshold
+        options.review_threshold if options.review_threshold is not None else calibration.threshold
     )
     # page.path is the binarised page.gray: the word boxes are in page.gray's pixels
-    extract = extract_page(kind, ocr.page, threshold=threshold, gray=page.gray)
-    records = check_records(extract.records, ocr.page, page.gray)
+    extract = extract_page(
+        kind, ocr.page, threshold=threshold, calibration=calibration, gray=page.gray
+    )
+    records = flag_suspect_zeros(extract.records, find_suspect_zeros(ocr.page, page.gray))
     quality = dict(page.quality)
     if DOWNSCALED_FROM in im.info:  # reduced on decode to the page memory budget
         quality["flags"] = [*quality_list(quality, "flags"), "downscaled"]

@@ -7,15 +7,16 @@ from pathlib import Path
 
 import cv2
 import pytest
+from PIL import Image
+
 from ocr.postprocess import annotate_page
 from ocr.tesseract import TesseractEngine
-from PIL import Image
+from pipeline import process
 from pipeline.config import ProcessOptions
+from pipeline.extract.calibration import packaged
 from pipeline.imaging import orientation
 from schemas.models import OcrLine, OcrPage
 from tests.fakes import page_from_lines
-
-from pipeline import process
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 
@@ -82,7 +83,12 @@ def test_a_turned_page_with_an_unsure_vote_ends_upright(tmp_path, monkeypatch, t
     with Image.open(SAMPLES / "ks_2018_01.png") as im:
         turned = im.rotate(turn, expand=True)
     out = process.process_image(
-        turned, stem="p", workdir=tmp_path, options=ProcessOptions(), engine=TesseractEngine()
+        turned,
+        stem="p",
+        workdir=tmp_path,
+        options=ProcessOptions(),
+        engine=TesseractEngine(),
+        calibration=packaged(),
     )
     assert out.result.orientation_deg == turn
     check = [s for s in out.result.provenance if s["step"] == "orientation_reading_check"]
@@ -113,6 +119,7 @@ def _read_sample(tmp_path, engine=None):
             workdir=tmp_path,
             options=ProcessOptions(),
             engine=engine or TesseractEngine(),
+            calibration=packaged(),
         )
 
 
@@ -193,7 +200,12 @@ def test_a_sideways_reading_is_settled_by_our_vote_across(tmp_path, monkeypatch)
     with Image.open(SAMPLES / "ks_2018_01.png") as im:
         turned = im.rotate(90, expand=True)
     out = process.process_image(
-        turned, stem="p", workdir=tmp_path, options=ProcessOptions(), engine=engine
+        turned,
+        stem="p",
+        workdir=tmp_path,
+        options=ProcessOptions(),
+        engine=engine,
+        calibration=packaged(),
     )
     assert out.result.orientation_deg == 90 and engine.osd_calls == 0
     checks = [s for s in out.result.provenance if s["step"] == "orientation_reading_check"]
