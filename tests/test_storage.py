@@ -44,13 +44,13 @@ from pipeline.archive.storage import (
     decode_metadata,
     decode_metadata_value,
     encode_metadata,
-    object_key,
     retry,
     sha256_hex,
     translate_error,
     verify_checksum,
 )
 from pipeline.errors import ConfigError, IntegrityError, MissingToolError, SohoaError, StorageError
+from pipeline.keys import object_key
 from tests import s3_fixtures
 from tests.s3_fixtures import LocalS3, make_store
 

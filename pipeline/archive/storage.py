@@ -37,6 +37,7 @@ from minio.helpers import check_bucket_name
 from minio.versioningconfig import ENABLED, VersioningConfig
 
 from pipeline.errors import ConfigError, IntegrityError, SohoaError, StorageError
+from pipeline.keys import MAX_KEY_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +46,12 @@ T = TypeVar("T")
 SHA256_KEY = "sha256"
 """User-metadata name holding the hex SHA-256 of the content."""
 
-MAX_KEY_BYTES = 1024
 MAX_METADATA_BYTES = 2048
 _META_PREFIX = "x-amz-meta-"
 _META_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 # Printable ASCII except "%" and space: such values pass through unchanged;
 # "%" itself, spaces, controls and non-ASCII are percent-encoded (UTF-8).
 _META_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) != "%")
-_LOOKALIKES = str.maketrans({"\u00d0": "\u0110", "\u00f0": "\u0111"})  # Ð→Đ, ð→đ
-_KEY_PUNCT = frozenset("-_.")
 
 _MISSING_CODES = frozenset({"NoSuchKey", "NoSuchVersion", "NoSuchObject"})
 _AUTH_CODES = frozenset(
@@ -128,56 +126,6 @@ class ObjectStore(Protocol):
 
 
 # --------------------------------------------------------------------------- keys
-
-
-def slugify_part(part: str) -> str:
-    r"""Make one key segment safe: NFC, no separators, no leading dots.
-
-    Letters (Vietnamese included), digits, combining marks and ``-_.`` are
-    kept; anything else (``/``, ``\``, spaces, controls, ``?#%``…) becomes
-    ``-``. Runs of ``-`` or ``.`` collapse, and ``-``/``.`` are stripped from
-    both ends, so a segment can never be ``.`` or ``..``. Case is kept.
-
-    Args:
-        part: raw segment, e.g. a book number ``"02/1994"``.
-
-    Returns:
-        The safe segment, e.g. ``"02-1994"``.
-
-    Raises:
-        ValueError: nothing usable is left.
-    """
-    text = unicodedata.normalize("NFC", part).translate(_LOOKALIKES)
-    chars = [ch if _is_key_char(ch) else "-" for ch in text]
-    slug = re.sub(r"-{2,}", "-", "".join(chars))
-    slug = re.sub(r"\.{2,}", ".", slug).strip("-.")
-    if not slug:
-        raise ValueError(f"key part {part!r} has no usable characters")
-    return slug
-
-
-def _is_key_char(ch: str) -> bool:
-    return ch in _KEY_PUNCT or unicodedata.category(ch)[0] in "LNM"
-
-
-def object_key(*parts: str) -> str:
-    """Build an S3 key from segments, each made safe by :func:`slugify_part`.
-
-    Args:
-        *parts: segments, outermost first, e.g. ``("khai-sinh", "02/1994", "p0001.png")``.
-
-    Returns:
-        The key, e.g. ``"khai-sinh/02-1994/p0001.png"``.
-
-    Raises:
-        ValueError: no parts, an empty part, or a key over 1024 UTF-8 bytes.
-    """
-    if not parts:
-        raise ValueError("object_key needs at least one part")
-    key = "/".join(slugify_part(p) for p in parts)
-    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
-        raise ValueError(f"object key longer than {MAX_KEY_BYTES} bytes")
-    return key
 
 
 # ----------------------------------------------------------------------- metadata

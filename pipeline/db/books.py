@@ -17,8 +17,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.orm import Session
 
-from pipeline.archive.storage import slugify_part
 from pipeline.db.models import Book
+from pipeline.keys import slugify_part
 
 log = logging.getLogger(__name__)
 

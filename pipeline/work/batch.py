@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.archive.outputs import store_page_extras
-from pipeline.archive.storage import ObjectStore, object_key, sha256_hex
+from pipeline.archive.storage import ObjectStore, sha256_hex
 from pipeline.config import ProcessOptions
 from pipeline.db.books import allocate_pages, ensure_book
 from pipeline.db.models import Batch, FieldRow, Page, RecordRow
@@ -39,6 +39,7 @@ from pipeline.imaging.io import (
     sniff_kind,
 )
 from pipeline.imaging.previews import make_preview
+from pipeline.keys import object_key
 from pipeline.phases import PhasePlan
 from pipeline.ports import OcrEngine
 from pipeline.process import process_image
