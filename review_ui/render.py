@@ -10,9 +10,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from pipeline.db.models import aware
 from pipeline.review.accounts import ROLE_LABELS
 from pipeline.review.dashboard import VN_TZ
-from pipeline.review.queue import aware
 from review_ui.security import page_csrf
 from schemas.dossiers import LABELS
 

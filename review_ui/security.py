@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import secrets
 import time
@@ -18,12 +20,24 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.archive.storage import ObjectStore
 from pipeline.phases import PhasePlan
-from pipeline.review.accounts import SignedIn, check_csrf, csrf_token, session_user
+from pipeline.review.accounts import SignedIn, session_user
 from review_ui.limits import body_policy, route_path
 
 SESSION_COOKIE = "sohoa_session"
 LOGIN_CSRF_COOKIE = "sohoa_login_csrf"
 CSRF_FIELD = "csrf_token"
+
+
+def csrf_token(secret: str, token: str) -> str:
+    """The CSRF token of a session: an HMAC of its cookie token under the app secret."""
+    return hmac.new(secret.encode(), b"csrf:" + token.encode(), hashlib.sha256).hexdigest()
+
+
+def check_csrf(secret: str, token: str, sent: str | None) -> bool:
+    """True when ``sent`` is the CSRF token of session ``token``."""
+    return bool(sent) and hmac.compare_digest(csrf_token(secret, token), sent or "")
+
+
 CSRF_HEADER = "X-CSRF-Token"
 #: database ids are signed 64-bit integers; anything else is no record (404, not a crash)
 MAX_ID = 2**63 - 1

@@ -28,6 +28,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def aware(dt: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were written in UTC."""
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
 class Base(DeclarativeBase):
     """Declarative base of every table."""
 

@@ -6,7 +6,6 @@ Framework-free: the CLI (``sohoa users add``) and the web app both use it.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.db.models import User, WebSession
+from pipeline.db.models import User, WebSession, aware
 from pipeline.errors import SohoaError
 
 #: roles in increasing order of rights; a role may do what every lower role may
@@ -159,7 +158,7 @@ def session_user(sessions: sessionmaker[Session], token: str | None) -> SignedIn
     if row is None:
         return None
     ws, user = row
-    if _aware(ws.expires_at) < datetime.now(UTC) or not user.active:
+    if aware(ws.expires_at) < datetime.now(UTC) or not user.active:
         return None
     return SignedIn(user.id, user.username, user.role, ws.id, token)
 
@@ -169,18 +168,3 @@ def end_session(sessions: sessionmaker[Session], token: str | None) -> None:
     if token:
         with sessions.begin() as s:
             s.execute(delete(WebSession).where(WebSession.token_hash == _token_hash(token)))
-
-
-def csrf_token(secret: str, token: str) -> str:
-    """The CSRF token of a session: an HMAC of its cookie token under the app secret."""
-    return hmac.new(secret.encode(), b"csrf:" + token.encode(), hashlib.sha256).hexdigest()
-
-
-def check_csrf(secret: str, token: str, sent: str | None) -> bool:
-    """True when ``sent`` is the CSRF token of session ``token``."""
-    return bool(sent) and hmac.compare_digest(csrf_token(secret, token), sent or "")
-
-
-def _aware(dt: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were written in UTC."""
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

@@ -14,9 +14,17 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.db.models import Batch, FieldRow, InventoryBook, Page, RecordRow, ReviewEvent, User
+from pipeline.db.models import (
+    Batch,
+    FieldRow,
+    InventoryBook,
+    Page,
+    RecordRow,
+    ReviewEvent,
+    User,
+    aware,
+)
 from pipeline.phases import OUTSIDE_PREFIX, PhasePlan
-from pipeline.review.queue import aware
 
 VN_TZ = timezone(timedelta(hours=7))
 RATE_DAYS = 14

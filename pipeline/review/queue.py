@@ -14,7 +14,16 @@ from sqlalchemy import Select, and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.db.models import Batch, FieldRow, Page, RecordLock, RecordRow, ReviewEvent, User
+from pipeline.db.models import (
+    Batch,
+    FieldRow,
+    Page,
+    RecordLock,
+    RecordRow,
+    ReviewEvent,
+    User,
+    aware,
+)
 from schemas.models import RecordStatus
 
 QUEUE_PAGE_SIZE = 50
@@ -104,11 +113,6 @@ class RecordView:
     preview_scale: float
     fields: list[FieldView]
     events: list[EventView]
-
-
-def aware(dt: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were written in UTC."""
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def display_value(name: str, value: str | None, raw: str) -> str:
