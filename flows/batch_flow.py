@@ -12,7 +12,7 @@ from __future__ import annotations
 from prefect import flow, task
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.wiring import context, settings
+from flows.wiring import context, context_for, settings
 from pipeline.archive.manifest import write_batch_manifests
 from pipeline.work import batch as stages
 from pipeline.work import claims
@@ -27,12 +27,13 @@ def register_task(batch_id: int) -> int:
 
 
 @task(name="work-pages")
-def work_task(batch_id: int, slot: int) -> dict[str, int]:
+def work_task(batch_id: int, slot: int, force_kind: str | None = None) -> dict[str, int]:
     """One claim loop over the batch's pages, like a station's worker, until none are left.
 
     Pages are claimed through the same table ``sohoa worker`` uses, so an ingest and any
     number of workers on one backlog process every page exactly once; pages another
-    worker holds are waited for (and taken over if its lease runs out).
+    worker holds are waited for (and taken over if its lease runs out). ``force_kind``
+    forces one document kind on every page (``sohoa ingest --schema``).
     """
     opts = WorkerOptions(
         batch_id=batch_id,
@@ -43,7 +44,8 @@ def work_task(batch_id: int, slot: int) -> dict[str, int]:
         give_up=True,
         retry_delays=settings().retry_delays,
     )
-    stats = run_worker(context(), opts, worker=f"{claims.worker_name()}:ingest{slot}")
+    worker = f"{claims.worker_name()}:ingest{slot}"
+    stats = run_worker(context_for(force_kind), opts, worker=worker)
     return {"done": stats.done, "failed": stats.failed, "retried": stats.retried}
 
 
@@ -54,17 +56,21 @@ def manifests_task(batch_id: int) -> list[str]:
 
 
 @flow(name="sohoa-process-batch", log_prints=False)
-def process_batch(batch_id: int, workers: int = 1) -> dict[str, int]:
-    """Register, store, OCR, extract and store the outputs of every page of a batch."""
+def process_batch(batch_id: int, workers: int = 1, force_kind: str | None = None) -> dict[str, int]:
+    """Register, store, OCR, extract and store the outputs of every page of a batch.
+
+    ``force_kind`` forces one document kind on every page instead of detecting it.
+    """
     pending = register_task(batch_id)
-    loops = [work_task.submit(batch_id, i) for i in range(max(1, min(workers, pending)))]
+    slots = range(max(1, min(workers, pending)))
+    loops = [work_task.submit(batch_id, i, force_kind) for i in slots]
     done = [f.result() for f in loops]
     manifests_task(batch_id)
     return {"pages": pending, **{k: sum(d[k] for d in done) for k in ("done", "failed")}}
 
 
-def run_batch(batch_id: int) -> dict[str, int]:
+def run_batch(batch_id: int, *, schema: str | None = None) -> dict[str, int]:
     """Run the flow with one claim loop per core (one Tesseract each)."""
     workers = settings().workers
     runner = ThreadPoolTaskRunner(max_workers=workers)
-    return process_batch.with_options(task_runner=runner)(batch_id, workers)
+    return process_batch.with_options(task_runner=runner)(batch_id, workers, schema)

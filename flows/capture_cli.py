@@ -1,7 +1,7 @@
 """Capture commands of the CLI: ``scan`` (SANE, TWAIN or ``--watch FOLDER``) and ``separator``.
 
 Registered on the main Typer app by :func:`register`; the batch processing reuses the
-helpers of :mod:`flows.cli` (imported lazily to avoid an import cycle).
+helpers of :mod:`flows.cli_common`.
 """
 
 from __future__ import annotations
@@ -10,26 +10,25 @@ import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
-from pipeline.intake.capture import (
-    MANIFEST,
-    BatchFolder,
-    CaptureError,
-    PageEntry,
-    PageSource,
-    ScannedPage,
-    book_slug,
-    flag_counts,
+from flows.cli_common import (
+    console,
+    err,
+    guarded,
+    ingest_and_check,
+    parse_years,
+    probe_tools,
+    setup,
 )
 from schemas.models import BookMeta, BookType
 
+if TYPE_CHECKING:
+    from pipeline.intake.capture import BatchFolder, CaptureError, PageEntry, PageSource
+
 log = logging.getLogger(__name__)
-console = Console()
-err = Console(stderr=True)
 
 #: the scanner stopped (jam, cover, unplugged): pages so far are kept, resume with --resume
 EXIT_SCANNER = 4
@@ -50,8 +49,6 @@ FLAG_VI = {
 
 
 def _meta(book_type: BookType, agency: str, book: str, years: str) -> BookMeta:
-    from flows.cli import parse_years
-
     y0, y1 = parse_years(years)
     return BookMeta(book_type=book_type, agency=agency, book=book, year_from=y0, year_to=y1)
 
@@ -89,6 +86,8 @@ def _page_line(n: int, entry: PageEntry) -> str:
 
 
 def _open_capture(home: Path, meta: BookMeta, *, resume: bool, new: bool, source: str) -> Any:
+    from pipeline.intake.capture import MANIFEST, BatchFolder, book_slug
+
     base = home / "capture" / book_slug(meta)
     existing = sorted(
         (p for p in base.parent.glob(base.name + "*") if (p / MANIFEST).exists()),
@@ -115,6 +114,7 @@ def _capture(
     source: PageSource, folder: BatchFolder, home: Path, *, separators: bool
 ) -> tuple[list[BatchFolder], CaptureError | None]:
     """Write each page into the batch as it arrives and show its quality at once."""
+    from pipeline.intake.capture import CaptureError, ScannedPage
     from pipeline.intake.separator import find_separator
 
     folders = [folder]
@@ -145,32 +145,17 @@ def _capture(
 
 def _process(folders: list[BatchFolder]) -> int:
     """Run the batch flow on each captured folder, then the book-level checks."""
-    from flows.cli import _ingest
-    from flows.wiring import sessions, settings
-    from pipeline.intake.bookcheck import check_book
-    from pipeline.work.batch import open_batch
-
     failed = 0
     for folder in folders:
         if not folder.pages:
             continue
-        failed += _ingest(folder.path, folder.meta)
-        batch_id = open_batch(sessions(), folder.meta, folder.path)
-        memory_mb = settings().page_memory_mb
-        _print_issues(check_book(sessions(), batch_id, folder.path, memory_mb=memory_mb))
+        failed += ingest_and_check(folder.path, folder.meta)[1]
     return failed
 
 
-def _print_issues(issues: list[Any]) -> None:
-    if not issues:
-        console.print("[green]Kiểm tra quyển: không thấy thiếu hay lặp trang.[/]")
-        return
-    console.print(f"[yellow]Kiểm tra quyển: {len(issues)} điểm cần xem lại[/]")
-    for issue in issues:
-        console.print(f"  [yellow]•[/] {issue.message_vi}")
-
-
 def _summary(folders: list[BatchFolder]) -> None:
+    from pipeline.intake.capture import flag_counts
+
     for folder in folders:
         counts = flag_counts(folder.pages)
         flags = ", ".join(f"{FLAG_VI.get(k, k)}: {v}" for k, v in sorted(counts.items()))
@@ -241,11 +226,9 @@ def scan(
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
     """Quét một quyển sổ (SANE/TWAIN) hoặc theo dõi thư mục nóng; kiểm tra chất lượng ngay."""
-    from flows.cli import _guarded, _probe_tools, _setup
-
-    s = _setup(verbose)
+    s = setup(verbose)
     if list_:
-        _guarded(lambda: _list_devices(device))
+        guarded(lambda: _list_devices(device))
         return
     book_args = (book_type, agency, book, years)
     meta = _meta(*book_args) if all(book_args) else None  # type: ignore[arg-type]
@@ -253,16 +236,16 @@ def scan(
         err.print("[red]Cần đủ --book-type, --agency, --book và --years.[/]")
         raise typer.Exit(2)
     if process:
-        _probe_tools(s.ocr_lang)
+        probe_tools(s.ocr_lang)
     if watch is not None:
         from flows.watch import watch_folder
 
-        _guarded(lambda: watch_folder(watch, meta, poll=poll, settle=settle, once=once))
+        guarded(lambda: watch_folder(watch, meta, poll=poll, settle=settle, once=once))
         return
     if device is None or meta is None or source not in ("flatbed", "adf"):
         err.print("[red]Cần --device, --source flatbed|adf và thông tin quyển sổ.[/]")
         raise typer.Exit(2)
-    _guarded(lambda: _scan(s.home_abs, device, meta, source, dpi, gray, max_pages, resume, new,
+    guarded(lambda: _scan(s.home_abs, device, meta, source, dpi, gray, max_pages, resume, new,
                            process))  # fmt: skip
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
+from flows.cli_common import EXIT_USAGE, console, err, setup
 from pipeline.errors import ConfigError, SohoaError
 
 if TYPE_CHECKING:
@@ -19,17 +19,12 @@ if TYPE_CHECKING:
     from pipeline.phases import PhasePlan
     from review_ui.security import WebConfig
 
-console = Console()
-err = Console(stderr=True)
-EXIT_USAGE = 2
 
 users_app = typer.Typer(help="Tài khoản trang web duyệt hồ sơ.", no_args_is_help=True)
 inventory_app = typer.Typer(help="Kiểm kê sổ (giai đoạn 1).", no_args_is_help=True)
 
 
 def _setup() -> None:
-    from flows.cli import _setup as setup
-
     setup()
 
 

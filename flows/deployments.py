@@ -23,8 +23,8 @@ from schemas.models import BookMeta
 
 def queue_folder(folder: Path, meta: BookMeta) -> dict[str, str | None]:
     """Hot-folder ingest for a station with workers: register, store masters, leave the OCR."""
-    from flows.watch import stored_and_verified
     from pipeline.work.batch import open_batch
+    from pipeline.work.intake_checks import stored_and_verified
 
     ctx = context()
     batch_id = open_batch(ctx.sessions, meta, folder)
@@ -35,7 +35,7 @@ def queue_folder(folder: Path, meta: BookMeta) -> dict[str, str | None]:
 @flow(name="sohoa-intake-hot-folder")
 def intake_hot_folder(root: str, settle: float = 10.0) -> dict[str, int]:
     """Take every settled file of the hot folder into batches whose pages wait for workers."""
-    from flows.watch import known_content
+    from pipeline.work.intake_checks import known_content
     from scanners.hotfolder import HotFolder, take
 
     prepare_environment(settings())
@@ -48,7 +48,7 @@ def intake_hot_folder(root: str, settle: float = 10.0) -> dict[str, int]:
             found,
             batches=settings().home_abs / "capture",
             ingest=queue_folder,
-            known=known_content,
+            known=lambda sha: known_content(context().sessions, sha),
         )
         totals["done"] += report.done
         totals["failed"] += report.failed

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from sqlalchemy import select
 
-from pipeline.archive.pdfout import MIN_DPI, master_pdf, merge, to_pdfa
-from pipeline.db.models import Batch, Page
+from flows.cli_common import console, guarded, setup
 from pipeline.errors import BadInputError, IntegrityError
-from pipeline.imaging.io import sha256_bytes
-from pipeline.work.batch import Context, book_prefix
-from schemas.models import PageStatus
 
-console = Console()
+if TYPE_CHECKING:
+    from pipeline.work.batch import Context
 
 PDF_TYPE = "application/pdf"
 
@@ -33,10 +28,12 @@ class PdfOutcome:
 
 
 def _put(ctx: Context, key: str, data: bytes, batch_id: int) -> str:
+    from pipeline.keys import sha256_hex
+
     stored = ctx.store.put_bytes(
         key, data, content_type=PDF_TYPE, metadata={"batch": str(batch_id)}
     )
-    if stored.sha256 != sha256_bytes(data):
+    if stored.sha256 != sha256_hex(data):
         raise IntegrityError(f"Ghi {key} không khớp mã SHA-256", reason="checksum_mismatch")
     return key
 
@@ -48,6 +45,13 @@ def make_pdfs(ctx: Context, batch_id: int, *, pdfa: bool = False) -> PdfOutcome:
     ``ocr/`` outputs), the book PDF to ``<book prefix of the book's phase>/pdf/book.pdf``.
     With ``pdfa`` every PDF is converted to PDF/A-2b (:func:`pipeline.archive.pdfout.to_pdfa`).
     """
+    from sqlalchemy import select
+
+    from pipeline.archive.pdfout import MIN_DPI, master_pdf, merge, to_pdfa
+    from pipeline.db.models import Batch, Page
+    from pipeline.work.batch import book_prefix
+    from schemas.models import PageStatus
+
     with ctx.sessions() as s:
         batch = s.get(Batch, batch_id)
         if batch is None:
@@ -101,11 +105,11 @@ def pdf(
     <quyển>/pdf/pNNNNN.pdf (PDF của một hồ sơ là PDF của trang chứa nó) và
     <quyển>/pdf/book.pdf. --pdfa: PDF/A-2b (qua OCRmyPDF, giữ nguyên lớp chữ).
     """
-    from flows.cli import _guarded, _setup
     from flows.wiring import context
+    from pipeline.archive.pdfout import MIN_DPI
 
-    _setup()
-    outcome = _guarded(lambda: make_pdfs(context(), batch_id, pdfa=pdfa))
+    setup()
+    outcome = guarded(lambda: make_pdfs(context(), batch_id, pdfa=pdfa))
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(outcome.book)

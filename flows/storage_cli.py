@@ -7,11 +7,9 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-console = Console()
-err = Console(stderr=True)
+from flows.cli_common import console, guarded, setup
 
 EXIT_DISAGREE = 1
 
@@ -28,12 +26,11 @@ def verify(
     ] = False,
 ) -> None:
     """Đối chiếu CSDL với kho lưu trữ: thiếu, mồ côi, sai mã kiểm tra; ghi lại manifest."""
-    from flows.cli import _guarded, _setup
     from flows.wiring import make_store, sessions, settings
     from pipeline.archive.manifest import write_manifests
     from pipeline.archive.verify import verify_store
 
-    _setup()
+    setup()
 
     def run():  # noqa: ANN202 - local closure
         store = make_store(settings())
@@ -41,7 +38,7 @@ def verify(
         write_manifests(sessions(), store)
         return report
 
-    report = _guarded(run)
+    report = guarded(run)
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:

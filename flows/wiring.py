@@ -1,20 +1,24 @@
-"""Build concrete adapters from settings, once per process (the edge of the system)."""
+"""Build concrete adapters from settings, once per process (the edge of the system).
+
+The adapters are imported where they are built, not at the top: a command that only reads
+the database (``sohoa status``) loads neither the page stages nor the object store.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flows.local_s3 import ensure_local_s3
-from ocr.tesseract import TesseractEngine
-from pipeline.archive.storage import MinioStore
 from pipeline.config import ProcessOptions, Settings
-from pipeline.db.migrate import upgrade_db
-from pipeline.db.models import make_engine, make_sessionmaker
-from pipeline.phases import PhasePlan, load_plan
-from pipeline.work.batch import Context
+
+if TYPE_CHECKING:
+    from pipeline.archive.storage import MinioStore
+    from pipeline.phases import PhasePlan
+    from pipeline.work.batch import Context
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,9 @@ def settings() -> Settings:
 
 def make_store(s: Settings) -> MinioStore:
     """Object store from settings; starts the embedded S3 server when none is configured."""
+    from flows.local_s3 import ensure_local_s3
+    from pipeline.archive.storage import MinioStore
+
     if s.s3_endpoint:
         store = MinioStore(
             endpoint=s.s3_endpoint,
@@ -66,12 +73,17 @@ def make_store(s: Settings) -> MinioStore:
 
 def make_plan(s: Settings) -> PhasePlan:
     """The phase plan (packaged default unless SOHOA_PHASE_PLAN is set)."""
+    from pipeline.phases import load_plan
+
     return load_plan(Path(s.phase_plan) if s.phase_plan else None)
 
 
 @lru_cache(maxsize=1)
 def sessions():  # type: ignore[no-untyped-def]
     """Session factory on the configured database, migrated to the latest schema."""
+    from pipeline.db.migrate import upgrade_db
+    from pipeline.db.models import make_engine, make_sessionmaker
+
     s = settings()
     upgrade_db(s.db_url)
     return make_sessionmaker(make_engine(s.db_url))
@@ -80,6 +92,9 @@ def sessions():  # type: ignore[no-untyped-def]
 @lru_cache(maxsize=1)
 def context() -> Context:
     """Everything the batch stages need."""
+    from ocr.tesseract import TesseractEngine
+    from pipeline.work.batch import Context
+
     s = settings()
     return Context(
         sessions=sessions(),
@@ -89,3 +104,11 @@ def context() -> Context:
         work_dir=s.work_dir,
         engine=TesseractEngine(),
     )
+
+
+def context_for(schema: str | None) -> Context:
+    """:func:`context`, with every page forced to the document kind ``schema`` when given."""
+    ctx = context()
+    if not schema:
+        return ctx
+    return replace(ctx, options=replace(ctx.options, schema=schema))

@@ -18,13 +18,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from flows.cli_common import EXIT_USAGE, console, err, guarded, parse_years, probe_tools, setup
 from schemas.models import BookMeta, BookType
 
 log = logging.getLogger(__name__)
-console = Console()
-err = Console(stderr=True)
 
 
 def enqueue(
@@ -36,15 +34,13 @@ def enqueue(
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
     """Đăng ký một lô và lưu bản gốc; các máy chạy `sohoa worker` sẽ xử lý các trang."""
-    from flows.cli import EXIT_USAGE, _guarded, _setup, parse_years
-
-    _setup(verbose)
+    setup(verbose)
     y0, y1 = parse_years(years)
     if not folder.is_dir():
         err.print(f"[red]Không tìm thấy thư mục {folder}[/]")
         raise typer.Exit(EXIT_USAGE)
     meta = BookMeta(book_type=book_type, agency=agency, book=book, year_from=y0, year_to=y1)
-    batch_id, counts = _guarded(lambda: _enqueue(folder, meta))
+    batch_id, counts = guarded(lambda: _enqueue(folder, meta))
     console.print(
         f"Lô {batch_id}: {counts['new']} trang mới, {counts['known']} trang đã có, "
         f"{counts['stored']} bản gốc đã lưu — chờ máy xử lý."
@@ -76,11 +72,10 @@ def worker(
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
     """Máy xử lý: nhận trang từ cơ sở dữ liệu, OCR, trích xuất, lưu; mỗi lõi một tiến trình."""
-    from flows.cli import _probe_tools, _setup
     from pipeline.work.workloop import WorkerOptions
 
-    s = _setup(verbose)
-    _probe_tools(s.ocr_lang)
+    s = setup(verbose)
+    probe_tools(s.ocr_lang)
     # one core per process: Tesseract, OpenMP/BLAS and OpenCV each limited to one thread
     os.environ.update(OMP_THREAD_LIMIT="1", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     opts = WorkerOptions(
@@ -118,9 +113,7 @@ def _run_one(opts: dict[str, object], verbose: bool, in_child: bool = True) -> N
     from pipeline.work.workloop import WorkerOptions, run_worker
 
     if in_child:
-        from flows.cli import _setup
-
-        _setup(verbose)
+        setup(verbose)
     import cv2
 
     cv2.setNumThreads(1)  # the process is the unit of parallelism, not OpenCV's thread pool

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from flows.watch import stored_and_verified
 from pipeline.config import ProcessOptions
 from pipeline.db.migrate import upgrade_db
 from pipeline.db.models import make_engine, make_sessionmaker
 from pipeline.intake.separator import render_sheet
 from pipeline.phases import load_plan
 from pipeline.work import batch as stages
+from pipeline.work.intake_checks import stored_and_verified
 from scanners.hotfolder import HotFolder, is_ignored, take
 from schemas.models import BookMeta
 from tests import s3_fixtures
@@ -177,9 +177,9 @@ def test_unverified_copy_goes_to_failed_not_done_and_duplicates_are_refused(tmp_
     inbox, batches = tmp_path / "inbox", tmp_path / "batches"
     inbox.mkdir()
     good, lost = _page(inbox / "a.png", 10), _page(inbox / "b.png", 90)
-    from pipeline.imaging.io import sha256_bytes
+    from pipeline.keys import sha256_hex
 
-    lost_sha = sha256_bytes(lost.read_bytes())
+    lost_sha = sha256_hex(lost.read_bytes())
     clock = Clock()
     hot = HotFolder(inbox, settle=1.0, default_meta=META, clock=clock)
     list(hot.acquire())
