@@ -7,12 +7,11 @@ import pytest
 from pipeline.extract.gazetteer import (
     Gazetteer,
     PlaceMatch,
-    fold_text,
     match_place,
     province_codes_new,
     province_codes_old,
-    split_type,
 )
+from pipeline.extract.placenames import fold_text, split_type
 
 
 def _match(text: str) -> PlaceMatch:

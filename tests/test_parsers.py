@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipeline.extract.numwords import number_to_words, vietnamese_number
 from pipeline.extract.parsers import (
     date_to_words,
     format_date_short,
@@ -16,7 +17,6 @@ from pipeline.extract.parsers import (
     is_valid_personal_id,
     name_key,
     normalize_name,
-    number_to_words,
     parse_book_number,
     parse_date,
     parse_entry_number,
@@ -24,7 +24,6 @@ from pipeline.extract.parsers import (
     parse_sex,
     parse_so_ky_hieu,
     parse_year,
-    vietnamese_number,
 )
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from pipeline.extract.gazetteer import fold_text
 from pipeline.extract.parsers import name_key
+from pipeline.extract.placenames import fold_text
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 

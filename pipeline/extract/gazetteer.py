@@ -6,7 +6,7 @@ TP. Hồ Chí Minh") into levels, finds the pre-2025 units (63 provinces, distri
 wards; historical provinces such as Hà Tây or Nghệ Tĩnh through their successors) and the
 current units after the 1 July 2025 reform (34 provinces, no districts, merged wards). Names are
 compared exactly first, then with old/new tone placement and case ignored, then without
-diacritics, then fuzzily (rapidfuzz) for OCR slips.
+diacritics, then fuzzily (rapidfuzz) for OCR slips (:mod:`pipeline.extract.placenames`).
 """
 
 from __future__ import annotations
@@ -15,96 +15,22 @@ import csv
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from rapidfuzz import fuzz, process
-
-from pipeline.extract.parsers import name_key
+from pipeline.extract.placenames import (
+    COUNTRY_RE,
+    Hits,
+    NameIndex,
+    PlaceSegment,
+    name_suffixes,
+    place_segments,
+    split_type,
+)
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
-
-# --------------------------------------------------------------------------- name keys
-
-_D = str.maketrans({"đ": "d", "Đ": "d", "\u00d0": "d", "\u00f0": "d"})
-
-
-def fold_text(text: str) -> str:
-    """Lower-case text without diacritics (đ → d): "Hòa Bình" → "hoa binh"."""
-    decomposed = unicodedata.normalize("NFD", text.translate(_D))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-
-
-def _key(name: str) -> str:
-    """Exact comparison key: tone placement and case ignored, spacing and punctuation dropped."""
-    words = re.findall(r"\w+", name_key(name))
-    return "".join(w.lstrip("0") or "0" if w.isdecimal() else w for w in words)
-
-
-def _fold_key(name: str) -> str:
-    """Diacritic-free key; "y" read as "i" (Quy/Qui, Lý/Lí)."""
-    return fold_text(_key(name)).replace("y", "i")
-
-
-_TYPES = ("thành phố", "thị trấn", "thị xã", "đặc khu", "phường", "huyện", "quận", "tỉnh", "xã")
-
-
-def split_type(name: str) -> tuple[str, str]:
-    """("Xã Phú Linh") → ("xã", "Phú Linh"); the type is "" when the name has none."""
-    low = name.lower()
-    typ = next((t for t in _TYPES if low.startswith(t + " ")), "")
-    return typ, name[len(typ) :].strip()
-
-
-Hits = list[tuple[str, float]]
-
-
-class _Names:
-    """Names of one level (code → full name) with exact, folded and fuzzy look-ups."""
-
-    def __init__(self, names: dict[str, str], aliases: Iterable[tuple[str, str]] = ()) -> None:
-        self.full = names
-        self.types = {c: split_type(n)[0] for c, n in names.items()}
-        self.by_key: dict[str, list[str]] = defaultdict(list)
-        self.by_fold: dict[str, list[str]] = defaultdict(list)
-        self.folds: dict[tuple[str, int], str] = {}
-        self.keys_of: dict[str, list[str]] = defaultdict(list)
-        for code, name in [*((c, split_type(n)[1]) for c, n in names.items()), *aliases]:
-            self.add(code, name)
-
-    def add(self, code: str, bare: str) -> None:
-        key, fold = _key(bare), _fold_key(bare)
-        for index, k in ((self.by_key, key), (self.by_fold, fold)):
-            if code not in index[k]:
-                index[k].append(code)
-        self.folds[(code, len(self.folds))] = fold
-        self.keys_of[code].append(key)
-
-    def find(self, text: str, scope: Collection[str] | None = None, *, fuzzy: bool = True) -> Hits:
-        """Best matches of a bare name within ``scope`` (codes), each with a score in 0..1."""
-        key, fold = _key(text), _fold_key(text)
-        inside = [c for c in self.by_key.get(key, ()) if scope is None or c in scope]
-        if not key or inside:
-            return [(c, 1.0) for c in inside]
-        inside = [c for c in self.by_fold.get(fold, ()) if scope is None or c in scope]
-        scored = [(c, 0.85 + 0.1 * self._exact_ratio(key, c) / 100) for c in inside]
-        if not scored and fuzzy and len(fold) >= 4:
-            pool = {k: v for k, v in self.folds.items() if scope is None or k[0] in scope}
-            best: dict[str, float] = {}
-            for _, s, (code, _n) in process.extract(
-                fold, pool, scorer=fuzz.ratio, score_cutoff=80, limit=8
-            ):
-                s = 0.9 * (0.6 * s + 0.4 * self._exact_ratio(key, code)) / 100
-                best[code] = max(best.get(code, 0.0), s)
-            scored = list(best.items())
-        top = max((s for _, s in scored), default=0.0)
-        return [(c, round(s, 3)) for c, s in scored if s >= top - 0.005]
-
-    def _exact_ratio(self, key: str, code: str) -> float:
-        return max(fuzz.ratio(key, k) for k in self.keys_of[code])
-
 
 # --------------------------------------------------------------------------- results
 
@@ -159,13 +85,6 @@ class HistoricalProvince:
 
 
 @dataclass
-class _Seg:
-    kind: str  # province | city | district | ward | sub (hamlet, street) | "" (untyped)
-    text: str
-    type_word: str = ""
-
-
-@dataclass
 class _Try:
     """One reading of the place under one province option."""
 
@@ -183,60 +102,6 @@ class _Try:
     @property
     def total(self) -> float:
         return sum(self.scores) / len(self.scores) * self.penalty if self.scores else 0.0
-
-
-# --------------------------------------------------------------------------- segmentation
-
-_ABBREV = {"tp": "thành phố", "tx": "thị xã", "tt": "thị trấn", "p": "phường", "q": "quận"}
-_ABBREV |= {"h": "huyện", "x": "xã", "t": "tỉnh"}
-_KIND = {"thành phố": "city", "tỉnh": "province", "quận": "district", "huyện": "district"}
-_KIND |= {"thị xã": "district", "thị trấn": "ward", "xã": "ward", "phường": "ward"}
-_KIND |= {"đặc khu": "ward"}
-_UNACCENTED = {fold_text(t): t for t in _KIND}
-_MARKER_RE = re.compile(
-    r"(?<!\w)(?:(thành\s+phố|thị\s+xã|thị\s+trấn|đặc\s+khu|tỉnh|quận|huyện|phường|xã)(?!\w)"
-    r"|(tp|tx|tt|[pqhxt])\.\s*|((?-i:TP|TX|TT))(?=\s)|([PQ])(?=\d))",
-    re.IGNORECASE,
-)
-_COUNTRY_RE = re.compile(r"(?i)[\s,;-]+(?:việt\s*nam|viet\s*nam)\W*$")
-_SUB_RE = re.compile(r"(?i)^(?:ấp|thôn|xóm|bản|tổ|khu phố|kp|khóm|khu|số|đường|ngõ|ngách|hẻm)\b")
-
-
-def _segments(part: str) -> list[_Seg]:
-    """Split one comma-separated part at unit markers ("huyện", "TP.", "P.5")."""
-    low = fold_text(part)
-    if low == part.lower():  # "xa Phu Linh": an unaccented marker opens an unaccented part
-        typ = next((t for p, t in _UNACCENTED.items() if low.startswith(p + " ")), "")
-        part = typ + part[len(typ) :] if typ else part
-    marks: list[tuple[int, int, str]] = []
-    for m in _MARKER_RE.finditer(part):
-        start, word = m.start(), " ".join((m[1] or _ABBREV[(m[2] or m[3] or m[4]).lower()]).split())
-        before = re.search(r"(\w+)\s+$", part[:start])
-        if word.lower() == "xã" and before and _looks_like_thi(before[1]):
-            start, word = before.start(), "thị xã"  # "thi xã", "tlị xã": a slip in "thị"
-        if not marks or part[marks[-1][1] : start].strip():  # not "xã Xã Đàn"
-            marks.append((start, m.end(), word.lower()))
-    lead = part[: marks[0][0] if marks else len(part)].strip(" .-")
-    segs = [_Seg("sub" if _SUB_RE.match(lead) else "", lead)]
-    for i, (start, end, word) in enumerate(marks):
-        text = part[end : marks[i + 1][0] if i + 1 < len(marks) else len(part)].strip(" .-")
-        if text or not segs[-1].text:
-            segs.append(_Seg(_KIND[word], text, word))
-        else:  # "xã Tứ Xã": a marker word that ends a name belongs to it
-            segs[-1].text += " " + part[start:end].strip()
-    return [s for s in segs if s.text]
-
-
-def _looks_like_thi(word: str) -> bool:
-    folded = fold_text(word)
-    return len(folded) == 3 and (folded[0] == "t" or folded[1:] == "hi") and folded != "tan"
-
-
-def _suffixes(text: str) -> Iterable[tuple[str, str]]:
-    """("Phú Linh Vị Xuyên") → ("Phú", "Linh Vị Xuyên"), …, ("Phú Linh Vị", "Xuyên")."""
-    words = text.split()
-    for n in range(min(len(words), 6), 0, -1):
-        yield " ".join(words[:-n]), " ".join(words[-n:])
 
 
 # --------------------------------------------------------------------------- the gazetteer
@@ -282,13 +147,13 @@ class Gazetteer:
         self.merges = _grouped((r["old_code"], r["new_code"]) for r in merges)
         hist = table["provinces_historical"]
         self.historical = [HistoricalProvince.from_row(r) for r in hist]
-        self._p_old = _Names(self.provinces_old, _PROVINCE_ALIASES)
-        self._p_new = _Names(self.provinces_new)
+        self._p_old = NameIndex(self.provinces_old, _PROVINCE_ALIASES)
+        self._p_new = NameIndex(self.provinces_new)
         aliases = [(str(i), a) for i, r in enumerate(hist) for a in r["aliases"].split(";") if a]
-        self._p_hist = _Names({str(i): r["name"] for i, r in enumerate(hist)}, aliases)
-        self._districts = _Names({r["code"]: r["name"] for r in table["districts_pre2025"]})
-        self._wards = _Names({r["code"]: r["name"] for r in table["wards_pre2025"]})
-        self._new_wards = _Names({r["code"]: r["name"] for r in table["wards_2025"]})
+        self._p_hist = NameIndex({str(i): r["name"] for i, r in enumerate(hist)}, aliases)
+        self._districts = NameIndex({r["code"]: r["name"] for r in table["districts_pre2025"]})
+        self._wards = NameIndex({r["code"]: r["name"] for r in table["wards_pre2025"]})
+        self._new_wards = NameIndex({r["code"]: r["name"] for r in table["wards_2025"]})
         self._districts_of = _grouped((p, d) for d, p in self.district_province.items())
         self._wards_of = _grouped((d, w) for w, d in self.ward_district.items())
         for w, d in self.ward_district.items():
@@ -328,9 +193,9 @@ class Gazetteer:
                 old ward and a new one of the province bear; by default the old one wins.
         """
         printed = " ".join(unicodedata.normalize("NFC", text).split())
-        place = _COUNTRY_RE.sub("", printed.replace("\u00d0", "Đ"))  # "…, Việt Nam"
+        place = COUNTRY_RE.sub("", printed.replace("\u00d0", "Đ"))  # "…, Việt Nam"
         parts = [p.strip(" .-") for p in re.split(r"[,;\n]", place)]
-        segs = [s for p in parts if p for s in _segments(p)]
+        segs = [s for p in parts if p for s in place_segments(p)]
         if not segs:
             return None
         prov_seg, options = self._province_options(segs)
@@ -341,17 +206,19 @@ class Gazetteer:
         )
         return self._result(printed, best) if best.scores else None
 
-    def _province_options(self, segs: list[_Seg]) -> tuple[_Seg | None, list[Option]]:
+    def _province_options(
+        self, segs: list[PlaceSegment]
+    ) -> tuple[PlaceSegment | None, list[Option]]:
         """Which segment names the province, and the old-province code sets it may mean."""
         for seg in reversed(segs):
             if seg.kind in ("province", "city") and (found := self._province_lookup(seg.text)):
                 return seg, found
         last = segs[-1]
-        tries = [*_suffixes(last.text), ("", last.text)] if last.kind in ("", "sub") else []
+        tries = [*name_suffixes(last.text), ("", last.text)] if last.kind in ("", "sub") else []
         for i, (rest, tail) in enumerate(tries):
             if found := self._province_lookup(tail, fuzzy=i == len(tries) - 1):
                 last.text = rest  # what precedes the province stays for the lower levels
-                return _Seg("province", tail), found
+                return PlaceSegment("province", tail), found
         return None, []
 
     def _province_lookup(self, text: str, *, fuzzy: bool = True) -> list[Option]:
@@ -365,12 +232,16 @@ class Gazetteer:
         return sorted(out, key=lambda o: -o[1])[:4]
 
     def _read_levels(
-        self, segs: list[_Seg], prov_seg: _Seg | None, option: Option, after: bool | None
+        self,
+        segs: list[PlaceSegment],
+        prov_seg: PlaceSegment | None,
+        option: Option,
+        after: bool | None,
     ) -> _Try:
         prov, prov_score, hist = option
         t = _Try(prov, hist, [prov_score] if prov else [], after)
         pending = [
-            _Seg("district" if s.kind == "city" else s.kind, s.text, s.type_word)
+            PlaceSegment("district" if s.kind == "city" else s.kind, s.text, s.type_word)
             for s in segs
             if s is not prov_seg and s.text
         ]
@@ -380,7 +251,7 @@ class Gazetteer:
             hits, rest = self._find_seg(self._districts, d_seg, scope)
             if hits:
                 t.district = [c for c, _ in hits]
-                pending.extend([_Seg("", rest)] if rest else [])
+                pending.extend([PlaceSegment("", rest)] if rest else [])
                 t.scores.append(hits[0][1])
             else:
                 self._missed(t, d_seg, pending)
@@ -388,9 +259,9 @@ class Gazetteer:
         t.rest = [s.text for s in pending]
         return t
 
-    def _ward_scopes(self, t: _Try) -> list[tuple[_Names, set[str] | None, float]]:
+    def _ward_scopes(self, t: _Try) -> list[tuple[NameIndex, set[str] | None, float]]:
         """Where to look for the ward, best first, with the factor a hit there gets."""
-        scopes: list[tuple[_Names, set[str] | None, float]] = []
+        scopes: list[tuple[NameIndex, set[str] | None, float]] = []
         if t.district:
             scopes.append((self._wards, set().union(*(self._wards_of[d] for d in t.district)), 1.0))
         if t.prov:
@@ -408,12 +279,12 @@ class Gazetteer:
             scopes += [(self._wards, None, 1.0), (self._new_wards, None, 1.0)]
         return scopes
 
-    def _read_ward(self, t: _Try, pending: list[_Seg]) -> None:
+    def _read_ward(self, t: _Try, pending: list[PlaceSegment]) -> None:
         w_seg = self._take(pending, "ward")
         if w_seg is None:
             return
         for fuzzy in (False, True):  # an exact name in a wider scope beats a fuzzy one nearby
-            found: list[tuple[float, int, _Names, Hits, str]] = []
+            found: list[tuple[float, int, NameIndex, Hits, str]] = []
             for names, scope, factor in self._ward_scopes(t):
                 hits, rest = self._find_seg(names, w_seg, scope, fuzzy=fuzzy)
                 if hits:
@@ -427,12 +298,12 @@ class Gazetteer:
                     if t.district and not set(t.ward) & self._wards_of[t.district[0]]:
                         t.notes.append(f"{w_seg.text}: không thuộc huyện đã ghi")
                 t.scores.append(score)
-                pending.extend([_Seg("", rest)] if rest else [])
+                pending.extend([PlaceSegment("", rest)] if rest else [])
                 return
         self._missed(t, w_seg, pending)
 
     @staticmethod
-    def _missed(t: _Try, seg: _Seg, pending: list[_Seg]) -> None:
+    def _missed(t: _Try, seg: PlaceSegment, pending: list[PlaceSegment]) -> None:
         """A typed unit that is not in the tables costs score; an untyped one is detail."""
         if seg.kind in ("", "sub"):
             pending.append(seg)
@@ -441,7 +312,7 @@ class Gazetteer:
         t.notes.append(f"không tìm thấy {seg.type_word} {seg.text}")
 
     @staticmethod
-    def _take(pending: list[_Seg], kind: str) -> _Seg | None:
+    def _take(pending: list[PlaceSegment], kind: str) -> PlaceSegment | None:
         """Remove and return the rightmost segment of ``kind``, else the rightmost untyped one."""
         for want in (kind, "", "sub") if kind == "ward" else (kind, ""):
             for i in range(len(pending) - 1, -1, -1):
@@ -451,11 +322,11 @@ class Gazetteer:
 
     @staticmethod
     def _find_seg(
-        names: _Names, seg: _Seg, scope: set[str] | None, *, fuzzy: bool = True
+        names: NameIndex, seg: PlaceSegment, scope: set[str] | None, *, fuzzy: bool = True
     ) -> tuple[Hits, str]:
         """Find a segment's name (and what precedes it in an untyped "Trạm y tế Phú Linh")."""
         hits, rest = names.find(seg.text, scope, fuzzy=False), ""
-        for before, tail in _suffixes(seg.text) if not hits and seg.kind == "" else ():
+        for before, tail in name_suffixes(seg.text) if not hits and seg.kind == "" else ():
             if before and (hits := names.find(tail, scope, fuzzy=False)):
                 hits, rest = [(c, s * 0.95) for c, s in hits], before
                 break

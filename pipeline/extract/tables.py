@@ -327,6 +327,30 @@ def _reading_lines(page: OcrPage, grid: Grid, cells: Cells) -> list[OcrLine]:
     return above + table + below
 
 
+def _split_entries(
+    grid: Grid, cells: Cells, words: Sequence[OcrWord], header: HeaderMatch
+) -> tuple[Grid, Cells]:
+    """The grid and cells with rows holding several entry numbers split (a rule faded away)."""
+    so_col = next((c for c, name in header.columns.items() if name == "so"), None)
+    if so_col is not None:
+        split = _split_by_numbers(grid, cells, so_col, header.rows)
+        if len(split.rows) > len(grid.rows):
+            return split, assign_words(split, words)
+    return grid, cells
+
+
+def _with_book_fields(records: list[Record], book: dict[str, FieldValue]) -> list[Record]:
+    """Each record with the book-level fields it does not hold itself."""
+    return [
+        rec.model_copy(
+            # in the book fields' own order: a set difference would order them by string
+            # hashes, so the same page would give different JSON bytes from run to run
+            update={"fields": rec.fields | {k: v for k, v in book.items() if k not in rec.fields}}
+        )
+        for rec in records
+    ]
+
+
 def extract_register(
     page: OcrPage,
     gray: np.ndarray,
@@ -358,11 +382,7 @@ def extract_register(
     ]
     cells = assign_words(grid, words)
     header = match_header(cells, book_type)
-    so_col = next((c for c, name in header.columns.items() if name == "so"), None)
-    if so_col is not None:
-        split = _split_by_numbers(grid, cells, so_col, header.rows)
-        if len(split.rows) > len(grid.rows):
-            grid, cells = split, assign_words(split, words)
+    grid, cells = _split_entries(grid, cells, words, header)
     records = [
         Record(
             schema=book_type,
@@ -375,14 +395,7 @@ def extract_register(
     ]
     above = [w for w in page.words if w.bbox[1] + w.bbox[3] <= grid.bbox[1]]
     book = _page_fields(above, threshold=threshold, calibration=calibration)
-    records = [
-        rec.model_copy(
-            # in the book fields' own order: a set difference would order them by string
-            # hashes, so the same page would give different JSON bytes from run to run
-            update={"fields": rec.fields | {k: v for k, v in book.items() if k not in rec.fields}}
-        )
-        for rec in check_numbers(records, threshold=threshold)
-    ]
+    records = _with_book_fields(check_numbers(records, threshold=threshold), book)
     return RegisterResult(
         records,
         _reading_lines(page, grid, cells),
