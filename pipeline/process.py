@@ -17,7 +17,7 @@ from pipeline.config import ProcessOptions
 from pipeline.extract.calibration import Calibration
 from pipeline.extract.fields import flag_suspect_zeros
 from pipeline.extract.kinds import detect_kind, extract_page
-from pipeline.imaging.cleanup import Analysis, OcrCopy, make_ocr_copy, page_quality
+from pipeline.imaging.cleanup import Analysis, OcrCopy, make_ocr_copy
 from pipeline.imaging.glyphs import find_suspect_zeros
 from pipeline.imaging.io import DOWNSCALED_FROM
 from pipeline.imaging.orientation import (
@@ -37,8 +37,9 @@ from pipeline.imaging.orientation import (
 from pipeline.imaging.page import (
     count_ruled_lines,
 )
+from pipeline.imaging.quality import page_quality
 from pipeline.ports import OcrEngine, OcrReading
-from schemas.models import PageResult, nfc
+from schemas.models import PageQuality, PageResult, ProcessingStep, nfc
 
 log = logging.getLogger(__name__)
 
@@ -63,19 +64,13 @@ class CleanPage:
     orientation: int
     osd_confidence: float
     skew: float
-    quality: dict[str, Any]
+    quality: PageQuality
     seconds: float
-    steps: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[ProcessingStep] = field(default_factory=list)
     #: our own up/down vote was unsure and no second opinion was asked yet
     unverified: bool = False
     #: long ruled lines on the cleaned page (a register table has many)
     ruled_lines: int = 0
-
-
-def quality_list(quality: dict[str, object], key: str) -> list[str]:
-    """A list entry of a quality dict (empty when absent)."""
-    value = quality.get(key)
-    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def write_png(path: Path, gray: np.ndarray, dpi: float | None) -> Path:
@@ -158,7 +153,7 @@ def clean_page(
         write_png(workdir / f"{stem}_2_flat_deskew.png", copy.gray, dpi)
     quality = page_quality(gray, copy, a, dpi=dpi)
     if "orientation_unsure" in a.notes:
-        quality["flags"].append("orientation_unsure")
+        quality = quality.flagged("orientation_unsure")
     steps = _cleanup_steps(a, own, osd, copy)
     ruled = count_ruled_lines(copy.gray, flat=True)
     seconds = time.perf_counter() - start
@@ -172,22 +167,22 @@ def clean_page(
 
 def _cleanup_steps(
     a: Analysis, own: dict[str, Any], osd: dict[str, Any] | None, copy: OcrCopy
-) -> list[dict[str, Any]]:
+) -> list[ProcessingStep]:
     """What cleanup decided, step by step: orientation, deskew, borders, the OCR copy."""
     return [
-        {
-            "step": "orientation",
-            "result": a.orientation,
-            "own": own,
+        ProcessingStep.of(
+            "orientation",
+            result=a.orientation,
+            own=own,
             **({"osd": osd} if osd else {}),
-        },
-        {"step": "deskew", "method": "projection-profile", "angle_deg": a.skew},
-        {
-            "step": "borders",
-            "content_box": list(a.content_box),
-            "border_fraction": round(a.border_fraction, 4),
-        },
-        {"step": "ocr_copy", **copy.params},
+        ),
+        ProcessingStep.of("deskew", method="projection-profile", angle_deg=a.skew),
+        ProcessingStep.of(
+            "borders",
+            content_box=list(a.content_box),
+            border_fraction=round(a.border_fraction, 4),
+        ),
+        ProcessingStep.of("ocr_copy", **copy.params),
     ]
 
 
@@ -227,13 +222,14 @@ def half_turn(page: CleanPage) -> CleanPage:
 
 def _note_orientation(page: CleanPage, **notes: Any) -> CleanPage:
     """The page with ``notes`` written into its orientation step."""
-    steps = [{**s, **notes} if s.get("step") == "orientation" else s for s in page.steps]
+    steps = [s.noted(**notes) if s.step == "orientation" else s for s in page.steps]
     return replace(page, steps=steps)
 
 
 def _with_check(page: CleanPage, check: dict[str, Any]) -> CleanPage:
     """The page with the reading check that settled (or failed to settle) its orientation."""
-    return replace(page, steps=[*page.steps, {"step": "orientation_reading_check", **check}])
+    reading = ProcessingStep.of("orientation_reading_check", **check)
+    return replace(page, steps=[*page.steps, reading])
 
 
 def _verified(page: CleanPage, check: dict[str, Any]) -> CleanPage:
@@ -376,9 +372,7 @@ def _settle_with_osd(
         ocr2, check2 = run.read(osd)
         return _with_check(osd, check2), ocr2
     done = {t[0].orientation for t in run.tried}
-    settled = (
-        None if "orientation_unsure" in quality_list(osd.quality, "flags") else osd.orientation
-    )
+    settled = None if "orientation_unsure" in osd.quality.flags else osd.orientation
     todo = [c for c in candidates(page.orientation, check, settled) if c not in done]
     todo = todo[: MAX_EXTRA_READS + 1 - len(run.tried)]
     return run.first_that_reads(
@@ -394,25 +388,37 @@ def _best_of(run: _Attempts) -> Reading:
     log.info("page %s: no orientation reads well; keeping the best reading", run.stem)
     if best is not run.written:  # its clean image was overwritten by a later candidate
         best = run.clean(orientation=best.orientation)
-    flags = [*quality_list(best.quality, "flags")]
-    if "orientation_unsure" not in flags:
-        flags.append("orientation_unsure")
-    best = replace(best, quality={**best.quality, "flags": flags})
+    best = replace(best, quality=best.quality.flagged("orientation_unsure"))
     return _with_check(best, best_check), best_ocr
 
 
-def _provenance(page: CleanPage, ocr: OcrReading, kind: str, threshold: float) -> list[dict]:
+def _provenance(
+    page: CleanPage, ocr: OcrReading, kind: str, threshold: float
+) -> list[ProcessingStep]:
     return [
         *page.steps,
-        {
-            "step": "ocr",
-            "engine": ocr.page.engine,
-            "version": ocr.page.engine_version,
-            "lang": ocr.page.lang,
-            "psm": ocr.page.psm,
-        },
-        {"step": "extract", "kind": kind, "threshold": threshold},
+        ProcessingStep.of(
+            "ocr",
+            engine=ocr.page.engine,
+            version=ocr.page.engine_version,
+            lang=ocr.page.lang,
+            psm=ocr.page.psm,
+        ),
+        ProcessingStep.of("extract", kind=kind, threshold=threshold),
     ]
+
+
+def _page_quality(page: CleanPage, im: Image.Image, ocr: OcrReading, found: bool) -> PageQuality:
+    """The cleaned page's quality with what decoding, OCR and extraction noticed."""
+    quality = page.quality
+    if DOWNSCALED_FROM in im.info:  # reduced on decode to the page memory budget
+        quality = quality.flagged("downscaled")
+        quality = quality.model_copy(update={"downscaled_from": list(im.info[DOWNSCALED_FROM])})
+    if not found:
+        quality = quality.flagged("layout_not_extracted")
+    if ocr.page.warnings:
+        quality = quality.model_copy(update={"ocr_warnings": ocr.page.warnings})
+    return quality
 
 
 def process_image(
@@ -443,14 +449,6 @@ def process_image(
         kind, ocr.page, threshold=threshold, calibration=calibration, gray=page.gray
     )
     records = flag_suspect_zeros(extract.records, find_suspect_zeros(ocr.page, page.gray))
-    quality = dict(page.quality)
-    if DOWNSCALED_FROM in im.info:  # reduced on decode to the page memory budget
-        quality["flags"] = [*quality_list(quality, "flags"), "downscaled"]
-        quality["downscaled_from"] = list(im.info[DOWNSCALED_FROM])
-    if not extract.layout_found:
-        quality["flags"] = [*quality_list(quality, "flags"), "layout_not_extracted"]
-    if ocr.page.warnings:
-        quality["ocr_warnings"] = ocr.page.warnings
     log.info(
         "page %s: orientation=%s skew=%.2f kind=%s records=%d",
         stem,
@@ -465,12 +463,12 @@ def process_image(
         text=nfc(text),
         skew_deg=page.skew,
         orientation_deg=page.orientation,
-        quality=quality,
+        quality=_page_quality(page, im, ocr, extract.layout_found),
         records=records,
         kind=kind,
         provenance=[
             *_provenance(page, ocr, kind, threshold),
-            *extract.steps,
+            *(ProcessingStep.model_validate(s) for s in extract.steps),
         ],
     )
     timings = {"cleanup": clean_s, "ocr": read_s, "extract": time.perf_counter() - t1}

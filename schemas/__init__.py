@@ -13,8 +13,10 @@ from schemas.models import (
     OcrLine,
     OcrPage,
     OcrWord,
+    PageQuality,
     PageResult,
     PageStatus,
+    ProcessingStep,
     Record,
     RecordStatus,
 )
@@ -32,8 +34,10 @@ __all__ = [
     "OcrLine",
     "OcrPage",
     "OcrWord",
+    "PageQuality",
     "PageResult",
     "PageStatus",
+    "ProcessingStep",
     "Record",
     "RecordStatus",
 ]

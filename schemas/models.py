@@ -6,7 +6,15 @@ import unicodedata
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 SCHEMA_VERSION = "1"
 
@@ -246,6 +254,62 @@ class BookMeta(_Model):
         return self
 
 
+class ProcessingStep(BaseModel):
+    """One step applied to a page, named by ``step``, then what it decided, in order.
+
+    Each step carries its own keys (angle, thresholds, engine and version, the orientation
+    votes), so they are kept as given (``extra="allow"``) and dumped in the order given.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    step: str
+
+    @classmethod
+    def of(cls, step: str, **details: Any) -> ProcessingStep:
+        """The step named ``step`` with ``details`` in the order given."""
+        return cls.model_validate({"step": step, **details})
+
+    def __getitem__(self, key: str) -> Any:
+        """A key of the step as in its JSON (``step["angle_deg"]``)."""
+        return self.step if key == "step" else (self.model_extra or {})[key]
+
+    def noted(self, **notes: Any) -> ProcessingStep:
+        """The step with ``notes`` added (a key already there keeps its place)."""
+        return self.model_copy(update=notes)
+
+
+class PageQuality(_Model):
+    """Quality measures of a cleaned page and the flags an operator acts on."""
+
+    dpi: float | None
+    sharpness: float
+    ink_ratio: float
+    paper_level: float
+    ink_level: float
+    line_height_px: float | None
+    border_fraction: float
+    flags: list[str] = Field(default_factory=list)
+    #: (width, height) before the page was reduced on decode to the memory budget
+    downscaled_from: list[int] | None = None
+    #: what the OCR engine warned about while reading the page
+    ocr_warnings: list[str] | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Dump without ``downscaled_from`` / ``ocr_warnings`` when they do not apply."""
+        data: dict[str, Any] = handler(self)
+        for key in ("downscaled_from", "ocr_warnings"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
+
+    def flagged(self, *flags: str) -> PageQuality:
+        """The quality with ``flags`` added (each once, in order)."""
+        more = [f for i, f in enumerate(flags) if f not in self.flags and f not in flags[:i]]
+        return self.model_copy(update={"flags": [*self.flags, *more]})
+
+
 class PageResult(_Model):
     """The per-page result: what ``sohoa process`` writes as ``<stem>.json``."""
 
@@ -253,10 +317,10 @@ class PageResult(_Model):
     text: str
     skew_deg: float
     orientation_deg: int
-    quality: dict[str, Any] = Field(default_factory=dict)
+    quality: PageQuality
     records: list[Record] = Field(default_factory=list)
     kind: str = "unknown"
-    provenance: list[dict[str, Any]] = Field(default_factory=list)
+    provenance: list[ProcessingStep] = Field(default_factory=list)
 
     def contract(self) -> dict[str, Any]:
         """JSON-ready dict in the DESIGN.md contract shape (plus kind and provenance)."""
@@ -265,8 +329,8 @@ class PageResult(_Model):
             "text": nfc(self.text),
             "skew_deg": round(self.skew_deg, 3),
             "orientation_deg": self.orientation_deg,
-            "quality": self.quality,
+            "quality": self.quality.model_dump(),
             "kind": self.kind,
             "records": [r.contract() for r in self.records],
-            "provenance": self.provenance,
+            "provenance": [step.model_dump() for step in self.provenance],
         }

@@ -17,7 +17,7 @@ from pipeline.errors import BadInputError
 from pipeline.phases import load_plan
 from pipeline.review.report import phase_status
 from pipeline.work import batch as stages
-from schemas.models import BookMeta, FieldValue, PageResult, Record
+from schemas.models import BookMeta, FieldValue, PageQuality, PageResult, Record
 from tests.fakes import MemoryStore
 
 
@@ -107,6 +107,15 @@ def _result(tmp: Path, reg_date: str | None) -> Path:
         text="TRÍCH LỤC KHAI SINH",
         skew_deg=0.0,
         orientation_deg=0,
+        quality=PageQuality(
+            dpi=300.0,
+            sharpness=900.0,
+            ink_ratio=0.05,
+            paper_level=240.0,
+            ink_level=20.0,
+            line_height_px=40.0,
+            border_fraction=0.0,
+        ),
         records=[Record(schema="khai_sinh", fields=fields)],
         kind="khai_sinh",
     )

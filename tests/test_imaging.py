@@ -6,8 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.imaging.cleanup import analyse, make_ocr_copy, page_quality, rotate_fill
+from pipeline.imaging.cleanup import analyse, make_ocr_copy, rotate_fill
 from pipeline.imaging.page import count_ruled_lines, estimate_skew, rotate_quarter
+from pipeline.imaging.quality import page_quality
+from schemas.models import PageQuality
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
 
@@ -60,23 +62,23 @@ def test_rotate_quarter_restores_upright(page, turn):
     assert np.array_equal(rotate_quarter(turned, turn), arr)
 
 
-def _quality(gray: np.ndarray, dpi: float | None = 300) -> dict:
+def _quality(gray: np.ndarray, dpi: float | None = 300) -> PageQuality:
     a = analyse(gray)
     return page_quality(gray, make_ocr_copy(gray, a, dpi=dpi), a, dpi=dpi)
 
 
 def test_blank_page_is_flagged_and_text_page_is_not(page):
     blank = np.full((2200, 1700), 245, np.uint8)
-    assert "blank" in _quality(blank)["flags"]
-    assert _quality(np.asarray(page))["flags"] == []
-    assert "low_dpi" in _quality(np.asarray(page), dpi=150)["flags"]
+    assert "blank" in _quality(blank).flags
+    assert _quality(np.asarray(page)).flags == []
+    assert "low_dpi" in _quality(np.asarray(page), dpi=150).flags
 
 
 def test_blur_is_flagged(page):
     import cv2
 
     blurred = cv2.GaussianBlur(np.asarray(page), (0, 0), 6)
-    assert "blurry" in _quality(blurred)["flags"]
+    assert "blurry" in _quality(blurred).flags
 
 
 def test_ruled_lines_counted(page):

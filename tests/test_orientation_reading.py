@@ -93,7 +93,7 @@ def test_a_turned_page_with_an_unsure_vote_ends_upright(tmp_path, monkeypatch, t
     assert out.result.orientation_deg == turn
     check = [s for s in out.result.provenance if s["step"] == "orientation_reading_check"]
     assert check and check[-1]["ok"]
-    assert "orientation_unsure" not in out.result.quality["flags"]
+    assert "orientation_unsure" not in out.result.quality.flags
     assert out.timings["ocr"] > 0 and out.timings["cleanup"] > 0
 
 
@@ -209,7 +209,7 @@ def test_a_sideways_reading_is_settled_by_our_vote_across(tmp_path, monkeypatch)
     )
     assert out.result.orientation_deg == 90 and engine.osd_calls == 0
     checks = [s for s in out.result.provenance if s["step"] == "orientation_reading_check"]
-    assert checks[-1]["ok"] and "orientation_unsure" not in out.result.quality["flags"]
+    assert checks[-1]["ok"] and "orientation_unsure" not in out.result.quality.flags
 
 
 def test_reads_turned_needs_a_clearly_bad_reading():

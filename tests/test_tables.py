@@ -372,7 +372,7 @@ def test_register_page_end_to_end(tmp_path, degraded):
         calibration=packaged(),
     )
     res = out.result
-    assert res.kind == "so_khai_sinh" and "layout_not_extracted" not in res.quality["flags"]
+    assert res.kind == "so_khai_sinh" and "layout_not_extracted" not in res.quality.flags
     by_so = {r.fields["so"].value: r.fields for r in res.records if "so" in r.fields}
     entries = truth["entries"]
     split = [

@@ -26,7 +26,8 @@ from typing import Any, Protocol, runtime_checkable
 from PIL import Image
 
 from pipeline.errors import SohoaError
-from pipeline.imaging.io import sha256_bytes, to_array
+from pipeline.imaging.io import to_array
+from pipeline.keys import sha256_hex
 from schemas.models import BookMeta
 
 log = logging.getLogger(__name__)
@@ -115,17 +116,18 @@ def hash_distance(a: str, b: str) -> int:
 def quick_check(im: Image.Image, dpi: float | None) -> dict[str, Any]:
     """Quality flags of a page in about a second, without OCR.
 
-    Flags come from :func:`pipeline.imaging.cleanup.page_quality` (``blank``, ``low_dpi``,
+    Flags come from :func:`pipeline.imaging.quality.page_quality` (``blank``, ``low_dpi``,
     ``blurry``, ``text_too_small``, ``overexposed``, ``underexposed``, ``text_cut_off``)
     plus ``skewed`` when the page lies more than :data:`MAX_SKEW_DEG` off straight.
     """
-    from pipeline.imaging.cleanup import analyse, make_ocr_copy, page_quality
+    from pipeline.imaging.cleanup import analyse, make_ocr_copy
     from pipeline.imaging.page import to_gray
+    from pipeline.imaging.quality import page_quality
 
     gray = to_gray(to_array(im))
     a = analyse(gray)
     copy = make_ocr_copy(gray, a, dpi=dpi)
-    quality = page_quality(gray, copy, a, dpi=dpi)
+    quality = page_quality(gray, copy, a, dpi=dpi).model_dump()
     quality["skew_deg"] = round(float(a.skew), 2)
     quality["orientation_deg"] = int(a.orientation)
     if abs(a.skew) > MAX_SKEW_DEG and "blank" not in quality["flags"]:
@@ -269,7 +271,7 @@ class BatchFolder:
         buf = _tiff_bytes(im, page.dpi)
         _atomic_write(self.path / name, buf)
         entry = PageEntry(
-            file=name, sha256=sha256_bytes(buf), origin=page.origin, dpi=page.dpi, at=_now()
+            file=name, sha256=sha256_hex(buf), origin=page.origin, dpi=page.dpi, at=_now()
         )
         if check:
             entry.quality = quick_check(im, page.dpi)
@@ -287,10 +289,10 @@ class BatchFolder:
         """Copy a dropped file in and verify the copy by its SHA-256."""
         name = self._next_name(src.suffix.lower() or ".bin")
         data = src.read_bytes()
-        if sha256_bytes(data) != sha256:
+        if sha256_hex(data) != sha256:
             raise CaptureError(f"Tệp {src.name} thay đổi trong khi sao chép", reason="changed")
         _atomic_write(self.path / name, data)
-        if sha256_bytes((self.path / name).read_bytes()) != sha256:
+        if sha256_hex((self.path / name).read_bytes()) != sha256:
             (self.path / name).unlink(missing_ok=True)
             raise CaptureError(f"Bản sao của {src.name} bị sai lệch", reason="copy_mismatch")
         entry = PageEntry(file=name, sha256=sha256, origin=src.name, at=_now())

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.archive.outputs import store_page_extras
-from pipeline.archive.storage import ObjectStore, sha256_hex
+from pipeline.archive.storage import ObjectStore
 from pipeline.config import ProcessOptions
 from pipeline.db.books import allocate_pages, ensure_book
 from pipeline.db.models import Batch, FieldRow, Page, RecordRow
@@ -35,11 +35,10 @@ from pipeline.imaging.io import (
     load_page,
     read_source,
     scan_folder,
-    sha256_bytes,
     sniff_kind,
 )
 from pipeline.imaging.previews import make_preview
-from pipeline.keys import object_key
+from pipeline.keys import object_key, sha256_hex
 from pipeline.phases import PhasePlan
 from pipeline.ports import OcrEngine
 from pipeline.process import process_image
@@ -150,7 +149,7 @@ def _identify(path: Path) -> tuple[str, list[_Entry], SohoaError | None]:
 
 def _refused(entry: Skipped) -> tuple[str, list[_Entry], SohoaError | None]:
     """A link out of the batch folder: a failed row, what it points to never opened."""
-    digest = sha256_bytes(f"link-outside:{entry.name}".encode())
+    digest = sha256_hex(f"link-outside:{entry.name}".encode())
     return entry.name, [(digest, 0, 0)], BadInputError(entry.message_vi, reason=entry.reason)
 
 
@@ -211,10 +210,10 @@ def _page_row(
 def _digest_or_name(path: Path) -> str:
     try:
         if path.stat().st_size > MAX_FILE_BYTES:  # never read a huge file to name it
-            return sha256_bytes(f"too-large:{path.name}:{path.stat().st_size}".encode())
-        return sha256_bytes(path.read_bytes())
+            return sha256_hex(f"too-large:{path.name}:{path.stat().st_size}".encode())
+        return sha256_hex(path.read_bytes())
     except OSError:
-        return sha256_bytes(("unreadable:" + path.name).encode())
+        return sha256_hex(("unreadable:" + path.name).encode())
 
 
 def _size(path: Path) -> int:
@@ -260,7 +259,7 @@ def store_master(ctx: Context, page_id: int) -> str:
         if page.master_key:
             return page.master_key
         data = (Path(batch.source) / page.source_name).read_bytes()
-    if sha256_bytes(data) != page.source_sha256:
+    if sha256_hex(data) != page.source_sha256:
         raise BadInputError(
             f"Tệp {page.source_name} đã thay đổi sau khi đăng ký", reason="source_changed"
         )
@@ -502,5 +501,6 @@ def _save_page(
         page.outputs = dict(outputs or {})
         page.phase, page.kind, page.text = phase, result.kind, result.text
         page.skew_deg, page.orientation_deg = result.skew_deg, result.orientation_deg
-        page.quality, page.ocr_text_key, page.hocr_key = result.quality, text_key, hocr_key
+        page.quality = result.quality.model_dump()
+        page.ocr_text_key, page.hocr_key = text_key, hocr_key
         page.status = PageStatus.processed.value
