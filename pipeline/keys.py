@@ -1,4 +1,4 @@
-"""Object keys: key-safe segments and keys (NFC, Vietnamese letters kept), pure functions.
+"""Object keys and content digests: key-safe segments (NFC, Vietnamese kept), SHA-256.
 
 Keys keep Vietnamese letters: S3 keys are UTF-8, and ASCII-folding would merge different
 names ("Lê" and "Le"). Keys are NFC so one name has exactly one byte form. Used by the
@@ -7,6 +7,7 @@ archive (every object key) and the db (a book's stored key path).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 
@@ -63,3 +64,8 @@ def object_key(*parts: str) -> str:
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
         raise ValueError(f"object key longer than {MAX_KEY_BYTES} bytes")
     return key
+
+
+def sha256_hex(data: bytes) -> str:
+    """Hex SHA-256 of ``data`` (masters are named by it; every object carries it)."""
+    return hashlib.sha256(data).hexdigest()

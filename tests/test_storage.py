@@ -45,12 +45,11 @@ from pipeline.archive.storage import (
     decode_metadata_value,
     encode_metadata,
     retry,
-    sha256_hex,
     translate_error,
     verify_checksum,
 )
 from pipeline.errors import ConfigError, IntegrityError, MissingToolError, SohoaError, StorageError
-from pipeline.keys import object_key
+from pipeline.keys import object_key, sha256_hex
 from tests import s3_fixtures
 from tests.s3_fixtures import LocalS3, make_store
 

@@ -188,7 +188,7 @@ def test_older_record_versions_manifests_and_pdfs_are_not_orphans():
 
 
 def test_record_json_changed_on_reprocessing_gets_a_new_version():
-    from pipeline.archive.storage import sha256_hex
+    from pipeline.keys import sha256_hex
     from pipeline.work.batch import _record_version
     from tests.fakes import MemoryStore
 

@@ -17,7 +17,6 @@ retryable. :func:`retry` retries only what says it is retryable.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import random
@@ -37,7 +36,7 @@ from minio.helpers import check_bucket_name
 from minio.versioningconfig import ENABLED, VersioningConfig
 
 from pipeline.errors import ConfigError, IntegrityError, SohoaError, StorageError
-from pipeline.keys import MAX_KEY_BYTES
+from pipeline.keys import MAX_KEY_BYTES, sha256_hex
 
 log = logging.getLogger(__name__)
 
@@ -129,11 +128,6 @@ class ObjectStore(Protocol):
 
 
 # ----------------------------------------------------------------------- metadata
-
-
-def sha256_hex(data: bytes) -> str:
-    """Return the hex SHA-256 of ``data``."""
-    return hashlib.sha256(data).hexdigest()
 
 
 def encode_metadata(metadata: Mapping[str, str]) -> dict[str, str]:

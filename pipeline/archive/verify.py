@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.archive.storage import MissingObjectError, ObjectStore
 from pipeline.db.models import Batch, Page, RecordRow
 from pipeline.errors import IntegrityError, SohoaError
-from pipeline.imaging.io import CONTENT_TYPES, sha256_bytes, sniff_kind
+from pipeline.imaging.io import CONTENT_TYPES, sniff_kind
+from pipeline.keys import sha256_hex
 from pipeline.phases import OUTSIDE_PREFIX
 
 log = logging.getLogger(__name__)
@@ -320,7 +321,7 @@ def _reupload_master(sessions: sessionmaker[Session], store: ObjectStore, f: Fin
     except OSError:
         f.detail += "; tệp gốc trong thư mục lô không còn"
         return False
-    if sha256_bytes(data) != sha:
+    if sha256_hex(data) != sha:
         f.detail += "; tệp gốc trong thư mục lô đã đổi nội dung"
         return False
     kind = sniff_kind(data[:16]) or ""

@@ -6,7 +6,6 @@ page named ``.jpg`` is refused with a reason, a PDF named ``.png`` is read as a 
 
 from __future__ import annotations
 
-import hashlib
 import io
 import math
 import re
@@ -19,6 +18,7 @@ from PIL import ExifTags, Image, UnidentifiedImageError
 
 from pipeline.config import DEFAULT_PAGE_MEMORY_MB
 from pipeline.errors import BadInputError
+from pipeline.keys import sha256_hex
 
 #: Memory a page takes through cleanup and OCR, bytes per decoded pixel (measured: a
 #: 600-dpi A3 colour page, 70 MP, peaks ~ 700 MB above the interpreter's own).
@@ -111,11 +111,6 @@ class SourceFile:
     size: int
     kind: str  # jpeg | png | tiff | pdf | bmp
     pages: int
-
-
-def sha256_bytes(data: bytes) -> str:
-    """Hex SHA-256 of bytes."""
-    return hashlib.sha256(data).hexdigest()
 
 
 def sniff_kind(head: bytes) -> str | None:
@@ -224,7 +219,7 @@ def read_source(path: Path) -> tuple[SourceFile, bytes]:
     if kind is None:
         raise BadInputError(f"Tệp {path.name} không phải ảnh trang hay PDF", reason="not_an_image")
     pages = count_pages(data, kind, name=path.name)
-    return SourceFile(path, sha256_bytes(data), len(data), kind, pages), data
+    return SourceFile(path, sha256_hex(data), len(data), kind, pages), data
 
 
 def count_pages(data: bytes, kind: str, *, name: str = "") -> int:
