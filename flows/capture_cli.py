@@ -26,7 +26,8 @@ from flows.cli_common import (
 from schemas.models import BookMeta, BookType
 
 if TYPE_CHECKING:
-    from pipeline.intake.capture import BatchFolder, CaptureError, PageEntry, PageSource
+    from pipeline.intake.capture import BatchFolder, CaptureError, PageEntry
+    from pipeline.ports import PageSource
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +115,9 @@ def _capture(
     source: PageSource, folder: BatchFolder, home: Path, *, separators: bool
 ) -> tuple[list[BatchFolder], CaptureError | None]:
     """Write each page into the batch as it arrives and show its quality at once."""
-    from pipeline.intake.capture import CaptureError, ScannedPage
+    from pipeline.intake.capture import CaptureError
     from pipeline.intake.separator import find_separator
+    from pipeline.ports import ScannedPage
 
     folders = [folder]
     pages: Iterator[Any] = iter(source.acquire())

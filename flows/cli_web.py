@@ -14,9 +14,9 @@ from pipeline.errors import ConfigError, SohoaError
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-    from pipeline.archive.storage import ObjectStore
     from pipeline.config import Settings
     from pipeline.phases import PhasePlan
+    from pipeline.ports import ObjectStore
     from review_ui.security import WebConfig
 
 

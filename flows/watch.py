@@ -11,7 +11,7 @@ from flows.cli_common import console, ingest_and_check
 from pipeline.errors import SohoaError
 
 if TYPE_CHECKING:
-    from pipeline.intake.capture import DroppedFile
+    from pipeline.ports import DroppedFile
     from schemas.models import BookMeta
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ from urllib.parse import quote
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.archive.storage import ObjectStore
 from pipeline.phases import PhasePlan
+from pipeline.ports import ObjectStore
 from pipeline.review.accounts import SignedIn, session_user
 from review_ui.limits import body_policy, route_path
 

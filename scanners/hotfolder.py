@@ -32,8 +32,9 @@ from pathlib import Path
 from pipeline.config import DEFAULT_PAGE_MEMORY_MB
 from pipeline.errors import BadInputError
 from pipeline.imaging.io import SKIP_REASONS, Skipped, leaves_folder, load_page, read_source
-from pipeline.intake.capture import MANIFEST, BatchFolder, CaptureError, DroppedFile, book_slug
+from pipeline.intake.capture import MANIFEST, BatchFolder, CaptureError, book_slug
 from pipeline.intake.separator import find_separator
+from pipeline.ports import DroppedFile
 from schemas.models import BookMeta
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.intake.capture import DEFAULT_SCAN_DPI, CaptureError, ScannedPage, check_dpi
+from pipeline.intake.capture import DEFAULT_SCAN_DPI, CaptureError, check_dpi
+from pipeline.ports import ScannedPage
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,8 @@ from typing import Any
 
 from PIL import Image
 
-from pipeline.intake.capture import DEFAULT_SCAN_DPI, CaptureError, ScannedPage, check_dpi
+from pipeline.intake.capture import DEFAULT_SCAN_DPI, CaptureError, check_dpi
+from pipeline.ports import ScannedPage
 
 log = logging.getLogger(__name__)
 

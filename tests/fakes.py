@@ -47,8 +47,8 @@ class MemoryStore:
         self.puts = 0
 
     def put_bytes(self, key, data, *, content_type, metadata=None):
-        from pipeline.archive.storage import StoredObject
         from pipeline.keys import sha256_hex
+        from pipeline.ports import StoredObject
 
         digest = sha256_hex(data)
         if key in self.objects and sha256_hex(self.objects[key][0]) == digest:
@@ -67,8 +67,8 @@ class MemoryStore:
         return self.objects[key][0]
 
     def stat(self, key):
-        from pipeline.archive.storage import StoredObject
         from pipeline.keys import sha256_hex
+        from pipeline.ports import StoredObject
 
         if key not in self.objects:
             return None

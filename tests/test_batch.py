@@ -9,12 +9,12 @@ import pytest
 from PIL import Image
 
 from ocr.tesseract import TesseractEngine
-from pipeline.archive.storage import ObjectStore
 from pipeline.config import ProcessOptions
 from pipeline.db.migrate import upgrade_db
 from pipeline.db.models import FieldRow, Page, RecordRow, make_engine, make_sessionmaker
 from pipeline.errors import BadInputError
 from pipeline.phases import load_plan
+from pipeline.ports import ObjectStore
 from pipeline.review.report import phase_status
 from pipeline.work import batch as stages
 from schemas.models import BookMeta, FieldValue, PageQuality, PageResult, Record

@@ -10,7 +10,8 @@ from PIL import Image, ImageFilter
 from pipeline.db.migrate import upgrade_db
 from pipeline.db.models import Batch, FieldRow, Page, RecordRow, make_engine, make_sessionmaker
 from pipeline.intake.bookcheck import Entry, check_book, entry_number_issues, parse_entry_number
-from pipeline.intake.capture import BatchFolder, CaptureError, ScannedPage, check_dpi, quick_check
+from pipeline.intake.capture import BatchFolder, CaptureError, check_dpi, quick_check
+from pipeline.ports import ScannedPage
 from schemas.models import BookMeta
 
 META = BookMeta(book_type="khai_sinh", agency="A1", book="02/1994", year_from=1994, year_to=1994)

@@ -9,7 +9,8 @@ import types
 import pytest
 from PIL import Image
 
-from pipeline.intake.capture import CaptureError, PageSource
+from pipeline.intake.capture import CaptureError
+from pipeline.ports import PageSource
 from scanners.twain_scanner import TwainOptions, TwainSource, load_twain
 
 

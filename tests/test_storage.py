@@ -39,7 +39,6 @@ from flows.local_s3 import (
 from pipeline.archive.storage import (
     MinioStore,
     MissingObjectError,
-    ObjectStore,
     backoff_delay,
     decode_metadata,
     decode_metadata_value,
@@ -50,6 +49,7 @@ from pipeline.archive.storage import (
 )
 from pipeline.errors import ConfigError, IntegrityError, MissingToolError, SohoaError, StorageError
 from pipeline.keys import object_key, sha256_hex
+from pipeline.ports import ObjectStore
 from tests import s3_fixtures
 from tests.s3_fixtures import LocalS3, make_store
 

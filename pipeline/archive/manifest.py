@@ -16,9 +16,9 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.archive.storage import ObjectStore
 from pipeline.archive.verify import MANIFEST_NAME, book_prefix_of, expected_objects
 from pipeline.db.models import Page
+from pipeline.ports import ObjectStore
 
 log = logging.getLogger(__name__)
 

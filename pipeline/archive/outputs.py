@@ -14,8 +14,8 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.archive.alto import hocr_to_alto
-from pipeline.archive.storage import ObjectStore
 from pipeline.db.models import Page
+from pipeline.ports import ObjectStore
 
 log = logging.getLogger(__name__)
 

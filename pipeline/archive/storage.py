@@ -25,8 +25,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, TypeVar
 from urllib.parse import quote, unquote
 
 import urllib3
@@ -37,6 +36,7 @@ from minio.versioningconfig import ENABLED, VersioningConfig
 
 from pipeline.errors import ConfigError, IntegrityError, SohoaError, StorageError
 from pipeline.keys import MAX_KEY_BYTES, sha256_hex
+from pipeline.ports import StoredObject
 
 log = logging.getLogger(__name__)
 
@@ -66,62 +66,6 @@ class MissingObjectError(SohoaError):
     """The requested object does not exist (not retryable)."""
 
     reason = "missing_object"
-
-
-@dataclass(frozen=True)
-class StoredObject:
-    """What the store knows about one object.
-
-    Attributes:
-        key: object key.
-        sha256: hex SHA-256 of the content from metadata; ``""`` for an
-            object not written by sohoa.
-        size: content length in bytes.
-        etag: server ETag, without quotes.
-        version_id: version id when the bucket is versioned, else ``None``.
-        content_type: MIME type given at upload.
-        metadata: user metadata (decoded, names lower-case), without ``sha256``.
-    """
-
-    key: str
-    sha256: str
-    size: int
-    etag: str
-    version_id: str | None
-    content_type: str = ""
-    metadata: Mapping[str, str] = field(default_factory=dict, hash=False)
-
-
-@runtime_checkable
-class ObjectStore(Protocol):
-    """Port for storing checked, immutable-by-convention objects."""
-
-    def put_bytes(
-        self,
-        key: str,
-        data: bytes,
-        *,
-        content_type: str,
-        metadata: Mapping[str, str] | None = None,
-    ) -> StoredObject:
-        """Store ``data`` under ``key`` (idempotent for identical content)."""
-        ...
-
-    def get_bytes(self, key: str) -> bytes:
-        """Return the content of ``key``, verified against its checksum."""
-        ...
-
-    def stat(self, key: str) -> StoredObject | None:
-        """Describe ``key``, or return ``None`` when it does not exist."""
-        ...
-
-    def list_keys(self, prefix: str) -> list[str]:
-        """Return all keys starting with ``prefix``, sorted."""
-        ...
-
-    def delete(self, key: str) -> None:
-        """Remove ``key`` (tests and repair only)."""
-        ...
 
 
 # --------------------------------------------------------------------------- keys

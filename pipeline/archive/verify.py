@@ -28,12 +28,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.archive.storage import MissingObjectError, ObjectStore
+from pipeline.archive.storage import MissingObjectError
 from pipeline.db.models import Batch, Page, RecordRow
 from pipeline.errors import IntegrityError, SohoaError
 from pipeline.imaging.io import CONTENT_TYPES, sniff_kind
 from pipeline.keys import sha256_hex
 from pipeline.phases import OUTSIDE_PREFIX
+from pipeline.ports import ObjectStore
 
 log = logging.getLogger(__name__)
 

@@ -17,17 +17,17 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from PIL import Image
 
 from pipeline.errors import SohoaError
 from pipeline.imaging.io import to_array
 from pipeline.keys import sha256_hex
+from pipeline.ports import ScannedPage
 from schemas.models import BookMeta
 
 log = logging.getLogger(__name__)
@@ -50,42 +50,6 @@ class CaptureError(SohoaError):
     """
 
     reason = "capture"
-
-
-@dataclass(frozen=True)
-class ScannedPage:
-    """A page image as a scanner delivers it."""
-
-    image: Image.Image
-    dpi: float
-    #: where it came from, e.g. ``"test:0 ADF #3"`` (no personal data)
-    origin: str
-
-
-@dataclass(frozen=True)
-class DroppedFile:
-    """A file that arrived in a hot folder and stopped changing."""
-
-    path: Path
-    #: batch it belongs to (the sub-folder name, or the separator-sheet group)
-    group: str
-    #: book facts from the sub-folder's manifest or the last separator sheet
-    meta: BookMeta | None = None
-    #: why the file cannot be taken as it is (e.g. an unreadable batch manifest)
-    problem: str = ""
-
-
-@runtime_checkable
-class PageSource(Protocol):
-    """Where pages come from (adapters in ``scanners/``)."""
-
-    def describe(self) -> str:
-        """Human-readable name of the source (device or folder)."""
-        ...
-
-    def acquire(self) -> Iterator[ScannedPage | DroppedFile]:
-        """Yield pages or files as they arrive; raise :class:`CaptureError` on a fault."""
-        ...
 
 
 def check_dpi(dpi: float) -> None:

@@ -18,10 +18,11 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.archive.storage import MissingObjectError, ObjectStore
+from pipeline.archive.storage import MissingObjectError
 from pipeline.db.models import FieldRow, RecordLock, RecordRow, ReviewEvent, User
 from pipeline.errors import SohoaError
 from pipeline.extract.fields import check_field
+from pipeline.ports import ObjectStore
 from pipeline.review.queue import LockState, acquire_lock, display_value
 from schemas.models import RecordStatus
 

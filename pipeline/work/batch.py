@@ -20,7 +20,6 @@ from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.archive.outputs import store_page_extras
-from pipeline.archive.storage import ObjectStore
 from pipeline.config import ProcessOptions
 from pipeline.db.books import allocate_pages, ensure_book
 from pipeline.db.models import Batch, FieldRow, Page, RecordRow
@@ -40,7 +39,7 @@ from pipeline.imaging.io import (
 from pipeline.imaging.previews import make_preview
 from pipeline.keys import object_key, sha256_hex
 from pipeline.phases import PhasePlan
-from pipeline.ports import OcrEngine
+from pipeline.ports import ObjectStore, OcrEngine
 from pipeline.process import process_image
 from pipeline.work.claims import Claim, check_held
 from schemas.models import BookMeta, PageResult, PageStatus, Record, RecordStatus

@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.archive.storage import ObjectStore
 from pipeline.db.models import Batch, Page
+from pipeline.ports import ObjectStore
 
 
 def known_content(sessions: sessionmaker[Session], sha256: str) -> str | None:

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.archive.storage import ObjectStore
 from pipeline.db.models import Batch, Page, PageRun, RecordRow
 from pipeline.errors import SohoaError
 from pipeline.phases import PhasePlan
+from pipeline.ports import ObjectStore
 from pipeline.review.report import phase_status
 from pipeline.work import batch as stages
 from pipeline.work.batch import Context
