@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from pipeline.config import ProcessOptions, Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from pipeline.archive.storage import MinioStore
     from pipeline.phases import PhasePlan
     from pipeline.work.batch import Context
@@ -81,12 +83,48 @@ def make_plan(s: Settings) -> PhasePlan:
 @lru_cache(maxsize=1)
 def sessions():  # type: ignore[no-untyped-def]
     """Session factory on the configured database, migrated to the latest schema."""
-    from pipeline.db.migrate import upgrade_db
     from pipeline.db.models import make_engine, make_sessionmaker
 
     s = settings()
-    upgrade_db(s.db_url)
-    return make_sessionmaker(make_engine(s.db_url))
+    engine = make_engine(s.db_url)
+    if not _at_head(engine):
+        from pipeline.db.migrate import upgrade_db  # Alembic loaded only when there is work
+
+        upgrade_db(s.db_url)
+    return make_sessionmaker(engine)
+
+
+def _at_head(engine: Engine) -> bool:
+    """Whether the database already stands at the newest migration (False when unsure).
+
+    Read from the migration files' ``revision``/``down_revision`` lines and the
+    ``alembic_version`` table, without loading Alembic: a command that only reads starts
+    fast. Any doubt (no table, a parse miss, several heads) means "upgrade".
+    """
+    import re
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    import pipeline.db
+
+    revs, downs = set(), set()
+    for path in (Path(pipeline.db.__file__).parent / "migrations" / "versions").glob("*.py"):
+        body = path.read_text(encoding="utf-8")
+        rev = re.search(r"^revision\s*=\s*['\"](\w+)['\"]", body, re.M)
+        down = re.search(r"^down_revision\s*=\s*(.+)$", body, re.M)
+        if rev:
+            revs.add(rev[1])
+            downs.update(re.findall(r"['\"](\w+)['\"]", down[1] if down else ""))
+    heads = revs - downs
+    if len(heads) != 1:
+        return False
+    try:
+        with engine.connect() as conn:
+            current = {r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))}
+    except SQLAlchemyError:
+        return False
+    return current == heads
 
 
 @lru_cache(maxsize=1)
