@@ -28,9 +28,10 @@ from ocr.tesseract import TesseractEngine
 from pipeline.config import ProcessOptions
 from pipeline.extract.calibration import packaged
 from pipeline.extract.kinds import warm_up
+from pipeline.imaging.clean import clean_page
 from pipeline.imaging.io import to_array
 from pipeline.imaging.page import to_gray
-from pipeline.process import clean_page, process_image
+from pipeline.process import process_image
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from ocr.tesseract import TesseractEngine
 from pipeline import process
 from pipeline.config import ProcessOptions
 from pipeline.extract.calibration import packaged
-from pipeline.imaging import orientation
+from pipeline.imaging import clean, orientation
 from schemas.models import OcrLine, OcrPage
 from tests.fakes import page_from_lines
 
@@ -156,9 +156,9 @@ def test_half_turn_equals_cleaning_the_page_the_other_way_up(tmp_path):
     kw = {"stem": "p", "engine": TesseractEngine(), "prepared": prep}
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    first = process.clean_page(skewed, workdir=tmp_path / "a", orientation=0, **kw)
-    fresh = process.clean_page(skewed, workdir=tmp_path / "b", orientation=180, **kw)
-    turned = process.half_turn(first)
+    first = clean.clean_page(skewed, workdir=tmp_path / "a", orientation=0, **kw)
+    fresh = clean.clean_page(skewed, workdir=tmp_path / "b", orientation=180, **kw)
+    turned = clean.half_turn(first)
     assert turned.orientation == 180 and turned.skew == fresh.skew
     a = cv2.imread(str(turned.path), cv2.IMREAD_GRAYSCALE)
     b = cv2.imread(str(fresh.path), cv2.IMREAD_GRAYSCALE)
