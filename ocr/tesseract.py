@@ -358,19 +358,7 @@ def ocr_image(
     )
     proc = run_tool(args, timeout=timeout)
     if timed_out(proc):
-        with Image.open(image) as im:
-            width, height = im.size
-        warnings = [*_stderr_signals(proc.stderr), WARN_TIMEOUT]
-        page = OcrPage(
-            width=width,
-            height=height,
-            lines=[],
-            warnings=warnings,
-            engine_version=version,
-            lang=lang,
-            psm=psm,
-        )
-        return OcrResult(page=page, hocr="", tsv_path=None, hocr_path=None, warnings=warnings)
+        return _timed_out_result(image, proc.stderr, version=version, lang=lang, psm=psm)
     tsv_path, hocr_path = _read_outputs(out_base)
     tsv = tsv_path.read_text(encoding="utf-8")
     try:
@@ -395,6 +383,23 @@ def ocr_image(
     return OcrResult(
         page=page, hocr=hocr, tsv_path=tsv_path, hocr_path=hocr_path, warnings=warnings
     )
+
+
+def _timed_out_result(image: Path, stderr: str, *, version: str, lang: str, psm: int) -> OcrResult:
+    """A soft failure: an empty page of the image's size with the timeout warning."""
+    with Image.open(image) as im:
+        width, height = im.size
+    warnings = [*_stderr_signals(stderr), WARN_TIMEOUT]
+    page = OcrPage(
+        width=width,
+        height=height,
+        lines=[],
+        warnings=warnings,
+        engine_version=version,
+        lang=lang,
+        psm=psm,
+    )
+    return OcrResult(page=page, hocr="", tsv_path=None, hocr_path=None, warnings=warnings)
 
 
 def detect_orientation(image: Path, *, timeout: float = 60) -> tuple[int, float] | None:

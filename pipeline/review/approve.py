@@ -141,22 +141,11 @@ def approve_record(
     lock = acquire_lock(sessions, record_id, user_id, minutes=lock_minutes)
     if not lock.ok:
         return ApproveOutcome(False, message="Hồ sơ đang do người khác duyệt", reason="locked")
-    with sessions() as s:
-        rec = s.get(RecordRow, record_id)
-        if rec is None:
-            return ApproveOutcome(False, message="Không có hồ sơ này", reason="missing")
-        if not is_reviewable(rec.status):  # approved meanwhile by someone else
-            s.execute(
-                delete(RecordLock).where(
-                    RecordLock.record_id == record_id, RecordLock.user_id == user_id
-                )
-            )
-            s.commit()
-            return ApproveOutcome(False, message=read_only_message(rec.status), reason="read_only")
-        fields = list(s.scalars(select(FieldRow).where(FieldRow.record_id == record_id)))
-        username = s.scalar(select(User.username).where(User.id == user_id)) or ""
-        version, old_key = rec.version, rec.object_key
-        s.expunge_all()
+    loaded = _load_for_approval(sessions, record_id, user_id)
+    if isinstance(loaded, ApproveOutcome):
+        return loaded
+    rec, fields, username = loaded
+    version, old_key = rec.version, rec.object_key
     values, errors = decide_values(fields, typed, accepted)
     if errors:
         return ApproveOutcome(
@@ -191,6 +180,28 @@ def approve_record(
         "record %s approved: version %s, %s field(s) changed", record_id, version + 1, len(changed)
     )
     return ApproveOutcome(True, changed=changed, object_key=new_key)
+
+
+def _load_for_approval(
+    sessions: sessionmaker[Session], record_id: int, user_id: int
+) -> ApproveOutcome | tuple[RecordRow, list[FieldRow], str]:
+    """The record, its fields and the clerk's name; an outcome when it cannot be approved."""
+    with sessions() as s:
+        rec = s.get(RecordRow, record_id)
+        if rec is None:
+            return ApproveOutcome(False, message="Không có hồ sơ này", reason="missing")
+        if not is_reviewable(rec.status):  # approved meanwhile by someone else
+            s.execute(
+                delete(RecordLock).where(
+                    RecordLock.record_id == record_id, RecordLock.user_id == user_id
+                )
+            )
+            s.commit()
+            return ApproveOutcome(False, message=read_only_message(rec.status), reason="read_only")
+        fields = list(s.scalars(select(FieldRow).where(FieldRow.record_id == record_id)))
+        username = s.scalar(select(User.username).where(User.id == user_id)) or ""
+        s.expunge_all()
+    return rec, fields, username
 
 
 def _fallback_key(rec: RecordRow) -> str:
