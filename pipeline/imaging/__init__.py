@@ -1,4 +1,4 @@
-"""Pure image operations: file reading (io), cleanup, orientation, glyphs, previews.
+"""Page images: reading (io), cleanup, quality, orientation, the OCR copy, glyphs, previews.
 
 May import: schemas, the top of pipeline/.
 """
