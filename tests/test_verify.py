@@ -189,16 +189,16 @@ def test_older_record_versions_manifests_and_pdfs_are_not_orphans():
 
 def test_record_json_changed_on_reprocessing_gets_a_new_version():
     from pipeline.keys import sha256_hex
-    from pipeline.work.batch import _record_version
+    from pipeline.work.records import record_version
     from tests.fakes import MemoryStore
 
     store = MemoryStore()
     base = "phase-3/001/khai_sinh/01-1994/records/p00001-e00"
     first = b'{"ho_ten": "A"}'
-    assert _record_version(store, base, sha256_hex(first)) == (1, f"{base}.v1.json")
+    assert record_version(store, base, sha256_hex(first)) == (1, f"{base}.v1.json")
     store.put_bytes(f"{base}.v1.json", first, content_type="application/json")
     # the same content again: same key, nothing new
-    assert _record_version(store, base, sha256_hex(first)) == (1, f"{base}.v1.json")
+    assert record_version(store, base, sha256_hex(first)) == (1, f"{base}.v1.json")
     # changed content: the next version, v1 kept
     changed = b'{"ho_ten": "B"}'
-    assert _record_version(store, base, sha256_hex(changed)) == (2, f"{base}.v2.json")
+    assert record_version(store, base, sha256_hex(changed)) == (2, f"{base}.v2.json")

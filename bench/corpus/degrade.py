@@ -1,3 +1,4 @@
+# Over 500 lines: test material, one table of degradation operations with their samplers.
 """Deterministic degradations that make a clean synthetic page look like an old scanned book.
 
 Each operation is a small pure function ``op(img, rng, **params) -> img`` on a uint8 array

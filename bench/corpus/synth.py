@@ -1,3 +1,4 @@
+# Over 500 lines: test material, the page renderers share their drawing helpers.
 """Synthetic Vietnamese civil-status and TTHC pages with ground truth.
 
 Every ``render_*`` function is pure: it takes a ``seed`` (and options), draws one page with

@@ -12,7 +12,6 @@ import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from PIL import Image
 from sqlalchemy import delete, select
@@ -25,7 +24,6 @@ from pipeline.db.books import allocate_pages, ensure_book
 from pipeline.db.models import Batch, FieldRow, Page, RecordRow
 from pipeline.errors import BadInputError, SohoaError
 from pipeline.extract.calibration import packaged
-from pipeline.extract.kinds import formation_year
 from pipeline.imaging.io import (
     CONTENT_TYPES,
     EXTENSIONS,
@@ -42,6 +40,7 @@ from pipeline.phases import PhasePlan
 from pipeline.ports import ObjectStore, OcrEngine
 from pipeline.process import process_image
 from pipeline.work.claims import Claim, check_held
+from pipeline.work.records import place_record, record_document, record_version
 from schemas.models import BookMeta, PageResult, PageStatus, Record, RecordStatus
 
 log = logging.getLogger(__name__)
@@ -337,17 +336,17 @@ def store_outputs(
         ).sha256
         return key
 
-    placed = [_place_record(ctx, batch, r) for r in result.records]
+    placed = [place_record(ctx.plan, batch, r) for r in result.records]
     page_phase = placed[0][0] if placed else page.phase
     base = f"{book_prefix(page_phase, batch)}/ocr/p{page.number:05d}"
     text_key = put(f"{base}.txt", result.text.encode("utf-8"), "text/plain; charset=utf-8")
     hocr_key = put(f"{base}.hocr", hocr.read_bytes(), "text/html; charset=utf-8")
     ids = []
     for idx, (record, (phase, year, source)) in enumerate(zip(result.records, placed, strict=True)):
-        doc = _record_document(record, batch, page, phase, year, text_key)
+        doc = record_document(record, batch, page, phase, year, text_key)
         data = json.dumps(doc, ensure_ascii=False, indent=1).encode()
         base_key = f"{book_prefix(phase, batch)}/records/p{page.number:05d}-e{idx:02d}"
-        version, key = _record_version(ctx.store, base_key, sha256_hex(data))
+        version, key = record_version(ctx.store, base_key, sha256_hex(data))
         stored = ctx.store.put_bytes(key, data, content_type="application/json", metadata=meta)
         ids.append(
             _save_record(
@@ -362,65 +361,6 @@ def store_outputs(
     if not ctx.options.keep_intermediates:
         shutil.rmtree(result_path.parent, ignore_errors=True)
     return ids
-
-
-def _record_version(store: ObjectStore, base_key: str, sha: str) -> tuple[int, str]:
-    """The version to write a record JSON under, and its key.
-
-    The same content keeps its key (a rerun stores nothing new); changed content (a page
-    processed again) gets the next free version, so every earlier version stays in the store.
-    """
-    version = 1
-    while True:
-        key = f"{base_key}.v{version}.json"
-        existing = store.stat(key)
-        if existing is None or existing.sha256 == sha:
-            return version, key
-        version += 1
-
-
-def _place_record(ctx: Context, batch: Batch, record: Record) -> tuple[str, int | None, str]:
-    year = formation_year(record)
-    if year is None:
-        return ctx.plan.prefix_for_year(batch.year_from), None, "batch"
-    if not batch.year_from <= year <= batch.year_to:
-        note = f"năm {year} ngoài khoảng năm của sổ ({batch.year_from}–{batch.year_to})"
-        key = "ngay_ban_hanh" if record.schema_name == "tthc" else "ngay_dang_ky"
-        f = record.fields[key]
-        record.fields[key] = f.model_copy(
-            update={"needs_review": True, "provenance": [*f.provenance, note]}
-        )
-    return ctx.plan.prefix_for_year(year), year, "record"
-
-
-def _record_document(
-    record: Record, batch: Batch, page: Page, phase: str, year: int | None, text_key: str
-) -> dict[str, Any]:
-    return {
-        "schema": record.schema_name,
-        "schema_version": record.schema_version,
-        "version": 1,
-        "phase": phase,
-        "formation_year": year,
-        "book": {
-            "agency": batch.agency,
-            "book_type": batch.book_type,
-            "book": batch.book,
-            "years": [batch.year_from, batch.year_to],
-        },
-        "source": {
-            "master_key": page.master_key,
-            "sha256": page.source_sha256,
-            "page_index": page.page_index,
-            "ocr_text_key": text_key,
-        },
-        "status": RecordStatus.needs_review.value
-        if record.needs_review
-        else RecordStatus.auto_accepted.value,
-        "fields": {k: v.model_dump() for k, v in record.fields.items()},
-        # no timestamp: a rerun after a crash must produce the same bytes (same object,
-        # no new version); the database keeps ``stored_at``
-    }
 
 
 def _save_record(
