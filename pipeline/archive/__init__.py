@@ -1,4 +1,4 @@
-"""Object keys, storage, manifests, ALTO, PDFs, export packages, verify.
+"""Object storage, manifests, ALTO, PDFs, export packages, verify.
 
-May import: schemas, the top of pipeline/, db.
+May import: schemas, the top of pipeline/, db, imaging (PDFs and verify read page images).
 """
