@@ -118,7 +118,8 @@ def test_records_are_stored_by_phase_with_extracted_fields(ingested):
     store = _store(home)
     db = _db(home)
     recs = db.execute(
-        "select schema_name, phase, object_key, object_sha256, status from records order by id"
+        "select r.schema_name, r.phase, r.object_key, r.object_sha256, r.status from records r"
+        " join pages p on p.id = r.page_id order by p.seq, r.entry_index"  # pages run in parallel
     ).fetchall()
     assert [r[0] for r in recs] == ["khai_sinh", "tthc"]
     truths = [json.loads((SAMPLES / n).with_suffix(".truth.json").read_text("utf-8")) for n in GOOD]
