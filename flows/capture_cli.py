@@ -23,7 +23,10 @@ from flows.cli_common import (
     probe_tools,
     setup,
 )
-from schemas.models import BookMeta, BookType
+from schemas.enums import BookType
+
+if TYPE_CHECKING:
+    from schemas.models import BookMeta
 
 if TYPE_CHECKING:
     from pipeline.intake.capture import BatchFolder, CaptureError, PageEntry
@@ -51,6 +54,8 @@ FLAG_VI = {
 
 def _meta(book_type: BookType, agency: str, book: str, years: str) -> BookMeta:
     y0, y1 = parse_years(years)
+    from schemas.models import BookMeta
+
     return BookMeta(book_type=book_type, agency=agency, book=book, year_from=y0, year_to=y1)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -28,7 +28,11 @@ from flows.cli_common import (
     progress_bar,
     setup,
 )
-from schemas.models import BookMeta, BookType
+from schemas.enums import BookType
+
+if TYPE_CHECKING:
+    from pipeline.config import Settings
+    from pipeline.phases import PhasePlan
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="sohoa — số hóa sổ hộ tịch và kết quả TTHC."
@@ -61,6 +65,8 @@ def ingest(
         err.print(f"[red]Không tìm thấy thư mục {folder}[/]")
         raise typer.Exit(EXIT_USAGE)
     probe_tools(s.ocr_lang)
+    from schemas.models import BookMeta
+
     meta = BookMeta(book_type=book_type, agency=agency, book=book, year_from=y0, year_to=y1)
     _, failed = guarded(lambda: ingest_book(folder, meta, schema=schema))
     if failed:
@@ -90,16 +96,29 @@ def _print_status(data: dict[str, Any]) -> None:
     console.print(table)
 
 
+def _phase_status(s: Settings, plan: PhasePlan) -> dict[str, Any]:
+    """Counts per phase: a migrated SQLite file read directly (fast), else via SQLAlchemy."""
+    import sqlite3
+
+    from flows.wiring import sessions, sqlite_at_head
+    from pipeline.review.report import phase_status, phase_status_from
+
+    path = sqlite_at_head(s)
+    if path is None:
+        return phase_status(sessions(), plan)
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+        return phase_status_from(lambda sql: con.execute(sql).fetchall(), plan)
+
+
 @app.command()
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="In JSON cho máy đọc")] = False,
 ) -> None:
     """Tiến độ theo giai đoạn: trang, hồ sơ, trường cần duyệt, đã lưu, lỗi."""
     setup()
-    from flows.wiring import make_plan, sessions, settings
-    from pipeline.review.report import phase_status
+    from flows.wiring import make_plan, settings
 
-    data = phase_status(sessions(), make_plan(settings()))
+    data = _phase_status(settings(), make_plan(settings()))
     if as_json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     else:

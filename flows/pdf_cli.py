@@ -50,7 +50,7 @@ def make_pdfs(ctx: Context, batch_id: int, *, pdfa: bool = False) -> PdfOutcome:
     from pipeline.archive.pdfout import MIN_DPI, master_pdf, merge, to_pdfa
     from pipeline.db.models import Batch, Page
     from pipeline.work.batch import book_prefix
-    from schemas.models import PageStatus
+    from schemas.enums import PageStatus
 
     with ctx.sessions() as s:
         batch = s.get(Batch, batch_id)

@@ -101,10 +101,23 @@ def _at_head(engine: Engine) -> bool:
     ``alembic_version`` table, without loading Alembic: a command that only reads starts
     fast. Any doubt (no table, a parse miss, several heads) means "upgrade".
     """
-    import re
-
     from sqlalchemy import text
     from sqlalchemy.exc import SQLAlchemyError
+
+    heads = migration_heads()
+    if len(heads) != 1:
+        return False
+    try:
+        with engine.connect() as conn:
+            current = {r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))}
+    except SQLAlchemyError:
+        return False
+    return current == heads
+
+
+def migration_heads() -> set[str]:
+    """Revisions no other migration builds on, read from the files (normally exactly one)."""
+    import re
 
     import pipeline.db
 
@@ -116,15 +129,30 @@ def _at_head(engine: Engine) -> bool:
         if rev:
             revs.add(rev[1])
             downs.update(re.findall(r"['\"](\w+)['\"]", down[1] if down else ""))
-    heads = revs - downs
-    if len(heads) != 1:
-        return False
+    return revs - downs
+
+
+def sqlite_at_head(s: Settings) -> Path | None:
+    """The SQLite file of the settings when it is migrated to the newest revision, else None.
+
+    Read with the standard library only (``sohoa status`` starts without SQLAlchemy); a
+    database elsewhere, missing, or behind goes the usual way through :func:`sessions`.
+    """
+    import sqlite3
+
+    url = s.db_url
+    if not url.startswith("sqlite:///"):
+        return None
+    path = Path(url.removeprefix("sqlite:///"))
+    heads = migration_heads()
+    if not path.is_file() or len(heads) != 1:
+        return None
     try:
-        with engine.connect() as conn:
-            current = {r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))}
-    except SQLAlchemyError:
-        return False
-    return current == heads
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+            current = {r[0] for r in con.execute("SELECT version_num FROM alembic_version")}
+    except sqlite3.Error:
+        return None
+    return path if current == heads else None
 
 
 @lru_cache(maxsize=1)

@@ -15,12 +15,15 @@ import sys
 import threading
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from flows.cli_common import EXIT_USAGE, console, err, guarded, parse_years, probe_tools, setup
-from schemas.models import BookMeta, BookType
+from schemas.enums import BookType
+
+if TYPE_CHECKING:
+    from schemas.models import BookMeta
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,8 @@ def enqueue(
     if not folder.is_dir():
         err.print(f"[red]Không tìm thấy thư mục {folder}[/]")
         raise typer.Exit(EXIT_USAGE)
+    from schemas.models import BookMeta
+
     meta = BookMeta(book_type=book_type, agency=agency, book=book, year_from=y0, year_to=y1)
     batch_id, counts = guarded(lambda: _enqueue(folder, meta))
     console.print(

@@ -1,43 +1,5 @@
-"""Typed contracts shared by every sohoa package (no internal imports)."""
+"""Typed contracts shared by every sohoa package (no internal imports).
 
-from schemas.models import (
-    BIRTH_FIELDS,
-    DEATH_FIELDS,
-    MARRIAGE_FIELDS,
-    SCHEMA_VERSION,
-    TTHC_FIELDS,
-    BBox,
-    BookMeta,
-    BookType,
-    FieldValue,
-    OcrLine,
-    OcrPage,
-    OcrWord,
-    PageQuality,
-    PageResult,
-    PageStatus,
-    ProcessingStep,
-    Record,
-    RecordStatus,
-)
-
-__all__ = [
-    "BIRTH_FIELDS",
-    "DEATH_FIELDS",
-    "MARRIAGE_FIELDS",
-    "SCHEMA_VERSION",
-    "TTHC_FIELDS",
-    "BBox",
-    "BookMeta",
-    "BookType",
-    "FieldValue",
-    "OcrLine",
-    "OcrPage",
-    "OcrWord",
-    "PageQuality",
-    "PageResult",
-    "PageStatus",
-    "ProcessingStep",
-    "Record",
-    "RecordStatus",
-]
+``schemas.models`` holds the pydantic models, ``schemas.enums`` the plain enums (cheap to
+import: the command line needs them at start-up).
+"""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import unicodedata
-from enum import StrEnum
 from typing import Any
 
 from pydantic import (
@@ -15,6 +14,8 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
+
+from schemas.enums import BookType
 
 SCHEMA_VERSION = "1"
 
@@ -104,32 +105,6 @@ TTHC_FIELDS: tuple[str, ...] = (
 def nfc(text: str) -> str:
     """Return ``text`` in Unicode NFC, the only form sohoa stores."""
     return unicodedata.normalize("NFC", text)
-
-
-class BookType(StrEnum):
-    """Kinds of book a batch can come from."""
-
-    khai_sinh = "khai_sinh"
-    ket_hon = "ket_hon"
-    khai_tu = "khai_tu"
-    tthc = "tthc"
-
-
-class PageStatus(StrEnum):
-    """Lifecycle of one page."""
-
-    pending = "pending"
-    stored = "stored"  # master stored and verified
-    processed = "processed"  # OCR + extraction done, outputs stored
-    failed = "failed"
-
-
-class RecordStatus(StrEnum):
-    """Lifecycle of one record."""
-
-    needs_review = "needs_review"
-    auto_accepted = "auto_accepted"
-    approved = "approved"
 
 
 class _Model(BaseModel):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.db.models import InventoryBook
 from pipeline.errors import BadInputError
 from pipeline.phases import PhasePlan
-from schemas.models import BookType
+from schemas.enums import BookType
 
 REQUIRED = ("agency", "book_type", "book", "estimated_pages")
 DELIMITERS = (",", ";", "\t")

@@ -24,7 +24,7 @@ from pipeline.errors import SohoaError
 from pipeline.extract.fields import check_field
 from pipeline.ports import ObjectStore
 from pipeline.review.queue import LockState, acquire_lock, display_value
-from schemas.models import RecordStatus
+from schemas.enums import RecordStatus
 
 log = logging.getLogger(__name__)
 

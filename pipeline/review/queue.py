@@ -24,7 +24,7 @@ from pipeline.db.models import (
     User,
     aware,
 )
-from schemas.models import RecordStatus
+from schemas.enums import RecordStatus
 
 QUEUE_PAGE_SIZE = 50
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")

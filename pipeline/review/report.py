@@ -1,51 +1,52 @@
-"""Progress per phase, read from the database (never from Prefect's run history)."""
+"""Progress per phase, read from the database (never from Prefect's run history).
+
+The counts are plain SQL that SQLite and PostgreSQL both run, so ``sohoa status`` can read
+a SQLite database through the standard library alone (it starts in well under a second);
+everything else goes through SQLAlchemy sessions (:func:`phase_status`).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
-
-from pipeline.db.models import FieldRow, Page, RecordRow
 from pipeline.phases import OUTSIDE_PREFIX, PhasePlan
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 KEYS = ("pages", "records", "needs_review", "stored", "failed")
 
+#: one query per count, each ``(phase, count)`` rows
+COUNTS_SQL = {
+    "pages": "SELECT phase, count(*) FROM pages GROUP BY phase",
+    "failed": "SELECT phase, count(*) FROM pages WHERE status = 'failed' GROUP BY phase",
+    "records": "SELECT phase, count(*) FROM records GROUP BY phase",
+    "stored": "SELECT phase, count(*) FROM records WHERE object_key IS NOT NULL GROUP BY phase",
+    "needs_review": (
+        "SELECT r.phase, count(*) FROM records r JOIN fields f ON f.record_id = r.id"
+        " WHERE f.needs_review = TRUE AND r.status = 'needs_review' GROUP BY r.phase"
+    ),
+}
 
-def _grouped(s: Session, stmt: Any) -> dict[str, int]:
-    return {str(k): int(v) for k, v in s.execute(stmt).all()}
+#: runs one SQL string, returns its rows
+Query = Callable[[str], Iterable[tuple[Any, Any]]]
 
 
 def phase_status(sessions: sessionmaker[Session], plan: PhasePlan) -> dict[str, Any]:
+    """Counts per phase through SQLAlchemy sessions (see :func:`phase_status_from`)."""
+    from sqlalchemy import text
+
+    with sessions() as s:
+        return phase_status_from(lambda sql: s.execute(text(sql)).all(), plan)
+
+
+def phase_status_from(query: Query, plan: PhasePlan) -> dict[str, Any]:
     """Counts per phase: pages, records, fields needing review, records stored, pages failed.
 
     Shape: ``{"phases": [{"phase", "years", "pages", ...}], "totals": {...}}``.
     """
-    with sessions() as s:
-        counts = {
-            "pages": _grouped(s, select(Page.phase, func.count()).group_by(Page.phase)),
-            "failed": _grouped(
-                s,
-                select(Page.phase, func.count())
-                .where(Page.status == "failed")
-                .group_by(Page.phase),
-            ),
-            "records": _grouped(s, select(RecordRow.phase, func.count()).group_by(RecordRow.phase)),
-            "stored": _grouped(
-                s,
-                select(RecordRow.phase, func.count())
-                .where(RecordRow.object_key.is_not(None))
-                .group_by(RecordRow.phase),
-            ),
-            "needs_review": _grouped(
-                s,
-                select(RecordRow.phase, func.count())
-                .join(FieldRow, FieldRow.record_id == RecordRow.id)
-                .where(FieldRow.needs_review.is_(True), RecordRow.status == "needs_review")
-                .group_by(RecordRow.phase),
-            ),
-        }
+    counts = {k: {str(p): int(n) for p, n in query(sql)} for k, sql in COUNTS_SQL.items()}
     rows = []
     names = [(p.prefix, p.years) for p in plan.phases] + [(OUTSIDE_PREFIX, "ngoài kế hoạch")]
     for prefix, years in names:

@@ -41,7 +41,8 @@ from pipeline.ports import ObjectStore, OcrEngine
 from pipeline.process import process_image
 from pipeline.work.claims import Claim, check_held
 from pipeline.work.records import place_record, record_document, record_version
-from schemas.models import BookMeta, PageResult, PageStatus, Record, RecordStatus
+from schemas.enums import PageStatus, RecordStatus
+from schemas.models import BookMeta, PageResult, Record
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,8 @@ from pipeline.db.models import Batch, Page
 from pipeline.extract.kinds import formation_year
 from pipeline.phases import PhasePlan
 from pipeline.ports import ObjectStore
-from schemas.models import Record, RecordStatus
+from schemas.enums import RecordStatus
+from schemas.models import Record
 
 
 def record_version(store: ObjectStore, base_key: str, sha: str) -> tuple[int, str]:
