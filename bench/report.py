@@ -227,6 +227,13 @@ def _memory_lines(memory: dict[str, Any] | None) -> list[str]:
     ]
 
 
+def _machine_lines(m: dict[str, Any]) -> list[str]:
+    return [
+        f"- machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; {m['os']}",
+        f"- software: Python {m['python']}, {m['tesseract']}",
+    ]
+
+
 def render(
     results: list[dict],
     *,
@@ -253,8 +260,7 @@ def render(
         f"- date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- command: `{command}`",
         f"- corpus: {corpus} ({len(results)} pages, {len(failed)} failed to measure)",
-        f"- machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; {m['os']}",
-        f"- software: Python {m['python']}, {m['tesseract']}",
+        *_machine_lines(m),
         f"- options: {options}",
         f"- wall time {wall_seconds:.0f} s for the whole run ({rate:.1f} pages/min with every "
         "method on each page; absolute times vary by machine, ratios are the headline)",

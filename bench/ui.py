@@ -53,71 +53,95 @@ def seed(path: Path, *, records: int, fields_per_record: int, pages_per_book: in
             "VALUES (1, 'clerk', 'clerk', ?, 1, ?)",
             (hash_password(PASSWORD), start.isoformat()),
         )
-        con.executemany(
-            "INSERT INTO batches (id, agency, book_type, book, year_from, year_to, source, "
-            "status, created_at) VALUES (?, ?, 'khai_sinh', ?, ?, ?, ?, 'open', ?)",
-            [
-                (
-                    b + 1,
-                    AGENCIES[b % len(AGENCIES)],
-                    f"{b:03d}/{1990 + b % 30}",
-                    1990 + b % 30,
-                    1990 + b % 30,
-                    f"/scan/{b}",
-                    start.isoformat(),
-                )
-                for b in range(n_books)
-            ],
-        )
-        con.executemany(
-            "INSERT INTO pages (id, batch_id, seq, source_name, source_sha256, page_index, size, "
-            "phase, status, created_at, updated_at, preview_key, preview_scale) "
-            "VALUES (?, ?, ?, ?, ?, 0, 0, ?, 'processed', ?, ?, ?, 0.5)",
-            [
-                (
-                    p + 1,
-                    p // pages_per_book + 1,
-                    p % pages_per_book + 1,
-                    f"p{p}.png",
-                    f"{p:064x}",
-                    PHASES[(p // pages_per_book) % 4],
-                    start.isoformat(),
-                    start.isoformat(),
-                    f"previews/p{p}.png",
-                )
-                for p in range(n_pages)
-            ],
-        )
-        statuses = ("needs_review", "needs_review", "auto_accepted", "approved")
-        con.executemany(
-            "INSERT INTO records (id, page_id, entry_index, schema_name, schema_version, phase, "
-            "formation_year, phase_source, status, object_key, created_at, version) "
-            "VALUES (?, ?, ?, 'khai_sinh', '1', ?, 1994, 'record', ?, ?, ?, 1)",
-            [
-                (
-                    r + 1,
-                    r // per_page + 1,
-                    r % per_page,
-                    PHASES[(r // per_page // pages_per_book) % 4],
-                    statuses[rnd.randrange(4)],
-                    f"records/r{r}.v1.json",
-                    (start + timedelta(seconds=30 * r)).isoformat(),
-                )
-                for r in range(records)
-            ],
-        )
-        names = FIELD_NAMES[:fields_per_record]
-        con.executemany(
-            "INSERT INTO fields (record_id, name, value, raw, confidence, bbox, needs_review, "
-            "provenance) VALUES (?, ?, ?, ?, ?, '[100, 200, 600, 60]', ?, '[]')",
-            (
-                (r + 1, n, VALUES.get(n, "12"), VALUES.get(n, "12"), 0.9, int(rnd.random() < 0.15))
-                for r in range(records)
-                for n in names
-            ),
-        )
+        _seed_books(con, n_books, start)
+        _seed_pages(con, n_pages, pages_per_book, start)
+        _seed_records(con, records, (per_page, pages_per_book), start, rnd)
+        _seed_fields(con, records, FIELD_NAMES[:fields_per_record], rnd)
     con.execute("ANALYZE")
     con.close()
+
+
+def _seed_books(con: sqlite3.Connection, n_books: int, start: datetime) -> None:
+    con.executemany(
+        "INSERT INTO batches (id, agency, book_type, book, year_from, year_to, source, "
+        "status, created_at) VALUES (?, ?, 'khai_sinh', ?, ?, ?, ?, 'open', ?)",
+        [
+            (
+                b + 1,
+                AGENCIES[b % len(AGENCIES)],
+                f"{b:03d}/{1990 + b % 30}",
+                1990 + b % 30,
+                1990 + b % 30,
+                f"/scan/{b}",
+                start.isoformat(),
+            )
+            for b in range(n_books)
+        ],
+    )
+
+
+def _seed_pages(con: sqlite3.Connection, n_pages: int, per_book: int, start: datetime) -> None:
+    con.executemany(
+        "INSERT INTO pages (id, batch_id, seq, source_name, source_sha256, page_index, size, "
+        "phase, status, created_at, updated_at, preview_key, preview_scale) "
+        "VALUES (?, ?, ?, ?, ?, 0, 0, ?, 'processed', ?, ?, ?, 0.5)",
+        [
+            (
+                p + 1,
+                p // per_book + 1,
+                p % per_book + 1,
+                f"p{p}.png",
+                f"{p:064x}",
+                PHASES[(p // per_book) % 4],
+                start.isoformat(),
+                start.isoformat(),
+                f"previews/p{p}.png",
+            )
+            for p in range(n_pages)
+        ],
+    )
+
+
+def _seed_records(
+    con: sqlite3.Connection,
+    records: int,
+    sizes: tuple[int, int],
+    start: datetime,
+    rnd: random.Random,
+) -> None:
+    per_page, per_book = sizes
+    statuses = ("needs_review", "needs_review", "auto_accepted", "approved")
+    con.executemany(
+        "INSERT INTO records (id, page_id, entry_index, schema_name, schema_version, phase, "
+        "formation_year, phase_source, status, object_key, created_at, version) "
+        "VALUES (?, ?, ?, 'khai_sinh', '1', ?, 1994, 'record', ?, ?, ?, 1)",
+        [
+            (
+                r + 1,
+                r // per_page + 1,
+                r % per_page,
+                PHASES[(r // per_page // per_book) % 4],
+                statuses[rnd.randrange(4)],
+                f"records/r{r}.v1.json",
+                (start + timedelta(seconds=30 * r)).isoformat(),
+            )
+            for r in range(records)
+        ],
+    )
+
+
+def _seed_fields(
+    con: sqlite3.Connection, records: int, names: list[str], rnd: random.Random
+) -> None:
+    con.executemany(
+        "INSERT INTO fields (record_id, name, value, raw, confidence, bbox, needs_review, "
+        "provenance) VALUES (?, ?, ?, ?, ?, '[100, 200, 600, 60]', ?, '[]')",
+        (
+            (r + 1, n, VALUES.get(n, "12"), VALUES.get(n, "12"), 0.9, int(rnd.random() < 0.15))
+            for r in range(records)
+            for n in names
+        ),
+    )
 
 
 class _Store:
@@ -227,13 +251,10 @@ def measure_first_paint(path: Path, *, records: int, pages: int = 20) -> str:
     The app runs under uvicorn on 127.0.0.1 with the seeded database; the clerk logs in
     through the form, then opens ``pages`` random records, each in a fresh navigation.
     """
-    import random as _random
-    import shutil
     import socket
     import threading
 
     import uvicorn
-    from playwright.sync_api import sync_playwright
 
     from pipeline.db.models import make_engine, make_sessionmaker
     from pipeline.phases import load_plan
@@ -253,26 +274,8 @@ def measure_first_paint(path: Path, *, records: int, pages: int = 20) -> str:
     while not server.started:
         time.sleep(0.05)
     base = f"http://127.0.0.1:{port}"
-    paints: list[float] = []
     try:
-        with sync_playwright() as pw:
-            exe = shutil.which("chromium") or "/usr/bin/chromium"
-            browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-            page = browser.new_page()
-            page.goto(f"{base}/login")
-            page.fill("input[name=username]", "clerk")
-            page.fill("input[name=password]", PASSWORD)
-            page.press("input[name=password]", "Enter")
-            page.wait_for_load_state("load")
-            rnd = _random.Random(2)
-            for _ in range(pages):
-                page.goto(f"{base}/records/{rnd.randrange(1, records + 1)}", wait_until="load")
-                fcp = page.evaluate(
-                    "performance.getEntriesByName('first-contentful-paint')[0]?.startTime"
-                )
-                if fcp is not None:
-                    paints.append(float(fcp))
-            browser.close()
+        paints = _record_paints(base, records=records, pages=pages)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -284,6 +287,35 @@ def measure_first_paint(path: Path, *, records: int, pages: int = 20) -> str:
         f"  record view first contentful paint (chromium, {len(paints)} pages): "
         f"p50 {statistics.median(paints):6.0f} ms   p95 {p95:6.0f} ms   (target < 1000 ms)"
     )
+
+
+def _record_paints(base: str, *, records: int, pages: int) -> list[float]:
+    """Log in as the clerk, open ``pages`` random records: their first contentful paints."""
+    import random as _random
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    paints: list[float] = []
+    with sync_playwright() as pw:
+        exe = shutil.which("chromium") or "/usr/bin/chromium"
+        browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(f"{base}/login")
+        page.fill("input[name=username]", "clerk")
+        page.fill("input[name=password]", PASSWORD)
+        page.press("input[name=password]", "Enter")
+        page.wait_for_load_state("load")
+        rnd = _random.Random(2)
+        for _ in range(pages):
+            page.goto(f"{base}/records/{rnd.randrange(1, records + 1)}", wait_until="load")
+            fcp = page.evaluate(
+                "performance.getEntriesByName('first-contentful-paint')[0]?.startTime"
+            )
+            if fcp is not None:
+                paints.append(float(fcp))
+        browser.close()
+    return paints
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-#: product code; bench/ and tests/ are test material (STYLE.md 14)
+#: product code; bench/ is held to the same sizes, tests/ are not
 PRODUCT = ("schemas", "pipeline", "ocr", "scanners", "flows", "review_ui")
 MAX_FUNCTION_LINES = 60
 MAX_MODULE_LINES = 500
@@ -19,7 +19,7 @@ def _sources(package: str) -> list[Path]:
     return [f for f in (ROOT / package).rglob("*.py") if "migrations" not in f.parts]
 
 
-@pytest.mark.parametrize("package", PRODUCT)
+@pytest.mark.parametrize("package", (*PRODUCT, "bench"))
 def test_no_function_over_60_lines(package: str) -> None:
     long = {}
     for f in _sources(package):
