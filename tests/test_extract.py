@@ -244,3 +244,13 @@ def test_label_longer_wording_wins_over_a_shorter_exact_one() -> None:
         "Thôn 8, xã Ngọc Sơn",
         "Thôn 9",
     ]
+
+
+def test_tthc_number_and_date_are_never_auto_accepted_on_one_reading() -> None:
+    """Offices write the number and the day in by hand after signing (issue 17)."""
+    rec = extract_tthc(page_from_lines(TTHC, x0=150), threshold=0.5, calibration=packaged())
+    for name in ("so_ky_hieu", "ngay_ban_hanh"):
+        f = rec.fields[name]
+        assert f.value and f.needs_review, name  # read, kept, sent to the clerk
+        assert any("viết tay" in note for note in f.provenance)
+    assert not rec.fields["co_quan_ban_hanh"].needs_review  # typed header fields unaffected

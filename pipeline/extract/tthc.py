@@ -12,6 +12,7 @@ from pipeline.extract.fields import (
     check_name,
     check_place,
     check_text,
+    flag_field,
     make_field,
     missing_field,
 )
@@ -36,6 +37,16 @@ _NATIONAL = ("cong hoa xa hoi chu nghia viet nam", "doc lap tu do hanh phuc")
 _NUMBER_LINE = re.compile(r"^\s*S[ốốôo]\s*[:;.]?\s*\d", re.IGNORECASE)
 _PLACE_DATE = re.compile(r"^(?P<place>[^,]{2,40}),\s*ngày\s+\d", re.IGNORECASE)
 _NUMBER_LEAD = re.compile(r"^\s*S[ốốôo]\s*[:;.]?\s*\d+\s*/\s*\S*\s+", re.IGNORECASE)
+
+
+#: The văn thư numbers and dates a document when it is issued, after it is signed, and offices
+#: very often write the number and the day by hand into the typed line ("Số: 1535 /SGDĐT…",
+#: "ngày 31 tháng 5"). Tesseract reads such digits as confident typed ones ("4635"), so until
+#: handwriting is told from type (issue 17) neither field is auto-accepted on that reading.
+FILLED_IN_BY_HAND = ("so_ky_hieu", "ngay_ban_hanh")
+FILLED_IN_NOTE = (
+    "số và ngày văn bản thường được văn thư viết tay sau khi ký: đối chiếu với ảnh trang"
+)
 
 
 def is_doc_type(text: str) -> bool:
@@ -95,6 +106,9 @@ def extract_tthc(page: OcrPage, *, threshold: float, calibration: Calibration) -
             )
         else:
             fields[name] = missing_field()
+    for name in FILLED_IN_BY_HAND:
+        if fields[name].value is not None and not fields[name].needs_review:
+            fields[name] = flag_field(fields[name], FILLED_IN_NOTE)
     return Record(schema="tthc", fields=fields)
 
 
