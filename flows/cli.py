@@ -106,7 +106,7 @@ def _phase_status(s: Settings, plan: PhasePlan) -> dict[str, Any]:
     path = sqlite_at_head(s)
     if path is None:
         return phase_status(sessions(), plan)
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+    with sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True) as con:
         return phase_status_from(lambda sql: con.execute(sql).fetchall(), plan)
 
 

@@ -148,7 +148,7 @@ def sqlite_at_head(s: Settings) -> Path | None:
     if not path.is_file() or len(heads) != 1:
         return None
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+        with sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True) as con:
             current = {r[0] for r in con.execute("SELECT version_num FROM alembic_version")}
     except sqlite3.Error:
         return None

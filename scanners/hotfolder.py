@@ -120,7 +120,7 @@ def separator_in(path: Path, *, memory_mb: int = DEFAULT_PAGE_MEMORY_MB) -> Book
 
 
 class HotFolder:
-    """A watched folder as a :class:`~pipeline.intake.capture.PageSource` of dropped files."""
+    """A watched folder as a :class:`~pipeline.ports.PageSource` of dropped files."""
 
     def __init__(
         self,

@@ -163,7 +163,7 @@ class SaneOptions:
 
 
 class SaneSource:
-    """A SANE scanner as a :class:`~pipeline.intake.capture.PageSource`.
+    """A SANE scanner as a :class:`~pipeline.ports.PageSource`.
 
     With the feeder it scans until the feeder is empty (or ``max_pages``); on the flatbed
     it scans one page, then asks ``next_page(pages_so_far)`` before each further page.

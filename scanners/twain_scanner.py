@@ -91,7 +91,7 @@ class TwainOptions:
 
 
 class TwainSource:
-    """A TWAIN data source as a :class:`~pipeline.intake.capture.PageSource`."""
+    """A TWAIN data source as a :class:`~pipeline.ports.PageSource`."""
 
     def __init__(
         self, options: TwainOptions, *, module: Any = None, parent_window: Any = None
