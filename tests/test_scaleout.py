@@ -192,11 +192,11 @@ def test_an_ingest_and_a_worker_on_one_backlog_do_each_page_once(
     tmp_path: Path, pg_url: str, s3_server: s3_fixtures.LocalS3
 ) -> None:
     """An operator runs ``sohoa ingest`` on a book a station's worker is draining."""
-    n = 14
+    n = 20
     _pages(tmp_path / "book", n, tag=2)
     env0 = _env(tmp_path / "station0", pg_url, s3_server)
     batch_id = _enqueue(env0, tmp_path / "book", "04/2018")
-    station = _worker(_env(tmp_path / "station1", pg_url, s3_server), 60)
+    log = (tmp_path / "ingest.log").open("w")
     ingest = subprocess.Popen(
         [
             sys.executable,
@@ -207,11 +207,20 @@ def test_an_ingest_and_a_worker_on_one_backlog_do_each_page_once(
         ],
         cwd=ROOT,
         env=_env(tmp_path / "operator", pg_url, s3_server),
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    out_ingest = ingest.communicate(timeout=300)[0]
+    # the station's worker starts once the ingest holds a page (not by timing luck), and the
+    # two then drain the rest of the backlog together
+    deadline = time.monotonic() + 180
+    while not any(":ingest" in w for _p, w, _a, _o in _runs(pg_url, batch_id)):
+        assert ingest.poll() is None and time.monotonic() < deadline, "the ingest never claimed"
+        time.sleep(0.1)
+    station = _worker(_env(tmp_path / "station1", pg_url, s3_server), 60)
+    ingest.wait(timeout=300)
+    log.close()
+    out_ingest = (tmp_path / "ingest.log").read_text(encoding="utf-8")
     out_station = station.communicate(timeout=300)[0]
     assert ingest.returncode == 0, out_ingest
     assert station.returncode == 0, out_station
