@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from PIL import Image
 
 from schemas.models import BookMeta, OcrPage
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class OcrReading(Protocol):
@@ -45,6 +48,35 @@ class OcrEngine(Protocol):
 
     def orientation(self, image: Path) -> tuple[int, float] | None:
         """(degrees turned counter-clockwise, confidence), or None when it cannot tell."""
+        ...
+
+
+@dataclass(frozen=True)
+class LineReading:
+    """What a line reader read in one cut text line: its text (NFC) and a confidence in [0, 1]."""
+
+    text: str
+    confidence: float
+    #: the reader's name and version, for provenance ("asterocr 1.0.2")
+    engine: str = ""
+
+
+@runtime_checkable
+class LineReader(Protocol):
+    """A second, independent reader of short cut lines (a field's value, a number line).
+
+    Used as a second opinion on the fields that matter: a value is auto-accepted only when the
+    page's OCR and this reader agree. ``image`` is a grayscale crop (uint8 array, dark ink on
+    light paper) holding one line of text.
+    """
+
+    @property
+    def name(self) -> str:
+        """The reader's name and version, e.g. ``"asterocr 1.0.2"``."""
+        ...
+
+    def read_line(self, image: np.ndarray) -> LineReading:
+        """Read one cut line; an empty text when nothing could be read."""
         ...
 
 
