@@ -1,7 +1,10 @@
 """Fit the field-confidence calibration on a corpus generated with its own seed.
 
-The benchmark's corpus (seed 2020) is never used here, so the benchmark measures the
-calibration on pages it was not fitted on.
+The benchmark's corpus (seed 2020) is never used for fitting, so the benchmark measures the
+calibration on pages it was not fitted on. Held-out figures go further: for each typed face,
+handwriting face and degradation kind, a model is fitted on pages *without* it and judged on
+pages *with* it (:func:`leave_one_group_out`) — what to expect from a scanner, a hand or a face
+the calibration has never seen.
 """
 
 from __future__ import annotations
@@ -9,8 +12,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -60,14 +64,15 @@ def _pairs(records: list[Any], truth: dict) -> list[Sample]:
     return out
 
 
-def collect_page(page: CorpusPage) -> list[Sample]:
-    """Signals and rightness of every field of one page.
+def collect_page(page: CorpusPage) -> tuple[list[Sample], list[str]]:
+    """Signals and rightness of every field of one page, and the page's held-out groups.
 
     Read with the review threshold at its floor (0.5), so a field still sent to review was
     sent by a validator or a cross-check, not by the threshold being fitted.
     """
     os.environ["OMP_THREAD_LIMIT"] = "1"
     truth = json.loads(page.truth_path.read_text(encoding="utf-8"))
+    groups = held_out_groups(page.font, truth.get("hand_face"), page.degradations)
     with Image.open(page.image_path) as im, tempfile.TemporaryDirectory() as d:
         im.load()
         out = process_image(
@@ -78,7 +83,7 @@ def collect_page(page: CorpusPage) -> list[Sample]:
             engine=TesseractEngine(),
             calibration=packaged(),
         )
-    return _pairs(out.result.records, truth)
+    return _pairs(out.result.records, truth), sorted(groups)
 
 
 def calibrate(
@@ -95,16 +100,16 @@ def calibrate(
     right: list[bool] = []
     eligible: list[bool] = []
     page_of: list[int] = []
+    page_groups: list[list[str]] = []
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        for i, samples in enumerate(pool.map(collect_page, pages)):
+        for i, (samples, groups) in enumerate(pool.map(collect_page, pages)):
+            page_groups.append(groups)
             for sig, ok, free in samples:
                 rows.append(sig)
                 right.append(ok)
                 eligible.append(free)
                 page_of.append(i)
-    (root / "fields.json").write_text(
-        json.dumps([rows, right, eligible, page_of]), encoding="utf-8"
-    )
+    save_samples(root / SAMPLES_FILE, rows, right, eligible, page_of, page_groups, seed=seed)
     cal = fit(
         rows,
         right,
@@ -126,6 +131,10 @@ def calibrate(
         "threshold": cal.threshold,
         **held_out(rows, right, eligible, page_of, target=target),
     }
+    own = SampleSet(rows, right, eligible, [frozenset(page_groups[p]) for p in page_of])
+    by_group = leave_one_group_out(own, own, target=target)
+    summary["held_out_by_group"] = by_group
+    summary["held_out_by_group_pooled"] = pool_held_out(by_group)
     return cal, summary
 
 
@@ -224,3 +233,159 @@ def held_out(
         "held_out_coverage": round(accepted / max(1, len(rows)), 4),
         "held_out_precision": round((accepted - wrong) / max(1, accepted), 4),
     }
+
+
+# --------------------------------------------------------------------------- held out by group
+
+#: The calibration corpus's samples, written beside its pages by :func:`calibrate`.
+SAMPLES_FILE = "fields.json"
+
+
+@dataclass(frozen=True)
+class SampleSet:
+    """Calibration samples with the held-out groups of the page each one comes from."""
+
+    rows: Sequence[dict[str, float]]
+    right: Sequence[bool]
+    eligible: Sequence[bool]
+    groups: Sequence[frozenset[str]]
+
+
+def held_out_groups(
+    font: str | None, hand_face: str | None, degradations: Iterable[str]
+) -> frozenset[str]:
+    """The groups a page is held out by: its typed face, handwriting face, degradation kinds.
+
+    Named ``face:<font>``, ``hand face:<face>`` and ``degradation:<name>``.
+    """
+    groups = {f"face:{font}"} if font else set()
+    if hand_face:
+        groups.add(f"hand face:{hand_face}")
+    return frozenset(groups | {f"degradation:{d}" for d in degradations})
+
+
+def leave_one_group_out(
+    fit_set: SampleSet, judge_set: SampleSet, *, target: float, min_fit: int = 100
+) -> dict[str, dict[str, Any]]:
+    """For each group of the judged pages: fit on pages without it, judge pages with it.
+
+    ``fit_set`` and ``judge_set`` may be the same set (leave-one-group-out within one corpus)
+    or two corpora (fit on the development seed, judge on the reported one). A group whose
+    complement leaves fewer than ``min_fit`` samples to fit on is reported as skipped.
+
+    Returns:
+        group → ``{"fields", "accepted", "accepted_right", "fitted_on", "threshold"}`` (or
+        ``{"fields", "skipped"}``).
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for group in sorted(set().union(*judge_set.groups)):
+        pick = [i for i, gs in enumerate(fit_set.groups) if group not in gs]
+        judged = [i for i, gs in enumerate(judge_set.groups) if group in gs]
+        if len(pick) < min_fit:
+            out[group] = {"fields": len(judged), "skipped": f"{len(pick)} samples to fit on"}
+            continue
+        cal = _fit_on(
+            pick, list(fit_set.rows), list(fit_set.right), list(fit_set.eligible), target=target
+        )
+        taken = [
+            i
+            for i in judged
+            if judge_set.eligible[i] and cal.probability(judge_set.rows[i]) >= cal.threshold
+        ]
+        out[group] = {
+            "fields": len(judged),
+            "accepted": len(taken),
+            "accepted_right": sum(1 for i in taken if judge_set.right[i]),
+            "fitted_on": len(pick),
+            "threshold": round(cal.threshold, 4),
+        }
+    return out
+
+
+def pool_held_out(by_group: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Pooled held-out precision and coverage over every group judged, and the worst group.
+
+    A field counts once per group it is judged in (a blurred serif page's fields count under
+    the serif face and under blur), so the pool weighs every held-out condition.
+    """
+    done = {g: c for g, c in by_group.items() if "skipped" not in c}
+    fields = sum(c["fields"] for c in done.values())
+    acc = sum(c["accepted"] for c in done.values())
+    right = sum(c["accepted_right"] for c in done.values())
+    worst = (
+        min((c["accepted_right"] / c["accepted"], g) for g, c in done.items() if c["accepted"])
+        if acc
+        else None
+    )
+    return {
+        "groups": len(done),
+        "fields": fields,
+        "accepted": acc,
+        "accepted_right": right,
+        "precision": right / acc if acc else None,
+        "coverage": acc / fields if fields else None,
+        "worst_group": None if worst is None else worst[1],
+        "worst_precision": None if worst is None else worst[0],
+    }
+
+
+def save_samples(
+    path: Path,
+    rows: list[dict[str, float]],
+    right: list[bool],
+    eligible: list[bool],
+    page_of: list[int],
+    page_groups: list[list[str]],
+    *,
+    seed: int,
+) -> None:
+    """Write the calibration corpus's samples (with their pages' groups) as JSON."""
+    data = {
+        "seed": seed,
+        "rows": rows,
+        "right": right,
+        "eligible": eligible,
+        "page_of": page_of,
+        "page_groups": page_groups,
+    }
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def load_samples(path: Path) -> SampleSet | None:
+    """The samples :func:`save_samples` wrote; None when absent or without page groups."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or "page_groups" not in data:
+        return None
+    groups = [frozenset(data["page_groups"][p]) for p in data["page_of"]]
+    return SampleSet(data["rows"], data["right"], data["eligible"], groups)
+
+
+def bench_samples(results: Iterable[Mapping[str, Any]], threshold: float) -> SampleSet:
+    """Samples of the bench's own pages, from the outcomes :mod:`bench.run` records.
+
+    The bench reads at the packaged threshold, so which fields only the threshold decided is
+    estimated: a field is eligible when it was auto-accepted, or valid, not repaired and
+    below ``threshold`` (a cross-check that flagged a field below the threshold too is missed).
+    """
+    rows, right, eligible, groups = [], [], [], []
+    for page in results:
+        page_set = held_out_groups(
+            page.get("font"), page.get("hand_face"), page.get("degradations") or []
+        )
+        for o in (page.get("sohoa") or {}).get("outcomes") or []:
+            sig = o.get("signals")
+            if not sig:
+                continue
+            free = bool(o["accepted"]) or (
+                sig.get("valid", 0) >= 1
+                and not sig.get("repaired")
+                and o.get("confidence", 0.0) < threshold
+            )
+            rows.append(sig)
+            right.append(bool(o["right"]))
+            eligible.append(free)
+            groups.append(page_set)
+    return SampleSet(rows, right, eligible, groups)

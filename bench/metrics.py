@@ -196,3 +196,169 @@ def rows_split_correctly(
             keys[key] -= 1
             right += 1
     return right, len(truth_entries)
+
+
+# --------------------------------------------------------------------------- outcomes
+
+#: Keys of a truth entry (or page truth) that are markers, not fields.
+MARKER_KEYS = frozenset({"handwritten", "unlisted"})
+
+
+def _fields_of_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A truth entry's fields: its scalar values, without marker lists."""
+    return {
+        k: v for k, v in entry.items() if k not in MARKER_KEYS and not isinstance(v, list | dict)
+    }
+
+
+def field_outcomes(
+    pred_records: Sequence[Any],
+    truth_fields: Mapping[str, Any],
+    *,
+    handwritten: Iterable[str] = (),
+    unlisted: Iterable[str] = (),
+    cell: bool = False,
+) -> list[dict[str, Any]]:
+    """One outcome per truth field: was it read right, was it auto-accepted, what it was.
+
+    Fields are looked up and compared as in :func:`field_scores`.
+
+    Args:
+        pred_records: predicted records (the first one that has a field gives it).
+        truth_fields: field name → true value.
+        handwritten: names of the fields whose value was handwritten on the page.
+        unlisted: names of the fields holding a name or place absent from the product lists.
+        cell: True for the cells of a register entry.
+
+    Returns:
+        ``{"name", "right", "accepted", "hand", "unlisted", "cell"}`` per field (JSON-ready),
+        plus ``"signals"`` and ``"confidence"`` when the prediction carries signals (a
+        :class:`schemas.models.FieldValue`), for the held-out calibration figures.
+    """
+    hand, unl = set(handwritten), set(unlisted)
+    out = []
+    for name, truth in truth_fields.items():
+        field = _predicted(pred_records, name)
+        outcome = {
+            "name": name,
+            "right": _field_value(field) == _norm_value(truth),
+            "accepted": field is not None and _attr(field, "needs_review", True) is False,
+            "hand": name in hand,
+            "unlisted": name in unl,
+            "cell": cell,
+        }
+        if field is not None and _attr(field, "signals", None):
+            outcome["signals"] = dict(_attr(field, "signals", {}))
+            outcome["confidence"] = float(_attr(field, "confidence", 0.0))
+        out.append(outcome)
+    return out
+
+
+def match_entries(
+    pred_records: Sequence[Any], truth_entries: Sequence[Mapping[str, Any]]
+) -> list[int | None]:
+    """Index of the predicted record matched to each truth entry (None: no record left).
+
+    First by entry number: a record whose ``so`` was read as the entry's number. Entries left
+    then take the unmatched record at their own row index, and the rest pair up in row order.
+    Each record matches one entry at most.
+    """
+    free = list(range(len(pred_records)))
+    match: list[int | None] = [None] * len(truth_entries)
+    for t, entry in enumerate(truth_entries):
+        want = _norm_value(entry.get("so"))
+        for i in free:
+            if want and _field_value(_record_fields(pred_records[i]).get("so")) == want:
+                match[t] = i
+                free.remove(i)
+                break
+    for t in range(len(truth_entries)):
+        if match[t] is None and t in free:
+            match[t] = t
+            free.remove(t)
+    for t in range(len(truth_entries)):
+        if match[t] is None and free:
+            match[t] = free.pop(0)
+    return match
+
+
+def page_outcomes(pred_records: Sequence[Any], truth: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Outcomes of a page's fields and, on a register page, of every entry's cells.
+
+    The page's own fields (an extract's fields, a register page's header) are looked up in
+    all records; each truth entry's cells only in the record matched to it
+    (:func:`match_entries`), so a cell read into the wrong row counts as wrong.
+    """
+    out = field_outcomes(
+        pred_records,
+        _fields_of_entry(truth.get("fields") or {}),
+        handwritten=truth.get("handwritten") or (),
+        unlisted=truth.get("unlisted") or (),
+    )
+    entries = truth.get("entries") or []
+    for entry, idx in zip(entries, match_entries(pred_records, entries), strict=True):
+        out += field_outcomes(
+            [] if idx is None else [pred_records[idx]],
+            _fields_of_entry(entry),
+            handwritten=entry.get("handwritten") or (),
+            unlisted=entry.get("unlisted") or (),
+            cell=True,
+        )
+    return out
+
+
+def outcome_counts(outcomes: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """Pool outcomes into :func:`field_scores`-style counts."""
+    counts = dict.fromkeys(FIELD_COUNT_KEYS, 0)
+    for o in outcomes:
+        counts["fields"] += 1
+        counts["exact"] += bool(o["right"])
+        counts["accepted"] += bool(o["accepted"])
+        counts["accepted_right"] += bool(o["accepted"] and o["right"])
+    return counts
+
+
+def page_groups(page: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The (section, group) pairs a measured page belongs to.
+
+    Sections: ``"face"`` (typed face), ``"hand face"``, ``"degradation"`` (``(none)`` when
+    none) and ``"kind"``.
+    """
+    groups = [("face", str(page.get("font") or "?")), ("kind", str(page.get("kind") or "?"))]
+    if page.get("hand_face"):
+        groups.append(("hand face", str(page["hand_face"])))
+    groups += [("degradation", d) for d in page.get("degradations") or ["(none)"]]
+    return groups
+
+
+def grouped_counts(
+    pages: Iterable[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]],
+) -> dict[str, dict[str, dict[str, int]]]:
+    """Field counts per section and group, from (page, its outcomes) pairs.
+
+    A field counts under its page's kind and each of its page's degradations; under the
+    page's typed face when typed and under the page's handwriting face when handwritten.
+    The section ``"field"`` pools across pages: ``all``, ``handwritten``, ``register cells``
+    and ``unlisted name/place``.
+
+    Returns:
+        section → group → counts (keys of :data:`FIELD_COUNT_KEYS`).
+    """
+    bins: dict[str, dict[str, list[Mapping[str, Any]]]] = {}
+
+    def put(section: str, group: str, items: Iterable[Mapping[str, Any]]) -> None:
+        bins.setdefault(section, {}).setdefault(group, []).extend(items)
+
+    for page, outcomes in pages:
+        for section, group in page_groups(page):
+            if section == "face":
+                put(section, group, [o for o in outcomes if not o.get("hand")])
+            elif section == "hand face":
+                put(section, group, [o for o in outcomes if o.get("hand")])
+            else:
+                put(section, group, outcomes)
+        put("field", "all", outcomes)
+        for flag, label in (("hand", "handwritten"), ("cell", "register cells")):
+            put("field", label, [o for o in outcomes if o.get(flag)])
+        put("field", "unlisted name/place", [o for o in outcomes if o.get("unlisted")])
+    return {s: {g: outcome_counts(v) for g, v in groups.items()} for s, groups in bins.items()}

@@ -94,8 +94,11 @@ def _measure_sohoa(page: CorpusPage, truth: dict, ref: str, work: Path, lang: st
         "kind": res.kind,
         "peak_rss_mb": _peak_rss_mb(),
     }
-    if truth.get("fields"):
-        m["fields"] = metrics.field_scores(records, truth["fields"])
+    # Outcomes from the Record objects (they carry the signals the held-out figures refit on).
+    outcomes = metrics.page_outcomes(res.records, truth)
+    if outcomes:
+        m["outcomes"] = outcomes
+        m["fields"] = metrics.outcome_counts(outcomes)
     if truth.get("entries"):
         m["rows"] = list(metrics.rows_split_correctly(records, truth["entries"]))
     return m
@@ -146,6 +149,8 @@ def measure_page(page: CorpusPage, opts: BenchOptions) -> dict[str, Any]:
             "id": page.id,
             "kind": page.kind,
             "font": page.font,
+            "hand_face": truth.get("hand_face") or "",
+            "marks": list(truth.get("marks") or []),
             "degradations": list(page.degradations),
             "truth_skew": truth.get("skew_deg", 0.0),
             "truth_orientation": truth.get("orientation_deg", 0),
