@@ -134,38 +134,108 @@ def _skew_table(results: list[dict]) -> list[str]:
     return lines
 
 
-def _field_lines(results: list[dict]) -> list[str]:
-    by_kind: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for r in results:
-        f = r.get("sohoa", {}).get("fields")
-        if not f:
-            continue
-        for k in ("fields", "exact", "accepted", "accepted_right"):
-            by_kind[r["kind"]][k] += f[k]
-            by_kind["all"][k] += f[k]
+#: Sections of the field tables, in report order, with their headings.
+FIELD_SECTIONS = (
+    ("field", "Fields by what they are"),
+    ("kind", "Fields by page kind"),
+    ("face", "Typed fields by typed face"),
+    ("hand face", "Handwritten fields by handwriting face"),
+    ("degradation", "Fields by degradation (pages that have it)"),
+)
+
+
+def _count_row(group: str, c: dict[str, int]) -> str:
+    n, acc, ok = c["fields"], c["accepted"], c["accepted_right"]
+    return (
+        f"| {group} | {n} | {_fmt(c['exact'] / n if n else None, True)} | "
+        f"{_fmt(acc / n if n else None, True)} | {_fmt(ok / acc if acc else None, True)} | "
+        f"{acc - ok} |"
+    )
+
+
+def _count_table(title: str, groups: dict[str, dict[str, int]]) -> list[str]:
     lines = [
-        "| kind | fields | exact match | auto-accepted (coverage) | precision of auto-accepted |",
-        "|---|---|---|---|---|",
+        f"| {title} | fields | right % | auto-accepted % | auto-accepted precision % "
+        "| wrong auto-accepted |",
+        "|---|---|---|---|---|---|",
     ]
-    for kind in sorted(by_kind, key=lambda k: (k == "all", k)):
-        c = by_kind[kind]
-        n, acc = c["fields"], c["accepted"]
-        lines.append(
-            f"| {kind} | {n} | {_fmt(c['exact'] / n if n else None, True)} | "
-            f"{_fmt(acc / n if n else None, True)} | "
-            f"{_fmt(c['accepted_right'] / acc if acc else None, True)} |"
-        )
+    for name in sorted(groups, key=lambda g: (g == "all", g)):
+        lines.append(_count_row(name, groups[name]))
+    return lines
+
+
+def _field_lines(results: list[dict]) -> list[str]:
+    pages = [(r, r["sohoa"]["outcomes"]) for r in results if r.get("sohoa", {}).get("outcomes")]
+    grouped = metrics.grouped_counts(pages)
+    lines: list[str] = []
+    for section, heading in FIELD_SECTIONS:
+        if grouped.get(section):
+            lines += [f"### {heading}", "", *_count_table(section, grouped[section]), ""]
+    hand = grouped.get("field", {}).get("handwritten")
+    if hand and hand["fields"]:
+        wrong = hand["accepted"] - hand["accepted_right"]
+        lines += [
+            f"Handwritten fields: {hand['accepted']} of {hand['fields']} auto-accepted "
+            f"({hand['accepted'] / hand['fields'] * 100:.1f} %), {wrong} of those wrong.",
+            "",
+        ]
     rows = [r["sohoa"]["rows"] for r in results if r.get("sohoa", {}).get("rows")]
     right, total = sum(a for a, _ in rows), sum(b for _, b in rows)
     lines += [
-        "",
         f"Register rows split correctly: {right} / {total}"
         + (f" ({right / total * 100:.1f} %)" if total else ""),
     ]
     return lines
 
 
-def _headline(results: list[dict]) -> list[str]:
+def _held_out_lines(held: dict[str, Any] | None) -> list[str]:
+    """Per-group held-out precision: each group judged by a model fitted without it."""
+    if not held:
+        return ["No held-out figures (no calibration samples with groups)."]
+    lines = [
+        f"Fitted on: {held['fitted_on']}; judged on: {held['judged_on']}; target precision "
+        f"{held['target']}.",
+        "",
+        "| held-out group | fields | auto-accepted % | auto-accepted precision % "
+        "| wrong auto-accepted | fitted on (samples) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for group, c in sorted(held["by_group"].items()):
+        if "skipped" in c:
+            lines.append(f"| {group} | {c['fields']} | – | – | – | skipped: {c['skipped']} |")
+            continue
+        n, acc, ok = c["fields"], c["accepted"], c["accepted_right"]
+        lines.append(
+            f"| {group} | {n} | {_fmt(acc / n if n else None, True)} | "
+            f"{_fmt(ok / acc if acc else None, True)} | {acc - ok} | {c['fitted_on']} |"
+        )
+    return lines
+
+
+def _precision_lines(results: list[dict], held: dict[str, Any] | None) -> list[str]:
+    """Headline rows on fields: the held-out precision first, the bench pages' own after."""
+    pooled = (held or {}).get("pooled") or {}
+    worst = (
+        f" (worst: {pooled['worst_group']}, {_fmt(pooled['worst_precision'], True)})"
+        if pooled.get("worst_group")
+        else ""
+    )
+    c = metrics.pool_counts(
+        r["sohoa"]["fields"] for r in results if r.get("sohoa", {}).get("fields")
+    )
+    rates = metrics.field_rates(c)
+    return [
+        f"| **auto-accept precision, held out by group** (fitted without the face, hand or "
+        f"degradation judged) | {_fmt(pooled.get('precision'), True)}{worst} |",
+        f"| auto-accept coverage, held out by group | {_fmt(pooled.get('coverage'), True)} |",
+        f"| fields right / auto-accepted / precision on the bench pages (calibration fitted on "
+        f"every group; flatters) | {_fmt(rates['exact_rate'], True)} / "
+        f"{_fmt(rates['coverage'], True)} / {_fmt(rates['precision'], True)} "
+        f"({c['accepted'] - c['accepted_right']} wrong of {c['accepted']}) |",
+    ]
+
+
+def _headline(results: list[dict], held: dict[str, Any] | None = None) -> list[str]:
     cer = {k: _mean(_vals(results, k, "cer")) for k, _ in TEXT_METHODS}
     sec = {k: _mean(_vals(results, k, "seconds")) for k, _ in TEXT_METHODS}
     skew = {
@@ -187,6 +257,7 @@ def _headline(results: list[dict]) -> list[str]:
     return [
         "| figure | value |",
         "|---|---|",
+        *_precision_lines(results, held),
         f"| CER, sohoa ÷ OCRmyPDF (mean, same pages) | {_ratio(cer['sohoa'], cer['ocrmypdf'])} |",
         f"| CER, sohoa ÷ undegraded floor | {_ratio(cer['sohoa'], cer['floor'])} |",
         f"| CER, sohoa ÷ bare Tesseract | {_ratio(cer['sohoa'], cer['tesseract'])} |",
@@ -242,8 +313,21 @@ def render(
     wall_seconds: float,
     options: dict[str, Any],
     memory: dict[str, Any] | None = None,
+    held_out: dict[str, Any] | None = None,
+    real: list[str] | None = None,
 ) -> str:
-    """The whole report as markdown."""
+    """The whole report as markdown.
+
+    Args:
+        results: page measurements (:func:`bench.run.run_bench`).
+        command: the command line, as recorded.
+        corpus: what the corpus was (seed).
+        wall_seconds: wall time of the run.
+        options: the bench options, as recorded.
+        memory: the A3 memory measurement, if taken.
+        held_out: held-out calibration figures (:func:`bench.calibrate.held_out_report`).
+        real: the real pages section's lines (:func:`bench.real.render_real`), if run.
+    """
     ok = [r for r in results if "error" not in r]
     failed = [r for r in results if "error" in r]
     m = machine()
@@ -267,7 +351,7 @@ def render(
         "",
         "## Headline (ratios to what users have today)",
         "",
-        *_headline(ok),
+        *_headline(ok, held_out),
         "",
         "## OCR text quality (all pages)",
         "",
@@ -288,6 +372,11 @@ def render(
         "## Fields (sohoa, before review)",
         "",
         *_field_lines(ok),
+        "",
+        "## Auto-accept precision held out by group (the headline figure)",
+        "",
+        *_held_out_lines(held_out),
+        *(["", *real] if real else []),
         *_memory_lines(memory),
     ]
     if failed:
