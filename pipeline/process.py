@@ -15,7 +15,14 @@ from pipeline.config import ProcessOptions
 from pipeline.extract.calibration import Calibration
 from pipeline.extract.fields import flag_suspect_zeros
 from pipeline.extract.kinds import detect_kind, extract_page
-from pipeline.imaging.clean import CleanPage, clean_page, half_turn, note_orientation, osd_asker
+from pipeline.imaging.clean import (
+    CleanPage,
+    clean_page,
+    half_turn,
+    note_orientation,
+    osd_asker,
+    write_png,
+)
 from pipeline.imaging.glyphs import find_suspect_zeros
 from pipeline.imaging.io import DOWNSCALED_FROM
 from pipeline.imaging.orientation import (
@@ -25,6 +32,7 @@ from pipeline.imaging.orientation import (
     candidates,
     prepare,
     reading_check,
+    reading_score,
     reads_turned,
     sideways_turns,
     words_lie_flat,
@@ -51,6 +59,11 @@ class PageOutcome:
 LAYOUT_PSM = {"form": 3, "table": 3}
 #: At least this many long ruled lines make a page a table.
 TABLE_RULES = 8
+#: A page whose reading has fewer valid syllables than this share is read from its plain gray
+#: copy too (as is every page whose small text was enlarged) ...
+PLAIN_BELOW_LEXICON = 0.8
+#: ... and the plain reading is kept when it scores this much better (ties keep the binary).
+PLAIN_MARGIN = 2.0
 
 
 def layout_of(page: CleanPage) -> str:
@@ -149,7 +162,37 @@ def _clean_and_read(
     prep = prepare(im)
     run = _Attempts(im, stem, workdir, options, engine, prep, time.perf_counter() - t0)
     page, ocr = _settle(run)
+    page, ocr = _prefer_plain(run, page, ocr)
     return page, ocr, run.clean_s, run.read_s
+
+
+def _at_risk(page: CleanPage, ocr: OcrReading) -> bool:
+    """Might binarising have hurt this page (enlarged small text, or a poor reading)?"""
+    enlarged = any("upscale" in (s.model_extra or {}) for s in page.steps if s.step == "ocr_copy")
+    return enlarged or reading_check(ocr.page)["lexicon_share"] < PLAIN_BELOW_LEXICON
+
+
+def _prefer_plain(run: _Attempts, page: CleanPage, ocr: OcrReading) -> Reading:
+    """Never worse than the gray page: on a page at risk, read the plain copy too, keep the better.
+
+    The plain copy is the flattened, deskewed gray the binary copy was made from (same pixels,
+    so the word boxes match). The choice and both scores are recorded as a step.
+    """
+    if not _at_risk(page, ocr):
+        return page, ocr
+    plain_path = write_png(run.workdir / f"{run.stem}_3_plain.png", page.gray, page.dpi)
+    plain_ocr, _ = run.read(replace(page, path=plain_path))
+    binarised, plain = reading_score(ocr.page), reading_score(plain_ocr.page)
+    kept = "plain" if plain > binarised + PLAIN_MARGIN else "binarised"
+    step = ProcessingStep.of(
+        "reading_choice", kept=kept, binarised=round(binarised, 1), plain=round(plain, 1)
+    )
+    log.info("page %s: binarised reading %.1f, plain %.1f: %s", run.stem, binarised, plain, kept)
+    if kept == "plain":  # the plain copy becomes the page's OCR copy (previews, PDF)
+        plain_path.replace(page.path)
+        return replace(page, steps=[*page.steps, step]), plain_ocr
+    plain_path.unlink(missing_ok=True)
+    return replace(page, steps=[*page.steps, step]), ocr
 
 
 def _settle(run: _Attempts) -> Reading:

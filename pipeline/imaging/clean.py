@@ -133,8 +133,9 @@ def clean_page(
     steps = _cleanup_steps(a, own, osd, copy)
     ruled = count_ruled_lines(copy.gray, flat=True)
     seconds = time.perf_counter() - start
+    ocr_dpi = copy.params["dpi"]  # the OCR copy's own, after any enlarging
     return CleanPage(
-        *(copy.gray, path, dpi, a.orientation, a.orientation_confidence, a.skew, quality),
+        *(copy.gray, path, ocr_dpi, a.orientation, a.orientation_confidence, a.skew, quality),
         *(seconds, steps),
         unverified=unsure and not ask_osd,
         ruled_lines=ruled,

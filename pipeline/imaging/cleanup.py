@@ -19,6 +19,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from pipeline.imaging.resolution import upscale_factor
+
 #: Long side of the analysis copy, in pixels.
 ANALYSIS_SIDE = 1600
 #: Skew search range in degrees.
@@ -421,8 +423,11 @@ class OcrCopy:
 
 
 def make_ocr_copy(gray: np.ndarray, a: Analysis, *, dpi: float | None) -> OcrCopy:
-    """Turn, deskew, flatten, neutralise borders, despeckle, stretch and binarise."""
+    """Turn, enlarge small text, deskew, flatten, clear borders, despeckle, stretch, binarise."""
     page = turn_upright(gray, a.orientation)
+    factor = upscale_factor(a.line_height, page.shape)
+    if factor > 1.0:
+        page = cv2.resize(page, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
     h, w = page.shape
     if a.background is None or a.borders is None:
         small, _ = downscale(gray, ANALYSIS_SIDE)
@@ -452,7 +457,8 @@ def make_ocr_copy(gray: np.ndarray, a: Analysis, *, dpi: float | None) -> OcrCop
         "stretch_span": round(span, 1),
         "threshold": round(float(t), 1),
         "despeckle": "median3",
-        "dpi": dpi,
+        "dpi": dpi * factor if dpi else dpi,
+        **({"upscale": factor} if factor > 1.0 else {}),
     }
     return OcrCopy(stretched, binary, float(t), ink_level, params)
 

@@ -135,6 +135,18 @@ def reading_check(page: OcrPage) -> dict[str, Any]:
     }
 
 
+def reading_score(page: OcrPage) -> float:
+    """How much good Vietnamese a reading holds: valid syllables, less the words that are not.
+
+    Counts rather than shares, so a reading that drops a line scores lower; words the lexicon
+    cannot judge (numbers, symbols) count for nothing, a confident engine only breaks ties.
+    """
+    words = [w for ln in page.lines for w in ln.words if w.lexicon is not None]
+    valid = sum(1 for w in words if w.lexicon)
+    confidence = sum(w.conf for w in words) / len(words) if words else 0.0
+    return valid - (len(words) - valid) + 0.5 * confidence
+
+
 def reads_turned(check: dict[str, Any]) -> bool:
     """Does a reading look like a page turned the wrong way (enough words to tell)?"""
     return check["words"] >= MIN_READ_WORDS and (

@@ -18,6 +18,13 @@ def _laplacian_sharpness(gray: np.ndarray) -> float:
     return float(std[0, 0]) ** 2
 
 
+def _shrunk(gray: np.ndarray, factor: float) -> np.ndarray:
+    """An enlarged copy back at its scanned size (enlarging would read as blur)."""
+    h, w = gray.shape
+    size = (max(1, round(w / factor)), max(1, round(h / factor)))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+
+
 def _cut_off(binary: np.ndarray) -> bool:
     """Ink runs into the page edge (text cut off by the scan area or a tear)."""
     h, w = binary.shape
@@ -34,7 +41,8 @@ def page_quality(gray: np.ndarray, copy: OcrCopy, a: Analysis, *, dpi: float | N
     ``text_cut_off``, ``orientation_unsure``.
     """
     ink_ratio = 1.0 - cv2.countNonZero(copy.binary) / max(1, copy.binary.size)
-    sharp = _laplacian_sharpness(copy.gray)
+    factor = float(copy.params.get("upscale", 1.0))
+    sharp = _laplacian_sharpness(copy.gray if factor == 1.0 else _shrunk(copy.gray, factor))
     line_full = a.line_height
     paper, darkest = percentiles_u8(gray, (90, 1))
     flags: list[str] = []
