@@ -389,3 +389,39 @@ def bench_samples(results: Iterable[Mapping[str, Any]], threshold: float) -> Sam
             eligible.append(free)
             groups.append(page_set)
     return SampleSet(rows, right, eligible, groups)
+
+
+def held_out_report(
+    results: Iterable[Mapping[str, Any]],
+    *,
+    calib_samples: Path | None,
+    judged_on: str,
+    threshold: float,
+    target: float,
+) -> dict[str, Any]:
+    """Held-out figures for the report: judge the bench's pages group by group.
+
+    Each group of the bench's pages (typed face, handwriting face, degradation) is judged by a
+    model fitted on the calibration corpus's pages without that group (``calib_samples``,
+    written by :func:`calibrate`). Without such samples, the model is fitted on the bench's
+    own pages without the group — still never on the group judged.
+    """
+    results = list(results)
+    judge = bench_samples(results, threshold)
+    fit_set = load_samples(calib_samples) if calib_samples else None
+    if fit_set is not None and calib_samples is not None:
+        fitted_on = f"calibration corpus ({calib_samples.parent.name}), pages without the group"
+    else:
+        fit_set = judge
+        fitted_on = (
+            "the bench's own pages without the group (no calibration samples with page groups "
+            "cached: run `sohoa bench --calibrate`)"
+        )
+    by_group = leave_one_group_out(fit_set, judge, target=target)
+    return {
+        "fitted_on": fitted_on,
+        "judged_on": judged_on,
+        "target": target,
+        "by_group": by_group,
+        "pooled": pool_held_out(by_group),
+    }

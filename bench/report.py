@@ -331,12 +331,6 @@ def render(
     ok = [r for r in results if "error" not in r]
     failed = [r for r in results if "error" in r]
     m = machine()
-    by_kind: dict[str, list[dict]] = defaultdict(list)
-    by_deg: dict[str, list[dict]] = defaultdict(list)
-    for r in ok:
-        by_kind[r["kind"]].append(r)
-        for d in r.get("degradations") or ["(none)"]:
-            by_deg[d].append(r)
     rate = len(ok) / wall_seconds * 60 if wall_seconds else 0
     out = [
         "# sohoa benchmark",
@@ -353,6 +347,24 @@ def render(
         "",
         *_headline(ok, held_out),
         "",
+        *_body(ok, held_out, real),
+        *_memory_lines(memory),
+    ]
+    if failed:
+        out += ["", "## Pages that failed to measure", ""]
+        out += [f"- {r['id']}: {r['error']}" for r in failed]
+    return "\n".join(out) + "\n"
+
+
+def _body(ok: list[dict], held_out: dict[str, Any] | None, real: list[str] | None) -> list[str]:
+    """The report's sections after the headline: text, skew, fields, held-out, real pages."""
+    by_kind: dict[str, list[dict]] = defaultdict(list)
+    by_deg: dict[str, list[dict]] = defaultdict(list)
+    for r in ok:
+        by_kind[r["kind"]].append(r)
+        for d in r.get("degradations") or ["(none)"]:
+            by_deg[d].append(r)
+    return [
         "## OCR text quality (all pages)",
         "",
         *_text_table(ok),
@@ -377,9 +389,4 @@ def render(
         "",
         *_held_out_lines(held_out),
         *(["", *real] if real else []),
-        *_memory_lines(memory),
     ]
-    if failed:
-        out += ["", "## Pages that failed to measure", ""]
-        out += [f"- {r['id']}: {r['error']}" for r in failed]
-    return "\n".join(out) + "\n"

@@ -186,3 +186,23 @@ def test_bench_samples_eligibility_and_groups() -> None:
     assert s.eligible == [True, False, True, False]
     assert s.groups[0] == held_out_groups("sans", "", ["photo_lowres"])
     assert s.groups[0] == frozenset({"face:sans", "degradation:photo_lowres"})
+
+
+def test_held_out_report_falls_back_to_the_bench_pages_without_the_group(tmp_path) -> None:
+    def page(font: str, degs: list[str], good: bool) -> dict:
+        sig = {"ocr_mean": 0.95 if good else 0.3, "valid": 1.0}
+        outcome = {"right": good, "accepted": good, "signals": sig, "confidence": 0.9}
+        return {"font": font, "degradations": degs, "sohoa": {"outcomes": [outcome] * 60}}
+
+    results = [page("serif", ["blur"], True), page("mono", [], False), page("sans", [], True)]
+    held = calibrate.held_out_report(
+        results,
+        calib_samples=tmp_path / "missing.json",
+        judged_on="seed 2020",
+        threshold=0.975,
+        target=0.9,
+    )
+    assert "bench's own pages" in held["fitted_on"]
+    assert held["by_group"]["face:serif"]["fitted_on"] == 120
+    assert held["by_group"]["degradation:blur"]["fields"] == 60
+    assert held["pooled"]["groups"] == 4
