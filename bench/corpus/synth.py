@@ -34,6 +34,8 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
+from bench.corpus import inked
+from bench.corpus.handwriting import Hand
 from pipeline.errors import MissingToolError
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "pipeline" / "data"
@@ -369,6 +371,7 @@ class _Run:
     text: str
     bold: bool = False
     italic: bool = False
+    tag: str = ""  # the field a value belongs to; handwritten when the canvas says so
 
 
 @dataclass(frozen=True)
@@ -396,6 +399,13 @@ class _Canvas:
         self.draw = ImageDraw.Draw(self.img)
         self.lines: list[str] = []
         self.y = 0
+        # handwritten values (see bench.corpus.inked): runs whose tag is in hand_tags are
+        # left blank here and recorded in hand_runs, to be written in ink when the page is done
+        self.hand: Hand | None = None
+        self.hand_tags: set[str] = set()
+        self.hand_runs: list[dict[str, Any]] = []
+        self.hand_context: dict[str, Any] = {}
+        self.anchors: dict[str, Any] = {}  # where marks go (e.g. the signer block)
 
     def px(self, mm: float) -> int:
         """Convert millimetres to pixels."""
@@ -409,7 +419,22 @@ class _Canvas:
 
     def width(self, runs: Sequence[_Run], pt: float) -> float:
         """Advance width of runs in pixels."""
-        return sum(self.font(pt, r).getlength(r.text) for r in runs)
+        return sum(self._advance(r, pt) for r in runs)
+
+    def _is_hand(self, run: _Run) -> bool:
+        return self.hand is not None and bool(run.tag) and run.tag in self.hand_tags
+
+    def _advance(self, run: _Run, pt: float) -> float:
+        """A run's width; a handwritten value takes its ink's width plus a blank each side."""
+        if self.hand is not None and self._is_hand(run) and run.text.strip():
+            lead = self._lead(run, pt)
+            return lead + self.hand.width(run.text.strip()) + 0.5 * self.hand.size_px
+        return float(self.font(pt, run).getlength(run.text))
+
+    def _lead(self, run: _Run, pt: float) -> float:
+        """Width of the typed spaces before a run's text."""
+        spaces = run.text[: len(run.text) - len(run.text.lstrip())]
+        return float(self.font(pt, run).getlength(spaces))
 
     def fit(self, runs: Sequence[_Run], pt: float, max_width: float) -> float:
         """Largest size ≤ pt (in half points) at which runs fit in max_width."""
@@ -426,9 +451,15 @@ class _Canvas:
             x = cell.x - {"l": 0.0, "c": w / 2, "r": w}[cell.align]
             placed.append((x, "".join(r.text for r in cell.runs)))
             for run in cell.runs:
-                font = self.font(pt, run)
-                self._text(x, baseline, run.text, font)
-                x += font.getlength(run.text)
+                if self._is_hand(run) and run.text.strip():
+                    self.hand_runs.append(
+                        {"tag": run.tag, "text": run.text.strip(), "baseline": baseline}
+                        | {"x": x + self._lead(run, pt)}
+                        | self.hand_context
+                    )
+                else:
+                    self._text(x, baseline, run.text, self.font(pt, run))
+                x += self._advance(run, pt)
         text = " ".join(t for _, t in sorted(placed) if t.strip())
         if text:
             self.lines.append(" ".join(text.split()))
@@ -468,7 +499,7 @@ class _Canvas:
         """Greedy word wrap of runs into lines no wider than width."""
         lines: list[list[_Run]] = [[]]
         used = 0.0
-        for word in (_Run(w, r.bold, r.italic) for r in runs for w in r.text.split()):
+        for word in (_Run(w, r.bold, r.italic, r.tag) for r in runs for w in r.text.split()):
             size = self.width([word], pt)
             gap = self.width([_Run(" ", word.bold, word.italic)], pt) if lines[-1] else 0.0
             limit = width - (first_indent if len(lines) == 1 else 0)
@@ -489,15 +520,15 @@ def _join_words(words: Sequence[_Run]) -> list[_Run]:
     out: list[_Run] = []
     for i, w in enumerate(words):
         text = w.text if i == 0 else " " + w.text
-        if out and (out[-1].bold, out[-1].italic) == (w.bold, w.italic):
-            out[-1] = _Run(out[-1].text + text, w.bold, w.italic)
+        if out and (out[-1].bold, out[-1].italic, out[-1].tag) == (w.bold, w.italic, w.tag):
+            out[-1] = _Run(out[-1].text + text, w.bold, w.italic, w.tag)
         else:
-            out.append(_Run(text, w.bold, w.italic))
+            out.append(_Run(text, w.bold, w.italic, w.tag))
     return out
 
 
-def _labelled(label: str, value: str, *, bold: bool = False) -> tuple[_Run, ...]:
-    return (_Run(f"{label} "), _Run(value, bold=bold))
+def _labelled(label: str, value: str, *, bold: bool = False, key: str = "") -> tuple[_Run, ...]:
+    return (_Run(f"{label} "), _Run(value, bold=bold, tag=key))
 
 
 def _tab_cells(
@@ -845,6 +876,7 @@ def _signature(
         cells = [*left[i : i + 1], *right[i : i + 1]]
         canvas.put(cells, pt if i == 0 else pt - 2, lead=1.5 if i == 0 else 1.4)
     canvas.y = max(canvas.y + canvas.px(4), top + canvas.px(32))
+    canvas.anchors["signer"] = {"x": x, "top": top, "name_top": canvas.y}
     canvas.put([_cell(name, x, "c", bold=True)], pt)
 
 
@@ -856,6 +888,8 @@ def render_tthc_decision(
     year: int | None = None,
     province_code: str | None = None,
     agency: str | None = None,
+    handwritten: Sequence[str] = (),
+    marks: Sequence[str] = (),
 ) -> tuple[Image.Image, dict[str, Any]]:
     """Render a department's decision ("QUYẾT ĐỊNH") laid out after Decree 30/2020, A4 portrait.
 
@@ -866,9 +900,15 @@ def render_tthc_decision(
         year: issue year, 2016–2024 (the legal bases cited must predate it).
         province_code: two-digit code of a pre-2025 province (e.g. "02" Hà Giang).
         agency: "SNV", "STP" or "SYT" (Sở Nội vụ, Tư pháp, Y tế).
+        handwritten: fields the clerk fills in by hand after signing: "so_ky_hieu" (the
+            number's digits; the typed symbol stays) and/or "ngay_ban_hanh" (the day, and
+            sometimes the month, of the place-date line).
+        marks: marks drawn over the typed page (see :data:`bench.corpus.marks.MARKS`): "seal",
+            "signature", "margin_note", "copy_stamp". Their text is not in the truth's lines.
 
     Returns:
-        The grayscale page and its truth (kind "tthc").
+        The page (grayscale; RGB with handwriting or marks, see :mod:`bench.corpus.inked` for
+        the truth keys this adds) and its truth (kind "tthc").
     """
     _check_year(year, _MIN_TTHC_YEAR, _MAX_REG_YEAR)
     rng = random.Random(seed)
@@ -878,8 +918,19 @@ def render_tthc_decision(
     agency = agency or rng.choice(sorted(tpl["agencies"]))
     doc = _decision_text(rng, tpl, year, _provinces()[code], agency)
     canvas = _Canvas((210, 297), dpi=dpi, face=font, rng=rng)
+    tags = set(handwritten) & {"so_ky_hieu", "ngay_ban_hanh"}
+    if "ngay_ban_hanh" in tags and random.Random(f"hand-month-{seed}").random() < 0.35:
+        tags.add("ngay_ban_hanh.month")
+    inked.start_hand(canvas, seed, tags, pt=13.0)
     _draw_decision(canvas, doc)
-    return canvas.img, _truth("tthc", canvas, doc["fields"], seed)
+    text = inked.MarkText(
+        seal=f"{doc['fields']['co_quan_ban_hanh'].upper()} * {doc['province'].upper()} *",
+        issued=date.fromisoformat(doc["fields"]["ngay_ban_hanh"]),
+        font=font_files("sans")[0],
+        bold=font_files("sans")[1],
+    )
+    img, extra = inked.finish_page(canvas, seed, marks=tuple(marks), text=text)
+    return img, _truth("tthc", canvas, doc["fields"], seed) | _nfc(extra)
 
 
 def _place_name(province: str) -> str:
@@ -928,7 +979,21 @@ def _decision_text(
         "articles": [article1.format(**values), tpl["article2"], tpl["article3"].format(**values)],
         "recipients": [r.format(**values) for r in tpl["recipients"]],
         "date_line": f"{_place_name(province)}, {_vn_date(issued)}",
+        "province": province,
     }
+
+
+def _date_runs(place: str, iso: str) -> tuple[_Run, ...]:
+    """The place-date line as runs, its day and month tagged for the clerk's hand."""
+    d = date.fromisoformat(iso)
+    month = f"{d.month:02d}" if d.month < 3 else str(d.month)
+    return (
+        _Run(f"{place}, ngày ", italic=True),
+        _Run(f"{d.day:02d}", italic=True, tag="ngay_ban_hanh"),
+        _Run(" tháng ", italic=True),
+        _Run(month, italic=True, tag="ngay_ban_hanh.month"),
+        _Run(f" năm {d.year}", italic=True),
+    )
 
 
 def _vn_date(d: date) -> str:
@@ -949,12 +1014,15 @@ def _draw_decision(canvas: _Canvas, doc: dict[str, Any]) -> None:
         margins=(left, right),
     )
     date_line = _cell(doc["date_line"], right, "r", italic=True)
+    number = _cell(f"Số: {f['so_ky_hieu']}", left + (right - left) * 0.2, "c")
+    if canvas.hand is not None:  # the clerk's blanks: typed around, filled in by hand
+        date_line = _Cell(_date_runs(f["dia_danh"], f["ngay_ban_hanh"]), right, "r")
+        digits, symbol = f["so_ky_hieu"].split("/", 1)
+        runs = (_Run("Số: "), _Run(digits, tag="so_ky_hieu"), _Run(f"/{symbol}"))
+        number = _Cell(runs, number.x, "c")
     rc = min(left + (right - left) * 0.7, right - canvas.width(date_line.runs, pt) / 2)
     canvas.put(
-        [
-            _cell(f"Số: {f['so_ky_hieu']}", left + (right - left) * 0.2, "c"),
-            _Cell(date_line.runs, rc, "c"),
-        ],
+        [number, _Cell(date_line.runs, rc, "c")],
         pt,
         lead=2.2,
     )
