@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from bench.corpus import build as corpus
+from bench.corpus import capture
 from bench.corpus import degrade as dg
 
 QUICK = {"n_pages": 10, "seed": 3, "dpi": 80}
@@ -98,7 +99,8 @@ def test_quick_corpus_writes_every_file_with_its_truth(quick):
         with Image.open(page.clean_path) as clean:
             assert round(clean.info["dpi"][0]) == truth["clean"]["dpi"] == QUICK["dpi"]
             assert [clean.width, clean.height] == truth["clean"]["size"]
-            assert clean.mode == "L"
+            inked = bool(truth["handwritten"] or truth["marks"])
+            assert clean.mode == ("RGB" if inked else "L")
 
 
 def test_quick_corpus_truth_describes_the_geometry(quick):
@@ -108,7 +110,9 @@ def test_quick_corpus_truth_describes_the_geometry(quick):
         ops = {d["op"]: d for d in truth["degradations"]}
         assert truth["skew_deg"] == ops.get("skew", {}).get("deg", 0.0)
         assert truth["orientation_deg"] == ops.get("turn", {}).get("deg", 0)
-        assert truth["dpi"] == ops.get("rescale", {}).get("dpi", QUICK["dpi"])
+        captures = [d for d in truth["degradations"] if d["op"] in capture.CAPTURE]
+        assert len(captures) <= 1
+        assert truth["dpi"] == (captures[0]["dpi"] if captures else QUICK["dpi"])
 
 
 def test_second_build_reuses_the_files(quick):

@@ -20,10 +20,13 @@ from bench.corpus import synth, synth_extracts
 from pipeline.imaging import page as imaging
 
 GEOMETRIC = {"skew", "borders", "turn", "rescale", "gutter"}
+GEOMETRIC |= {"scan_bilevel_150", "scan_bilevel_200", "scan_colour_150", "photo_lowres"}
 ALL_OPS = (
     "ink_colour fade bleed_through yellow stains foxing torn_edge missing_corner gutter "
-    "skew borders uneven_light turn blur motion_blur rescale noise salt_pepper jpeg"
+    "skew borders uneven_light turn blur motion_blur rescale noise salt_pepper "
+    "scan_bilevel_150 scan_bilevel_200 scan_colour_150 photo_lowres jpeg"
 ).split()
+CAPTURES = ("scan_bilevel_150", "scan_bilevel_200", "scan_colour_150", "photo_lowres")
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +75,7 @@ def test_every_op_changes_the_page_and_keeps_a_sensible_size(page, name):
         assert img.height < out.height < img.height * 1.4
     elif name == "turn":
         assert out.size == (img.size[::-1] if params["deg"] != 180 else img.size)
-    elif name == "rescale":
+    elif name in ("rescale", *CAPTURES):
         f = params["dpi"] / params["from_dpi"]
         assert out.size == (round(img.width * f), round(img.height * f))
         assert new["dpi"] == params["dpi"]
@@ -80,8 +83,10 @@ def test_every_op_changes_the_page_and_keeps_a_sensible_size(page, name):
         assert out.size == img.size
     if b.shape == a.shape:
         assert np.abs(b.astype(int) - a.astype(int)).mean() > 0.01, name
-    if name in ("yellow", "ink_colour"):
+    if name in ("yellow", "ink_colour", "scan_colour_150", "photo_lowres"):
         assert out.mode == "RGB" and new["mode"] == "RGB"
+    elif name.startswith("scan_bilevel"):
+        assert out.mode == "L" and new["mode"] == "1"
     elif name not in ("turn",):
         assert out.mode == img.mode == "L" and new["mode"] == "L"
 
@@ -307,3 +312,62 @@ def test_tesseract_still_reads_a_moderately_degraded_page(tmp_path):
         pytest.skip("Tesseract has no Vietnamese data (apt-get install tesseract-ocr-vie)")
     text = unicodedata.normalize("NFC", run.stdout)
     assert cer("\n".join(new["lines"]), text) < 0.03
+
+
+# ------------------------------------------------------------------ scans and photos
+
+
+@pytest.fixture(scope="module")
+def inked_decision():
+    """A small decision with a handwritten number and day, a seal and a signature."""
+    return synth.render_tthc_decision(
+        6, dpi=300, handwritten=["so_ky_hieu", "ngay_ban_hanh"], marks=["seal", "signature"]
+    )
+
+
+@pytest.mark.parametrize("name", CAPTURES)
+def test_capture_ops_set_the_dpi_and_keep_every_box_inside_the_image(inked_decision, name):
+    img, truth = inked_decision
+    out, new = dg.degrade(img, truth, seed=2, recipe=[step(name, 0.9)])
+    assert new["dpi"] == new["degradations"][-1]["dpi"] < truth["dpi"] == 300
+    assert new["size"] == [out.width, out.height]
+    boxes = [b["box"] for b in new["hand_boxes"] + new["mark_boxes"]]
+    assert len(boxes) == len(truth["hand_boxes"]) + len(truth["mark_boxes"]) > 0
+    for x0, y0, x1, y1 in boxes:
+        assert 0 <= x0 < x1 <= out.width and 0 <= y0 < y1 <= out.height
+    for x, y in new["page_corners"]:
+        assert 0 <= x <= out.width and 0 <= y <= out.height
+
+
+def test_bilevel_scans_hold_only_black_and_white(inked_decision):
+    img, truth = inked_decision
+    for name in ("scan_bilevel_150", "scan_bilevel_200"):
+        out, new = dg.degrade(img, truth, seed=1, recipe=["skew", "noise", step(name)])
+        values = set(np.unique(np.asarray(out)).tolist())
+        assert values == {0, 255} and new["mode"] == "1"
+        assert new["dpi"] == int(name[-3:])
+
+
+def test_photo_is_small_oblique_and_the_hand_boxes_follow_the_ink(inked_decision):
+    img, truth = inked_decision
+    out, new = dg.degrade(img, truth, seed=3, recipe=[step("photo_lowres", 0.9)])
+    assert 60 <= new["dpi"] <= 80 and out.mode == "RGB"
+    arr = np.asarray(out).astype(int)
+    corners = np.asarray(new["page_corners"])
+    assert not np.allclose(
+        corners, [[0, 0], [out.width, 0], [out.width, out.height], [0, out.height]]
+    )
+    for item in new["hand_boxes"]:
+        x0, y0, x1, y1 = item["box"]
+        cut = arr[y0:y1, x0:x1].reshape(-1, 3)
+        assert ((cut[:, 2] - cut[:, 0] > 40) & (cut[:, 2] > 80)).sum() > 3, item  # blue ink
+
+
+def test_capture_replaces_other_captures_and_bilevel_drops_jpeg():
+    rng = np.random.default_rng(0)
+    recipe = [dg.sample_step(n, rng, 0.5) for n in ("skew", "rescale", "noise", "jpeg")]
+    bilevel = dg.with_capture(recipe, dg.sample_step("scan_bilevel_150", rng, 0.5))
+    assert [s["op"] for s in bilevel] == ["skew", "noise", "scan_bilevel_150"]
+    photo = dg.with_capture(recipe, dg.sample_step("photo_lowres", rng, 0.5))
+    assert [s["op"] for s in photo] == ["skew", "noise", "photo_lowres", "jpeg"]
+    assert dg.with_capture(recipe, None) == dg.sort_recipe(recipe)

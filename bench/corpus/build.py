@@ -4,14 +4,20 @@
 kinds (birth, marriage and death extracts, birth register pages, TTHC decisions) in turn, faces
 (serif, typewriter-like mono, sans, handwriting-like when installed), dates in digits and in
 words, and a degradation recipe per page such that every op of :data:`bench.corpus.degrade.OPS`
-is used — then renders what is not cached yet. For each page it writes under ``root``:
+is used — then renders what is not cached yet. A share of the pages has values written by hand
+in blue or black ink (decisions ~60 %, extracts ~40 %, register pages ~50 %), decisions carry
+seals, signatures, margin notes and copy stamps (:mod:`bench.corpus.inked`), and each page is
+captured one way in turn: a plain 300-dpi scan, a rescan at another dpi, a 150/200-dpi bilevel
+scan, a 150-dpi colour JPEG scan or a ~70-dpi phone photo (:mod:`bench.corpus.capture`).
+For each page it writes under ``root``:
 
 - ``<id>.png`` (``<id>.jpg`` when the recipe ends in JPEG re-encoding: the file *is* that one
-  encoding) — the degraded page, with its dpi;
+  encoding; a 1-bit PNG after a bilevel scan) — the degraded page, with its dpi;
 - ``<id>_clean.png`` — the same page undegraded (the floor of the benchmark);
 - ``<id>.truth.json`` — the truth of the degraded page (see :mod:`bench.corpus.synth` and
-  :mod:`bench.corpus.degrade`) plus ``id``, ``file``, ``clean`` (file, dpi, size, cell boxes of the
-  clean page), ``generator`` (renderer, seed, options), ``severity`` and ``recipe_hash``.
+  :mod:`bench.corpus.degrade`) plus ``id``, ``file``, ``clean`` (file, dpi, size, cell, hand and
+  mark boxes of the clean page), ``generator`` (renderer, seed, options), ``severity``,
+  ``recipe_hash``, and ``handwritten`` and ``marks`` (empty lists when the page has none).
 
 A page whose truth file carries the planned ``recipe_hash`` and whose images exist is reused
 as is. The truth file is written last (atomically), so an interrupted build re-renders only the
@@ -33,11 +39,11 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from bench.corpus import capture, synth, synth_extracts
 from bench.corpus import degrade as dg
-from bench.corpus import synth, synth_extracts
 
 #: Bump when rendering or degrading changes in a way the recipe hash cannot see.
-CORPUS_VERSION = 1
+CORPUS_VERSION = 2
 KINDS = ("khai_sinh", "ket_hon", "khai_tu", "so_khai_sinh", "tthc")
 _RENDERERS = {
     "khai_sinh": "render_birth_extract",
@@ -47,6 +53,13 @@ _RENDERERS = {
     "tthc": "render_tthc_decision",
 }
 _TYPED_FACES = ("serif", "serif", "sans", "mono")  # decisions are typed, never handwritten
+# How each page is captured, taken in turn (every round of ten: each scan or photo once, a
+# plain scan stored as JPEG once, four plain 300-dpi scans); a page has one capture.
+_CAPTURES = (*capture.CAPTURE, "jpeg", "", "", "", "")
+_FORCED = tuple(op for op in dg.OPS if op not in _CAPTURES)
+# Share of pages with handwritten values, by kind; and how often each mark is on a decision.
+_HAND_SHARE = {"tthc": 0.6, "khai_sinh": 0.4, "ket_hon": 0.4, "khai_tu": 0.4, "so_khai_sinh": 0.5}
+_MARK_SHARE = {"seal": 0.7, "signature": 0.8, "margin_note": 0.3, "copy_stamp": 0.25}
 
 
 @dataclass(frozen=True)
@@ -127,9 +140,10 @@ def plan_corpus(
     faces = faces or corpus_faces()
     kinds = _in_turn(np.random.default_rng([seed, 1]), KINDS, n_pages)
     face_turns = _in_turn(np.random.default_rng([seed, 2]), faces, n_pages)
-    first = -(-len(dg.OPS) // 2)  # pages that take two forced ops
+    first = -(-len(_FORCED) // 2)  # pages that take two forced ops
     n_forced = 2 * min(n_pages, first) + max(0, n_pages - first)
-    forced = _in_turn(np.random.default_rng([seed, 3]), tuple(dg.OPS), n_forced)
+    forced = _in_turn(np.random.default_rng([seed, 3]), _FORCED, n_forced)
+    captures = _in_turn(np.random.default_rng([seed, 5]), _CAPTURES, n_pages)
     specs = []
     for i, kind in enumerate(kinds):
         rng = np.random.default_rng([seed, 4, i])
@@ -140,6 +154,7 @@ def plan_corpus(
         steps = dg.random_recipe(rng, severity) + [
             dg.sample_step(name, rng, severity) for name in mine
         ]
+        took = dg.sample_step(captures[i], rng, severity) if captures[i] else None
         specs.append(
             PageSpec(
                 id=f"p{i + 1:04d}_{kind}",
@@ -147,7 +162,7 @@ def plan_corpus(
                 font=font,
                 seed=int(rng.integers(1, 10**9)),
                 options={"dpi": dpi, **_options(rng, kind)},
-                recipe=dg.sort_recipe(steps),
+                recipe=dg.with_capture(steps, took),
                 severity=severity,
             )
         )
@@ -164,7 +179,14 @@ def _in_turn(rng: np.random.Generator, items: tuple[str, ...], n: int) -> list[s
 
 def _options(rng: np.random.Generator, kind: str) -> dict[str, Any]:
     if kind == "tthc":
-        return {"year": int(rng.integers(2016, 2025))}
+        hand = rng.random() < _HAND_SHARE[kind]
+        which = int(rng.choice(3, p=(0.5, 0.3, 0.2)))  # both, the number only, the day only
+        fields = (["so_ky_hieu", "ngay_ban_hanh"], ["so_ky_hieu"], ["ngay_ban_hanh"])[which]
+        return {
+            "year": int(rng.integers(2016, 2025)),
+            "handwritten": fields if hand else [],
+            "marks": [m for m, p in _MARK_SHARE.items() if rng.random() < p],
+        }
     options: dict[str, Any] = {"reg_year": int(rng.integers(1992, 2025))}
     if kind in ("khai_sinh", "ket_hon", "khai_tu"):
         choices, weights = (
@@ -253,8 +275,11 @@ def render_page(spec: PageSpec) -> tuple[Image.Image, Image.Image, dict[str, Any
         "dpi": truth["dpi"],
         "size": [clean.width, clean.height],
     }
-    if "cell_boxes" in truth:
-        clean_info["cell_boxes"] = truth["cell_boxes"]
+    for key in ("cell_boxes", "hand_boxes", "mark_boxes"):
+        if key in truth:
+            clean_info[key] = truth[key]
+    out.setdefault("handwritten", [])
+    out.setdefault("marks", [])
     out |= {
         "id": spec.id,
         "file": f"{spec.id}{spec.suffix}",
@@ -276,6 +301,9 @@ def _build_page(spec: PageSpec, root: Path) -> None:
     dpi = (truth["dpi"], truth["dpi"])
     if spec.suffix == ".jpg":
         _save(img, page.image_path, dpi=dpi, quality=int(spec.recipe[-1]["quality"]))
+    elif truth.get("mode") == "1":  # a bilevel scan: a 1-bit file
+        bilevel = img.convert("1", dither=Image.Dither.NONE)
+        _save(bilevel, page.image_path, dpi=dpi, optimize=True)
     else:
         _save(img, page.image_path, dpi=dpi, compress_level=3)
     _save(clean, page.clean_path, dpi=(truth["clean"]["dpi"],) * 2, optimize=True)

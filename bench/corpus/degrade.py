@@ -9,11 +9,14 @@ how they move points, so :func:`degrade` can keep the ground truth in step:
 
 - ``skew_deg`` (counter-clockwise, Pillow's sign) grows by a ``skew``;
 - ``orientation_deg`` (how far the page is turned counter-clockwise from upright) by a ``turn``;
-- ``dpi`` follows a ``rescale``; ``mode`` becomes "RGB" once colour is added;
-- ``cell_boxes`` (register pages) and ``page_corners`` (the paper's corners, top-left first,
-  clockwise, kept inside the image) follow every geometric op (skew, borders, turn, rescale
-  and the curl of gutter); ``size`` is ``[width, height]``; ``lines`` and ``fields`` never
-  change (text a tear or a corner cuts off is still in the truth);
+- ``dpi`` follows a ``rescale`` or a capture op (the scans and the phone photo of
+  :mod:`bench.corpus.capture`); ``mode`` becomes "RGB" once colour is added, "1" after a
+  bilevel scan (the array then holds only 0 and 255);
+- ``cell_boxes`` (register pages), ``hand_boxes`` and ``mark_boxes`` (handwriting and marks,
+  kept inside the image) and ``page_corners`` (the paper's corners, top-left first,
+  clockwise, kept inside the image) follow every geometric op (skew, borders, turn, rescale,
+  the capture ops and the curl of gutter); ``size`` is ``[width, height]``; ``lines`` and
+  ``fields`` never change (text a tear or a corner cuts off is still in the truth);
 - ``degradations`` lists every step applied with its full parameters, e.g.
   ``{"op": "skew", "deg": 3.2, "fill": null}``.
 
@@ -33,6 +36,14 @@ from typing import Any
 import cv2
 import numpy as np
 from PIL import Image
+
+from bench.corpus import capture
+from bench.corpus.capture import (
+    photo_lowres,
+    scan_bilevel_150,
+    scan_bilevel_200,
+    scan_colour_150,
+)
 
 Params = dict[str, Any]
 Recipe = list[Params]
@@ -680,6 +691,7 @@ _SAMPLERS: dict[str, Callable[[np.random.Generator, float], Params]] = {
     "noise": lambda rng, s: {"sigma": _r(_lerp(2.0, 12.0, _amount(rng, s)), 2)},
     "salt_pepper": lambda rng, s: {"amount": _r(_lerp(0.0002, 0.003, _amount(rng, s)), 5)},
     "jpeg": lambda rng, s: {"quality": int(round(_lerp(80, 30, _amount(rng, s))))},
+    **capture.SAMPLERS,
 }
 
 
@@ -726,6 +738,10 @@ _ORDER: tuple[tuple[Callable[..., np.ndarray], Any, bool], ...] = (
     (rescale, _rescale_points, False),
     (noise, None, False),
     (salt_pepper, None, False),
+    (scan_bilevel_150, capture.resample_points, False),
+    (scan_bilevel_200, capture.resample_points, False),
+    (scan_colour_150, capture.resample_points, True),
+    (photo_lowres, capture.photo_points, True),
     (jpeg, None, False),
 )
 OPS: dict[str, Op] = {
@@ -738,6 +754,25 @@ OPS: dict[str, Op] = {
 def sample_step(name: str, rng: np.random.Generator, severity: float) -> Params:
     """One recipe step ``{"op": name, **params}`` with parameters drawn for a severity."""
     return {"op": name, **OPS[name].sample(rng, severity)}
+
+
+def with_capture(recipe: Sequence[Params], step: Params | None) -> Recipe:
+    """Give a recipe the page's capture (a scan or a photo): at most one capture op per page.
+
+    Args:
+        recipe: the steps.
+        step: the capture step (an op of :data:`bench.corpus.capture.CAPTURE`, or "jpeg" for
+            a plain scan stored as JPEG); None keeps the recipe as it is.
+
+    Returns:
+        The steps in physical order with ``step`` replacing any other capture op; a bilevel
+        scan also drops JPEG re-encoding (its file is a 1-bit PNG).
+    """
+    if step is None:
+        return sort_recipe(recipe)
+    bilevel = step["op"] in capture.BILEVEL
+    drop = set(capture.CAPTURE) | ({"jpeg"} if bilevel or step["op"] == "jpeg" else set())
+    return sort_recipe([s for s in recipe if s["op"] not in drop] + [dict(step)])
 
 
 def sort_recipe(recipe: Sequence[Params]) -> Recipe:
@@ -805,7 +840,7 @@ def random_recipe(rng: np.random.Generator, severity: float) -> Recipe:
 
 def _resolve(name: str, params: Params, truth: dict[str, Any]) -> Params:
     """Fill parameters that come from the page itself (its dpi, its kind and face)."""
-    if name == "rescale":
+    if name in capture.CAPTURE:
         params.setdefault("from_dpi", int(truth.get("dpi", 300)))
     if name == "bleed_through":
         params.setdefault("back_kind", truth.get("kind", "khai_sinh"))
@@ -819,19 +854,26 @@ def _move_truth(truth: dict[str, Any], move: PointMap, size: tuple[int, int]) ->
     corners = np.clip(corners, 0, np.array(size, np.float64))
     truth["page_corners"] = [[round(float(x), 1), round(float(y), 1)] for x, y in corners]
     if "cell_boxes" in truth:
-        new_rows = []
-        for row in truth["cell_boxes"]:
-            new_row = {}
-            for key, (x0, y0, x1, y1) in row.items():
-                pts = move(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64))
-                new_row[key] = [
-                    math.floor(pts[:, 0].min()),
-                    math.floor(pts[:, 1].min()),
-                    math.ceil(pts[:, 0].max()),
-                    math.ceil(pts[:, 1].max()),
-                ]
-            new_rows.append(new_row)
-        truth["cell_boxes"] = new_rows
+        truth["cell_boxes"] = [
+            {key: _move_box(box, move) for key, box in row.items()} for row in truth["cell_boxes"]
+        ]
+    for key in ("hand_boxes", "mark_boxes"):  # handwriting and marks (see bench.corpus.inked)
+        for item in truth.get(key, []):
+            x0, y0, x1, y1 = _move_box(item["box"], move)
+            w, h = size
+            item["box"] = [max(0, x0), max(0, y0), min(w, x1), min(h, y1)]
+
+
+def _move_box(box: Sequence[float], move: PointMap) -> list[int]:
+    """The axis-aligned box round a box's moved corners."""
+    x0, y0, x1, y1 = box
+    pts = move(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64))
+    return [
+        math.floor(pts[:, 0].min()),
+        math.floor(pts[:, 1].min()),
+        math.ceil(pts[:, 0].max()),
+        math.ceil(pts[:, 1].max()),
+    ]
 
 
 def _update_truth(
@@ -844,9 +886,9 @@ def _update_truth(
         truth["skew_deg"] = round(float(truth.get("skew_deg", 0.0)) + params["deg"], 6)
     elif op.name == "turn":
         truth["orientation_deg"] = (int(truth.get("orientation_deg", 0)) + params["deg"]) % 360
-    elif op.name == "rescale":
+    elif op.name in capture.CAPTURE:
         truth["dpi"] = params["dpi"]
-    truth["mode"] = "RGB" if after.ndim == 3 else "L"
+    truth["mode"] = "RGB" if after.ndim == 3 else "1" if op.name in capture.BILEVEL else "L"
     truth["size"] = [new_size[0], new_size[1]]
     truth["degradations"].append({"op": op.name, **params})
 
