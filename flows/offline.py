@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ from pipeline.config import ProcessOptions
 from pipeline.errors import SohoaError
 from pipeline.extract.calibration import packaged
 from pipeline.imaging.io import SKIP_REASONS, Skipped, load_page, read_source, scan_folder
+from pipeline.ports import LineReader
 from pipeline.process import process_image
 from schemas.models import BookMeta
 
@@ -216,6 +218,14 @@ def process_one(
     return job.label, "; ".join(errors)
 
 
+@functools.cache
+def _second() -> LineReader:
+    """One second reader per worker process (its model loads once)."""
+    from flows.wiring import second_reader
+
+    return second_reader()
+
+
 def _process_page(
     job: Job,
     kind: str,
@@ -235,6 +245,7 @@ def _process_page(
         options=options,
         engine=TesseractEngine(),
         calibration=packaged(),
+        second=_second(),
     )
     doc = outcome.result.contract()
     doc["source"] = str(job.path) if pages == 1 else f"{job.path}#page={index + 1}"

@@ -11,7 +11,7 @@ import os
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipeline.config import ProcessOptions, Settings
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from pipeline.archive.storage import MinioStore
     from pipeline.phases import PhasePlan
+    from pipeline.ports import LineReader, LineReading
     from pipeline.work.batch import Context
 
 log = logging.getLogger(__name__)
@@ -169,7 +170,37 @@ def context() -> Context:
         options=ProcessOptions.from_settings(s),
         work_dir=s.work_dir,
         engine=TesseractEngine(),
+        second=second_reader(),
     )
+
+
+class NoSecondReader:
+    """Stands in when the second reader is not installed.
+
+    It reads nothing, so no key field (number, date, name, place) is auto-accepted on one
+    reading.
+    """
+
+    name = "none"
+
+    def read_line(self, image: Any) -> LineReading:
+        """Nothing read."""
+        from pipeline.ports import LineReading
+
+        return LineReading(text="", confidence=0.0, engine=self.name)
+
+
+def second_reader() -> LineReader:
+    """The second reader of key fields; :class:`NoSecondReader` (logged) when not installed."""
+    from ocr.second_reader import AsterLineReader, probe
+    from pipeline.errors import MissingToolError
+
+    try:
+        probe()
+    except MissingToolError as e:
+        log.warning("second reader unavailable (%s): key fields all go to review", e.detail)
+        return NoSecondReader()
+    return AsterLineReader()
 
 
 def context_for(schema: str | None) -> Context:

@@ -9,12 +9,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image
 
 from pipeline.config import ProcessOptions
 from pipeline.extract.calibration import Calibration
-from pipeline.extract.fields import flag_suspect_zeros
+from pipeline.extract.fields import flag_handwritten, flag_suspect_zeros
 from pipeline.extract.kinds import detect_kind, extract_page
+from pipeline.extract.second import ReadBox, second_opinion
 from pipeline.imaging.clean import (
     CleanPage,
     clean_page,
@@ -24,6 +26,7 @@ from pipeline.imaging.clean import (
     write_png,
 )
 from pipeline.imaging.glyphs import find_suspect_zeros
+from pipeline.imaging.handwriting import hand_model, judge_words
 from pipeline.imaging.io import DOWNSCALED_FROM
 from pipeline.imaging.orientation import (
     MAX_EXTRA_READS,
@@ -37,8 +40,8 @@ from pipeline.imaging.orientation import (
     sideways_turns,
     words_lie_flat,
 )
-from pipeline.ports import OcrEngine, OcrReading
-from schemas.models import PageQuality, PageResult, ProcessingStep, nfc
+from pipeline.ports import LineReader, LineReading, OcrEngine, OcrReading
+from schemas.models import BBox, OcrWord, PageQuality, PageResult, ProcessingStep, Record, nfc
 
 log = logging.getLogger(__name__)
 
@@ -296,6 +299,32 @@ def _page_quality(page: CleanPage, im: Image.Image, ocr: OcrReading, found: bool
     return quality
 
 
+def _hand_words(
+    page: CleanPage, ocr: OcrReading, records: list[Record]
+) -> list[tuple[OcrWord, str]]:
+    """The handwritten words of the lines that hold a field's value, with the reason why."""
+    boxes = [f.bbox for r in records for f in r.fields.values() if f.bbox and f.value]
+    lines = [ln for ln in ocr.page.lines if any(_overlaps(ln.bbox, b) for b in boxes)]
+    judged = judge_words(page.gray, lines, model=hand_model(), colours=page.colours)
+    return [(j.word, j.reason) for j in judged]
+
+
+def _box_reader(gray: np.ndarray, reader: LineReader) -> ReadBox:
+    """Read the line in a box of the OCR copy with ``reader`` (a little margin around it)."""
+
+    def read(box: BBox) -> LineReading:
+        x, y, w, h = box
+        pad = max(2, round(h * 0.15))
+        crop = gray[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
+        return reader.read_line(np.ascontiguousarray(crop))
+
+    return read
+
+
+def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
 def process_image(
     im: Image.Image,
     *,
@@ -305,10 +334,12 @@ def process_image(
     engine: OcrEngine,
     calibration: Calibration,
     hint: str | None = None,
+    second: LineReader | None = None,
 ) -> PageOutcome:
     """Run cleanup, OCR and extraction on one page image.
 
-    ``calibration`` scores the fields (its threshold unless ``options.review_threshold``).
+    ``calibration`` scores the fields (its threshold unless ``options.review_threshold``);
+    ``second`` reads the key fields again (:mod:`pipeline.extract.second`).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     page, ocr, clean_s, read_s = _clean_and_read(
@@ -324,6 +355,9 @@ def process_image(
         kind, ocr.page, threshold=threshold, calibration=calibration, gray=page.gray
     )
     records = flag_suspect_zeros(extract.records, find_suspect_zeros(ocr.page, page.gray))
+    records = flag_handwritten(records, _hand_words(page, ocr, records))
+    if second is not None:
+        records = second_opinion(records, _box_reader(page.gray, second))
     log.info(
         "page %s: orientation=%s skew=%.2f kind=%s records=%d",
         stem,

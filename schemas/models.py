@@ -178,6 +178,8 @@ class FieldValue(_Model):
     provenance: list[str] = Field(default_factory=list)
     #: the numbers the calibrated confidence was computed from (pipeline.extract.calibration)
     signals: dict[str, float] = Field(default_factory=dict)
+    #: some of the value's ink is handwritten (never auto-accepted on one reading; "viết tay")
+    handwritten: bool = False
 
     @field_validator("value", "raw")
     @classmethod
@@ -200,7 +202,7 @@ class Record(_Model):
 
     def contract(self) -> dict[str, Any]:
         """The record as in the offline ``sohoa process`` contract."""
-        keep = ("value", "raw", "confidence", "bbox", "needs_review")
+        keep = ("value", "raw", "confidence", "bbox", "needs_review", "handwritten")
         return {
             "schema": self.schema_name,
             "schema_version": self.schema_version,

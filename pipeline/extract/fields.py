@@ -297,3 +297,37 @@ def flag_suspect_zeros(
                     break
         out.append(rec.model_copy(update={"fields": fields}))
     return out
+
+
+#: The note a clerk reads beside a field with handwritten ink.
+HANDWRITTEN_NOTE = "viết tay"
+
+
+def flag_handwritten(
+    records: Sequence[Record], hand_words: Sequence[tuple[OcrWord, str]]
+) -> list[Record]:
+    """Records with every field holding a handwritten word marked and sent to review.
+
+    A handwritten value is never auto-accepted on one reading: Tesseract reads handwritten
+    digits as confident typed ones ("1535" as "4635" at 0.998).
+
+    Args:
+        records: the page's records.
+        hand_words: the page's words judged handwritten, each with the reason in plain words
+            (:func:`pipeline.imaging.handwriting.judge_words`).
+    """
+    if not hand_words:
+        return list(records)
+    out = []
+    for rec in records:
+        fields = dict(rec.fields)
+        for name, field in rec.fields.items():
+            if field.bbox is None:
+                continue
+            inside = [(w, why) for w, why in hand_words if _inside(w.bbox, field.bbox)]
+            if inside:
+                word, why = inside[0]
+                note = f"{HANDWRITTEN_NOTE}: “{word.text}” ({why})"
+                fields[name] = flag_field(field, note).model_copy(update={"handwritten": True})
+        out.append(rec.model_copy(update={"fields": fields}))
+    return out

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from pipeline.imaging.cleanup import Analysis, OcrCopy, make_ocr_copy
+from pipeline.imaging.cleanup import Analysis, OcrCopy, align_map, make_ocr_copy
 from pipeline.imaging.orientation import (
     AskOsd,
     Prepared,
@@ -46,6 +46,8 @@ class CleanPage:
     unverified: bool = False
     #: long ruled lines on the cleaned page (a register table has many)
     ruled_lines: int = 0
+    #: coloured ink (blue pen, red seal) in the OCR copy's pixels, None on a page without
+    colours: np.ndarray | None = None
 
 
 def write_png(path: Path, gray: np.ndarray, dpi: float | None) -> Path:
@@ -134,11 +136,14 @@ def clean_page(
     ruled = count_ruled_lines(copy.gray, flat=True)
     seconds = time.perf_counter() - start
     ocr_dpi = copy.params["dpi"]  # the OCR copy's own, after any enlarging
+    factor = float(copy.params.get("upscale", 1.0))
+    colours = None if prep.colours is None else align_map(prep.colours, a, factor)
     return CleanPage(
         *(copy.gray, path, ocr_dpi, a.orientation, a.orientation_confidence, a.skew, quality),
         *(seconds, steps),
         unverified=unsure and not ask_osd,
         ruled_lines=ruled,
+        colours=colours,
     )
 
 
@@ -179,6 +184,7 @@ def half_turn(page: CleanPage) -> CleanPage:
     return replace(
         page,
         gray=cv2.rotate(page.gray, cv2.ROTATE_180),
+        colours=None if page.colours is None else cv2.rotate(page.colours, cv2.ROTATE_180),
         orientation=turned,
         seconds=time.perf_counter() - start,
     )

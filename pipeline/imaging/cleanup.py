@@ -388,10 +388,13 @@ def turn_upright(img: np.ndarray, orientation: int) -> np.ndarray:
     return img if code is None else cv2.rotate(img, code)
 
 
-def rotate_fill(img: np.ndarray, angle: float, fill: int = 255) -> np.ndarray:
+def rotate_fill(
+    img: np.ndarray, angle: float, fill: int = 255, *, nearest: bool = False
+) -> np.ndarray:
     """Rotate counter-clockwise by ``angle``°, expanding the canvas, filling with paper.
 
-    Works on gray and colour images alike (the fill is applied to every channel).
+    Works on gray and colour images alike (the fill is applied to every channel);
+    ``nearest`` for label maps (no blending of classes).
     """
     if abs(angle) < 1e-3:
         return img
@@ -405,7 +408,7 @@ def rotate_fill(img: np.ndarray, angle: float, fill: int = 255) -> np.ndarray:
         img,
         m,
         (nw, nh),
-        flags=cv2.INTER_LINEAR,
+        flags=cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=(fill, fill, fill) if img.ndim == 3 else fill,
     )
@@ -461,6 +464,14 @@ def make_ocr_copy(gray: np.ndarray, a: Analysis, *, dpi: float | None) -> OcrCop
         **({"upscale": factor} if factor > 1.0 else {}),
     }
     return OcrCopy(stretched, binary, float(t), ink_level, params)
+
+
+def align_map(labels: np.ndarray, a: Analysis, factor: float) -> np.ndarray:
+    """A label map of the page moved into the OCR copy's pixels (turn, enlarge, deskew)."""
+    out = turn_upright(labels, a.orientation)
+    if factor > 1.0:
+        out = cv2.resize(out, None, fx=factor, fy=factor, interpolation=cv2.INTER_NEAREST)
+    return rotate_fill(out, -a.skew, 0, nearest=True)
 
 
 def osd_frame(gray: np.ndarray, a: Analysis) -> tuple[np.ndarray, int]:

@@ -16,7 +16,8 @@ import numpy as np
 from PIL import Image
 
 from pipeline.imaging.cleanup import Analysis, analyse, osd_frame
-from pipeline.imaging.io import image_dpi, to_gray_array
+from pipeline.imaging.ink import separate_inks
+from pipeline.imaging.io import image_dpi, to_array, to_gray_array
 from schemas.models import OcrPage
 
 #: OSD must be at least this sure before a page is turned.
@@ -51,6 +52,8 @@ class Prepared:
     gray: np.ndarray
     analysis: Analysis
     _across: Analysis | None = None
+    #: coloured ink of a colour page (:mod:`pipeline.imaging.ink`), or None
+    colours: np.ndarray | None = None
 
     def across(self) -> Analysis:
         """The analysis with the text lines taken to run the other way (computed once)."""
@@ -61,9 +64,16 @@ class Prepared:
 
 
 def prepare(im: Image.Image) -> Prepared:
-    """Gray copy and analysis (orientation vote, skew, borders) of a page image."""
-    gray = to_gray_array(im)
-    return Prepared(image_dpi(im), gray, analyse(gray))
+    """Gray copy and analysis (orientation vote, skew, borders) of a page image.
+
+    A colour page's gray copy has its red seal ink lifted to paper, and its blue and red ink
+    are mapped (:func:`pipeline.imaging.ink.separate_inks`).
+    """
+    if im.mode == "L":
+        gray, colours = to_gray_array(im), None
+    else:
+        gray, colours = separate_inks(to_array(im))
+    return Prepared(image_dpi(im), gray, analyse(gray), colours=colours)
 
 
 def vote_unsure(a: Analysis) -> bool:

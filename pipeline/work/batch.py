@@ -37,7 +37,7 @@ from pipeline.imaging.io import (
 from pipeline.imaging.previews import make_preview
 from pipeline.keys import object_key, sha256_hex
 from pipeline.phases import PhasePlan
-from pipeline.ports import ObjectStore, OcrEngine
+from pipeline.ports import LineReader, ObjectStore, OcrEngine
 from pipeline.process import process_image
 from pipeline.work.claims import Claim, check_held
 from pipeline.work.records import place_record, record_document, record_version
@@ -57,6 +57,8 @@ class Context:
     options: ProcessOptions
     work_dir: Path
     engine: OcrEngine
+    #: the second reader of key fields (None: not installed; those fields then go to review)
+    second: LineReader | None = None
 
 
 @dataclass(frozen=True)
@@ -298,6 +300,7 @@ def process_page(ctx: Context, page_id: int) -> Path:
         engine=ctx.engine,
         calibration=packaged(),
         hint=hint,
+        second=ctx.second,
     )
     result_path = workdir / f"{stem}_result.json"
     result_path.write_text(outcome.result.model_dump_json(by_alias=True), encoding="utf-8")

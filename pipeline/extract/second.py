@@ -1,0 +1,77 @@
+"""A second opinion on the fields that matter: auto-accepted only when two readers agree.
+
+Numbers, dates, names, identity numbers and places are read again, from the same pixels, by
+an independent line reader (:class:`pipeline.ports.LineReader`); a value the first reading
+would auto-accept stays auto-accepted only when the second reading agrees with it. When they
+differ, the field goes to the clerk with both readings shown. The second reader is a second
+opinion, never a reading to trust: it can only send a field to review, never accept one.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+
+from pipeline.extract.fields import flag_field
+from pipeline.ports import LineReading
+from schemas.models import BBox, FieldValue, Record
+
+#: Fields read twice: numbers, dates, years, names, identity numbers, places.
+KEY_PREFIXES = ("so", "quyen_so", "ngay_", "nam_sinh", "ho_ten", "nguoi_", "noi_", "que_quan")
+_NOT_LETTER = re.compile(r"[^\w]|_", re.UNICODE)
+_DIGITS = re.compile(r"\d")
+
+#: Reads the line in a box of the page (the caller crops its own pixels).
+ReadBox = Callable[[BBox], LineReading]
+
+
+def is_key_field(name: str) -> bool:
+    """Is ``name`` a field whose value must be confirmed by a second reader?"""
+    return name.startswith(KEY_PREFIXES)
+
+
+def _letters(text: str) -> str:
+    text = unicodedata.normalize("NFC", text).replace("Ð", "Đ").casefold()
+    return _NOT_LETTER.sub("", text)
+
+
+def agrees(first: str, second: str) -> bool:
+    """Do two readings of the same pixels say the same thing?
+
+    Where the first holds digits, the digits must be the same, in order (a date, a number,
+    a year); else the letters must be the same, tone marks included (case, spaces and
+    punctuation aside).
+    """
+    digits = _DIGITS.findall(first)
+    if digits:
+        return digits == _DIGITS.findall(second)
+    return bool(_letters(first)) and _letters(first) == _letters(second)
+
+
+def second_opinion(records: Sequence[Record], read: ReadBox) -> list[Record]:
+    """Records whose key fields are confirmed by a second reading, or sent to review.
+
+    Only fields the first reading would auto-accept are read again (the others go to a
+    clerk anyway), so the cost is one short line per confident key field.
+    """
+    out = []
+    for rec in records:
+        fields = dict(rec.fields)
+        for name, field in rec.fields.items():
+            if field.needs_review or field.bbox is None or not is_key_field(name):
+                continue
+            fields[name] = _checked(field, read(field.bbox))
+        out.append(rec.model_copy(update={"fields": fields}))
+    return out
+
+
+def _checked(field: FieldValue, second: LineReading) -> FieldValue:
+    """The field confirmed (a signal noted) or flagged with the second reading shown."""
+    if agrees(field.raw or field.value or "", second.text):
+        signals = {**field.signals, "second_reader": 1.0}
+        return field.model_copy(update={"signals": signals})
+    shown = second.text.strip() or "(không đọc được)"
+    note = f"bộ đọc thứ hai đọc “{shown}”, khác với “{field.raw}”: đối chiếu với ảnh"
+    flagged = flag_field(field, note)
+    return flagged.model_copy(update={"signals": {**field.signals, "second_reader": 0.0}})

@@ -1,0 +1,78 @@
+"""Ink colours of a colour page: red seal ink, blue (or violet) pen, black print (pure).
+
+Colour is information: a red seal over "KT. GIÁM ĐỐC" is not text to read, and blue ink on a
+typed document is a pen, so handwriting. The colour master is never changed; these functions
+make the gray copy OCR reads and a map of coloured ink in the same pixels.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+#: Classes of the ink map: paper or black/gray print (0), blue or violet pen (1), red ink (2).
+OTHER, BLUE, RED = 0, 1, 2
+#: A pixel is coloured ink when its saturation (after the paper is balanced to white) is at
+#: least this (0–255) ...
+MIN_SATURATION = 80
+#: ... and it is at least this bright (darker pixels are black print, whatever their tint).
+MIN_VALUE = 50
+#: Fewer coloured pixels than this share of the page: no colour map (a gray page in RGB).
+MIN_COLOURED_SHARE = 0.0003
+
+
+def paper_colour(rgb: np.ndarray) -> np.ndarray:
+    """The paper's colour: each channel's 90th percentile over a subsample of the page."""
+    step = max(1, int(np.sqrt(rgb.shape[0] * rgb.shape[1] / 250_000)))
+    sample = rgb[::step, ::step].reshape(-1, 3)
+    return np.maximum(np.percentile(sample, 90, axis=0), 64.0)
+
+
+def balance(rgb: np.ndarray, paper: np.ndarray) -> np.ndarray:
+    """The page with the paper made white (bluish or yellowed paper is not ink colour)."""
+    out = np.empty_like(rgb)
+    for c in range(3):
+        lut = np.clip(np.arange(256) * (255.0 / paper[c]), 0, 255).astype(np.uint8)
+        out[..., c] = cv2.LUT(rgb[..., c], lut)
+    return out
+
+
+def ink_classes(balanced: np.ndarray) -> np.ndarray:
+    """Per pixel: :data:`BLUE` for blue/violet pen, :data:`RED` for red/pink ink, else OTHER."""
+    hsv = cv2.cvtColor(balanced, cv2.COLOR_RGB2HSV)
+    hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
+    coloured = (sat >= MIN_SATURATION) & (val >= MIN_VALUE)
+    out = np.zeros(hue.shape, np.uint8)
+    out[coloured & (hue >= 95) & (hue <= 155)] = BLUE  # OpenCV hue 0–180: blue ~120
+    out[coloured & ((hue <= 12) | (hue >= 160))] = RED
+    return out
+
+
+def separate_inks(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The gray copy for OCR with red seal ink lifted to paper, and the ink map (or None).
+
+    Red ink is bright in the red channel while black print stays dark there, so red pixels
+    take their (balanced) red channel: a seal over a title line leaves the letters under it.
+    Blue pen stays as dark as it is: it is read, and marked as handwriting by the map.
+    """
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    balanced = balance(rgb, paper_colour(rgb))
+    classes = ink_classes(balanced)
+    if np.count_nonzero(classes) < MIN_COLOURED_SHARE * classes.size:
+        return gray, None
+    red = classes == RED
+    gray[red] = balanced[..., 0][red]
+    return gray, classes
+
+
+def colour_shares(classes: np.ndarray | None, ink: np.ndarray) -> tuple[float, float]:
+    """Shares of the ink pixels (``ink`` a boolean mask of the same crop) that are blue, red."""
+    if classes is None:
+        return 0.0, 0.0
+    n = int(np.count_nonzero(ink))
+    if n == 0:
+        return 0.0, 0.0
+    return (
+        float(np.count_nonzero(ink & (classes == BLUE))) / n,
+        float(np.count_nonzero(ink & (classes == RED))) / n,
+    )
