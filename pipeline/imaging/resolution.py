@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 #: Text lines lower than this (full-resolution pixels) are enlarged before cleanup: binarising
 #: 12-px lines erases the tone marks (a real 70-dpi photo read 25 % CER cleaned at its size,
 #: 11 % bare, 10.8 % cleaned after enlarging 2x, 11.0 % after 2.5x).
@@ -18,4 +20,4 @@ def upscale_factor(line_height: float | None, shape: tuple[int, ...]) -> float:
     if not line_height or line_height >= SMALL_LINE_PX:
         return 1.0
     limit = MAX_UPSCALED_SIDE / max(shape[:2])
-    return round(max(1.0, min(MAX_UPSCALE, TARGET_LINE_PX / line_height, limit)), 2)
+    return max(1.0, math.floor(min(MAX_UPSCALE, TARGET_LINE_PX / line_height, limit) * 100) / 100)

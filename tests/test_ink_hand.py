@@ -1,0 +1,143 @@
+"""Ink colours, handwriting judgement, the second opinion and small-text enlarging (issue 17)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from pipeline.extract.fields import flag_handwritten
+from pipeline.extract.second import agrees, is_key_field, second_opinion
+from pipeline.imaging.handwriting import HandModel, hand_model, judge_words
+from pipeline.imaging.ink import BLUE, RED, separate_inks
+from pipeline.imaging.resolution import SMALL_LINE_PX, upscale_factor
+from pipeline.ports import LineReading
+from schemas.models import FieldValue, OcrLine, OcrWord, Record
+
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+HAND = Path(__file__).resolve().parents[1] / "bench" / "corpus" / "fonts" / "charm.ttf"
+
+
+def _page_with_seal() -> np.ndarray:
+    im = Image.new("RGB", (600, 200), (235, 240, 250))  # bluish paper
+    d = ImageDraw.Draw(im)
+    d.text((20, 60), "KT. GIÁM ĐỐC", font=ImageFont.truetype(str(FONT), 40), fill=(10, 10, 10))
+    d.ellipse((120, 20, 300, 190), outline=(210, 30, 40), width=10)
+    d.text((380, 60), "1535", font=ImageFont.truetype(str(HAND), 48), fill=(30, 50, 170))
+    return np.asarray(im).copy()
+
+
+def test_red_seal_is_lifted_and_blue_pen_mapped() -> None:
+    rgb = _page_with_seal()
+    gray, classes = separate_inks(rgb)
+    assert classes is not None
+    ring = classes == RED
+    assert ring.sum() > 1000
+    # the seal's ring is paper in the OCR gray, black print stays black
+    assert np.median(gray[ring]) > 200
+    assert gray[60:110, 20:100].min() < 40
+    assert (classes[40:130, 370:520] == BLUE).sum() > 200
+
+
+def test_gray_page_in_rgb_has_no_colour_map() -> None:
+    rgb = np.repeat(_page_with_seal().mean(axis=2, keepdims=True).astype(np.uint8), 3, axis=2)
+    _gray, classes = separate_inks(rgb)
+    assert classes is None
+
+
+def test_blue_word_is_handwriting_whatever_the_model() -> None:
+    rgb = _page_with_seal()
+    gray, classes = separate_inks(rgb)
+    words = [
+        OcrWord(text="GIÁM", conf=0.99, bbox=(100, 55, 120, 50)),
+        OcrWord(text="1535", conf=0.99, bbox=(378, 45, 120, 70)),
+    ]
+    line = OcrLine(words=words, bbox=(20, 45, 480, 70))
+    never = HandModel((0.0,) * 9, (1.0,) * 9, (0.0,) * 9, -30.0, 0.5)  # says "typed" always
+    judged = judge_words(gray, [line], model=never, colours=classes)
+    assert [j.word.text for j in judged] == ["1535"]
+    assert "mực xanh" in judged[0].reason
+
+
+def test_packaged_model_loads_with_its_features() -> None:
+    m = hand_model()
+    assert len(m.coef) == len(m.mean) == len(m.scale)
+    assert 0.0 < m.threshold < 1.0
+
+
+def test_handwritten_field_is_marked_and_sent_to_review() -> None:
+    word = OcrWord(text="1535", conf=0.998, bbox=(50, 10, 60, 20))
+    field = FieldValue(
+        value="1535/SGDĐT",
+        raw="Số: 1535/SGDĐT",
+        confidence=0.99,
+        bbox=(0, 0, 300, 40),
+        needs_review=False,
+    )
+    other = FieldValue(
+        value="Đà Nẵng", raw="Đà Nẵng", confidence=0.99, bbox=(400, 0, 100, 40), needs_review=False
+    )
+    rec = Record(schema="tthc", fields={"so_ky_hieu": field, "dia_danh": other})
+    (out,) = flag_handwritten([rec], [(word, "mực xanh (viết tay)")])
+    assert out.fields["so_ky_hieu"].handwritten and out.fields["so_ky_hieu"].needs_review
+    assert "viết tay" in out.fields["so_ky_hieu"].provenance[-1]
+    assert not out.fields["dia_danh"].needs_review and not out.fields["dia_danh"].handwritten
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        ("Số: 445 /CV-PA83", "Số: 115/CV-PA83", False),
+        ("Số: 115 /CV-PA83", "So:115/CV-PA83", True),
+        ("ngày 26 tháng 4 năm 2018", "ngày 26 tháng 4 năm 2018", True),
+        ("Nguyễn Thị Hường", "NGUYỄN THỊ HƯỜNG", True),
+        ("Nguyễn Thị Hường", "Nguyễn Thị Hương", False),
+        ("Lê Văn An", "", False),
+    ],
+)
+def test_two_readings_agree_only_on_the_same_digits_or_letters(
+    first: str, second: str, same: bool
+) -> None:
+    assert agrees(first, second) is same
+
+
+class _Reader:
+    name = "fake"
+
+    def __init__(self, text: str) -> None:
+        self.text, self.calls = text, 0
+
+    def read(self, box: tuple[int, int, int, int]) -> LineReading:
+        self.calls += 1
+        return LineReading(self.text, 0.9, "fake")
+
+
+def test_second_opinion_confirms_or_flags_only_confident_key_fields() -> None:
+    sure = FieldValue(
+        value="115/CV", raw="Số: 445/CV", confidence=0.99, bbox=(0, 0, 9, 9), needs_review=False
+    )
+    unsure = sure.model_copy(update={"needs_review": True})
+    text = sure.model_copy(update={"value": "Công văn", "raw": "CÔNG VĂN"})
+    rec = Record(
+        schema="tthc", fields={"so_ky_hieu": sure, "ngay_ban_hanh": unsure, "loai_van_ban": text}
+    )
+    reader = _Reader("Số: 115/CV")
+    (out,) = second_opinion([rec], reader.read)
+    assert reader.calls == 1  # only the confident key field is read again
+    assert out.fields["so_ky_hieu"].needs_review
+    assert "115/CV" in out.fields["so_ky_hieu"].provenance[-1]
+    assert not out.fields["loai_van_ban"].needs_review
+    (agreed,) = second_opinion([rec], _Reader("Số 445/CV").read)
+    assert not agreed.fields["so_ky_hieu"].needs_review
+    assert agreed.fields["so_ky_hieu"].signals["second_reader"] == 1.0
+    assert is_key_field("ho_ten_me") and is_key_field("so") and not is_key_field("dan_toc")
+
+
+def test_only_small_text_is_enlarged_and_within_bounds() -> None:
+    assert upscale_factor(None, (3000, 2000)) == 1.0
+    assert upscale_factor(SMALL_LINE_PX + 1, (3000, 2000)) == 1.0
+    f = upscale_factor(12.0, (960, 576))
+    assert 1.5 <= f <= 3.0
+    assert upscale_factor(5.0, (6000, 4000)) * 6000 <= 7000 + 1
