@@ -187,7 +187,7 @@ def draw_hand(
 
 
 def _grow(box: list[int], alpha: np.ndarray, at: tuple[int, int], shape: tuple[int, ...]) -> None:
-    ys, xs = np.nonzero(alpha > 60)
+    ys, xs = np.nonzero(alpha > 0)
     if xs.size == 0:
         return
     h, w = shape[:2]

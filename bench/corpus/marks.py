@@ -37,7 +37,7 @@ STAMP_BLUE: RGB = (35, 60, 170)
 
 
 def _box(alpha: np.ndarray, at: tuple[int, int], shape: tuple[int, ...]) -> list[int]:
-    ys, xs = np.nonzero(alpha > 40)
+    ys, xs = np.nonzero(alpha > 0)
     h, w = shape[:2]
     if xs.size == 0:
         return [0, 0, 0, 0]
