@@ -89,7 +89,8 @@ def _record_page(
         lock = acquire_lock(cfg.sessions, rid, user.user_id, minutes=cfg.lock_minutes)
     for f in rec.fields:
         if f.needs_review:
-            f.suggestions = suggestions(f.name, f.display)
+            offered = [a for a in f.alternatives if a and a != f.display]
+            f.suggestions = list(dict.fromkeys([*offered, *suggestions(f.name, f.display)]))[:5]
     status = int(extra.pop("status", 200))  # type: ignore[call-overload]
     return render(
         request,

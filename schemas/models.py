@@ -180,6 +180,8 @@ class FieldValue(_Model):
     signals: dict[str, float] = Field(default_factory=dict)
     #: some of the value's ink is handwritten (never auto-accepted on one reading; "viết tay")
     handwritten: bool = False
+    #: what another reader read where it disagreed with the value (the clerk's suggestions)
+    alternatives: list[str] = Field(default_factory=list)
 
     @field_validator("value", "raw")
     @classmethod

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.extract.fields import flag_handwritten
-from pipeline.extract.second import agrees, is_key_field, second_opinion
+from pipeline.extract.second import agrees, as_value, is_key_field, second_opinion
 from pipeline.imaging.handwriting import HandModel, hand_model, judge_words
 from pipeline.imaging.ink import BLUE, RED, separate_inks
 from pipeline.imaging.resolution import SMALL_LINE_PX, upscale_factor
@@ -141,3 +141,15 @@ def test_only_small_text_is_enlarged_and_within_bounds() -> None:
     f = upscale_factor(12.0, (960, 576))
     assert 1.5 <= f <= 3.0
     assert upscale_factor(5.0, (6000, 4000)) * 6000 <= 7000 + 1
+
+
+def test_a_differing_second_reading_is_offered_shaped_like_the_value() -> None:
+    number = FieldValue(value="445/CV-PA83", raw="Số: 445 /CV-PA83", bbox=(0, 0, 9, 9))
+    assert as_value("so_ky_hieu", number, "Số: 115/CV-PA83") == "115/CV-PA83"
+    assert as_value("so_ky_hieu", number, "Số: 1151/CV-PA83") is None  # digits don't line up
+    day = FieldValue(value="2019-05-84", raw="ngày 84 tháng 5 năm 2019", bbox=(0, 0, 9, 9))
+    assert as_value("ngay_ban_hanh", day, "ngày 31 tháng 5 năm 2019") == "2019-05-31"
+    name = FieldValue(value="Nguyễn Thị Hương", raw="Nguyễn Thị Hương", bbox=(0, 0, 9, 9))
+    assert as_value("ho_ten", name, "Nguyễn  Thị Hường") == "Nguyễn Thị Hường"
+    labelled = name.model_copy(update={"raw": "Họ và tên: Nguyễn Thị Hương"})
+    assert as_value("ho_ten", labelled, "Họ và tên: Nguyễn Thị Hường") is None

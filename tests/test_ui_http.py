@@ -252,3 +252,21 @@ def test_dashboard_and_csv(env):
     lines = csv_text.strip().splitlines()
     assert lines[0].startswith("Giai đoạn,Cơ quan") and len(lines) == 2
     assert ",200,1,1,0,0,2,0,2,3," in lines[1]
+
+
+def test_a_handwritten_field_says_so_and_offers_the_other_reading_first(env):
+    app, sessions, _store, seeded = env
+    with sessions.begin() as s:
+        f = s.scalars(
+            select(FieldRow).where(FieldRow.record_id == seeded.record_a, FieldRow.needs_review)
+        ).first()
+        f.handwritten, f.alternatives, name = True, ["Lê Văn Tám"], f.name
+    html = login(app, "clerk1").get(f"/records/{seeded.record_a}").text
+    block = html[html.index(f'data-name="{name}"') :]
+    block = (
+        block[: block.index('<div class="field', 10)]
+        if '<div class="field' in block[10:]
+        else block
+    )
+    assert "viết tay" in block
+    assert re.search(r'class="sug"[^>]*data-value="Lê Văn Tám"[^>]*>1\. ', block)

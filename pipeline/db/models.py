@@ -18,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    false,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
@@ -190,6 +191,10 @@ class FieldRow(Base):
     bbox: Mapped[list[int] | None] = mapped_column(JSON)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     provenance: Mapped[list[str] | None] = mapped_column(JSON)
+    #: some of the value's ink is handwritten ("viết tay" beside it)
+    handwritten: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: what other readers read where they disagreed with the value (the clerk's suggestions)
+    alternatives: Mapped[list[str] | None] = mapped_column(JSON)
     record: Mapped[RecordRow] = relationship(back_populates="fields")
 
 

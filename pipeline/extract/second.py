@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 
-from pipeline.extract.fields import flag_field
+from pipeline.extract.fields import check_date, flag_field
 from pipeline.ports import LineReading
 from schemas.models import BBox, FieldValue, Record
 
@@ -61,12 +61,12 @@ def second_opinion(records: Sequence[Record], read: ReadBox) -> list[Record]:
         for name, field in rec.fields.items():
             if field.needs_review or field.bbox is None or not is_key_field(name):
                 continue
-            fields[name] = _checked(field, read(field.bbox))
+            fields[name] = _checked(name, field, read(field.bbox))
         out.append(rec.model_copy(update={"fields": fields}))
     return out
 
 
-def _checked(field: FieldValue, second: LineReading) -> FieldValue:
+def _checked(name: str, field: FieldValue, second: LineReading) -> FieldValue:
     """The field confirmed (a signal noted) or flagged with the second reading shown."""
     if agrees(field.raw or field.value or "", second.text):
         signals = {**field.signals, "second_reader": 1.0}
@@ -74,4 +74,31 @@ def _checked(field: FieldValue, second: LineReading) -> FieldValue:
     shown = second.text.strip() or "(không đọc được)"
     note = f"bộ đọc thứ hai đọc “{shown}”, khác với “{field.raw}”: đối chiếu với ảnh"
     flagged = flag_field(field, note)
-    return flagged.model_copy(update={"signals": {**field.signals, "second_reader": 0.0}})
+    offered = as_value(name, field, second.text)
+    return flagged.model_copy(
+        update={
+            "signals": {**field.signals, "second_reader": 0.0},
+            "alternatives": [*field.alternatives, *([offered] if offered else [])],
+        }
+    )
+
+
+def as_value(name: str, field: FieldValue, text: str) -> str | None:
+    """The second reading shaped like the field's value, to offer the clerk; None if it cannot be.
+
+    A date is parsed as dates are; a number takes the second reading's digits in the value's
+    places (when the value holds the digits read, in order, and as many were read again); a
+    name or place is offered as read when the first reading held the value alone (no label).
+    """
+    value, raw = field.value or "", field.raw
+    if not text.strip() or not value:
+        return None
+    if name.startswith("ngay_"):
+        return check_date(text).value
+    digits, again = _DIGITS.findall(value), _DIGITS.findall(text)
+    if digits:
+        if digits != _DIGITS.findall(raw) or len(again) != len(digits):
+            return None
+        it = iter(again)
+        return _DIGITS.sub(lambda _m: next(it), value)
+    return " ".join(text.split()) if _letters(raw) == _letters(value) else None

@@ -79,6 +79,10 @@ class FieldView:
     needs_review: bool
     provenance: list[str]
     suggestions: list[str] = field(default_factory=list)
+    #: handwritten ink in the value ("viết tay" beside it)
+    handwritten: bool = False
+    #: other readers' readings where they disagreed (offered first)
+    alternatives: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -306,6 +310,8 @@ def load_record(sessions: sessionmaker[Session], record_id: int) -> RecordView |
                 bbox=list(f.bbox) if f.bbox else None,
                 needs_review=f.needs_review,
                 provenance=list(f.provenance or []),
+                handwritten=bool(f.handwritten),
+                alternatives=list(f.alternatives or []),
             )
             for f in fields
         ],

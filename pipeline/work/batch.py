@@ -402,6 +402,8 @@ def _save_record(
                 bbox=list(f.bbox) if f.bbox else None,
                 needs_review=f.needs_review,
                 provenance=f.provenance,
+                handwritten=f.handwritten,
+                alternatives=f.alternatives or None,
             )
             for n, f in record.fields.items()
         ]
