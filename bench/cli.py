@@ -112,9 +112,11 @@ def _measure(
     s: Settings, *, n: int, seed: int, baselines: bool, ocrmypdf: bool, workers: int | None
 ) -> tuple[list[dict], BenchOptions, float]:
     """Build (or reuse) the corpus and measure every page; (results, options, wall seconds)."""
+    from bench.corpus import names
     from bench.corpus.build import build_corpus
     from bench.run import BenchOptions, run_bench
 
+    names.activate()  # names and places the product lists lack (bench.corpus.names)
     root = s.home_abs / "bench" / f"corpus-{seed}-{n}"
     with console.status(f"Sinh bộ thử {n} trang (lưu đệm tại {root})…"):
         corpus = build_corpus(root, n_pages=n, seed=seed)
@@ -199,7 +201,10 @@ def _report(
 
 def _calibrate(s: Settings, pages: int, out: Path | None, workers: int) -> None:
     from bench.calibrate import CALIBRATION_SEED, calibrate
+    from bench.corpus import names
     from pipeline.extract.calibration import DEFAULT_PATH
+
+    names.activate()  # the calibration must see right names it does not know, too
 
     root = s.home_abs / "bench" / f"calib-{CALIBRATION_SEED}-{pages}"
     with console.status(f"Hiệu chỉnh trên {pages} trang (hạt giống {CALIBRATION_SEED})…"):

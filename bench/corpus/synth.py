@@ -35,6 +35,7 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 
 from bench.corpus import inked
+from bench.corpus import names as unlisted
 from bench.corpus.handwriting import Hand
 from pipeline.errors import MissingToolError
 
@@ -574,6 +575,10 @@ def _header(
 
 def _person(rng: random.Random, region: str, gender: str, surname: str | None = None) -> str:
     names, weights = _surnames(region)
+    # Bench only: ~12 % of persons get a name the product's name lists lack (the reference
+    # signal must not see every right name as "known"); marked in the truth's "unlisted".
+    if unlisted.active() and rng.random() < unlisted.PERSON_SHARE:
+        return unlisted.unlisted_person(rng, gender, surname, rng.choices(names, weights)[0])
     surname = surname or rng.choices(names, weights)[0]
     given = rng.choice(_given_names(gender))
     if gender == "female" and rng.random() < 0.35:
@@ -624,6 +629,8 @@ def _hamlet(rng: random.Random, ward: dict[str, str]) -> str:
 
 
 def _birth_place(rng: random.Random, ward: dict[str, str], when: date) -> str:
+    if unlisted.active() and rng.random() < unlisted.PLACE_SHARE:  # bench: commune not listed
+        ward = unlisted.unlisted_ward(rng, ward)
     r = rng.random()
     if r < 0.45:
         return f"Trạm y tế {_address(ward, when)}"
@@ -676,7 +683,10 @@ def _birth_record(
     mother = _person(rng, region, "female")
     child = _person(rng, region, gender, surname=father.split()[0])
     ethnic = _ethnic(rng, ward)
-    home = _address(ward, reg, hamlet=_hamlet(rng, ward))
+    # bench only: ~8 % of homes are in a commune the ward tables lack
+    in_unlisted = unlisted.active() and rng.random() < unlisted.PLACE_SHARE
+    home_ward = unlisted.unlisted_ward(rng, ward) if in_unlisted else ward
+    home = _address(home_ward, reg, hamlet=_hamlet(rng, home_ward))
     origin = rng.choice(_wards()) if rng.random() < 0.3 else ward
     declarant = rng.choices(
         [father, mother, _person(rng, region, "male", father.split()[0])], [70, 25, 5]
@@ -740,6 +750,7 @@ def _truth(
             "kind": kind,
             "lines": canvas.lines,
             "fields": fields,
+            **({"unlisted": unlisted.unlisted_fields(fields)} if unlisted.active() else {}),
             **extra,
             "font": canvas.face,
             "font_file": font_files(canvas.face)[0].name,
@@ -1141,7 +1152,10 @@ def _register_entries(
             "noi_dang_ky": f"Ủy ban nhân dân {_address(ward, reg)}",
             "ghi_chu": "Đăng ký quá hạn" if late else "",
         }
-        entries.append({k: rec[k] for k in (*_ENTRY_KEYS, "noi_dang_ky")})
+        entry = {k: rec[k] for k in (*_ENTRY_KEYS, "noi_dang_ky")}
+        if unlisted.active() and (lacking := unlisted.unlisted_fields(entry)):  # bench only
+            entry["unlisted"] = lacking
+        entries.append(entry)
     return entries
 
 
