@@ -1,4 +1,6 @@
+# Over 500 lines: one measuring script, with its crop renderers and its report.
 """Second line reader: Tesseract vie fast vs tessdata_best (int) vs asterocr, on cut lines.
+
 
 Rerun with ``.venv/bin/python -m bench.second_reader [--n-typed 80] [--per-face 30]``.
 Everything is made in a temporary directory (nothing is written into the repository):
