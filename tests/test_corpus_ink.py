@@ -7,9 +7,10 @@ import random
 import numpy as np
 import pytest
 
+from bench.corpus import build as corpus
+from bench.corpus import capture, synth, synth_extracts
 from bench.corpus import handwriting as hw
 from bench.corpus import marks as mk
-from bench.corpus import synth
 
 ALL_MARKS = ["seal", "signature", "margin_note", "copy_stamp"]
 
@@ -133,3 +134,55 @@ def test_hand_size_follows_the_typed_x_height():
         hand = hw.Hand.pick(rng, x_height_px=25)
         xh = hw.x_height_ratio(hand.face) * hand.size_px
         assert 24 <= xh <= 36
+
+
+# ------------------------------------------------------------------ extracts and registers
+
+
+@pytest.mark.parametrize(
+    "render",
+    [
+        synth.render_birth_extract,
+        synth_extracts.render_marriage_extract,
+        synth_extracts.render_death_extract,
+    ],
+)
+def test_handwritten_extract_keeps_labels_typed_and_text_the_same(render):
+    img, truth = render(4, dpi=100, handwritten="some", date_words="standard")
+    _, typed = render(4, dpi=100, date_words="standard")
+    assert img.mode == "RGB" and truth["hand_face"] in hw.HAND_FACES
+    assert truth["fields"] == typed["fields"]
+    assert " ".join(truth["lines"]) == " ".join(typed["lines"])  # only the wrapping may move
+    assert 0 < len(truth["handwritten"]) < len(truth["fields"])
+    assert set(truth["handwritten"]) <= set(truth["fields"])
+    assert {b["field"] for b in truth["hand_boxes"]} == set(truth["handwritten"])
+    _, every = render(4, dpi=100, handwritten="all", date_words="standard")
+    assert set(every["handwritten"]) == {k for k, v in every["fields"].items() if v}
+
+
+def test_register_entries_record_their_handwritten_columns_inside_their_rows():
+    img, truth = synth.render_register_page(8, dpi=100, handwritten="some")
+    assert img.mode == "RGB"
+    for i, (entry, cells) in enumerate(zip(truth["entries"], truth["cell_boxes"], strict=True)):
+        mine = [b for b in truth["hand_boxes"] if b["entry"] == i]
+        assert entry["handwritten"] == [k for k in cells if k in {b["field"] for b in mine}]
+        for b in mine:
+            x0, y0, x1, y1 = cells[b["field"]]
+            cy = (b["box"][1] + b["box"][3]) / 2  # hand ink may cross the rules a little
+            assert x0 <= b["box"][0] < x1 and y0 <= cy < y1
+    assert {f for e in truth["entries"] for f in e["handwritten"]} == set(truth["handwritten"])
+    _, typed = synth.render_register_page(8, dpi=100)
+    assert "handwritten" not in typed and all("handwritten" not in e for e in typed["entries"])
+    assert typed["lines"] == truth["lines"]
+
+
+def test_a_sixty_page_plan_has_hands_marks_and_every_capture():
+    specs = corpus.plan_corpus(60, 1)
+    hand = {s.kind for s in specs if s.options.get("handwritten")}
+    assert hand == set(corpus.KINDS)
+    assert {m for s in specs for m in s.options.get("marks", [])} == set(mk.MARKS)
+    for s in specs:
+        captures = [st["op"] for st in s.recipe if st["op"] in capture.CAPTURE]
+        assert len(captures) <= 1
+        if captures and captures[0] in capture.BILEVEL:
+            assert s.recipe[-1]["op"] != "jpeg"

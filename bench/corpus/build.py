@@ -188,6 +188,8 @@ def _options(rng: np.random.Generator, kind: str) -> dict[str, Any]:
             "marks": [m for m, p in _MARK_SHARE.items() if rng.random() < p],
         }
     options: dict[str, Any] = {"reg_year": int(rng.integers(1992, 2025))}
+    if rng.random() < _HAND_SHARE[kind]:  # values filled in by hand: all of them or some
+        options["handwritten"] = "all" if rng.random() < 0.5 else "some"
     if kind in ("khai_sinh", "ket_hon", "khai_tu"):
         choices, weights = (
             ("standard", "regional", None),

@@ -64,6 +64,25 @@ def start_hand(canvas: Any, seed: int, tags: set[str], *, pt: float) -> None:
     canvas.hand_tags = set(tags)
 
 
+def pick_hand_tags(seed: int | str, option: str | None, keys: list[str]) -> set[str]:
+    """Which values of a form are written by hand.
+
+    Args:
+        seed: the page's seed (the choice has its own generator).
+        option: None (all typed), "all" (every value) or "some" (each value by a coin toss,
+            at least one).
+        keys: the form's field names, in order.
+    """
+    if option is None:
+        return set()
+    if option == "all":
+        return set(keys)
+    if option == "some":
+        rng = random.Random(f"hand-fields-{seed}")
+        return {k for k in keys if rng.random() < 0.5} or {rng.choice(keys)}
+    raise ValueError(f"unknown handwritten option: {option!r}")
+
+
 def paper_rgb(gray: Image.Image, rng: random.Random) -> np.ndarray:
     """The grayscale page as RGB on slightly warm off-white paper (black ink stays black)."""
     tint = np.array([1.0, rng.uniform(0.985, 1.0), rng.uniform(0.95, 0.985)], np.float32)

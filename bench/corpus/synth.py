@@ -774,6 +774,7 @@ def render_birth_extract(
     reg_year: int | None = None,
     birth_year: int | None = None,
     date_words: DateWords | str | None = "standard",
+    handwritten: str | None = None,
 ) -> tuple[Image.Image, dict[str, Any]]:
     """Render a "TRÍCH LỤC KHAI SINH" (birth extract) on A4 portrait.
 
@@ -785,6 +786,8 @@ def render_birth_extract(
         birth_year: year of birth; registration is on or after the birth date.
         date_words: how the birth date is written in words ("ghi bằng chữ"): see
             :func:`pick_date_words`; None leaves that line out.
+        handwritten: the values filled into the printed form by hand: None (typed), "all" or
+            "some" (see :func:`bench.corpus.inked.pick_hand_tags`); the labels stay typed.
 
     Returns:
         The grayscale page and its truth (kind "khai_sinh").
@@ -803,8 +806,10 @@ def render_birth_extract(
     canvas = _Canvas((210, 297), dpi=dpi, face=font, rng=rng)
     words = pick_date_words(date_words, seed=seed, region=ward["region"])
     signer = _person(rng, ward["region"], rng.choice(("male", "female")))
+    inked.start_hand(canvas, seed, inked.pick_hand_tags(seed, handwritten, list(fields)), pt=13)
     _draw_birth_extract(canvas, ward, fields, words=words, signer=signer)
-    return canvas.img, _truth("khai_sinh", canvas, fields, seed)
+    img, extra = inked.finish_page(canvas, seed)
+    return img, _truth("khai_sinh", canvas, fields, seed) | _nfc(extra)
 
 
 def _draw_birth_extract(
@@ -832,33 +837,38 @@ def _draw_birth_extract(
     def row(*groups: Sequence[_Run]) -> None:
         canvas.put(_tab_cells(canvas, groups, stops, pt), pt, lead=1.65)
 
-    def para(label: str, value: str, *, bold: bool = False) -> None:
-        canvas.wrap(_labelled(label, value, bold=bold), pt, left=left, right=right, lead=1.65)
+    def para(label: str, key: str, value: str | None = None, *, bold: bool = False) -> None:
+        runs = _labelled(label, f[key] if value is None else value, bold=bold, key=key)
+        canvas.wrap(runs, pt, left=left, right=right, lead=1.65)
 
-    row(_labelled("Số:", f["so"]), (), _labelled("Quyển số:", f["quyen_so"]))
-    para("Họ, chữ đệm, tên:", f["ho_ten"], bold=True)
-    para("Ngày, tháng, năm sinh:", _dmy(f["ngay_sinh"]))
+    def lab(label: str, key: str) -> tuple[_Run, ...]:
+        return _labelled(label, f[key], key=key)
+
+    row(lab("Số:", "so"), (), lab("Quyển số:", "quyen_so"))
+    para("Họ, chữ đệm, tên:", "ho_ten", bold=True)
+    para("Ngày, tháng, năm sinh:", "ngay_sinh", _dmy(f["ngay_sinh"]))
     if words is not None:
-        para("ghi bằng chữ:", date_in_words(date.fromisoformat(f["ngay_sinh"]), style=words))
+        words_text = date_in_words(date.fromisoformat(f["ngay_sinh"]), style=words)
+        para("ghi bằng chữ:", "ngay_sinh", words_text)
     row(
-        _labelled("Giới tính:", f["gioi_tinh"]),
-        _labelled("Dân tộc:", f["dan_toc"]),
-        _labelled("Quốc tịch:", f["quoc_tich"]),
+        lab("Giới tính:", "gioi_tinh"),
+        lab("Dân tộc:", "dan_toc"),
+        lab("Quốc tịch:", "quoc_tich"),
     )
-    para("Nơi sinh:", f["noi_sinh"])
-    para("Quê quán:", f["que_quan"])
-    para("Số định danh cá nhân:", f["so_dinh_danh"])
+    para("Nơi sinh:", "noi_sinh")
+    para("Quê quán:", "que_quan")
+    para("Số định danh cá nhân:", "so_dinh_danh")
     for who, key in (("mẹ", "me"), ("cha", "cha")):
-        para(f"Họ, chữ đệm, tên người {who}:", f[f"ho_ten_{key}"])
+        para(f"Họ, chữ đệm, tên người {who}:", f"ho_ten_{key}")
         row(
-            _labelled("Năm sinh:", f[f"nam_sinh_{key}"]),
-            _labelled("Dân tộc:", f[f"dan_toc_{key}"]),
-            _labelled("Quốc tịch:", f[f"quoc_tich_{key}"]),
+            lab("Năm sinh:", f"nam_sinh_{key}"),
+            lab("Dân tộc:", f"dan_toc_{key}"),
+            lab("Quốc tịch:", f"quoc_tich_{key}"),
         )
-        para("Nơi cư trú:", f[f"noi_cu_tru_{key}"])
-    para("Họ, chữ đệm, tên người đi khai sinh:", f["nguoi_di_khai"])
-    para("Nơi đăng ký khai sinh:", f["noi_dang_ky"])
-    para("Ngày, tháng, năm đăng ký:", _dmy(f["ngay_dang_ky"]))
+        para("Nơi cư trú:", f"noi_cu_tru_{key}")
+    para("Họ, chữ đệm, tên người đi khai sinh:", "nguoi_di_khai")
+    para("Nơi đăng ký khai sinh:", "noi_dang_ky")
+    para("Ngày, tháng, năm đăng ký:", "ngay_dang_ky", _dmy(f["ngay_dang_ky"]))
     _signature(
         canvas,
         "NGƯỜI KÝ TRÍCH LỤC",
@@ -1106,6 +1116,7 @@ def render_register_page(
     reg_year: int | None = None,
     first_no: int | None = None,
     n_entries: int | None = None,
+    handwritten: str | None = None,
 ) -> tuple[Image.Image, dict[str, Any]]:
     """Render one ruled page of a birth register book (sổ đăng ký khai sinh), A4 landscape.
 
@@ -1116,9 +1127,13 @@ def render_register_page(
         reg_year: year of the book, 1992–2024.
         first_no: number of the first entry on the page (entries then count up by one).
         n_entries: entries on the page, 4–6 by default.
+        handwritten: entries written into the printed ruling by hand: None (typed), "all" (every
+            value) or "some" (each entry its own random columns); the header stays typed. Each
+            entry then has ``"handwritten"``: the columns whose value is handwritten.
 
     Returns:
-        The grayscale page and its truth (kind "so_khai_sinh", with "entries").
+        The page (grayscale; RGB with handwriting) and its truth (kind "so_khai_sinh", with
+        "entries").
     """
     _check_year(reg_year, _MIN_REG_YEAR, _MAX_REG_YEAR)
     rng = random.Random(seed)
@@ -1132,9 +1147,21 @@ def render_register_page(
         "noi_dang_ky": f"Ủy ban nhân dân {_address(ward, date(year, 1, 1))}",
     }
     canvas = _Canvas((297, 210), dpi=dpi, face=font, rng=rng)
-    boxes = _draw_register(canvas, page, entries)
+    hands = [
+        inked.pick_hand_tags(f"{seed}-{i}", handwritten, [k for k in _ENTRY_KEYS if e[k]])
+        for i, e in enumerate(entries)
+    ]
+    inked.start_hand(canvas, seed, set().union(*hands), pt=10)
+    boxes = _draw_register(canvas, page, entries, hands)
+    img, extra = inked.finish_page(canvas, seed)
+    if extra:
+        drawn = {(b["entry"], b["field"]) for b in extra["hand_boxes"]}
+        entries = [
+            {**e, "handwritten": [k for k in _ENTRY_KEYS if (i, k) in drawn]}
+            for i, e in enumerate(entries)
+        ]
     truth = _truth("so_khai_sinh", canvas, page, seed, entries=entries, cell_boxes=boxes)
-    return canvas.img, truth
+    return img, truth | _nfc(extra)
 
 
 def _register_entries(
@@ -1160,7 +1187,10 @@ def _register_entries(
 
 
 def _draw_register(
-    canvas: _Canvas, page: dict[str, str], entries: list[dict[str, str]]
+    canvas: _Canvas,
+    page: dict[str, str],
+    entries: list[dict[str, str]],
+    hands: Sequence[set[str]] = (),
 ) -> list[dict[str, list[int]]]:
     """Draw the page; return each entry's cell boxes [x0, y0, x1, y1] by field."""
     left, right, pt = canvas.px(15), canvas.px(282), 10.0
@@ -1185,7 +1215,9 @@ def _draw_register(
     free = canvas.img.height - canvas.px(15) - canvas.y
     rows = max(3, free // len(entries) // round(pt * canvas.dpi / 72 * 1.3) - 1)
     boxes = []
-    for entry in entries:
+    for i, entry in enumerate(entries):
+        if canvas.hand is not None:  # the columns this entry's clerk wrote by hand
+            canvas.hand_tags, canvas.hand_context = set(hands[i]), {"entry": i}
         display = {
             **entry,
             "ngay_dang_ky": _dmy(entry["ngay_dang_ky"]),
@@ -1218,7 +1250,9 @@ def _table_row(
     top, drawn = canvas.y, len(canvas.lines)
     canvas.rule(edges[0], edges[-1], top, width=3)
     wrapped = [
-        canvas.split_lines([_Run(cells[key], bold=bold)], pt, right - x - 2 * pad)
+        canvas.split_lines(
+            [_Run(cells[key], bold=bold, tag="" if bold else key)], pt, right - x - 2 * pad
+        )
         for (_, key, _), x, right in zip(_REGISTER_COLUMNS, edges, edges[1:], strict=False)
     ]
     n_lines = max(min_lines, *(len(w) for w in wrapped))

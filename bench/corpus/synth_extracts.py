@@ -20,6 +20,7 @@ from typing import Any
 
 from PIL import Image
 
+from bench.corpus import inked
 from bench.corpus.synth import (
     _MAX_REG_YEAR,
     _MIN_REG_YEAR,
@@ -35,6 +36,7 @@ from bench.corpus.synth import (
     _id_number,
     _labelled,
     _lower_type,
+    _nfc,
     _person,
     _pick_ward,
     _province_at,
@@ -88,21 +90,24 @@ class _Form:
         cells = _tab_cells(self.canvas, groups, self.stops[: len(groups)], self.pt)
         self.canvas.put(cells, self.pt, lead=1.6)
 
-    def para(self, label: str, value: str, *, bold: bool = False) -> None:
-        """A label and its value, wrapped."""
-        self.canvas.wrap(
-            _labelled(label, value, bold=bold), self.pt, left=self.left, right=self.right, lead=1.6
-        )
+    def para(self, label: str, value: str, *, bold: bool = False, key: str = "") -> None:
+        """A label and its value (of field ``key``: by hand when the canvas says so), wrapped."""
+        self.runs((*_labelled(label, value, bold=bold, key=key),))
+
+    def runs(self, runs: tuple[_Run, ...]) -> None:
+        """Runs (a label and tagged values), wrapped."""
+        self.canvas.wrap(runs, self.pt, left=self.left, right=self.right, lead=1.6)
 
     def heading(self, text: str) -> None:
         """A bold section heading on its own line."""
         self.canvas.y += self.canvas.px(1.5)
         self.canvas.put([_cell(text, self.left, bold=True)], self.pt, lead=1.6)
 
-    def words(self, when: str, style: DateWords | None) -> None:
+    def words(self, when: str, style: DateWords | None, key: str = "") -> None:
         """The line "ghi bằng chữ: Ngày …" of an ISO date, when a style is given."""
         if style is not None:
-            self.para("ghi bằng chữ:", date_in_words(date.fromisoformat(when), style=style))
+            text = date_in_words(date.fromisoformat(when), style=style)
+            self.para("ghi bằng chữ:", text, key=key)
 
 
 def _start_extract(
@@ -122,7 +127,11 @@ def _start_extract(
     canvas.y += canvas.px(8)
     canvas.put([_cell(title, (left + right) / 2, "c", bold=True)], pt + 3, lead=2)
     form = _Form(canvas, left=left, right=right, pt=pt)
-    form.row(_labelled("Số:", fields["so"]), (), _labelled("Quyển số:", fields["quyen_so"]))
+    form.row(
+        _labelled("Số:", fields["so"], key="so"),
+        (),
+        _labelled("Quyển số:", fields["quyen_so"], key="quyen_so"),
+    )
     return form
 
 
@@ -151,6 +160,7 @@ def render_marriage_extract(
     font: str = "serif",
     reg_year: int | None = None,
     date_words: DateWords | str | None = None,
+    handwritten: str | None = None,
 ) -> tuple[Image.Image, dict[str, Any]]:
     """Render a "TRÍCH LỤC KẾT HÔN" (marriage extract) on A4 portrait.
 
@@ -161,6 +171,8 @@ def render_marriage_extract(
         reg_year: year of registration (the record's formation year), 1992–2024.
         date_words: also write the registration date in words (see
             :func:`bench.corpus.synth.pick_date_words`); None (the default) does not.
+        handwritten: the values filled into the printed form by hand: None (typed), "all" or
+            "some" (see :func:`bench.corpus.inked.pick_hand_tags`); the labels stay typed.
 
     Returns:
         The grayscale page and its truth (kind "ket_hon", fields ``MARRIAGE_FIELDS``).
@@ -172,26 +184,31 @@ def render_marriage_extract(
     fields = _reg_number(rng, reg) | _marriage_record(rng, ward, reg)
     signer = _person(rng, ward["region"], rng.choice(("male", "female")))
     canvas = _Canvas((210, 297), dpi=dpi, face=font, rng=rng)
+    inked.start_hand(canvas, seed, inked.pick_hand_tags(seed, handwritten, list(fields)), pt=13)
     form = _start_extract(canvas, ward, "TRÍCH LỤC KẾT HÔN", fields)
     for title, key in (("Thông tin người chồng", "chong"), ("Thông tin người vợ", "vo")):
         form.heading(title)
-        form.para("Họ, chữ đệm, tên:", fields[f"ho_ten_{key}"], bold=True)
-        form.para("Ngày, tháng, năm sinh:", _dmy(fields[f"ngay_sinh_{key}"]))
+        k = {name: f"{name}_{key}" for name in ("ho_ten", "ngay_sinh", "dan_toc", "quoc_tich")}
+        form.para("Họ, chữ đệm, tên:", fields[k["ho_ten"]], bold=True, key=k["ho_ten"])
+        form.para("Ngày, tháng, năm sinh:", _dmy(fields[k["ngay_sinh"]]), key=k["ngay_sinh"])
         form.row(
-            _labelled("Dân tộc:", fields[f"dan_toc_{key}"]),
+            _labelled("Dân tộc:", fields[k["dan_toc"]], key=k["dan_toc"]),
             (),
-            _labelled("Quốc tịch:", fields[f"quoc_tich_{key}"]),
+            _labelled("Quốc tịch:", fields[k["quoc_tich"]], key=k["quoc_tich"]),
         )
-        form.para("Nơi cư trú:", fields[f"noi_cu_tru_{key}"])
-        form.para("Số định danh cá nhân:", fields[f"so_dinh_danh_{key}"])
+        for label, name in (
+            ("Nơi cư trú:", "noi_cu_tru"),
+            ("Số định danh cá nhân:", "so_dinh_danh"),
+        ):
+            form.para(label, fields[f"{name}_{key}"], key=f"{name}_{key}")
     form.canvas.y += canvas.px(1.5)
-    form.para("Nơi đăng ký kết hôn:", fields["noi_dang_ky"])
-    form.para("Ngày, tháng, năm đăng ký:", _dmy(fields["ngay_dang_ky"]))
-    form.words(
-        fields["ngay_dang_ky"], pick_date_words(date_words, seed=seed, region=ward["region"])
-    )
+    form.para("Nơi đăng ký kết hôn:", fields["noi_dang_ky"], key="noi_dang_ky")
+    form.para("Ngày, tháng, năm đăng ký:", _dmy(fields["ngay_dang_ky"]), key="ngay_dang_ky")
+    words = pick_date_words(date_words, seed=seed, region=ward["region"])
+    form.words(fields["ngay_dang_ky"], words, key="ngay_dang_ky")
     _finish_extract(form, signer)
-    return canvas.img, _truth("ket_hon", canvas, fields, seed)
+    img, extra = inked.finish_page(canvas, seed)
+    return img, _truth("ket_hon", canvas, fields, seed) | _nfc(extra)
 
 
 def _marriage_record(rng: random.Random, ward: dict[str, str], reg: date) -> dict[str, str]:
@@ -230,6 +247,7 @@ def render_death_extract(
     font: str = "serif",
     reg_year: int | None = None,
     date_words: DateWords | str | None = None,
+    handwritten: str | None = None,
 ) -> tuple[Image.Image, dict[str, Any]]:
     """Render a "TRÍCH LỤC KHAI TỬ" (death extract) on A4 portrait.
 
@@ -240,6 +258,8 @@ def render_death_extract(
         reg_year: year of registration (the record's formation year), 1992–2024.
         date_words: also write the date of death in words (see
             :func:`bench.corpus.synth.pick_date_words`); None (the default) does not.
+        handwritten: the values filled into the printed form by hand: None (typed), "all" or
+            "some" (see :func:`bench.corpus.inked.pick_hand_tags`); the labels stay typed.
 
     Returns:
         The grayscale page and its truth (kind "khai_tu", fields ``DEATH_FIELDS``; ``gio_chet``
@@ -252,27 +272,49 @@ def render_death_extract(
     fields = _reg_number(rng, reg) | _death_record(rng, ward, reg)
     signer = _person(rng, ward["region"], rng.choice(("male", "female")))
     canvas = _Canvas((210, 297), dpi=dpi, face=font, rng=rng)
+    inked.start_hand(canvas, seed, inked.pick_hand_tags(seed, handwritten, list(fields)), pt=13)
     form = _start_extract(canvas, ward, "TRÍCH LỤC KHAI TỬ", fields)
     f = fields
-    form.para("Họ, chữ đệm, tên:", f["ho_ten"], bold=True)
-    form.para("Ngày, tháng, năm sinh:", _dmy(f["ngay_sinh"]))
-    form.row(
-        _labelled("Giới tính:", f["gioi_tinh"]),
-        _labelled("Dân tộc:", f["dan_toc"]),
-        _labelled("Quốc tịch:", f["quoc_tich"]),
-    )
-    form.para("Số định danh cá nhân:", f["so_dinh_danh"])
-    form.para("Nơi cư trú cuối cùng:", f["noi_cu_tru"])
-    hour, minute = f["gio_chet"].split(":")
-    form.para("Đã chết vào lúc:", f"{hour} giờ {minute} phút, ngày {_dmy(f['ngay_chet'])}")
-    form.words(f["ngay_chet"], pick_date_words(date_words, seed=seed, region=ward["region"]))
-    form.para("Nơi chết:", f["noi_chet"])
-    form.para("Nguyên nhân chết:", f["nguyen_nhan_chet"])
-    form.para("Họ, chữ đệm, tên người đi khai tử:", f["nguoi_di_khai"])
-    form.para("Nơi đăng ký khai tử:", f["noi_dang_ky"])
-    form.para("Ngày, tháng, năm đăng ký:", _dmy(f["ngay_dang_ky"]))
+    form.para("Họ, chữ đệm, tên:", f["ho_ten"], bold=True, key="ho_ten")
+    form.para("Ngày, tháng, năm sinh:", _dmy(f["ngay_sinh"]), key="ngay_sinh")
+    form.row(*(_labelled(lab, f[k], key=k) for lab, k in _DEATH_ROW))
+    form.para("Số định danh cá nhân:", f["so_dinh_danh"], key="so_dinh_danh")
+    form.para("Nơi cư trú cuối cùng:", f["noi_cu_tru"], key="noi_cu_tru")
+    form.runs(_death_time(f, hand=canvas.hand is not None))
+    words = pick_date_words(date_words, seed=seed, region=ward["region"])
+    form.words(f["ngay_chet"], words, key="ngay_chet")
+    for label, key in _DEATH_PARAS:
+        form.para(label, f[key], key=key)
+    form.para("Ngày, tháng, năm đăng ký:", _dmy(f["ngay_dang_ky"]), key="ngay_dang_ky")
     _finish_extract(form, signer)
-    return canvas.img, _truth("khai_tu", canvas, fields, seed)
+    img, extra = inked.finish_page(canvas, seed)
+    return img, _truth("khai_tu", canvas, fields, seed) | _nfc(extra)
+
+
+_DEATH_ROW = (("Giới tính:", "gioi_tinh"), ("Dân tộc:", "dan_toc"), ("Quốc tịch:", "quoc_tich"))
+_DEATH_PARAS = (
+    ("Nơi chết:", "noi_chet"),
+    ("Nguyên nhân chết:", "nguyen_nhan_chet"),
+    ("Họ, chữ đệm, tên người đi khai tử:", "nguoi_di_khai"),
+    ("Nơi đăng ký khai tử:", "noi_dang_ky"),
+)
+
+
+def _death_time(f: dict[str, str], *, hand: bool) -> tuple[_Run, ...]:
+    """ "Đã chết vào lúc: HH giờ MM phút, ngày DD/MM/YYYY", its numbers tagged when by hand."""
+    hour, minute = f["gio_chet"].split(":")
+    if not hand:  # one run, as typed
+        return _labelled(
+            "Đã chết vào lúc:", f"{hour} giờ {minute} phút, ngày {_dmy(f['ngay_chet'])}"
+        )
+    return (
+        _Run("Đã chết vào lúc: "),
+        _Run(hour, tag="gio_chet"),
+        _Run(" giờ "),
+        _Run(minute, tag="gio_chet"),
+        _Run(" phút, ngày "),
+        _Run(_dmy(f["ngay_chet"]), tag="ngay_chet"),
+    )
 
 
 def _death_record(rng: random.Random, ward: dict[str, str], reg: date) -> dict[str, str]:
