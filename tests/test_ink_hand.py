@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.extract.fields import flag_handwritten
 from pipeline.extract.second import agrees, as_value, is_key_field, second_opinion
-from pipeline.imaging.handwriting import HandModel, hand_model, judge_words
+from pipeline.imaging.handwriting import FEATURES, HandModel, hand_model, judge_words
 from pipeline.imaging.ink import BLUE, RED, separate_inks
 from pipeline.imaging.resolution import SMALL_LINE_PX, upscale_factor
 from pipeline.ports import LineReading
@@ -55,7 +55,7 @@ def test_blue_word_is_handwriting_whatever_the_model() -> None:
         OcrWord(text="1535", conf=0.99, bbox=(378, 45, 120, 70)),
     ]
     line = OcrLine(words=words, bbox=(20, 45, 480, 70))
-    never = HandModel((0.0,) * 9, (1.0,) * 9, (0.0,) * 9, -30.0, 0.5)  # says "typed" always
+    never = HandModel(((0, -1e9, -1, 20.0),), 0.5)  # says "typed" always
     judged = judge_words(gray, [line], model=never, colours=classes)
     assert [j.word.text for j in judged] == ["1535"]
     assert "mực xanh" in judged[0].reason
@@ -63,7 +63,7 @@ def test_blue_word_is_handwriting_whatever_the_model() -> None:
 
 def test_packaged_model_loads_with_its_features() -> None:
     m = hand_model()
-    assert len(m.coef) == len(m.mean) == len(m.scale)
+    assert m.stumps and all(0 <= j < len(FEATURES) for j, _t, _s, _a in m.stumps)
     assert 0.0 < m.threshold < 1.0
 
 

@@ -61,9 +61,21 @@ def second_opinion(records: Sequence[Record], read: ReadBox) -> list[Record]:
         for name, field in rec.fields.items():
             if field.needs_review or field.bbox is None or not is_key_field(name):
                 continue
+            if _confirmed_place(name, field):
+                continue
             fields[name] = _checked(name, field, read(field.bbox))
         out.append(rec.model_copy(update={"fields": fields}))
     return out
+
+
+def _confirmed_place(name: str, field: FieldValue) -> bool:
+    """Is this a place read the same from other pixels of the page?
+
+    The mother's and the father's residence, say, both found in the gazetteer: a second
+    reading adds little to it, and places are the longest lines to read again.
+    """
+    place = name.startswith(("noi_", "que_quan"))
+    return place and field.signals.get("agree") == 1.0
 
 
 def _checked(name: str, field: FieldValue, second: LineReading) -> FieldValue:

@@ -3,8 +3,8 @@
 Offices write the document number and the day in by hand after signing, and old books are
 filled in by hand; Tesseract reads handwritten digits as confident typed ones. A word judged
 handwritten is never auto-accepted on one reading. The measures are plain image statistics
-of the word's crop of the OCR copy; :class:`HandModel` (a logistic model fitted on the bench's
-typed and handwritten renderings by ``bench/handwriting.py``, weights in
+of the word's crop of the OCR copy; :class:`HandModel` (boosted stumps fitted on the bench's
+typed and handwritten renderings by ``bench/hand_model.py``, weights in
 ``pipeline/data/handwriting.json``) turns them into a probability. Blue or violet ink on a page
 is a pen whatever the model says.
 """
@@ -42,32 +42,36 @@ BLUE_PEN_SHARE = 0.25
 MODEL_FILE = Path(__file__).resolve().parents[1] / "data" / "handwriting.json"
 
 
+#: One decision stump: (feature index, threshold, sign, weight); it votes ``sign * weight``
+#: when the feature is above the threshold, the opposite below.
+Stump = tuple[int, float, int, float]
+
+
 @dataclass(frozen=True)
 class HandModel:
-    """A logistic model over :data:`FEATURES` (standardised), and its decision threshold."""
+    """Boosted decision stumps over :data:`FEATURES` (AdaBoost), and the decision threshold.
 
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    coef: tuple[float, ...]
-    intercept: float
+    Stumps suit measures whose useful ranges are bands (a stroke neither too even nor too
+    uneven) better than one weighted sum; held out face by face they found 5–10 points more
+    of the handwritten words than a logistic model at the same share of typed words flagged.
+    """
+
+    stumps: tuple[Stump, ...]
     threshold: float = 0.5
 
     def probability(self, x: Sequence[float]) -> float:
-        """Probability that measures ``x`` are of handwritten ink."""
-        z = self.intercept + sum(
-            c * (v - m) / s for c, v, m, s in zip(self.coef, x, self.mean, self.scale, strict=True)
-        )
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        """Probability that measures ``x`` are of handwritten ink (logistic of twice the vote)."""
+        vote = sum(a * s * (1 if x[j] > t else -1) for j, t, s, a in self.stumps)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, 2.0 * vote))))
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> HandModel:
-        """The packaged model (fitted by ``python -m bench.handwriting``)."""
+        """The packaged model (fitted by ``python -m bench.hand_model``)."""
         d = json.loads(path.read_text(encoding="utf-8"))
         if tuple(d["features"]) != FEATURES:
             raise ValueError(f"{path}: features {d['features']} != {FEATURES}")
-        return cls(
-            tuple(d["mean"]), tuple(d["scale"]), tuple(d["coef"]), d["intercept"], d["threshold"]
-        )
+        stumps = tuple((int(j), float(t), int(s), float(a)) for j, t, s, a in d["stumps"])
+        return cls(stumps, float(d["threshold"]))
 
 
 @functools.cache
@@ -185,7 +189,7 @@ class HandJudgement:
         """Plain words for the clerk."""
         if self.blue >= BLUE_PEN_SHARE:
             return "mực xanh (viết tay)"
-        return f"nét chữ viết tay ({self.probability:.0%})"
+        return f"nét chữ giống viết tay ({self.probability:.0%})"
 
 
 def judge_words(
