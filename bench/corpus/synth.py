@@ -812,6 +812,9 @@ def render_birth_extract(
     return img, _truth("khai_sinh", canvas, fields, seed) | _nfc(extra)
 
 
+_PARENT_ROW = (("Năm sinh:", "nam_sinh"), ("Dân tộc:", "dan_toc"), ("Quốc tịch:", "quoc_tich"))
+
+
 def _draw_birth_extract(
     canvas: _Canvas,
     ward: dict[str, str],
@@ -834,37 +837,27 @@ def _draw_birth_extract(
     canvas.put([_cell("TRÍCH LỤC KHAI SINH", (left + right) / 2, "c", bold=True)], pt + 3, lead=2)
     stops = [left, left + (right - left) * 0.36, left + (right - left) * 0.64]
 
-    def row(*groups: Sequence[_Run]) -> None:
+    def row(*pairs: tuple[str, str]) -> None:  # (label, field) at each tab stop
+        groups = [_labelled(label, f[key], key=key) if key else () for label, key in pairs]
         canvas.put(_tab_cells(canvas, groups, stops, pt), pt, lead=1.65)
 
     def para(label: str, key: str, value: str | None = None, *, bold: bool = False) -> None:
         runs = _labelled(label, f[key] if value is None else value, bold=bold, key=key)
         canvas.wrap(runs, pt, left=left, right=right, lead=1.65)
 
-    def lab(label: str, key: str) -> tuple[_Run, ...]:
-        return _labelled(label, f[key], key=key)
-
-    row(lab("Số:", "so"), (), lab("Quyển số:", "quyen_so"))
+    row(("Số:", "so"), ("", ""), ("Quyển số:", "quyen_so"))
     para("Họ, chữ đệm, tên:", "ho_ten", bold=True)
     para("Ngày, tháng, năm sinh:", "ngay_sinh", _dmy(f["ngay_sinh"]))
     if words is not None:
         words_text = date_in_words(date.fromisoformat(f["ngay_sinh"]), style=words)
         para("ghi bằng chữ:", "ngay_sinh", words_text)
-    row(
-        lab("Giới tính:", "gioi_tinh"),
-        lab("Dân tộc:", "dan_toc"),
-        lab("Quốc tịch:", "quoc_tich"),
-    )
+    row(("Giới tính:", "gioi_tinh"), ("Dân tộc:", "dan_toc"), ("Quốc tịch:", "quoc_tich"))
     para("Nơi sinh:", "noi_sinh")
     para("Quê quán:", "que_quan")
     para("Số định danh cá nhân:", "so_dinh_danh")
     for who, key in (("mẹ", "me"), ("cha", "cha")):
         para(f"Họ, chữ đệm, tên người {who}:", f"ho_ten_{key}")
-        row(
-            lab("Năm sinh:", f"nam_sinh_{key}"),
-            lab("Dân tộc:", f"dan_toc_{key}"),
-            lab("Quốc tịch:", f"quoc_tich_{key}"),
-        )
+        row(*((label, f"{name}_{key}") for label, name in _PARENT_ROW))
         para("Nơi cư trú:", f"noi_cu_tru_{key}")
     para("Họ, chữ đệm, tên người đi khai sinh:", "nguoi_di_khai")
     para("Nơi đăng ký khai sinh:", "noi_dang_ky")
