@@ -14,6 +14,12 @@ Truth shape (all strings NFC)::
      "entries": [...],      # register pages only: one dict of fields per entry
      "font": "serif", "font_file": "NotoSerif-Regular.ttf", "dpi": 300, "seed": 1,
      "skew_deg": 0.0, "orientation_deg": 0, "degradations": []}
+
+With ``handwritten=`` (values written by a clerk's pen) or, on decisions, ``marks=`` (seal,
+signature, margin note, copy stamp) the page is RGB and the truth gains ``mode``,
+``handwritten``, ``hand_face``, ``hand_boxes``, ``marks`` and ``mark_boxes`` (see
+:mod:`bench.corpus.inked`); register entries gain ``handwritten``. ``lines`` stay the text a
+reader reads: handwritten values are in them, the marks' text never is.
 """
 
 from __future__ import annotations
