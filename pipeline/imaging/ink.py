@@ -12,9 +12,11 @@ import numpy as np
 
 #: Classes of the ink map: paper or black/gray print (0), blue or violet pen (1), red ink (2).
 OTHER, BLUE, RED = 0, 1, 2
-#: A pixel is coloured ink when its saturation (after the paper is balanced to white) is at
-#: least this (0–255) ...
-MIN_SATURATION = 80
+#: A pixel is pen ink when its saturation (after the paper is balanced to white) is at least
+#: this (0–255) ...
+MIN_SATURATION = 60
+#: ... seal ink, often faded to pink, at least this (a real seal's median was 74) ...
+MIN_SEAL_SATURATION = 40
 #: ... and it is at least this bright (darker pixels are black print, whatever their tint).
 MIN_VALUE = 50
 #: Fewer coloured pixels than this share of the page: no colour map (a gray page in RGB).
@@ -41,10 +43,11 @@ def ink_classes(balanced: np.ndarray) -> np.ndarray:
     """Per pixel: :data:`BLUE` for blue/violet pen, :data:`RED` for red/pink ink, else OTHER."""
     hsv = cv2.cvtColor(balanced, cv2.COLOR_RGB2HSV)
     hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
-    coloured = (sat >= MIN_SATURATION) & (val >= MIN_VALUE)
+    bright = val >= MIN_VALUE
     out = np.zeros(hue.shape, np.uint8)
-    out[coloured & (hue >= 95) & (hue <= 155)] = BLUE  # OpenCV hue 0–180: blue ~120
-    out[coloured & ((hue <= 12) | (hue >= 160))] = RED
+    pen = bright & (sat >= MIN_SATURATION) & (hue >= 95) & (hue <= 155)  # OpenCV hue: blue ~120
+    out[pen] = BLUE
+    out[bright & (sat >= MIN_SEAL_SATURATION) & ((hue <= 12) | (hue >= 160))] = RED
     return out
 
 
