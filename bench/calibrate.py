@@ -24,6 +24,7 @@ from PIL import Image
 
 from bench.corpus.build import CorpusPage, build_corpus
 from bench.metrics import _norm_value
+from flows.wiring import second_reader
 from ocr.tesseract import TesseractEngine
 from pipeline.config import ProcessOptions
 from pipeline.extract.calibration import Calibration, choose_threshold, fit, packaged
@@ -81,6 +82,7 @@ def collect_page(page: CorpusPage) -> tuple[list[Sample], list[str]]:
             workdir=Path(d),
             options=ProcessOptions(review_threshold=MIN_THRESHOLD),
             engine=TesseractEngine(),
+            second=second_reader(),
             calibration=packaged(),
         )
     return _pairs(out.result.records, truth), sorted(groups)

@@ -24,6 +24,7 @@ from PIL import Image
 
 from bench import baselines, metrics
 from bench.corpus.build import CorpusPage
+from flows.wiring import second_reader
 from ocr.tesseract import TesseractEngine
 from pipeline.config import ProcessOptions
 from pipeline.extract.calibration import packaged
@@ -78,6 +79,7 @@ def _measure_sohoa(page: CorpusPage, truth: dict, ref: str, work: Path, lang: st
             options=ProcessOptions(lang=lang),
             engine=TesseractEngine(),
             calibration=packaged(),
+            second=second_reader(),
         )
         seconds = time.perf_counter() - start
     res = out.result

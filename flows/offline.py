@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
@@ -15,12 +14,12 @@ from pathlib import Path
 
 from rich.console import Console
 
+from flows.wiring import second_reader
 from ocr.tesseract import TesseractEngine
 from pipeline.config import ProcessOptions
 from pipeline.errors import SohoaError
 from pipeline.extract.calibration import packaged
 from pipeline.imaging.io import SKIP_REASONS, Skipped, load_page, read_source, scan_folder
-from pipeline.ports import LineReader
 from pipeline.process import process_image
 from schemas.models import BookMeta
 
@@ -218,14 +217,6 @@ def process_one(
     return job.label, "; ".join(errors)
 
 
-@functools.cache
-def _second() -> LineReader:
-    """One second reader per worker process (its model loads once)."""
-    from flows.wiring import second_reader
-
-    return second_reader()
-
-
 def _process_page(
     job: Job,
     kind: str,
@@ -245,7 +236,7 @@ def _process_page(
         options=options,
         engine=TesseractEngine(),
         calibration=packaged(),
-        second=_second(),
+        second=second_reader(),
     )
     doc = outcome.result.contract()
     doc["source"] = str(job.path) if pages == 1 else f"{job.path}#page={index + 1}"

@@ -190,8 +190,12 @@ class NoSecondReader:
         return LineReading(text="", confidence=0.0, engine=self.name)
 
 
+@lru_cache(maxsize=1)
 def second_reader() -> LineReader:
-    """The second reader of key fields; :class:`NoSecondReader` (logged) when not installed."""
+    """The process's second reader of key fields (its model loads once, on first use).
+
+    :class:`NoSecondReader` (logged) when it is not installed.
+    """
     from ocr.second_reader import AsterLineReader, probe
     from pipeline.errors import MissingToolError
 
