@@ -201,10 +201,15 @@ def second_reader() -> LineReader:
 
     try:
         probe()
+        reader = AsterLineReader()
+        reader.load()  # a model that will not load fails here, once, not on every page
     except MissingToolError as e:
         log.warning("second reader unavailable (%s): key fields all go to review", e.detail)
         return NoSecondReader()
-    return AsterLineReader()
+    except Exception as e:  # a broken install: read nothing rather than fail every page
+        log.warning("second reader failed to load (%s): key fields all go to review", e)
+        return NoSecondReader()
+    return reader
 
 
 def context_for(schema: str | None) -> Context:

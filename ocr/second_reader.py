@@ -272,16 +272,64 @@ class AsterLineReader:
         """
         if image.ndim in (2, 3) and min(image.shape[:2]) < 2:
             return LineReading(text="", confidence=0.0, engine=self.name)
-        tensor = prepare_line(image)
         self.load()
-        log_probs = self._session.run(None, {self._input: tensor})[0]
-        text, char_probs = decode_ctc(log_probs, self._chars)
-        text = nfc(" ".join(text.split()))
+        texts, probs = [], []
+        for piece in split_wide(image):  # the network takes lines up to ~1024 px at 32 px
+            log_probs = self._session.run(None, {self._input: prepare_line(piece)})[0]
+            text, char_probs = decode_ctc(log_probs, self._chars)
+            texts.append(text)
+            probs.extend(char_probs)
+        text = nfc(" ".join(" ".join(texts).split()))
         return LineReading(
             text=text,
-            confidence=line_confidence(char_probs) if text else 0.0,
+            confidence=line_confidence(probs) if text else 0.0,
             engine=self.name,
         )
+
+
+#: The widest input the network's positional encoding takes (at :data:`MODEL_HEIGHT` px),
+#: with a margin: 1021 px worked, 1025 failed.
+MAX_MODEL_WIDTH = 960
+
+
+def split_wide(image: np.ndarray) -> list[np.ndarray]:
+    """A crop too wide for the network, cut into pieces at gaps between words.
+
+    Each piece is at most :data:`MAX_MODEL_WIDTH` once scaled to the model's height; a cut
+    falls in the middle of the widest run of blank columns in the last half of the window
+    (the palest column when there is none).
+    """
+    if image.ndim not in (2, 3):
+        return [image]  # not an image: prepare_line says so
+    gray = image.mean(axis=2) if image.ndim == 3 else image
+    height, width = gray.shape
+    limit = max(8, int(MAX_MODEL_WIDTH * height / MODEL_HEIGHT))
+    if width <= limit:
+        return [image]
+    ink = (255.0 - gray.astype(np.float32)).sum(axis=0)
+    blank = ink <= max(1.0, 0.02 * float(ink.max()))
+    pieces, start = [], 0
+    while width - start > limit:
+        lo = start + limit // 2
+        cut = _widest_gap(blank[lo : start + limit])
+        cut = lo + (cut if cut is not None else int(np.argmin(ink[lo : start + limit])))
+        pieces.append(image[:, start:cut])
+        start = cut
+    pieces.append(image[:, start:])
+    return pieces
+
+
+def _widest_gap(blank: np.ndarray) -> int | None:
+    """The middle of the longest run of True in ``blank`` (None when there is none)."""
+    best, best_len, run_start = None, 0, None
+    for i, b in enumerate([*blank.tolist(), False]):
+        if b and run_start is None:
+            run_start = i
+        elif not b and run_start is not None:
+            if i - run_start > best_len:
+                best, best_len = (run_start + i) // 2, i - run_start
+            run_start = None
+    return best
 
 
 def _check_model_hash(path: Path) -> None:

@@ -172,7 +172,9 @@ def _clean_and_read(
 def _at_risk(page: CleanPage, ocr: OcrReading) -> bool:
     """Might binarising have hurt this page (enlarged small text, or a poor reading)?"""
     enlarged = any("upscale" in (s.model_extra or {}) for s in page.steps if s.step == "ocr_copy")
-    return enlarged or reading_check(ocr.page)["lexicon_share"] < PLAIN_BELOW_LEXICON
+    check = reading_check(ocr.page)
+    poor = check["words"] >= MIN_READ_WORDS and check["lexicon_share"] < PLAIN_BELOW_LEXICON
+    return enlarged or poor
 
 
 def _prefer_plain(run: _Attempts, page: CleanPage, ocr: OcrReading) -> Reading:
@@ -195,6 +197,8 @@ def _prefer_plain(run: _Attempts, page: CleanPage, ocr: OcrReading) -> Reading:
         plain_path.replace(page.path)
         return replace(page, steps=[*page.steps, step]), plain_ocr
     plain_path.unlink(missing_ok=True)
+    for extra in run.workdir.glob(f"{run.stem}_3_plain_ocr.*"):  # the losing reading's files
+        extra.unlink(missing_ok=True)
     return replace(page, steps=[*page.steps, step]), ocr
 
 
@@ -316,7 +320,11 @@ def _box_reader(gray: np.ndarray, reader: LineReader) -> ReadBox:
         x, y, w, h = box
         pad = max(2, round(h * 0.15))
         crop = gray[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
-        return reader.read_line(np.ascontiguousarray(crop))
+        try:
+            return reader.read_line(np.ascontiguousarray(crop))
+        except Exception as e:  # a second opinion that fails confirms nothing, fails no page
+            log.warning("second reader failed on a %s crop: %s", crop.shape, e)
+            return LineReading(text="", confidence=0.0, engine=reader.name)
 
     return read
 
@@ -339,7 +347,8 @@ def process_image(
     """Run cleanup, OCR and extraction on one page image.
 
     ``calibration`` scores the fields (its threshold unless ``options.review_threshold``);
-    ``second`` reads the key fields again (:mod:`pipeline.extract.second`).
+    ``second`` reads the key fields again (:mod:`pipeline.extract.second`); without one no
+    key field is auto-accepted.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     page, ocr, clean_s, read_s = _clean_and_read(
@@ -356,8 +365,7 @@ def process_image(
     )
     records = flag_suspect_zeros(extract.records, find_suspect_zeros(ocr.page, page.gray))
     records = flag_handwritten(records, _hand_words(page, ocr, records))
-    if second is not None:
-        records = second_opinion(records, _box_reader(page.gray, second))
+    records = second_opinion(records, None if second is None else _box_reader(page.gray, second))
     log.info(
         "page %s: orientation=%s skew=%.2f kind=%s records=%d",
         stem,

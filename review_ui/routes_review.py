@@ -15,6 +15,7 @@ from pipeline.review.approve import approve_record, is_reviewable, lock_for_revi
 from pipeline.review.queue import (
     QueueFilter,
     acquire_lock,
+    display_value,
     load_record,
     next_record,
     preview_key,
@@ -89,7 +90,8 @@ def _record_page(
         lock = acquire_lock(cfg.sessions, rid, user.user_id, minutes=cfg.lock_minutes)
     for f in rec.fields:
         if f.needs_review:
-            offered = [a for a in f.alternatives if a and a != f.display]
+            shown = (display_value(f.name, a, a) for a in f.alternatives if a)
+            offered = [a for a in shown if a != f.display]
             f.suggestions = list(dict.fromkeys([*offered, *suggestions(f.name, f.display)]))[:5]
     status = int(extra.pop("status", 200))  # type: ignore[call-overload]
     return render(

@@ -95,6 +95,10 @@ def test_handwritten_field_is_marked_and_sent_to_review() -> None:
         ("Nguyễn Thị Hường", "NGUYỄN THỊ HƯỜNG", True),
         ("Nguyễn Thị Hường", "Nguyễn Thị Hương", False),
         ("Lê Văn An", "", False),
+        ("215/QĐ-SNV", "215/QĐ-UBND", False),
+        ("Số 12 phường Hòa Bình", "Số 12 phường Hòa Binh", True),  # folded with digits
+        ("phường Hòa Bình", "phường Hoà Bình", True),  # old tone placement
+        ("phường Hòa Bình", "phường Hòa Binh", False),
     ],
 )
 def test_two_readings_agree_only_on_the_same_digits_or_letters(
@@ -153,3 +157,19 @@ def test_a_differing_second_reading_is_offered_shaped_like_the_value() -> None:
     assert as_value("ho_ten", name, "Nguyễn  Thị Hường") == "Nguyễn Thị Hường"
     labelled = name.model_copy(update={"raw": "Họ và tên: Nguyễn Thị Hương"})
     assert as_value("ho_ten", labelled, "Họ và tên: Nguyễn Thị Hường") is None
+
+
+def test_a_date_agrees_by_its_parsed_value() -> None:
+    kw = {"name": "ngay_sinh", "value": "2018-03-05"}
+    assert agrees("ngày 05 tháng 3 năm 2018", "ngày 5 tháng 3 năm 2018", **kw)
+    assert not agrees("1/11/1990", "11/1/1990", name="ngay_sinh", value="1990-11-01")
+
+
+def test_without_a_second_reader_no_key_field_is_auto_accepted() -> None:
+    sure = FieldValue(value="Lê Văn An", raw="Lê Văn An", bbox=(0, 0, 9, 9), needs_review=False)
+    rec = Record(schema="khai_sinh", fields={"ho_ten": sure, "dan_toc": sure})
+    (out,) = second_opinion([rec], None)
+    assert out.fields["ho_ten"].needs_review and not out.fields["dan_toc"].needs_review
+    boxless = rec.model_copy(update={"fields": {"ho_ten": sure.model_copy(update={"bbox": None})}})
+    (out,) = second_opinion([boxless], _Reader("Lê Văn An").read)
+    assert out.fields["ho_ten"].needs_review

@@ -19,12 +19,14 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr.second_reader import (
+    MODEL_HEIGHT,
     AsterLineReader,
     decode_ctc,
     line_confidence,
     parse_vocab,
     prepare_line,
     probe,
+    split_wide,
 )
 from pipeline.errors import BadInputError, MissingToolError
 from pipeline.ports import LineReader
@@ -144,6 +146,19 @@ def test_degenerate_crop_is_an_empty_reading_not_an_error(reader: AsterLineReade
     assert (got.text, got.confidence) == ("", 0.0)
     with pytest.raises(BadInputError):
         reader.read_line(np.zeros((2, 3, 4, 5), np.uint8))
+
+
+def test_a_line_wider_than_the_network_takes_is_read_in_pieces(reader: AsterLineReader) -> None:
+    text = (
+        "Số 12 đường Nguyễn Văn Linh, phường Nam Dương, quận Hải Châu, thành phố Đà Nẵng, "
+        "tổ dân phố số 7, khu dân cư Hòa Cường Bắc, năm 2019"
+    )
+    line = _typed_line(text)
+    assert line.shape[1] * MODEL_HEIGHT / line.shape[0] > 1100  # one run would fail
+    assert len(split_wide(line)) >= 2
+    got = reader.read_line(line)
+    assert got.text.startswith("Số 12") and got.text.endswith("2019")
+    assert "Hải Châu" in got.text
 
 
 _QUIET = r"""

@@ -13,7 +13,9 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 
+from pipeline.extract import parsers
 from pipeline.extract.fields import check_date, flag_field
+from pipeline.extract.labels import fold
 from pipeline.ports import LineReading
 from schemas.models import BBox, FieldValue, Record
 
@@ -22,6 +24,8 @@ KEY_PREFIXES = ("so", "quyen_so", "ngay_", "nam_sinh", "ho_ten", "nguoi_", "noi_
 _NOT_LETTER = re.compile(r"[^\w]|_", re.UNICODE)
 _DIGITS = re.compile(r"\d")
 
+#: The note on a key field no second reading could confirm.
+NOT_CONFIRMED = "chưa có lần đọc thứ hai để đối chiếu: kiểm tra với ảnh"
 #: Reads the line in a box of the page (the caller crops its own pixels).
 ReadBox = Callable[[BBox], LineReading]
 
@@ -32,36 +36,44 @@ def is_key_field(name: str) -> bool:
 
 
 def _letters(text: str) -> str:
-    text = unicodedata.normalize("NFC", text).replace("Ð", "Đ").casefold()
-    return _NOT_LETTER.sub("", text)
+    """The letters of a reading, for comparison: tone placement, case and punctuation aside."""
+    key = parsers.name_key(unicodedata.normalize("NFC", text).replace("Ð", "Đ"))
+    return _NOT_LETTER.sub("", _DIGITS.sub("", key))
 
 
-def agrees(first: str, second: str) -> bool:
+def agrees(first: str, second: str, *, name: str = "", value: str | None = None) -> bool:
     """Do two readings of the same pixels say the same thing?
 
-    Where the first holds digits, the digits must be the same, in order (a date, a number,
-    a year); else the letters must be the same, tone marks included (case, spaces and
-    punctuation aside).
+    A date field agrees when the second reading parses to the same date as the field's
+    value. A reading with digits (a number, a symbol, a year) agrees when the digits are the
+    same, in order, and the letters the same but for diacritics ("Số"/"So" in a label); one
+    without (a name, a place) when the letters are the same, tone marks included (their old
+    or new placement aside); case, spaces and punctuation never count.
     """
+    if name.startswith("ngay_") and value:
+        return check_date(second).value == value
     digits = _DIGITS.findall(first)
     if digits:
-        return digits == _DIGITS.findall(second)
+        same_letters = _letters(fold(first)) == _letters(fold(second))
+        return digits == _DIGITS.findall(second) and same_letters
     return bool(_letters(first)) and _letters(first) == _letters(second)
 
 
-def second_opinion(records: Sequence[Record], read: ReadBox) -> list[Record]:
+def second_opinion(records: Sequence[Record], read: ReadBox | None) -> list[Record]:
     """Records whose key fields are confirmed by a second reading, or sent to review.
 
     Only fields the first reading would auto-accept are read again (the others go to a
-    clerk anyway), so the cost is one short line per confident key field.
+    clerk anyway), so the cost is one short line per confident key field. ``read`` None (no
+    second reader) confirms nothing: every confident key field goes to review.
     """
     out = []
     for rec in records:
         fields = dict(rec.fields)
         for name, field in rec.fields.items():
-            if field.needs_review or field.bbox is None or not is_key_field(name):
+            if field.needs_review or not is_key_field(name) or _confirmed_place(name, field):
                 continue
-            if _confirmed_place(name, field):
+            if read is None or field.bbox is None:
+                fields[name] = flag_field(field, NOT_CONFIRMED)
                 continue
             fields[name] = _checked(name, field, read(field.bbox))
         out.append(rec.model_copy(update={"fields": fields}))
@@ -80,7 +92,7 @@ def _confirmed_place(name: str, field: FieldValue) -> bool:
 
 def _checked(name: str, field: FieldValue, second: LineReading) -> FieldValue:
     """The field confirmed (a signal noted) or flagged with the second reading shown."""
-    if agrees(field.raw or field.value or "", second.text):
+    if agrees(field.raw or field.value or "", second.text, name=name, value=field.value):
         signals = {**field.signals, "second_reader": 1.0}
         return field.model_copy(update={"signals": signals})
     shown = second.text.strip() or "(không đọc được)"

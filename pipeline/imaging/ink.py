@@ -40,15 +40,26 @@ def balance(rgb: np.ndarray, paper: np.ndarray) -> np.ndarray:
 
 
 def ink_classes(balanced: np.ndarray) -> np.ndarray:
-    """Per pixel: :data:`BLUE` for blue/violet pen, :data:`RED` for red/pink ink, else OTHER."""
+    """Per pixel: :data:`BLUE` for blue/violet pen, :data:`RED` for red/pink ink, else OTHER.
+
+    Seal ink is red or pink: green and blue about equal, both well under red. Brown and
+    sepia ink (old books' handwriting: green well above blue) is not seal ink and is kept.
+    """
     hsv = cv2.cvtColor(balanced, cv2.COLOR_RGB2HSV)
     hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
     bright = val >= MIN_VALUE
     out = np.zeros(hue.shape, np.uint8)
     pen = bright & (sat >= MIN_SATURATION) & (hue >= 95) & (hue <= 155)  # OpenCV hue: blue ~120
     out[pen] = BLUE
-    out[bright & (sat >= MIN_SEAL_SATURATION) & ((hue <= 12) | (hue >= 160))] = RED
+    r, g, b = (balanced[..., c].astype(np.int16) for c in range(3))
+    seal_hue = (hue <= 12) | (hue >= 160)
+    not_brown = 2 * np.abs(g - b) < (r - np.maximum(g, b))
+    out[bright & (sat >= MIN_SEAL_SATURATION) & seal_hue & not_brown] = RED
     return out
+
+
+#: Rows per strip when a page's inks are separated (bounds the temporary arrays).
+STRIP_ROWS = 512
 
 
 def separate_inks(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -56,15 +67,22 @@ def separate_inks(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
 
     Red ink is bright in the red channel while black print stays dark there, so red pixels
     take their (balanced) red channel: a seal over a title line leaves the letters under it.
-    Blue pen stays as dark as it is: it is read, and marked as handwriting by the map.
+    Blue pen stays as dark as it is: it is read, and marked as handwriting by the map. The
+    page is worked in strips of :data:`STRIP_ROWS` rows (about 1 byte a pixel on top of the
+    page for the gray copy and the map).
     """
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    balanced = balance(rgb, paper_colour(rgb))
-    classes = ink_classes(balanced)
+    paper = paper_colour(rgb)
+    classes = np.zeros(gray.shape, np.uint8)
+    for top in range(0, rgb.shape[0], STRIP_ROWS):
+        rows = slice(top, top + STRIP_ROWS)
+        balanced = balance(rgb[rows], paper)
+        strip = ink_classes(balanced)
+        red = strip == RED
+        gray[rows][red] = balanced[..., 0][red]
+        classes[rows] = strip
     if np.count_nonzero(classes) < MIN_COLOURED_SHARE * classes.size:
-        return gray, None
-    red = classes == RED
-    gray[red] = balanced[..., 0][red]
+        return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), None
     return gray, classes
 
 
