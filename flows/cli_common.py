@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from pipeline.config import Settings
     from schemas.models import BookMeta
 
-console = Console()
-err = Console(stderr=True)
+console = Console(emoji=False)  # ":mali:" in a report line is a font name, not a flag
+err = Console(stderr=True, emoji=False)
 
 EXIT_PAGES_FAILED = 1
 EXIT_USAGE = 2
