@@ -173,3 +173,16 @@ def test_without_a_second_reader_no_key_field_is_auto_accepted() -> None:
     boxless = rec.model_copy(update={"fields": {"ho_ten": sure.model_copy(update={"bbox": None})}})
     (out,) = second_opinion([boxless], _Reader("Lê Văn An").read)
     assert out.fields["ho_ten"].needs_review
+
+
+def test_a_record_filled_in_by_hand_has_every_value_marked() -> None:
+    def f(x: int) -> FieldValue:
+        return FieldValue(value=f"v{x}", raw=f"v{x}", bbox=(x * 100, 0, 90, 30), needs_review=False)
+
+    rec = Record(schema="khai_sinh", fields={f"f{i}": f(i) for i in range(6)})
+    word = lambda i: OcrWord(text=f"v{i}", conf=0.9, bbox=(i * 100 + 5, 5, 40, 20))  # noqa: E731
+    (two,) = flag_handwritten([rec], [(word(0), "x"), (word(1), "x")])
+    assert all(fl.handwritten and fl.needs_review for fl in two.fields.values())
+    (one,) = flag_handwritten([rec], [(word(0), "x")])
+    assert [n for n, fl in one.fields.items() if fl.handwritten] == ["f0"]
+    assert not one.fields["f3"].needs_review

@@ -329,5 +329,27 @@ def flag_handwritten(
                 word, why = inside[0]
                 note = f"{HANDWRITTEN_NOTE}: “{word.text}” ({why})"
                 fields[name] = flag_field(field, note).model_copy(update={"handwritten": True})
+        if rec.schema_name != "tthc":  # typed documents with a handwritten number and day
+            fields = _filled_by_hand(fields)
         out.append(rec.model_copy(update={"fields": fields}))
     return out
+
+
+#: A record with at least this share of its values judged handwritten (and two of them) was
+#: filled in by hand: the values the judge missed are most likely handwritten too.
+HAND_RECORD_SHARE = 1 / 3
+
+
+def _filled_by_hand(fields: dict[str, FieldValue]) -> dict[str, FieldValue]:
+    """Every value of a record filled in by hand marked handwritten, not only those judged so."""
+    valued = [n for n, f in fields.items() if f.value is not None]
+    hand = [n for n in valued if fields[n].handwritten]
+    if len(hand) < 2 or len(hand) < HAND_RECORD_SHARE * len(valued):
+        return fields
+    note = f"{HANDWRITTEN_NOTE}: {len(hand)}/{len(valued)} giá trị của hồ sơ được điền tay"
+    return {
+        n: f
+        if f.handwritten or f.value is None
+        else flag_field(f, note).model_copy(update={"handwritten": True})
+        for n, f in fields.items()
+    }
