@@ -10,7 +10,13 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.extract.fields import flag_handwritten
 from pipeline.extract.second import agrees, as_value, is_key_field, second_opinion
-from pipeline.imaging.handwriting import FEATURES, HandModel, hand_model, judge_words
+from pipeline.imaging.handwriting import (
+    FEATURES,
+    HandModel,
+    blue_is_a_pen,
+    hand_model,
+    judge_words,
+)
 from pipeline.imaging.ink import BLUE, RED, separate_inks
 from pipeline.imaging.resolution import SMALL_LINE_PX, upscale_factor
 from pipeline.ports import LineReading
@@ -186,3 +192,15 @@ def test_a_record_filled_in_by_hand_has_every_value_marked() -> None:
     (one,) = flag_handwritten([rec], [(word(0), "x")])
     assert [n for n, fl in one.fields.items() if fl.handwritten] == ["f0"]
     assert not one.fields["f3"].needs_review
+
+
+def test_blue_is_no_pen_on_a_page_typed_in_blue() -> None:
+    im = Image.new("RGB", (500, 120), (245, 245, 240))
+    ImageDraw.Draw(im).text(
+        (10, 30), "GIẤY KHAI SINH 1994", font=ImageFont.truetype(str(FONT), 44), fill=(40, 40, 170)
+    )
+    gray, classes = separate_inks(np.asarray(im).copy())
+    assert classes is not None and not blue_is_a_pen(gray, classes)
+    rgb = _page_with_seal()
+    gray, classes = separate_inks(rgb)
+    assert blue_is_a_pen(gray, classes)

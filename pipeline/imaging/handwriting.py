@@ -22,7 +22,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from pipeline.imaging.ink import colour_shares
+from pipeline.imaging.ink import BLUE, colour_shares
 from schemas.models import OcrLine, OcrWord
 
 #: The measures, in the order the model's weights are.
@@ -199,7 +199,13 @@ def judge_words(
     model: HandModel,
     colours: np.ndarray | None = None,
 ) -> list[HandJudgement]:
-    """The words of ``lines`` whose ink looks handwritten (blue pen, or the model says so)."""
+    """The words of ``lines`` whose ink looks handwritten (blue pen, or the model says so).
+
+    Blue ink counts as a pen only on a page printed in black: where most of the page's ink
+    is blue or violet (a typewriter ribbon, a hectograph or carbon copy) it says nothing.
+    """
+    if colours is not None and not blue_is_a_pen(gray, colours):
+        colours = None
     out = []
     for line in lines:
         for word, x, ink in line_measures(gray, line):
@@ -210,6 +216,16 @@ def judge_words(
             if blue >= BLUE_PEN_SHARE or p >= model.threshold:
                 out.append(HandJudgement(word, round(p, 3), round(blue, 3), round(red, 3)))
     return out
+
+
+#: On a page where more than this share of the ink is blue, blue is the print's colour.
+BLUE_PRINT_SHARE = 0.5
+
+
+def blue_is_a_pen(gray: np.ndarray, colours: np.ndarray) -> bool:
+    """Is blue ink on this page the exception (a pen) rather than the print itself?"""
+    ink = int(np.count_nonzero(gray < 160))
+    return ink > 0 and np.count_nonzero(colours == BLUE) <= BLUE_PRINT_SHARE * ink
 
 
 def _crop(labels: np.ndarray | None, box: Sequence[int]) -> np.ndarray | None:
