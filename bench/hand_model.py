@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lines", type=int, default=1400)
     ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--threshold", type=float, default=0.5)
+    ap.add_argument("--threshold", type=float, default=0.9)
     ap.add_argument("--out", type=Path, default=MODEL_FILE)
     a = ap.parse_args(argv)
     data = samples(a.lines, a.seed)
