@@ -126,7 +126,7 @@ class _Reader:
 
 def test_second_opinion_confirms_or_flags_only_confident_key_fields() -> None:
     sure = FieldValue(
-        value="115/CV", raw="Số: 445/CV", confidence=0.99, bbox=(0, 0, 9, 9), needs_review=False
+        value="445/CV", raw="Số: 445/CV", confidence=0.99, bbox=(0, 0, 9, 9), needs_review=False
     )
     unsure = sure.model_copy(update={"needs_review": True})
     text = sure.model_copy(update={"value": "Công văn", "raw": "CÔNG VĂN"})
@@ -142,7 +142,7 @@ def test_second_opinion_confirms_or_flags_only_confident_key_fields() -> None:
     (agreed,) = second_opinion([rec], _Reader("Số 445/CV").read)
     assert not agreed.fields["so_ky_hieu"].needs_review
     assert agreed.fields["so_ky_hieu"].signals["second_reader"] == 1.0
-    assert is_key_field("ho_ten_me") and is_key_field("so") and not is_key_field("dan_toc")
+    assert is_key_field("ho_ten_me") and is_key_field("so") and not is_key_field("gioi_tinh")
 
 
 def test_only_small_text_is_enlarged_and_within_bounds() -> None:
@@ -165,6 +165,11 @@ def test_a_differing_second_reading_is_offered_shaped_like_the_value() -> None:
     assert as_value("ho_ten", labelled, "Họ và tên: Nguyễn Thị Hường") is None
 
 
+def test_a_value_that_lost_a_digit_never_agrees() -> None:
+    assert not agrees("02/201 3", "02/2013", name="quyen_so", value="02/201")
+    assert agrees("02/2013", "02/2013", name="quyen_so", value="02/2013")
+
+
 def test_a_date_agrees_by_its_parsed_value() -> None:
     kw = {"name": "ngay_sinh", "value": "2018-03-05"}
     assert agrees("ngày 05 tháng 3 năm 2018", "ngày 5 tháng 3 năm 2018", **kw)
@@ -173,9 +178,9 @@ def test_a_date_agrees_by_its_parsed_value() -> None:
 
 def test_without_a_second_reader_no_key_field_is_auto_accepted() -> None:
     sure = FieldValue(value="Lê Văn An", raw="Lê Văn An", bbox=(0, 0, 9, 9), needs_review=False)
-    rec = Record(schema="khai_sinh", fields={"ho_ten": sure, "dan_toc": sure})
+    rec = Record(schema="khai_sinh", fields={"ho_ten": sure, "gioi_tinh": sure})
     (out,) = second_opinion([rec], None)
-    assert out.fields["ho_ten"].needs_review and not out.fields["dan_toc"].needs_review
+    assert out.fields["ho_ten"].needs_review and not out.fields["gioi_tinh"].needs_review
     boxless = rec.model_copy(update={"fields": {"ho_ten": sure.model_copy(update={"bbox": None})}})
     (out,) = second_opinion([boxless], _Reader("Lê Văn An").read)
     assert out.fields["ho_ten"].needs_review

@@ -20,7 +20,17 @@ from pipeline.ports import LineReading
 from schemas.models import BBox, FieldValue, Record
 
 #: Fields read twice: numbers, dates, years, names, identity numbers, places.
-KEY_PREFIXES = ("so", "quyen_so", "ngay_", "nam_sinh", "ho_ten", "nguoi_", "noi_", "que_quan")
+KEY_PREFIXES = (
+    "so",
+    "quyen_so",
+    "ngay_",
+    "nam_sinh",
+    "ho_ten",
+    "nguoi_",
+    "noi_",
+    "que_quan",
+    "dan_toc",  # a misread ethnic group can land on another listed one ("Kinh" read "Xin")
+)
 _NOT_LETTER = re.compile(r"[^\w]|_", re.UNICODE)
 _DIGITS = re.compile(r"\d")
 
@@ -46,16 +56,19 @@ def agrees(first: str, second: str, *, name: str = "", value: str | None = None)
 
     A date field agrees when the second reading parses to the same date as the field's
     value. A reading with digits (a number, a symbol, a year) agrees when the digits are the
-    same, in order, and the letters the same but for diacritics ("Số"/"So" in a label); one
+    same, in order — in the value too — and the letters the same but for diacritics
+    ("Số"/"So" in a label); one
     without (a name, a place) when the letters are the same, tone marks included (their old
     or new placement aside); case, spaces and punctuation never count.
     """
     if name.startswith("ngay_") and value:
         return check_date(second).value == value
-    digits = _DIGITS.findall(first)
+    digits, again = _DIGITS.findall(first), _DIGITS.findall(second)
     if digits:
         same_letters = _letters(fold(first)) == _letters(fold(second))
-        return digits == _DIGITS.findall(second) and same_letters
+        # the value must hold the digits read too: "02/201 3" parsed as "02/201" does not
+        kept = not value or not _DIGITS.findall(value) or _DIGITS.findall(value) == again
+        return digits == again and same_letters and kept
     return bool(_letters(first)) and _letters(first) == _letters(second)
 
 
