@@ -30,7 +30,7 @@ from PIL import Image
 
 from bench.calibrate import CALIBRATION_SEED
 from bench.corpus.build import CorpusPage, build_corpus
-from bench.hand_model import _prob, fit_stumps
+from bench.hand_model import _prob, fit_stumps, held_out_table
 from ocr.tesseract import TesseractEngine
 from pipeline.config import ProcessOptions
 from pipeline.extract.calibration import packaged
@@ -160,11 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     data = collect(a.pages, a.workers, a.root)
     print("\n".join(packaged_figures(data)))
     rows = held_out(data, a.threshold)
-    print("\n| held out | hand words | recall | typed words | typed flagged |")
-    print("|---|---|---|---|---|")
-    for r in rows:
-        cells = (r["held_out"], r["hand_words"], f"{r['recall']:.1%}", r["typed_words"])
-        print("| " + " | ".join(map(str, cells)) + f" | {r['typed_flagged']:.1%} |")
+    print("\n" + "\n".join(held_out_table(rows)))
     if a.out is None:
         return
     x = np.array([d[0] for d in data])

@@ -232,6 +232,18 @@ def held_out(data: list, threshold: float) -> list[dict[str, Any]]:
     return rows
 
 
+def held_out_table(rows: list[dict[str, Any]]) -> list[str]:
+    """The held-out rows as a markdown table."""
+    out = [
+        "| held out | hand words | recall | typed words | typed flagged |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        cells = (r["held_out"], r["hand_words"], f"{r['recall']:.1%}", r["typed_words"])
+        out.append("| " + " | ".join(map(str, cells)) + f" | {r['typed_flagged']:.1%} |")
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     """Fit, report the held-out figures, write the model."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -242,11 +254,7 @@ def main(argv: list[str] | None = None) -> None:
     a = ap.parse_args(argv)
     data = samples(a.lines, a.seed)
     rows = held_out(data, a.threshold)
-    print("| held out | hand words | recall | typed words | typed flagged |")
-    print("|---|---|---|---|---|")
-    for r in rows:
-        cells = (r["held_out"], r["hand_words"], f"{r['recall']:.1%}", r["typed_words"])
-        print("| " + " | ".join(map(str, cells)) + f" | {r['typed_flagged']:.1%} |")
+    print("\n".join(held_out_table(rows)))
     x = np.array([d[0] for d in data])
     y = np.array([d[1] for d in data], dtype=float)
     model = {
