@@ -23,6 +23,7 @@ from pipeline.imaging.clean import (
     half_turn,
     note_orientation,
     osd_asker,
+    reads_gray_copy,
     write_png,
 )
 from pipeline.imaging.glyphs import find_suspect_zeros
@@ -62,11 +63,9 @@ class PageOutcome:
 LAYOUT_PSM = {"form": 3, "table": 3}
 #: At least this many long ruled lines make a page a table.
 TABLE_RULES = 8
-#: A page whose text was enlarged at least this much (lines under ~16 px: phone photos, faxes)
-#: is read from its plain gray copy too — on 150-dpi scans (×1.1–1.3) the two readings tied
-#: on the bench, on ~70-dpi photos the plain one won by up to 4 % more valid syllables ...
-PLAIN_FROM_UPSCALE = 1.5
-#: ... as is a page whose reading has fewer valid syllables than this share ...
+#: A page enlarged enough to be read from its gray copy (``resolution.GRAY_FROM_UPSCALE``) is
+#: read once; any other page whose reading has fewer valid syllables than this share is read
+#: from its plain gray copy too ...
 PLAIN_BELOW_LEXICON = 0.6
 #: ... and the plain reading is kept when it scores this much better (ties keep the binary).
 PLAIN_MARGIN = 2.0
@@ -173,12 +172,11 @@ def _clean_and_read(
 
 
 def _at_risk(page: CleanPage, ocr: OcrReading) -> bool:
-    """Might binarising have hurt this page (enlarged small text, or a poor reading)?"""
-    steps = [s.model_extra or {} for s in page.steps if s.step == "ocr_copy"]
-    enlarged = max((s.get("upscale", 1.0) for s in steps), default=1.0) >= PLAIN_FROM_UPSCALE
+    """Might binarising have hurt this page (a poor reading of a binarised copy)?"""
+    if reads_gray_copy(page):  # enlarged small text: already read from its gray copy
+        return False
     check = reading_check(ocr.page)
-    poor = check["words"] >= MIN_READ_WORDS and check["lexicon_share"] < PLAIN_BELOW_LEXICON
-    return enlarged or poor
+    return check["words"] >= MIN_READ_WORDS and check["lexicon_share"] < PLAIN_BELOW_LEXICON
 
 
 def _prefer_plain(run: _Attempts, page: CleanPage, ocr: OcrReading) -> Reading:

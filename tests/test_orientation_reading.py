@@ -227,3 +227,46 @@ def test_a_wrong_sure_vote_is_caught_by_the_reading(tmp_path, monkeypatch):
     out = _read_sample(tmp_path)
     assert out.result.orientation_deg == 0
     assert out.result.records and out.result.kind == "khai_sinh"
+
+
+class _ReadCountingEngine(TesseractEngine):
+    """The real engine, counting the page readings (not OSD)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def read(self, *args, **kw):  # type: ignore[no-untyped-def]
+        self.reads += 1
+        return super().read(*args, **kw)
+
+
+def _small_sample(turn: int = 0) -> Image.Image:
+    """The sample shrunk to a phone photo's resolution (~12-px text lines)."""
+    with Image.open(SAMPLES / "ks_2018_01.png") as im:
+        small = im.convert("L").resize((im.width * 2 // 7, im.height * 2 // 7), Image.LANCZOS)
+    return small.rotate(turn, expand=True) if turn else small
+
+
+@pytest.mark.tesseract
+@pytest.mark.parametrize("wrong_by", [0, 180])
+def test_enlarged_small_text_is_read_once_from_its_gray_copy(tmp_path, monkeypatch, wrong_by):
+    """Small text is enlarged and read from the gray copy, not binarised; turning keeps gray."""
+    if wrong_by:
+        _mislead(monkeypatch, wrong_by, 0.0)
+    engine = _ReadCountingEngine()
+    out = process.process_image(
+        _small_sample(),
+        stem="p",
+        workdir=tmp_path,
+        options=ProcessOptions(),
+        engine=engine,
+        calibration=packaged(),
+    )
+    copy = next(s for s in out.result.provenance if s["step"] == "ocr_copy")
+    assert copy["upscale"] >= 1.5 and copy["copy"] == "gray"
+    assert engine.reads == (1 if not wrong_by else 2)  # no second, binarised or plain, reading
+    assert not [s for s in out.result.provenance if s["step"] == "reading_choice"]
+    assert out.result.orientation_deg == 0 and out.result.kind == "khai_sinh"
+    written = cv2.imread(str(tmp_path / "p_3_clean.png"), cv2.IMREAD_GRAYSCALE)
+    assert len(set(written[::7, ::7].ravel().tolist())) > 2  # gray, not bilevel

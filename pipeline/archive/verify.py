@@ -155,13 +155,15 @@ def shared_objects(sessions: sessionmaker[Session]) -> list[Finding]:
     with sessions() as s:
         for page in s.scalars(select(Page).order_by(Page.id)):
             for exp in _page_objects(page):
-                if exp.role != "master" and exp.page_id is not None:
+                if exp.role != "master" and exp.page_id is not None and exp.key:
                     owners.setdefault(exp.key, set()).add(exp.page_id)
                     roles[exp.key] = exp.role
         rows = s.execute(
             select(RecordRow.object_key, RecordRow.page_id).where(RecordRow.object_key.is_not(None))
         )
         for key, page_id in rows:
+            if not key:
+                continue
             owners.setdefault(key, set()).add(page_id)
             roles.setdefault(key, "record")
     return [

@@ -125,7 +125,7 @@ def clean_page(
     elif unsure and ask_osd:
         a, osd = confirm_orientation(prep, a, osd_asker(engine, workdir, stem))
     copy = make_ocr_copy(gray, a, dpi=dpi)
-    path = write_bilevel(workdir / f"{stem}_3_clean.png", copy.binary)
+    path = _write_copy(workdir / f"{stem}_3_clean.png", copy)
     if keep:
         write_png(workdir / f"{stem}_1_gray.png", gray, dpi)
         write_png(workdir / f"{stem}_2_flat_deskew.png", copy.gray, dpi)
@@ -145,6 +145,13 @@ def clean_page(
         ruled_lines=ruled,
         colours=colours,
     )
+
+
+def _write_copy(path: Path, copy: OcrCopy) -> Path:
+    """The OCR copy on disk: 1-bit, or its gray when enlarged small text would lose marks."""
+    if copy.params.get("copy") == "gray":
+        return write_png(path, copy.gray, copy.params["dpi"])
+    return write_bilevel(path, copy.binary)
 
 
 def _cleanup_steps(
@@ -175,10 +182,13 @@ def half_turn(page: CleanPage) -> CleanPage:
     up, so the OCR copy of the page at ``orientation + 180`` is this copy turned by 180°.
     """
     start = time.perf_counter()
-    binary = cv2.imread(str(page.path), cv2.IMREAD_GRAYSCALE)
-    if binary is None:
+    copy = cv2.imread(str(page.path), cv2.IMREAD_GRAYSCALE)
+    if copy is None:
         raise OSError(f"cannot read back the cleaned page {page.path}")
-    write_bilevel(page.path, cv2.rotate(binary, cv2.ROTATE_180))
+    if reads_gray_copy(page):
+        write_png(page.path, cv2.rotate(copy, cv2.ROTATE_180), page.dpi)
+    else:
+        write_bilevel(page.path, cv2.rotate(copy, cv2.ROTATE_180))
     turned = (page.orientation + 180) % 360
     page = note_orientation(page, result=turned, turned_half_by="reading")
     return replace(
@@ -188,6 +198,12 @@ def half_turn(page: CleanPage) -> CleanPage:
         orientation=turned,
         seconds=time.perf_counter() - start,
     )
+
+
+def reads_gray_copy(page: CleanPage) -> bool:
+    """Is the page's OCR copy its gray (enlarged small text), not a binarised one?"""
+    copies = [s.model_extra or {} for s in page.steps if s.step == "ocr_copy"]
+    return any(c.get("copy") == "gray" for c in copies)
 
 
 def note_orientation(page: CleanPage, **notes: Any) -> CleanPage:

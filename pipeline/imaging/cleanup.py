@@ -19,7 +19,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from pipeline.imaging.resolution import upscale_factor
+from pipeline.imaging.resolution import reads_gray, upscale_factor
 
 #: Long side of the analysis copy, in pixels.
 ANALYSIS_SIDE = 1600
@@ -462,6 +462,7 @@ def make_ocr_copy(gray: np.ndarray, a: Analysis, *, dpi: float | None) -> OcrCop
         "despeckle": "median3",
         "dpi": dpi * factor if dpi else dpi,
         **({"upscale": factor} if factor > 1.0 else {}),
+        **({"copy": "gray"} if reads_gray(factor) else {}),
     }
     return OcrCopy(stretched, binary, float(t), ink_level, params)
 

@@ -225,7 +225,7 @@ BLUE_PRINT_SHARE = 0.5
 def blue_is_a_pen(gray: np.ndarray, colours: np.ndarray) -> bool:
     """Is blue ink on this page the exception (a pen) rather than the print itself?"""
     ink = int(np.count_nonzero(gray < 160))
-    return ink > 0 and np.count_nonzero(colours == BLUE) <= BLUE_PRINT_SHARE * ink
+    return ink > 0 and bool(np.count_nonzero(colours == BLUE) <= BLUE_PRINT_SHARE * ink)
 
 
 def _crop(labels: np.ndarray | None, box: Sequence[int]) -> np.ndarray | None:

@@ -77,7 +77,8 @@ def separate_inks(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     paper = paper_colour(rgb)
     h, w = gray.shape
-    small = cv2.resize(rgb, (max(1, w // CLASS_STEP), max(1, h // CLASS_STEP)), cv2.INTER_AREA)
+    size = (max(1, w // CLASS_STEP), max(1, h // CLASS_STEP))
+    small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     classes_small = np.zeros(small.shape[:2], np.uint8)
     for top in range(0, small.shape[0], STRIP_ROWS):
         rows = slice(top, top + STRIP_ROWS)
