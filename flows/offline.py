@@ -17,8 +17,10 @@ from rich.console import Console
 from flows.wiring import second_reader
 from ocr.tesseract import TesseractEngine
 from pipeline.config import ProcessOptions
+from pipeline.documents import PageInfo, group_pages
 from pipeline.errors import SohoaError
 from pipeline.extract.calibration import packaged
+from pipeline.extract.decree30 import has_header
 from pipeline.imaging.io import SKIP_REASONS, Skipped, load_page, read_source, scan_folder
 from pipeline.process import process_image
 from schemas.models import BookMeta
@@ -202,19 +204,54 @@ def process_one(
     except SohoaError as exc:
         return job.label, exc.message_vi
     errors: list[str] = []
+    pages: list[PageInfo | str] = []
     work_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=work_root, prefix="process-") as tmp:
         # named intermediates go beside the JSON when asked for, else to a scratch dir
         workdir = out / "intermediates" if options.keep_intermediates else Path(tmp)
         for index in range(src.pages):
             try:
-                _process_page(job, src.kind, src.pages, data, index, out, workdir, options)
+                pages.append(
+                    _process_page(job, src.kind, src.pages, data, index, out, workdir, options)
+                )
             except SohoaError as exc:
                 errors.append(exc.message_vi)
+                pages.append(exc.message_vi)
             except Exception:  # noqa: BLE001 - one broken page must not stop the others
                 log.exception("unexpected error on page %d of an input", index + 1)
                 errors.append(f"Lỗi không mong đợi ở trang {index + 1} (xem nhật ký -v)")
+                pages.append(errors[-1])
+    if src.pages > 1:
+        write_documents(job, pages, out)
     return job.label, "; ".join(errors)
+
+
+def write_documents(job: Job, pages: list[PageInfo | str], out: Path) -> None:
+    """``out/<stem>.json`` of a multi-page input: its documents, their records, its pages.
+
+    The page files stay as they are; a page that failed is listed with its reason.
+    """
+    read = [p for p in pages if isinstance(p, PageInfo)]
+    docs = group_pages(read)
+    where = {p.number: i + 1 for i, d in enumerate(docs) for p in d.pages}
+    listing = []
+    for index, page in enumerate(pages):
+        name = job.page_name(index, len(pages))
+        row: dict[str, object] = {"page": index + 1, "file": f"{name}.json"}
+        if isinstance(page, PageInfo):
+            row.update(kind=page.kind, document=where.get(page.number))
+        else:
+            row["error"] = page
+        listing.append(row)
+    doc = {
+        "source": str(job.path),
+        "pages": listing,
+        "documents": [d.contract(i + 1) for i, d in enumerate(docs)],
+        "records": [r.contract() for d in docs for r in d.records],
+    }
+    (out / f"{job.stem}.json").write_text(
+        json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
 
 
 def _process_page(
@@ -226,7 +263,7 @@ def _process_page(
     out: Path,
     workdir: Path,
     options: ProcessOptions,
-) -> None:
+) -> PageInfo:
     stem = job.page_name(index, pages)
     image = load_page(data, kind, index, name=job.path.name, memory_mb=options.page_memory_mb)
     outcome = process_image(
@@ -242,6 +279,13 @@ def _process_page(
     doc["source"] = str(job.path) if pages == 1 else f"{job.path}#page={index + 1}"
     (out / f"{stem}.json").write_text(
         json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    return PageInfo(
+        number=index + 1,
+        name=stem,
+        kind=outcome.result.kind,
+        records=outcome.result.records,
+        header=has_header(outcome.ocr.page),
     )
 
 

@@ -72,6 +72,9 @@ LABELS: dict[str, str] = {
     "loai_van_ban": "Tên loại văn bản",
     "trich_yeu": "Trích yếu nội dung",
     "nguoi_ky": "Họ và tên người ký văn bản",
+    "chuc_vu_nguoi_ky": "Chức vụ của người ký văn bản",
+    "cap_bac_nguoi_ky": "Cấp bậc, học hàm, học vị người ký",
+    "noi_nhan": "Nơi nhận",
 }
 
 #: Decree 30/2020 Annex VI metadata tags filled by TTHC fields.
@@ -82,6 +85,8 @@ ANNEX_VI: dict[str, str] = {
     "loai_van_ban": "TypeName",
     "trich_yeu": "Subject",
     "nguoi_ky": "SignerInfo.FullName",
+    "chuc_vu_nguoi_ky": "SignerInfo.Position",
+    "noi_nhan": "To.OrganName",
 }
 
 DATE_FIELDS = {

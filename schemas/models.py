@@ -98,7 +98,10 @@ TTHC_FIELDS: tuple[str, ...] = (
     "co_quan_ban_hanh",
     "loai_van_ban",
     "trich_yeu",
+    "chuc_vu_nguoi_ky",
+    "cap_bac_nguoi_ky",
     "nguoi_ky",
+    "noi_nhan",
 )
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz
 
+from pipeline.extract import decree30
 from pipeline.extract.calibration import Calibration, packaged
 from pipeline.extract.fields import check_field, make_field
 from pipeline.extract.forms import extract_birth, extract_death, extract_marriage
@@ -70,6 +71,8 @@ def detect_kind(page: OcrPage, *, hint: str | None = None, ruled_lines: int = 0)
         return titled
     if any(fold(t) in head for t in DOC_TYPES) and re.search(r"\d+\s*/\s*[A-ZĐ]", raw_head):
         return KIND_TTHC
+    if decree30.has_header(page):  # motto + number or place-date: digits may be handwritten
+        return KIND_TTHC
     if hint == "tthc":
         return KIND_TTHC
     for kind, words in (
@@ -79,7 +82,11 @@ def detect_kind(page: OcrPage, *, hint: str | None = None, ruled_lines: int = 0)
     ):
         if hint == kind and words in head:
             return kind
-    return _label_kind(fold(page.text)) or KIND_UNKNOWN
+    labelled = _label_kind(fold(page.text))
+    if labelled:
+        return labelled
+    # a document's last page ("Nơi nhận:", the signer block): joined to its first page later
+    return KIND_TTHC if decree30.ends_document(page) else KIND_UNKNOWN
 
 
 #: Titles of the civil-status papers (folded), old and new wordings.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.extract import parsers
+from pipeline.extract import decree30, parsers
 from pipeline.extract.calibration import Calibration
 from pipeline.extract.fields import (
     Checked,
@@ -19,20 +19,8 @@ from pipeline.extract.fields import (
 from pipeline.extract.labels import column_lines, fold
 from schemas.models import TTHC_FIELDS, OcrLine, OcrPage, OcrWord, Record
 
-#: Titles of the document types a TTHC decision may carry.
-DOC_TYPES = (
-    "QUYẾT ĐỊNH",
-    "GIẤY PHÉP",
-    "GIẤY CHỨNG NHẬN",
-    "THÔNG BÁO",
-    "CÔNG VĂN",
-    "CHỈ THỊ",
-    "KẾ HOẠCH",
-    "BÁO CÁO",
-    "TỜ TRÌNH",
-    "NGHỊ QUYẾT",
-    "GIẤY XÁC NHẬN",
-)
+#: Titles of the document types a TTHC result or letter may carry.
+DOC_TYPES = decree30.DOC_TYPES
 _NATIONAL = ("cong hoa xa hoi chu nghia viet nam", "doc lap tu do hanh phuc")
 _NUMBER_LINE = re.compile(r"^\s*S[ốốôo]\s*[:;.]?\s*\d", re.IGNORECASE)
 _PLACE_DATE = re.compile(r"^(?P<place>[^,]{2,40}),\s*ngày\s+\d", re.IGNORECASE)
@@ -63,7 +51,82 @@ Found = dict[str, tuple[str, Checked, tuple[OcrWord, ...]]]
 
 
 def extract_tthc(page: OcrPage, *, threshold: float, calibration: Calibration) -> Record:
-    """Map a TTHC result (Decree 30/2020 layout) onto the TTHC schema."""
+    """Map a TTHC result or letter (Decree 30/2020 layouts) onto the TTHC schema.
+
+    The layout reader (:mod:`pipeline.extract.decree30`: issuer blocks, the number line with
+    handwritten digits, công văn summaries, the signer block, "Nơi nhận") decides; the
+    plain line-by-line reading fills what it did not find. A page may carry only a part
+    (a document's last page: the signer); the document's pages are joined later
+    (:mod:`pipeline.documents`).
+    """
+    found = _line_reading(page)
+    found.update(_layout_reading(page))
+    fields = {}
+    for name in TTHC_FIELDS:
+        if name in found:
+            raw, check, words = found[name]
+            fields[name] = make_field(
+                raw,
+                words,
+                check,
+                threshold=threshold,
+                calibration=calibration,
+                why="bố cục NĐ 30/2020",
+                name=name,
+            )
+        else:
+            fields[name] = missing_field()
+    for name in FILLED_IN_BY_HAND:
+        if fields[name].value is not None and not fields[name].needs_review:
+            fields[name] = flag_field(fields[name], FILLED_IN_NOTE)
+    return Record(schema="tthc", fields=fields)
+
+
+def _layout_reading(page: OcrPage) -> Found:
+    """What the Decree-30 layout reader finds, each value checked."""
+    read = {**decree30.read_header(page), **decree30.read_signer(page)}
+    out: Found = {}
+    for name, (raw, words) in read.items():
+        out[name] = (raw, _check(name, raw), words)
+    return out
+
+
+def _check(name: str, raw: str) -> Checked:
+    if name == "so_ky_hieu":
+        return check_number(raw)
+    if name == "ngay_ban_hanh":
+        return check_issue_date(raw)
+    if name == "dia_danh":
+        return check_place(raw)
+    if name == "nguoi_ky":
+        return check_name(raw)
+    return check_text(raw)
+
+
+def check_number(raw: str) -> Checked:
+    """The number and symbol; a number whose digits are unreadable keeps what was read."""
+    value = parsers.parse_so_ky_hieu(raw)
+    if value:
+        return Checked(value, True)
+    parts = decree30.number_line(raw)
+    if parts and parts[1]:
+        return Checked(None, False, f"đọc được ký hiệu “/{parts[1]}”, số chưa đọc được")
+    return Checked(None, False, "số, ký hiệu không đọc được")
+
+
+def check_issue_date(raw: str) -> Checked:
+    """The date of issue; when the (handwritten) day is unreadable, what was read is noted."""
+    checked = check_date(raw)
+    if checked.value is not None:
+        return checked
+    m = re.search(r"th[áa]ng\s+(\d{1,2})\s+n[ăa]m\s+(\d{4})", raw, re.IGNORECASE)
+    if m:
+        return Checked(None, False, f"đọc được tháng {int(m[1])} năm {m[2]}, ngày chưa đọc được")
+    return checked
+
+
+def _line_reading(page: OcrPage) -> Found:
+    """The plain line-by-line reading (a centred title, then "Về việc …")."""
     found: Found = {}
     lines = column_lines(page.lines)
     title_idx = None
@@ -91,25 +154,7 @@ def extract_tthc(page: OcrPage, *, threshold: float, calibration: Calibration) -
     if title_idx is not None:
         _tthc_summary(lines[title_idx + 1 : title_idx + 5], found)
     _tthc_signer(lines[-6:], found)
-    fields = {}
-    for name in TTHC_FIELDS:
-        if name in found:
-            raw, check, words = found[name]
-            fields[name] = make_field(
-                raw,
-                words,
-                check,
-                threshold=threshold,
-                calibration=calibration,
-                why="bố cục NĐ 30/2020",
-                name=name,
-            )
-        else:
-            fields[name] = missing_field()
-    for name in FILLED_IN_BY_HAND:
-        if fields[name].value is not None and not fields[name].needs_review:
-            fields[name] = flag_field(fields[name], FILLED_IN_NOTE)
-    return Record(schema="tthc", fields=fields)
+    return found
 
 
 def _tthc_header(lines: list[OcrLine], page: OcrPage, found: Found) -> None:
