@@ -50,3 +50,14 @@ def test_nothing_wrong_is_auto_accepted_on_the_real_letters(tmp_path: Path) -> N
                     if want and f["value"] and not f["needs_review"] and f["value"] != want:
                         wrong.append((page.name, name, f["value"], want))
     assert wrong == []
+    for stem, doc in letters.items():  # one document per letter, read from both its pages
+        whole = json.loads((tmp_path / "out" / f"{stem}.json").read_text(encoding="utf-8"))
+        assert [d["pages"] for d in whole["documents"]] == [[1, 2]]
+        (rec,) = whole["records"]
+        for name, f in rec["fields"].items():
+            want = doc["fields"].get(name)
+            if want and f["value"] and not f["needs_review"] and f["value"] != want:
+                wrong.append((f"{stem}.json", name, f["value"], want))
+        assert rec["fields"]["loai_van_ban"]["value"] == "Công văn"
+        assert rec["fields"]["nguoi_ky"]["value"] == doc["fields"]["nguoi_ky"]  # on page 2
+    assert wrong == []

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -74,8 +74,8 @@ DEGREES = ("GS.TS.", "PGS.TS.", "GS.", "PGS.", "TS.", "ThS.", "BS.", "KS.", "CN.
 _COPY_STARTS = ("sao y", "ban sao", "sao luc", "trich sao")
 _COPY_CONTAINS = ("ky boi", "thoi gian ky", "ky so", "chu ky so")
 #: A body whose name runs on to the next line ("ỦY BAN NHÂN DÂN / THÀNH PHỐ ĐÀ NẴNG").
-_UNIT_STARTS = ("tinh ", "thanh pho ", "tp ", "huyen ", "quan ", "thi xa ", "xa ", "phuong ")
-_UNIT_STARTS += ("thi tran ",)
+_UNIT_STARTS: tuple[str, ...] = ("tinh ", "thanh pho ", "tp ", "huyen ", "quan ", "thi xa ")
+_UNIT_STARTS += ("xa ", "phuong ", "thi tran ")
 _OPEN_BODIES = ("uy ban nhan dan", "hoi dong nhan dan", "ubnd", "hdnd")
 
 _VIET_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323", "\u0302", "\u0306", "\u031b"}
@@ -306,10 +306,9 @@ def _title_and_summary(
         if summary:
             found["trich_yeu"] = _joined(summary)
         return
-    top = min((p.bbox[1] for p in under_number), default=0)
-    heads = [p for p in zone if p.centre_x() < page.width * 0.5 and p.bbox[1] < top]
-    bound = max((p.bbox[0] + p.bbox[2] for p in heads), default=0)
-    bound = min([bound, *[e for e in block_edges(under_number) if e > page.width * 0.3]])
+    # the left column never crosses the middle; a side note beside it has its own edge
+    edges = [e for e in block_edges(under_number) if e > page.width * 0.3]
+    bound = min([page.width // 2, *edges])
     column = [c for c in (_cut_right(p, bound) for p in under_number) if c is not None]
     summary = _run(column, first=lambda p: p.folded.startswith(_SUMMARY) or p.folded == "v v")
     if summary:
@@ -324,7 +323,7 @@ def block_edges(parts: Sequence[Part], *, lines: int = 3, tolerance: int = 10) -
     consecutive lines) is read into the summary's lines; its left edge cuts them.
     """
     starts = sorted({(w.bbox[0], i) for i, p in enumerate(parts) for w in p.words[1:]})
-    edges = []
+    edges: list[int] = []
     for x, _ in starts:
         rows = {i for x2, i in starts if abs(x2 - x) <= tolerance}
         if len(rows) >= lines and not any(abs(e - x) <= tolerance for e in edges):
@@ -366,7 +365,7 @@ def _continues(prev: Part, part: Part) -> bool:
     )
 
 
-def _run(parts: Sequence[Part], *, first, limit: int = 4) -> list[Part]:  # type: ignore[no-untyped-def]
+def _run(parts: Sequence[Part], *, first: Callable[[Part], bool], limit: int = 4) -> list[Part]:
     """The summary: its first line, then the lines right under it (at most ``limit``)."""
     start = next((i for i, p in enumerate(parts[:2]) if first(p)), None)
     if start is None:
