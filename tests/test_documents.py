@@ -6,8 +6,9 @@ import pytest
 
 from pipeline.documents import PageInfo, group_pages
 from pipeline.extract import decree30
+from pipeline.extract.bodies import restore_marks
 from pipeline.extract.calibration import packaged
-from pipeline.extract.tthc import check_issue_date, check_number, extract_tthc
+from pipeline.extract.tthc import check_body, check_issue_date, check_number, extract_tthc
 from schemas.models import FieldValue, OcrLine, OcrPage, OcrWord, Record
 
 W, H = 2480, 3508
@@ -138,3 +139,13 @@ def test_a_new_header_or_a_civil_status_paper_starts_a_document() -> None:
     assert [[p.number for p in d.pages] for d in docs] == [[1, 2], [3], [4], [5], [7]]
     assert [d.kind for d in docs] == ["tthc", "tthc", "khai_sinh", "khai_sinh", "tthc"]
     assert docs[2].records[0].fields["ho_ten"].page == 4
+
+
+def test_lost_tone_marks_of_an_issuer_come_back_from_a_pair_of_known_words() -> None:
+    checked = check_body("PHONG AN CHINH TRỊ NỘI BỘ")
+    assert checked.value == "PHÒNG AN CHÍNH TRỊ NỘI BỘ" and checked.repaired
+    assert check_body("UBND THÀNH PHÓ ĐÀ NẴNG").value == "UBND THÀNH PHỐ ĐÀ NẴNG"
+    kept = check_body("SỞ GIÁO DỤC VÀ ĐÀO TẠO")
+    assert kept.value == "SỞ GIÁO DỤC VÀ ĐÀO TẠO" and not kept.repaired
+    # one word alone decides nothing; lower case (not an issuer line) is left alone
+    assert restore_marks("PHONG")[1] == [] and restore_marks("phong an ninh")[1] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from pipeline.extract import decree30, parsers
+from pipeline.extract.bodies import restore_marks
 from pipeline.extract.calibration import Calibration
 from pipeline.extract.fields import (
     Checked,
@@ -100,7 +101,21 @@ def _check(name: str, raw: str) -> Checked:
         return check_place(raw)
     if name == "nguoi_ky":
         return check_name(raw)
+    if name.startswith("co_quan_"):
+        return check_body(raw)
     return check_text(raw)
+
+
+def check_body(raw: str) -> Checked:
+    """An issuer's name, with tone marks OCR lost put back from known body names (a repair)."""
+    checked = check_text(raw)
+    if checked.value is None:
+        return checked
+    text, changed = restore_marks(checked.value)
+    if not changed:
+        return checked
+    note = "dấu được sửa theo tên cơ quan nhà nước: " + ", ".join(changed)
+    return Checked(text, True, note, repaired=True)
 
 
 def check_number(raw: str) -> Checked:
