@@ -144,7 +144,7 @@ def process(
     from concurrent.futures import ThreadPoolExecutor
     from dataclasses import replace
 
-    from flows.offline import expand_inputs, process_one
+    from flows.offline import expand_inputs, grouping_line, process_one
     from pipeline.config import ProcessOptions
 
     jobs = expand_inputs(paths)
@@ -169,6 +169,8 @@ def process(
                 failed += 1
                 bar.console.print(f"[red]{name}: {error}[/]")
             bar.advance(tid)
+    for line in filter(None, (grouping_line(j, out) for j in jobs)):
+        console.print(line)
     console.print(
         f"Đã ghi {len(jobs) - failed} tệp JSON vào {out}"
         + (f"; {failed} trang lỗi" if failed else "")

@@ -289,6 +289,24 @@ def _process_page(
     )
 
 
+def grouping_line(job: Job, out: Path) -> str | None:
+    """How a multi-page input's pages were grouped, for the operator; None for one page."""
+    path = out / f"{job.stem}.json"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if "documents" not in doc:
+        return None
+    spans = []
+    for d in doc["documents"]:
+        pages = d["pages"]
+        spans.append(f"trang {pages[0]}" + (f"–{pages[-1]}" if len(pages) > 1 else ""))
+    return f"{job.label}: {len(doc['pages'])} trang → {len(doc['documents'])} văn bản" + (
+        f" ({'; '.join(spans)})" if spans else ""
+    )
+
+
 def stage_demo_batches(samples: Path, dest: Path) -> list[tuple[Path, BookMeta]]:
     """Copy the sample pages into one folder per demo batch (idempotent)."""
     spec = json.loads((samples / "demo_batches.json").read_text(encoding="utf-8"))

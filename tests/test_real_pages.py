@@ -41,6 +41,7 @@ def test_nothing_wrong_is_auto_accepted_on_the_real_letters(tmp_path: Path) -> N
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("2 trang → 1 văn bản (trang 1–2)") == len(letters)  # the operator
     wrong = []
     for stem, doc in letters.items():
         for page in sorted((tmp_path / "out").glob(f"{stem}-p*.json")):
