@@ -14,6 +14,7 @@ from PIL import Image
 
 from pipeline.config import ProcessOptions
 from pipeline.extract.calibration import Calibration
+from pipeline.extract.decree30 import signer_zone
 from pipeline.extract.fields import flag_handwritten, flag_suspect_zeros
 from pipeline.extract.kinds import detect_kind, extract_page
 from pipeline.extract.second import ReadBox, second_opinion
@@ -42,7 +43,17 @@ from pipeline.imaging.orientation import (
     words_lie_flat,
 )
 from pipeline.ports import LineReader, LineReading, OcrEngine, OcrReading
-from schemas.models import BBox, OcrWord, PageQuality, PageResult, ProcessingStep, Record, nfc
+from schemas.models import (
+    BBox,
+    OcrLine,
+    OcrPage,
+    OcrWord,
+    PageQuality,
+    PageResult,
+    ProcessingStep,
+    Record,
+    nfc,
+)
 
 log = logging.getLogger(__name__)
 
@@ -331,6 +342,53 @@ def _box_reader(gray: np.ndarray, reader: LineReader) -> ReadBox:
     return read
 
 
+@dataclass(frozen=True)
+class _Reread:
+    """A reading with extra lines put in: the page's words are what extraction reads."""
+
+    page: OcrPage
+    hocr: str
+
+
+def _with_signer_lines(
+    ocr: OcrReading, page: CleanPage, engine: OcrEngine, options: ProcessOptions, workdir: Path
+) -> OcrReading:
+    """The reading with the signer's title lines read again where the page layout lost them."""
+    zone = signer_zone(ocr.page)
+    if zone is None:
+        return ocr
+    x, y, w, h = zone
+    path = write_png(workdir / "signer_zone.png", page.gray[y : y + h, x : x + w], page.dpi)
+    try:
+        again = engine.read(
+            path,
+            workdir=workdir,
+            lang=options.lang,
+            timeout=options.ocr_timeout,
+            dpi=round(page.dpi or 300),
+            psm=6,
+        ).page
+    except Exception as e:  # noqa: BLE001 - a second look that fails changes nothing
+        log.warning("signer block re-read failed: %s", e)
+        return ocr
+    finally:
+        path.unlink(missing_ok=True)
+    found = [_moved(ln, x, y) for ln in again.lines if ln.words]
+    log.info("signer block read again: %d lines", len(found))
+    lines = sorted([*ocr.page.lines, *found], key=lambda ln: ln.bbox[1])
+    return _Reread(ocr.page.model_copy(update={"lines": lines}), ocr.hocr)
+
+
+def _moved(line: OcrLine, dx: int, dy: int) -> OcrLine:
+    """A line read on a crop, in the page's pixels."""
+    words = [
+        w.model_copy(update={"bbox": (w.bbox[0] + dx, w.bbox[1] + dy, w.bbox[2], w.bbox[3])})
+        for w in line.words
+    ]
+    x, y, w, h = line.bbox
+    return line.model_copy(update={"words": words, "bbox": (x + dx, y + dy, w, h)})
+
+
 def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
@@ -361,6 +419,8 @@ def process_image(
     threshold = (
         options.review_threshold if options.review_threshold is not None else calibration.threshold
     )
+    if kind == "tthc":
+        ocr = _with_signer_lines(ocr, page, engine, options, workdir)
     # page.path is the binarised page.gray: the word boxes are in page.gray's pixels
     extract = extract_page(
         kind, ocr.page, threshold=threshold, calibration=calibration, gray=page.gray

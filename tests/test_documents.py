@@ -149,3 +149,16 @@ def test_lost_tone_marks_of_an_issuer_come_back_from_a_pair_of_known_words() -> 
     assert kept.value == "SỞ GIÁO DỤC VÀ ĐÀO TẠO" and not kept.repaired
     # one word alone decides nothing; lower case (not an issuer line) is left alone
     assert restore_marks("PHONG")[1] == [] and restore_marks("phong an ninh")[1] == []
+
+
+def test_a_signer_block_the_reading_lost_is_located_for_a_second_look() -> None:
+    lost = _page(
+        ("Nơi nhận:", 340, 500),
+        ("- Như trên;", 340, 560),
+        ("- Lưu: VT.", 340, 620),
+        ("Trần Nguyễn Minh Thành", 1420, 1000),
+    )
+    x, y, w, h = decree30.signer_zone(lost) or (0, 0, 0, 0)
+    assert x == W // 2 and y < 500 and y + h == 1000 and w == W - W // 2
+    assert decree30.signer_zone(LAST_PAGE) is None  # its titles were read
+    assert decree30.signer_zone(CONG_VAN) is None  # no "Nơi nhận"

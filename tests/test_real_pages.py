@@ -61,4 +61,6 @@ def test_nothing_wrong_is_auto_accepted_on_the_real_letters(tmp_path: Path) -> N
                 wrong.append((f"{stem}.json", name, f["value"], want))
         assert rec["fields"]["loai_van_ban"]["value"] == "Công văn"
         assert rec["fields"]["nguoi_ky"]["value"] == doc["fields"]["nguoi_ky"]  # on page 2
+        title = rec["fields"]["chuc_vu_nguoi_ky"]  # under a seal: read again, at least in part
+        assert title["value"] and doc["fields"]["chuc_vu_nguoi_ky"].startswith(title["value"])
     assert wrong == []

@@ -448,3 +448,24 @@ def _recipients(parts: Sequence[Part], mid: float, found: Found) -> None:
     if items:
         text = "; ".join(_clean_body(p.text) for p in items)
         found["noi_nhan"] = (text, tuple(w for p in items for w in p.words))
+
+
+def signer_zone(page: OcrPage) -> tuple[int, int, int, int] | None:
+    """Where the signer's title lines should be when the reading missed them, else None.
+
+    Seals and signatures over the title lines make Tesseract's page layout drop them; the
+    block right of "Nơi nhận:" (up to the name under the signature) is then read again alone.
+    """
+    parts = parts_of(page)
+    at = next((p for p in parts if p.folded.startswith("noi nhan")), None)
+    if at is None or "chuc_vu_nguoi_ky" in read_signer(page):
+        return None
+    h = at.bbox[3]
+    top = max(0, at.bbox[1] - 4 * h)
+    mid = page.width // 2
+    below = [p for p in parts if p.bbox[1] > at.bbox[1] and p.centre_x() > mid]
+    names = [p for p in below if _looks_like_name(_without_rank(p.text)[1])]
+    bottom = names[0].bbox[1] if names else at.bbox[1] + 14 * h
+    if bottom - top < 2 * h:
+        return None
+    return (mid, top, page.width - mid, min(page.height, bottom) - top)

@@ -101,7 +101,7 @@ def _check(name: str, raw: str) -> Checked:
         return check_place(raw)
     if name == "nguoi_ky":
         return check_name(raw)
-    if name.startswith("co_quan_"):
+    if name.startswith("co_quan_") or name == "chuc_vu_nguoi_ky":
         return check_body(raw)
     return check_text(raw)
 
