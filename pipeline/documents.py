@@ -108,6 +108,18 @@ def document_records(pages: Sequence[PageInfo]) -> list[Record]:
     return [first.model_copy(update={"fields": merged})]
 
 
+#: Fields only a document's first page carries: a TTHC record with none of them was read
+#: from a later page (the signer's, an annex).
+FIRST_PAGE_FIELDS = ("so_ky_hieu", "ngay_ban_hanh", "co_quan_ban_hanh", "loai_van_ban")
+
+
+def is_continuation(record: Record) -> bool:
+    """Was this TTHC record read from a document's later page (no header field at all)?"""
+    return record.schema_name == "tthc" and all(
+        _empty(record.fields.get(name)) for name in FIRST_PAGE_FIELDS
+    )
+
+
 def _empty(value: FieldValue | None) -> bool:
     return value is None or (value.value in (None, "") and not value.raw)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.documents import PageInfo, group_pages
+from pipeline.documents import PageInfo, group_pages, is_continuation
 from pipeline.extract import decree30
 from pipeline.extract.bodies import restore_marks
 from pipeline.extract.calibration import packaged
@@ -162,3 +162,11 @@ def test_a_signer_block_the_reading_lost_is_located_for_a_second_look() -> None:
     assert x == W // 2 and y < 500 and y + h == 1000 and w == W - W // 2
     assert decree30.signer_zone(LAST_PAGE) is None  # its titles were read
     assert decree30.signer_zone(CONG_VAN) is None  # no "Nơi nhận"
+
+
+def test_a_later_page_of_a_letter_is_no_record_of_its_own_in_the_batch_flow() -> None:
+    signer_only = extract_tthc(LAST_PAGE, threshold=0.9, calibration=packaged())
+    assert is_continuation(signer_only)
+    assert not is_continuation(extract_tthc(CONG_VAN, threshold=0.9, calibration=packaged()))
+    birth = Record(schema="khai_sinh", fields={"ho_ten": FieldValue(value=None)})
+    assert not is_continuation(birth)

@@ -93,7 +93,7 @@ ROOMS = {
     "archive": {"db", "imaging"},  # PDFs and verify read page images (imaging.io)
     "db": set(),
     "intake": {"db", "imaging"},
-    "work": {"imaging", "extract", "archive", "db", "intake", "review", "process"},
+    "work": {"imaging", "extract", "archive", "db", "intake", "review", "process", "documents"},
     "review": {"db", "extract", "archive"},
 }
 

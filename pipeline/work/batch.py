@@ -22,6 +22,7 @@ from pipeline.archive.outputs import store_page_extras
 from pipeline.config import ProcessOptions
 from pipeline.db.books import allocate_pages, ensure_book
 from pipeline.db.models import Batch, FieldRow, Page, RecordRow
+from pipeline.documents import is_continuation
 from pipeline.errors import BadInputError, SohoaError
 from pipeline.extract.calibration import packaged
 from pipeline.imaging.io import (
@@ -340,6 +341,12 @@ def store_outputs(
         ).sha256
         return key
 
+    # a letter's later page (the signer's) is part of the document of the page before it; until
+    # the batch flow joins documents (issue 18) it is no record of its own, not a near-empty one
+    kept = [r for r in result.records if not is_continuation(r)]
+    if len(kept) < len(result.records):
+        log.info("page %s: a document's later page, no record of its own", page_id)
+    result = result.model_copy(update={"records": kept})
     placed = [place_record(ctx.plan, batch, r) for r in result.records]
     page_phase = placed[0][0] if placed else page.phase
     base = f"{book_prefix(page_phase, batch)}/ocr/p{page.number:05d}"
