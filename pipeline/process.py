@@ -14,7 +14,7 @@ from PIL import Image
 
 from pipeline.config import ProcessOptions
 from pipeline.extract.calibration import Calibration
-from pipeline.extract.decree30 import signer_zone
+from pipeline.extract.decree30 import copy_marks, signer_zone
 from pipeline.extract.fields import flag_handwritten, flag_suspect_zeros
 from pipeline.extract.kinds import detect_kind, extract_page
 from pipeline.extract.second import ReadBox, second_opinion
@@ -342,6 +342,12 @@ def _box_reader(gray: np.ndarray, reader: LineReader) -> ReadBox:
     return read
 
 
+def _copy_step(page: OcrPage) -> list[ProcessingStep]:
+    """The copy's provenance: "SAO Y", "BẢN SAO" or digital-signature lines found on the page."""
+    marks = copy_marks(page)
+    return [ProcessingStep.of("copy_marks", marks=marks)] if marks else []
+
+
 @dataclass(frozen=True)
 class _Reread:
     """A reading with extra lines put in: the page's words are what extraction reads."""
@@ -448,6 +454,7 @@ def process_image(
         provenance=[
             *_provenance(page, ocr, kind, threshold),
             *(ProcessingStep.model_validate(s) for s in extract.steps),
+            *_copy_step(ocr.page),
         ],
     )
     timings = {"cleanup": clean_s, "ocr": read_s, "extract": time.perf_counter() - t1}

@@ -170,3 +170,65 @@ def test_a_later_page_of_a_letter_is_no_record_of_its_own_in_the_batch_flow() ->
     assert not is_continuation(extract_tthc(CONG_VAN, threshold=0.9, calibration=packaged()))
     birth = Record(schema="khai_sinh", fields={"ho_ten": FieldValue(value=None)})
     assert not is_continuation(birth)
+
+
+@pytest.mark.tesseract
+def test_a_sparse_page_reads_and_its_copy_mark_is_provenance_not_a_field(tmp_path) -> None:
+    from PIL import Image, ImageDraw, ImageFont
+
+    from ocr.tesseract import TesseractEngine
+    from pipeline.config import ProcessOptions
+    from pipeline.process import process_image
+
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", 34)
+    im = Image.new("L", (W, H), 255)
+    d = ImageDraw.Draw(im)
+    for text, x, y in [
+        ("SỞ TƯ PHÁP", 330, 200),
+        ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 1250, 200),
+        ("Độc lập - Tự do - Hạnh phúc", 1420, 260),
+        ("Số: 58/STP-HCTP", 300, 360),
+        ("Lào Cai, ngày 5 tháng 3 năm 2020", 1350, 360),
+        ("V/v hướng dẫn đăng ký hộ tịch", 300, 430),
+        ("SAO Y BẢN CHÍNH", 1500, 600),
+        ("Kính gửi: Ủy ban nhân dân các huyện", 600, 760),
+    ]:
+        d.text((x, y), text, font=font, fill=0)
+    out = process_image(
+        im,
+        stem="c",
+        workdir=tmp_path,
+        options=ProcessOptions(),
+        engine=TesseractEngine(),
+        calibration=packaged(),
+    )
+    # eight lines on an A4 page are ~0.3 % ink: not blank, not blurry, not overexposed
+    assert out.result.quality.flags == []
+    marks = [s for s in out.result.provenance if s["step"] == "copy_marks"]
+    assert marks and "SAO Y" in marks[0]["marks"][0]
+    (rec,) = out.result.records
+    assert rec.fields["so_ky_hieu"].value == "58/STP-HCTP"
+    assert rec.fields["loai_van_ban"].value == "Công văn"
+    assert not any("SAO" in (f.value or "") for f in rec.fields.values())
+
+
+@pytest.mark.tesseract
+def test_a_blank_page_is_still_flagged_blank(tmp_path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from ocr.tesseract import TesseractEngine
+    from pipeline.config import ProcessOptions
+    from pipeline.process import process_image
+
+    paper = np.full((H // 2, W // 2), 235, np.uint8)
+    paper[np.random.default_rng(1).random(paper.shape) < 0.0002] = 40  # a few specks
+    out = process_image(
+        Image.fromarray(paper),
+        stem="b",
+        workdir=tmp_path,
+        options=ProcessOptions(),
+        engine=TesseractEngine(),
+        calibration=packaged(),
+    )
+    assert "blank" in out.result.quality.flags and not out.result.records

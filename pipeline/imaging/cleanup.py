@@ -425,6 +425,21 @@ class OcrCopy:
     params: dict[str, Any]
 
 
+#: Darkest 1 % of a page lighter than this: less than 1 % of it is ink (a few lines on an A4
+#: page, a signature page). Its ink is then looked for in the darkest 0.05 %, and never taken
+#: lighter than this: stretching "ink" at the paper's own level turned the paper black and the
+#: page read as empty.
+SPARSE_INK_LEVEL = 160.0
+
+
+def ink_level_of(flat: np.ndarray) -> float:
+    """The level of the page's ink (its darkest 1 %, or 0.05 % on a sparse page)."""
+    level = percentile_u8(flat, 1.0)
+    if level > SPARSE_INK_LEVEL:
+        level = min(percentile_u8(flat, 0.05), SPARSE_INK_LEVEL)
+    return level
+
+
 def make_ocr_copy(gray: np.ndarray, a: Analysis, *, dpi: float | None) -> OcrCopy:
     """Turn, enlarge small text, deskew, flatten, clear borders, despeckle, stretch, binarise."""
     page = turn_upright(gray, a.orientation)
@@ -446,7 +461,7 @@ def make_ocr_copy(gray: np.ndarray, a: Analysis, *, dpi: float | None) -> OcrCop
         border = turn_upright(border_small, a.orientation)
         flat[cv2.resize(border, (w, h), interpolation=cv2.INTER_NEAREST) > 0] = 255
     flat = cv2.medianBlur(flat, 3)
-    ink_level = percentile_u8(flat, 1.0)
+    ink_level = ink_level_of(flat)
     span = max(30.0, 235.0 - ink_level)
     lut = np.clip((np.arange(256) - ink_level) * (255.0 / span), 0, 255).astype(np.uint8)
     stretched = cv2.LUT(flat, lut)

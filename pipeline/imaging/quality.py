@@ -5,14 +5,24 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.imaging.cleanup import Analysis, OcrCopy, percentiles_u8
+from pipeline.imaging.cleanup import Analysis, OcrCopy, ink_level_of, percentiles_u8
 from schemas.models import PageQuality
 
 
-def _laplacian_sharpness(gray: np.ndarray) -> float:
-    """Edge energy of the central part of the page (no resampling: blur stays blur)."""
+def _laplacian_sharpness(gray: np.ndarray, binary: np.ndarray | None = None) -> float:
+    """Edge energy of the central part of the page (no resampling: blur stays blur).
+
+    A page whose centre holds no ink (a short letter, a signature page) is measured on the
+    rows that hold its ink instead (``binary``: the OCR copy, same size as ``gray``).
+    """
     h, w = gray.shape
     crop = gray[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4]
+    if binary is not None and binary.shape == gray.shape:
+        centre = binary[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4]
+        if cv2.countNonZero(centre) > 0.999 * centre.size:
+            rows = np.flatnonzero((binary < 128).sum(axis=1) > 0)
+            if len(rows):
+                crop = gray[rows.min() : rows.max() + 1]
     # 16-bit holds every 3x3 Laplacian of 8-bit pixels exactly (|value| <= 1020)
     _mean, std = cv2.meanStdDev(cv2.Laplacian(crop, cv2.CV_16S))
     return float(std[0, 0]) ** 2
@@ -33,6 +43,10 @@ def _cut_off(binary: np.ndarray) -> bool:
     return max(1.0 - cv2.countNonZero(s) / s.size for s in strips) > 0.02
 
 
+#: A page with this many text lines is not blank, however little ink it has.
+MIN_TEXT_LINES = 3
+
+
 def page_quality(gray: np.ndarray, copy: OcrCopy, a: Analysis, *, dpi: float | None) -> PageQuality:
     """Quality measures and operator flags, available as soon as the page is cleaned.
 
@@ -42,11 +56,17 @@ def page_quality(gray: np.ndarray, copy: OcrCopy, a: Analysis, *, dpi: float | N
     """
     ink_ratio = 1.0 - cv2.countNonZero(copy.binary) / max(1, copy.binary.size)
     factor = float(copy.params.get("upscale", 1.0))
-    sharp = _laplacian_sharpness(copy.gray if factor == 1.0 else _shrunk(copy.gray, factor))
+    sharp = (
+        _laplacian_sharpness(copy.gray, copy.binary)
+        if factor == 1.0
+        else _laplacian_sharpness(_shrunk(copy.gray, factor))
+    )
     line_full = a.line_height
-    paper, darkest = percentiles_u8(gray, (90, 1))
+    paper = percentiles_u8(gray, (90,))[0]
+    darkest = ink_level_of(gray)  # a sparse page's ink is in its darkest 0.05 %
     flags: list[str] = []
-    blank = ink_ratio < 0.003 or a.ink_ratio < 0.002
+    # a few typed lines on an A4 page are ~0.3 % ink: blank also means no text lines found
+    blank = (ink_ratio < 0.003 or a.ink_ratio < 0.002) and a.lines < MIN_TEXT_LINES
     if blank:
         flags.append("blank")
     if dpi is not None and dpi < 200:
