@@ -390,3 +390,25 @@ def _body(ok: list[dict], held_out: dict[str, Any] | None, real: list[str] | Non
         *_held_out_lines(held_out),
         *(["", *real] if real else []),
     ]
+
+
+def put_section(text: str, header: str, section: str, *, before: str = "") -> str:
+    """A Markdown file's text with the section ``header`` (a "## …" line) replaced or added.
+
+    Args:
+        text: the file's text.
+        header: the section's first line.
+        section: the new section, starting with ``header``.
+        before: where a new section goes (the first line of a later section); at the end when
+            empty or absent.
+    """
+    section = section.rstrip("\n") + "\n"
+    if header in text:
+        head, _, rest = text.partition(header)
+        after = rest.find("\n## ")
+        tail = rest[after + 1 :] if after >= 0 else ""
+        return head + section + ("\n" + tail if tail else "")
+    if before and "\n" + before in text:
+        head, _, rest = text.partition("\n" + before)
+        return head.rstrip("\n") + "\n\n" + section + "\n" + before + rest
+    return text.rstrip("\n") + ("\n\n" if text else "") + section
