@@ -20,7 +20,7 @@ from pipeline.config import ProcessOptions
 from pipeline.documents import PageInfo, group_pages
 from pipeline.errors import SohoaError
 from pipeline.extract.calibration import packaged
-from pipeline.extract.decree30 import has_header
+from pipeline.extract.decree30 import ends_document, has_header
 from pipeline.imaging.io import SKIP_REASONS, Skipped, load_page, read_source, scan_folder
 from pipeline.process import process_image
 from schemas.models import BookMeta
@@ -286,6 +286,7 @@ def _process_page(
         kind=outcome.result.kind,
         records=outcome.result.records,
         header=has_header(outcome.ocr.page),
+        ends=ends_document(outcome.ocr.page),
     )
 
 

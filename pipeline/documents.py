@@ -34,6 +34,8 @@ class PageInfo:
     header: bool = False
     #: a separator sheet (ends the document before it, belongs to none)
     separator: bool = False
+    #: the document's end is printed here: "Nơi nhận:", the signer block (an annex may follow)
+    ends: bool = False
 
 
 @dataclass
@@ -101,8 +103,12 @@ def document_records(pages: Sequence[PageInfo]) -> list[Record]:
         return [on_page(r, p.number) for p in pages for r in p.records]
     number, first = parts[0]
     merged = dict(on_page(first, number).fields)
+    # the signer is on the page that ends the document, not on an annex after it
+    signed = next((p.number for p in pages if p.ends), pages[-1].number)
     for num, rec in parts[1:]:
         for name, value in rec.fields.items():
+            if name in LAST_PAGE_FIELDS and num > signed:
+                continue
             if _fills(name, merged.get(name), value):
                 merged[name] = value.model_copy(update={"page": num})
     return [first.model_copy(update={"fields": merged})]

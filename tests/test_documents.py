@@ -110,7 +110,8 @@ def test_partial_readings_keep_what_was_read() -> None:
 
 def _info(n: int, page: OcrPage, kind: str = "tthc") -> PageInfo:
     rec = extract_tthc(page, threshold=0.9, calibration=packaged())
-    return PageInfo(n, f"p{n}", kind, [rec], header=decree30.has_header(page))
+    ends = decree30.ends_document(page)
+    return PageInfo(n, f"p{n}", kind, [rec], header=decree30.has_header(page), ends=ends)
 
 
 def test_a_letter_over_pages_is_one_document_and_one_record() -> None:
@@ -122,6 +123,13 @@ def test_a_letter_over_pages_is_one_document_and_one_record() -> None:
     assert rec.fields["co_quan_ban_hanh"].page == 1
     assert rec.fields["nguoi_ky"].value == "Ngô Văn Công" and rec.fields["nguoi_ky"].page == 3
     assert docs[0].contract(1)["pages"] == [1, 2, 3]
+    annex = _page(
+        ("PHỤ LỤC", 1150, 200),
+        ("DANH SÁCH THÀNH VIÊN", 1000, 260),
+        ("Nguyễn Văn Bình", 1500, 900),
+    )
+    (rec,) = group_pages([_info(1, CONG_VAN), _info(2, LAST_PAGE), _info(3, annex)])[0].records
+    assert rec.fields["nguoi_ky"].value == "Ngô Văn Công"  # the annex's table is no signer
 
 
 def test_a_new_header_or_a_civil_status_paper_starts_a_document() -> None:
@@ -232,3 +240,21 @@ def test_a_blank_page_is_still_flagged_blank(tmp_path) -> None:
         calibration=packaged(),
     )
     assert "blank" in out.result.quality.flags and not out.result.records
+
+
+def test_a_three_line_signer_title_beside_a_full_width_body_line() -> None:
+    page = _page(
+        ("Ủy ban nhân dân tỉnh yêu cầu các cơ quan, đơn vị nghiêm túc thực hiện./.", 340, 400),
+        ("TM. ỦY BAN NHÂN DÂN", 1450, 470),
+        ("KT. CHỦ TỊCH", 1560, 525),
+        ("Nơi nhận:", 340, 560),
+        ("PHÓ CHỦ TỊCH", 1550, 580),
+        ("- Như trên;", 340, 620),
+        ("- Lưu: VT.", 340, 680),
+        ("ThS. Lê Thị Hoa", 1520, 900),
+    )
+    found = {k: v[0] for k, v in decree30.read_signer(page).items()}
+    assert found["chuc_vu_nguoi_ky"] == "TM. ỦY BAN NHÂN DÂN KT. CHỦ TỊCH PHÓ CHỦ TỊCH"
+    assert found["nguoi_ky"] == "Lê Thị Hoa" and found["cap_bac_nguoi_ky"] == "ThS."
+    rec = extract_tthc(page, threshold=0.9, calibration=packaged())
+    assert rec.fields["nguoi_ky"].value == "Lê Thị Hoa"  # never a "Nơi nhận" item

@@ -205,7 +205,7 @@ def is_upper(text: str) -> bool:
 
 
 def has_header(page: OcrPage) -> bool:
-    """Does a Decree-30 document start on this page (motto, a number line or an issuer)?"""
+    """Does a Decree-30 document start here: the motto, with a number or a place-date line?"""
     top = [p for p in parts_of(page) if p.bbox[1] < page.height * 0.3]
     motto = any(is_motto(p.text) for p in top)
     number = any(number_line(p.text) for p in top)
@@ -214,9 +214,9 @@ def has_header(page: OcrPage) -> bool:
 
 def ends_document(page: OcrPage) -> bool:
     """Does the page carry a document's end: "Nơi nhận:" or a signer prefix?"""
-    f = [p.folded for p in parts_of(page)]
-    return any(x.startswith("noi nhan") for x in f) or any(
-        p.text.upper().startswith(SIGN_PREFIXES) for p in parts_of(page)
+    parts = parts_of(page)
+    return any(p.folded.startswith("noi nhan") for p in parts) or any(
+        p.text.upper().startswith(SIGN_PREFIXES) for p in parts
     )
 
 
@@ -393,18 +393,21 @@ def read_signer(page: OcrPage) -> Found:
             return found
     else:
         _recipients(parts[at:], page.width * 0.5, found)
-        # the title lines may sit a little above "Nơi nhận:" (its first line beside them)
-        limit = parts[at].bbox[1] - 2 * parts[at].bbox[3]
+        # the title lines sit beside "Nơi nhận:", a three-line block a little above it
+        limit = parts[at].bbox[1] - 3 * parts[at].bbox[3]
         start = next(i for i, p in enumerate(parts) if p.bbox[1] >= limit)
-    right = [p for p in parts[start:] if p.centre_x() > page.width * 0.5]
+    # the right column: pieces starting right of the left third (not full-width body lines)
+    right = [p for p in parts[start:] if p.bbox[0] > page.width * 0.35]
+    first = next((i for i, p in enumerate(right[:4]) if _is_title(p.text)), None)
     titles = []
-    for p in right:
-        if not is_upper(p.text) or is_motto(p.text):
+    for p in right[first:] if first is not None else []:
+        if not _is_title(p.text):
             break
         titles.append(p)
     if titles:
         found["chuc_vu_nguoi_ky"] = _joined(titles)
-    names = [p for p in right[len(titles) :] if _looks_like_name(_without_rank(p.text)[1])]
+    after = right[first + len(titles) :] if first is not None else right
+    names = [p for p in after if _looks_like_name(_without_rank(p.text)[1])]
     if names:
         rank, name = _without_rank(names[-1].text)
         words = names[-1].words[len(rank.split()) :]
@@ -412,6 +415,10 @@ def read_signer(page: OcrPage) -> Found:
         if rank:
             found["cap_bac_nguoi_ky"] = (rank, names[-1].words[: len(rank.split())])
     return found
+
+
+def _is_title(text: str) -> bool:
+    return is_upper(text) and not is_motto(text)
 
 
 def _is_title_start(text: str) -> bool:

@@ -61,7 +61,12 @@ def extract_tthc(page: OcrPage, *, threshold: float, calibration: Calibration) -
     (:mod:`pipeline.documents`).
     """
     found = _line_reading(page)
-    found.update(_layout_reading(page))
+    layout = _layout_reading(page)
+    for group in _GROUPS:  # a block the layout reader read is its reading alone
+        if any(name in layout for name in group):
+            for name in group:
+                found.pop(name, None)
+    found.update(layout)
     fields = {}
     for name in TTHC_FIELDS:
         if name in found:
@@ -81,6 +86,13 @@ def extract_tthc(page: OcrPage, *, threshold: float, calibration: Calibration) -
         if fields[name].value is not None and not fields[name].needs_review:
             fields[name] = flag_field(fields[name], FILLED_IN_NOTE)
     return Record(schema="tthc", fields=fields)
+
+
+#: Fields read together from one block of the page.
+_GROUPS = (
+    ("co_quan_chu_quan", "co_quan_ban_hanh"),
+    ("chuc_vu_nguoi_ky", "cap_bac_nguoi_ky", "nguoi_ky"),
+)
 
 
 def _layout_reading(page: OcrPage) -> Found:
@@ -168,7 +180,9 @@ def _line_reading(page: OcrPage) -> Found:
     _tthc_header(lines, page, found)
     if title_idx is not None:
         _tthc_summary(lines[title_idx + 1 : title_idx + 5], found)
-    _tthc_signer(lines[-6:], found)
+    if not any(fold(ln.text).startswith("noi nhan") for ln in lines):
+        # with "Nơi nhận:" on the page the layout reader decides; its items are no signer
+        _tthc_signer(lines[-6:], found)
     return found
 
 
