@@ -89,6 +89,8 @@ def test_the_signer_block_and_recipients_of_the_last_page() -> None:
     assert found["chuc_vu_nguoi_ky"] == "KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC"
     assert found["nguoi_ky"] == "Ngô Văn Công" and found["cap_bac_nguoi_ky"] == "Trung tá"
     assert found["noi_nhan"] == "Như trên; Lưu: VT, CTrTT"
+    beside = _page(("Nơi nhận: - Giám đốc Sở (để b/c);", 340, 500), ("- Lưu: VT.", 340, 560))
+    assert decree30.read_signer(beside)["noi_nhan"][0] == "Giám đốc Sở (để b/c); Lưu: VT"
     assert decree30.copy_marks(LAST_PAGE) == ["SAO Y BẢN CHÍNH"]
     assert not any("SAO Y" in v for v in found.values())
     assert decree30.ends_document(LAST_PAGE) and not decree30.has_header(LAST_PAGE)

@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.imaging.cleanup import analyse, make_ocr_copy, rotate_fill
+from pipeline.imaging.cleanup import analyse, rotate_fill
+from pipeline.imaging.ocr_copy import make_ocr_copy
 from pipeline.imaging.page import count_ruled_lines, estimate_skew, rotate_quarter
 from pipeline.imaging.quality import page_quality
 from schemas.models import PageQuality

@@ -4,7 +4,7 @@ Decree 30/2020/NĐ-CP, Annex I asks for PDF (version 1.4 or later), colour, at l
 200 dpi, 100 % scale. Each page here is:
 
 * the colour master, turned upright and deskewed with the same geometry as the OCR copy
-  (:func:`pipeline.imaging.cleanup.make_ocr_copy`: ``turn_upright`` then ``rotate_fill(-skew)``,
+  (:func:`pipeline.imaging.ocr_copy.make_ocr_copy`: ``turn_upright`` then ``rotate_fill(-skew)``,
   expanding canvas, white fill), so hOCR word boxes fall on the words; embedded as a
   full-resolution JPEG (DCT, quality 90, RGB);
 * a page of ``pixels / dpi * 72`` points, so the image is at 100 % scale at its dpi

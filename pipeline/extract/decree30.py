@@ -452,9 +452,13 @@ def _recipients(parts: Sequence[Part], mid: float, found: Found) -> None:
         if p.bbox[1] - (prev.bbox[1] + prev.bbox[3]) > 2.5 * prev.bbox[3]:
             break
         items.append(p)
-    if items:
-        text = "; ".join(_clean_body(p.text) for p in items)
-        found["noi_nhan"] = (text, tuple(w for p in items for w in p.words))
+    texts = [_clean_body(p.text) for p in items]
+    label = head.text.split(":", 1)  # "Nơi nhận: - Như trên;": the first item beside the label
+    if len(label) == 2 and _clean_body(label[1]):
+        texts.insert(0, _clean_body(label[1]))
+        items.insert(0, head)
+    if texts:
+        found["noi_nhan"] = ("; ".join(texts), tuple(w for p in items for w in p.words))
 
 
 def signer_zone(page: OcrPage) -> tuple[int, int, int, int] | None:

@@ -15,7 +15,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from pipeline.imaging.cleanup import Analysis, OcrCopy, align_map, make_ocr_copy
+from pipeline.imaging.cleanup import Analysis
+from pipeline.imaging.ocr_copy import OcrCopy, align_map, make_ocr_copy
 from pipeline.imaging.orientation import (
     AskOsd,
     Prepared,

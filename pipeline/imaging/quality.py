@@ -5,7 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.imaging.cleanup import Analysis, OcrCopy, ink_level_of, percentiles_u8
+from pipeline.imaging.cleanup import Analysis, percentiles_u8
+from pipeline.imaging.ocr_copy import OcrCopy, ink_level_of
 from schemas.models import PageQuality
 
 

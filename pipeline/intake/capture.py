@@ -84,7 +84,8 @@ def quick_check(im: Image.Image, dpi: float | None) -> dict[str, Any]:
     ``blurry``, ``text_too_small``, ``overexposed``, ``underexposed``, ``text_cut_off``)
     plus ``skewed`` when the page lies more than :data:`MAX_SKEW_DEG` off straight.
     """
-    from pipeline.imaging.cleanup import analyse, make_ocr_copy
+    from pipeline.imaging.cleanup import analyse
+    from pipeline.imaging.ocr_copy import make_ocr_copy
     from pipeline.imaging.page import to_gray
     from pipeline.imaging.quality import page_quality
 
