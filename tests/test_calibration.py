@@ -1,8 +1,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from pipeline.extract.calibration import FALLBACK, SIGNALS, choose_threshold, fit, load
+from pipeline.extract.calibration import (
+    FALLBACK,
+    SIGNALS,
+    choose_threshold,
+    fit,
+    load,
+    wilson_lower,
+)
 
 
 def _sample(rng: np.random.Generator, n: int):
@@ -43,9 +51,23 @@ def test_fit_separates_and_threshold_keeps_precision():
 def test_choose_threshold_with_margin():
     probs = np.array([0.99, 0.98, 0.97, 0.6, 0.5])
     right = np.array([True, True, True, False, True])
-    assert choose_threshold(probs, right, target=0.85, min_accepted=2) == 0.97
-    assert choose_threshold(probs, right, target=0.8, min_accepted=4) == 0.5  # 4 of 5 right
-    assert choose_threshold(probs, right, target=0.9, min_accepted=4) == 0.999  # never
+    kw = {"z": 0.0}  # the point estimate
+    assert choose_threshold(probs, right, target=0.85, min_accepted=2, **kw) == 0.97
+    assert choose_threshold(probs, right, target=0.8, min_accepted=4, **kw) == 0.5  # 4 of 5
+    assert choose_threshold(probs, right, target=0.9, min_accepted=4, **kw) == 0.999  # never
+
+
+def test_a_small_fitting_set_needs_more_than_its_point_estimate():
+    """Precision must reach the target with confidence: a few hundred fields are not enough."""
+    probs = np.linspace(0.999, 0.6, 400)
+    right = np.ones(400, bool)
+    right[[150, 390]] = False  # one wrong among the first 151, a second far down
+    loose = choose_threshold(probs, right, target=0.99, z=0.0)
+    strict = choose_threshold(probs, right, target=0.99)
+    assert loose < strict < 0.999  # the bound accepts fewer, yet some
+    many = np.linspace(0.999, 0.6, 20000)
+    assert choose_threshold(many, np.ones(20000, bool), target=0.995) == pytest.approx(0.6)
+    assert wilson_lower(0, 0, 1.28) == 0.0 and 0.99 < wilson_lower(999, 1000, 1.28) < 0.999
 
 
 def test_save_and_load_roundtrip(tmp_path):

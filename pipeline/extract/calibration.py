@@ -133,13 +133,38 @@ def fit(
     )
 
 
+#: One-sided confidence (z of the normal law, 90 %) with which an accepted set must reach the
+#: target precision. A threshold chosen on the point estimate sat at the edge of what the
+#: fitting pages allowed: fitted without a common damage (yellowed paper is on four pages of
+#: five), the remaining ~1,000 fields let it accept at 99.5 % measured and 97.7 % on the pages
+#: held out. The bound asks more of a small fitting set and little of a large one.
+CONFIDENCE_Z = 1.2816
+
+
+def wilson_lower(right: int, n: int, z: float) -> float:
+    """Lower Wilson bound of a proportion ``right`` / ``n`` (0 when n is 0)."""
+    if n == 0:
+        return 0.0
+    p = right / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - spread) / (1 + z * z / n)
+
+
 def choose_threshold(
-    probs: np.ndarray, right: np.ndarray, *, target: float, min_accepted: int = 50
+    probs: np.ndarray,
+    right: np.ndarray,
+    *,
+    target: float,
+    min_accepted: int = 50,
+    z: float = CONFIDENCE_Z,
 ) -> float:
     """Lowest threshold whose accepted set is right at least ``target`` of the time.
 
-    Only thresholds that accept at least ``min_accepted`` fields count, so a handful of
-    lucky fields cannot set it; ties in probability are accepted or refused together.
+    "Right at least ``target`` of the time" with confidence: the lower Wilson bound of the
+    accepted set's precision (``z``; 0 = the point estimate) must reach ``target``. Only
+    thresholds that accept at least ``min_accepted`` fields count, so a handful of lucky
+    fields cannot set it; ties in probability are accepted or refused together.
     """
     order = np.argsort(-probs)
     p_sorted, r_sorted = probs[order], right[order]
@@ -148,7 +173,7 @@ def choose_threshold(
     for i, (p, ok) in enumerate(zip(p_sorted, r_sorted, strict=True), start=1):
         wrong += 0 if ok else 1
         last_of_tie = i == len(p_sorted) or p_sorted[i] < p
-        if last_of_tie and i >= min_accepted and (i - wrong) / i >= target:
+        if last_of_tie and i >= min_accepted and wilson_lower(i - wrong, i, z) >= target:
             best = float(p)
     return min(0.999, max(0.5, best))
 
