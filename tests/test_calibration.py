@@ -63,10 +63,12 @@ def test_a_small_fitting_set_needs_more_than_its_point_estimate():
     right = np.ones(400, bool)
     right[[150, 390]] = False  # one wrong among the first 151, a second far down
     loose = choose_threshold(probs, right, target=0.99, z=0.0)
-    strict = choose_threshold(probs, right, target=0.99)
+    strict = choose_threshold(probs, right, target=0.99, z=1.2816)
     assert loose < strict < 0.999  # the bound accepts fewer, yet some
     many = np.linspace(0.999, 0.6, 20000)
-    assert choose_threshold(many, np.ones(20000, bool), target=0.995) == pytest.approx(0.6)
+    assert choose_threshold(many, np.ones(20000, bool), target=0.995, z=1.2816) == pytest.approx(
+        0.6
+    )
     assert wilson_lower(0, 0, 1.28) == 0.0 and 0.99 < wilson_lower(999, 1000, 1.28) < 0.999
 
 

@@ -133,12 +133,13 @@ def fit(
     )
 
 
-#: One-sided confidence (z of the normal law, 90 %) with which an accepted set must reach the
-#: target precision. A threshold chosen on the point estimate sat at the edge of what the
-#: fitting pages allowed: fitted without a common damage (yellowed paper is on four pages of
-#: five), the remaining ~1,000 fields let it accept at 99.5 % measured and 97.7 % on the pages
-#: held out. The bound asks more of a small fitting set and little of a large one.
-CONFIDENCE_Z = 1.2816
+#: One-sided confidence (z of the normal law) with which an accepted set must reach the target
+#: precision; 0 = the point estimate. Measured on the bench (issue 17): z = 1.28 (90 %) raised
+#: the threshold from 0.905 to 0.949 and cut coverage on typed extracts from 71 % to 66 %,
+#: yet the per-group held-out precision did not improve (yellowed pages 97.7 % → 96.8 %: the
+#: misses come from a model fitted without most of the pages, not from a lucky threshold).
+#: Kept at 0 until a bound is shown to pay for itself.
+CONFIDENCE_Z = 0.0
 
 
 def wilson_lower(right: int, n: int, z: float) -> float:
