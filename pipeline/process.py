@@ -15,7 +15,7 @@ from PIL import Image
 from pipeline.config import ProcessOptions
 from pipeline.extract.calibration import Calibration
 from pipeline.extract.decree30 import copy_marks, signer_zone
-from pipeline.extract.fields import flag_handwritten, flag_suspect_zeros
+from pipeline.extract.fields import flag_handwritten, flag_suspect_zeros, flag_tiny_text
 from pipeline.extract.kinds import detect_kind, extract_page
 from pipeline.extract.second import ReadBox, second_opinion
 from pipeline.imaging.clean import (
@@ -342,6 +342,26 @@ def _box_reader(gray: np.ndarray, reader: LineReader) -> ReadBox:
     return read
 
 
+def _cross_checked(
+    records: list[Record], page: CleanPage, ocr: OcrReading, second: LineReader | None
+) -> list[Record]:
+    """The records with the fields the pixels put in doubt sent to review.
+
+    Slashed zeros, handwriting, a second reading that disagrees (or none), text too small for
+    its tone marks.
+    """
+    records = flag_suspect_zeros(records, find_suspect_zeros(ocr.page, page.gray))
+    records = flag_handwritten(records, _hand_words(page, ocr, records))
+    records = second_opinion(records, None if second is None else _box_reader(page.gray, second))
+    return flag_tiny_text(records, _upscale(page))
+
+
+def _upscale(page: CleanPage) -> float:
+    """How much the page's text was enlarged for OCR (1.0: not)."""
+    steps = [s.model_extra or {} for s in page.steps if s.step == "ocr_copy"]
+    return max((float(s.get("upscale", 1.0)) for s in steps), default=1.0)
+
+
 def _copy_step(page: OcrPage) -> list[ProcessingStep]:
     """The copy's provenance: "SAO Y", "BẢN SAO" or digital-signature lines found on the page."""
     marks = copy_marks(page)
@@ -431,9 +451,7 @@ def process_image(
     extract = extract_page(
         kind, ocr.page, threshold=threshold, calibration=calibration, gray=page.gray
     )
-    records = flag_suspect_zeros(extract.records, find_suspect_zeros(ocr.page, page.gray))
-    records = flag_handwritten(records, _hand_words(page, ocr, records))
-    records = second_opinion(records, None if second is None else _box_reader(page.gray, second))
+    records = _cross_checked(extract.records, page, ocr, second)
     log.info(
         "page %s: orientation=%s skew=%.2f kind=%s records=%d",
         stem,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.extract.fields import flag_handwritten
+from pipeline.extract.fields import flag_handwritten, flag_tiny_text
 from pipeline.extract.second import agrees, as_value, is_key_field, second_opinion
 from pipeline.imaging.handwriting import (
     FEATURES,
@@ -209,3 +209,15 @@ def test_blue_is_no_pen_on_a_page_typed_in_blue() -> None:
     rgb = _page_with_seal()
     gray, classes = separate_inks(rgb)
     assert blue_is_a_pen(gray, classes)
+
+
+def test_on_tiny_text_no_value_with_letters_is_auto_accepted() -> None:
+    def sure(v: str) -> FieldValue:
+        return FieldValue(value=v, raw=v, bbox=(0, 0, 9, 9), needs_review=False)
+
+    rec = Record(schema="khai_sinh", fields={"ho_ten_me": sure("Ngô Anh Chí"), "so": sure("12")})
+    (kept,) = flag_tiny_text([rec], 1.8)
+    assert not kept.fields["ho_ten_me"].needs_review
+    (out,) = flag_tiny_text([rec], 2.4)  # a ~70-dpi photo: a tone mark is a pixel or two
+    assert out.fields["ho_ten_me"].needs_review and not out.fields["so"].needs_review
+    assert "dấu thanh" in out.fields["ho_ten_me"].provenance[-1]

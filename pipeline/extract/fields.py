@@ -353,3 +353,25 @@ def _filled_by_hand(fields: dict[str, FieldValue]) -> dict[str, FieldValue]:
         else flag_field(f, note).model_copy(update={"handwritten": True})
         for n, f in fields.items()
     }
+
+
+#: Text enlarged this much or more was under ~12 px a line (a phone photo, a fax): a tone mark is
+#: one or two pixels there, and both readers can agree on the wrong one ("Chí" for "Chi").
+TINY_TEXT_UPSCALE = 2.0
+TINY_TEXT_NOTE = "chữ trên ảnh quá nhỏ, dấu thanh không chắc chắn: đối chiếu với ảnh"
+
+
+def flag_tiny_text(records: Sequence[Record], upscale: float) -> list[Record]:
+    """On a page whose text had to be enlarged 2× or more, no value with letters is sure."""
+    if upscale < TINY_TEXT_UPSCALE:
+        return list(records)
+    out = []
+    for rec in records:
+        fields = {
+            name: flag_field(f, TINY_TEXT_NOTE)
+            if not f.needs_review and any(c.isalpha() for c in f.value or "")
+            else f
+            for name, f in rec.fields.items()
+        }
+        out.append(rec.model_copy(update={"fields": fields}))
+    return out
