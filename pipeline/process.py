@@ -384,7 +384,8 @@ def _with_signer_lines(
     if zone is None:
         return ocr
     x, y, w, h = zone
-    path = write_png(workdir / "signer_zone.png", page.gray[y : y + h, x : x + w], page.dpi)
+    crop = page.gray[y : y + h, x : x + w]
+    path = write_png(workdir / f"{page.path.stem}_signer_zone.png", crop, page.dpi)
     try:
         again = engine.read(
             path,
