@@ -126,7 +126,11 @@ def test_process_reports_a_bad_pdf_page_and_writes_the_good_one(tmp_path):
     assert run.returncode == 1, run.stdout + run.stderr
     assert "Traceback" not in run.stderr + run.stdout
     assert "Trang 1 của PDF hai-trang.pdf quá lớn" in " ".join(run.stdout.split())
-    assert [p.name for p in (tmp_path / "out").glob("*.json")] == ["hai-trang-p0002.json"]
+    names = sorted(p.name for p in (tmp_path / "out").glob("*.json"))
+    assert names == ["hai-trang-p0002.json", "hai-trang.json"]  # the page read, the file's list
+    whole = json.loads((tmp_path / "out" / "hai-trang.json").read_text(encoding="utf-8"))
+    assert [p.get("error", "") != "" for p in whole["pages"]] == [True, False]
+    assert "quá lớn" in whole["pages"][0]["error"] and whole["pages"][1]["document"] == 1
 
 
 # ---------------------------------------------------------------- helpers
@@ -243,6 +247,7 @@ def test_process_writes_a_json_per_page_when_a_page_name_is_another_file(tmp_pat
         "scan-p0001.json": f"{pdf}#page=1",
         "scan-p0002.json": f"{pdf}#page=2",
         "scan-p0001-2.json": str(single),
+        "scan.json": str(pdf),  # the two-page file's documents and page list
     }
 
 
