@@ -26,6 +26,7 @@ from pathlib import Path
 
 from bench.baselines import bare_tesseract_text
 from bench.corpus.build import CorpusPage, build_corpus
+from bench.report import put_section
 from flows.local_s3 import stop_local_s3
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -177,14 +178,7 @@ def render(runs: list[Run], bare: dict[str, float], n_pages: int, repeat: int = 
 def write_section(path: Path, section: str) -> None:
     """Replace (or append) the "## Scaling (#9)" section, which stays at the end of the file."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if HEADER in text:
-        head, _, rest = text.partition(HEADER)
-        after = rest.find("\n## ")
-        tail = rest[after:] if after >= 0 else ""
-        text = head.rstrip("\n") + "\n\n" + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n---\n\n" + section
-    path.write_text(text, encoding="utf-8")
+    path.write_text(put_section(text, HEADER, section), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> None:
