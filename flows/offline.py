@@ -17,7 +17,7 @@ from rich.console import Console
 from flows.wiring import second_reader
 from ocr.tesseract import TesseractEngine
 from pipeline.config import ProcessOptions
-from pipeline.documents import PageInfo, group_pages
+from pipeline.documents import PageInfo, TableShape, group_pages
 from pipeline.errors import SohoaError
 from pipeline.extract.calibration import packaged
 from pipeline.extract.decree30 import ends_document, has_header
@@ -287,6 +287,7 @@ def _process_page(
         records=outcome.result.records,
         header=has_header(outcome.ocr.page),
         ends=ends_document(outcome.ocr.page),
+        table=TableShape.of_steps([s.model_dump() for s in outcome.result.provenance]),
     )
 
 
@@ -302,7 +303,10 @@ def grouping_line(job: Job, out: Path) -> str | None:
     spans = []
     for d in doc["documents"]:
         pages = d["pages"]
-        spans.append(f"trang {pages[0]}" + (f"–{pages[-1]}" if len(pages) > 1 else ""))
+        span = f"trang {pages[0]}" + (f"–{pages[-1]}" if len(pages) > 1 else "")
+        if "spread" in d:  # a register's left and right pages, entries joined
+            span += f": trang trái + phải của sổ, {len(d['records'])} mục"
+        spans.append(span)
     return f"{job.label}: {len(doc['pages'])} trang → {len(doc['documents'])} văn bản" + (
         f" ({'; '.join(spans)})" if spans else ""
     )

@@ -1092,6 +1092,8 @@ _REGISTER_COLUMNS = (  # header, field, relative width
     ("Người đi khai", "nguoi_di_khai", 10.0),
     ("Ghi chú", "ghi_chu", 6.0),
 )
+#: The column a bound register's right page starts with (see ``render_register_page(halves=)``).
+HALF_SPLIT = "noi_sinh"
 _ENTRY_KEYS = (
     "so",
     "ngay_dang_ky",
@@ -1116,6 +1118,7 @@ def render_register_page(
     first_no: int | None = None,
     n_entries: int | None = None,
     handwritten: str | None = None,
+    halves: bool = False,
 ) -> tuple[Image.Image, dict[str, Any]]:
     """Render one ruled page of a birth register book (sổ đăng ký khai sinh), A4 landscape.
 
@@ -1129,6 +1132,9 @@ def render_register_page(
         handwritten: entries written into the printed ruling by hand: None (typed), "all" (every
             value) or "some" (each entry its own random columns); the header stays typed. Each
             entry then has ``"handwritten"``: the columns whose value is handwritten.
+        halves: the spread of a bound book, its left page ending after "Dân tộc": the title
+            and the place of registration are printed over the left page's columns, the book
+            number over the right page's (:mod:`bench.corpus.halves` cuts it in two).
 
     Returns:
         The page (grayscale; RGB with handwriting) and its truth (kind "so_khai_sinh", with
@@ -1151,7 +1157,7 @@ def render_register_page(
         for i, e in enumerate(entries)
     ]
     inked.start_hand(canvas, seed, set().union(*hands), pt=10)
-    boxes = _draw_register(canvas, page, entries, hands)
+    boxes = _draw_register(canvas, page, entries, hands, halves=halves)
     img, extra = inked.finish_page(canvas, seed)
     if extra:
         drawn = {(b["entry"], b["field"]) for b in extra["hand_boxes"]}
@@ -1190,24 +1196,25 @@ def _draw_register(
     page: dict[str, str],
     entries: list[dict[str, str]],
     hands: Sequence[set[str]] = (),
+    *,
+    halves: bool = False,
 ) -> list[dict[str, list[int]]]:
     """Draw the page; return each entry's cell boxes [x0, y0, x1, y1] by field."""
     left, right, pt = canvas.px(15), canvas.px(282), 10.0
-    mid = (left + right) / 2
-    canvas.y = canvas.px(12)
-    canvas.put([_cell("SỔ ĐĂNG KÝ KHAI SINH", mid, "c", bold=True)], 14, lead=1.6)
-    canvas.put(
-        [
-            _cell(f"Nơi đăng ký: {page['noi_dang_ky']}", left),
-            _cell(f"Quyển số: {page['quyen_so']}", right, "r"),
-        ],
-        11,
-        lead=1.8,
-    )
     total = sum(w for *_, w in _REGISTER_COLUMNS)
     edges: list[float] = [float(left)]
     for *_, w in _REGISTER_COLUMNS:
         edges.append(edges[-1] + (right - left) * w / total)
+    # a bound book's spread: the headings sit over the left page (it ends after "Dân tộc")
+    end = edges[[k for _, k, _ in _REGISTER_COLUMNS].index(HALF_SPLIT)] if halves else right
+    canvas.y = canvas.px(12)
+    canvas.put([_cell("SỔ ĐĂNG KÝ KHAI SINH", (left + end) / 2, "c", bold=True)], 14, lead=1.6)
+    place = [_Run(f"Nơi đăng ký: {page['noi_dang_ky']}")]
+    lines = canvas.split_lines(place, 11, end - left - canvas.px(4)) if halves else [place]
+    for i, line in enumerate(lines):
+        book = [_cell(f"Quyển số: {page['quyen_so']}", right, "r")] if i == 0 else []
+        lead = 1.8 if i == len(lines) - 1 else 1.3
+        canvas.put([_Cell(tuple(line), left, "l"), *book], 11, lead=lead)
     header = {key: title for title, key, _ in _REGISTER_COLUMNS}
     top = canvas.y
     canvas.y = _table_row(canvas, edges, header, pt, bold=True, min_lines=2)

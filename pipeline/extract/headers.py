@@ -106,7 +106,8 @@ def _score(text: str, wording: str) -> float:
 
     Both are folded; digits inside words are read as the letters they look like, column
     numbers are dropped; short wordings ("Số", "STT") must match exactly. Stray marks around
-    the header cost a little (a subset match scores 90, below an exact one).
+    the header cost a little (a subset match scores 90, below an exact one); a header that
+    is only part of a wording scores at most 80.
     """
     toks = [tok.translate(_DIGIT_SLIPS) for tok in fold(text).split() if not tok.isdigit()]
     t, v = " ".join(toks), fold(wording)
@@ -115,7 +116,10 @@ def _score(text: str, wording: str) -> float:
     if len(v) <= 3:
         return 100.0 if v in toks else 0.0
     exact = max(fuzz.ratio(t, v), fuzz.token_sort_ratio(t, v))
-    return float(max(exact, 0.9 * fuzz.token_set_ratio(t, v)))
+    # stray marks around a header cost a little; a wording longer than the header ("Họ và
+    # tên người đi khai" for "Họ và tên") costs more, so the shorter wording wins the tie
+    subset = 0.9 if set(v.split()) <= set(toks) else 0.8
+    return float(max(exact, subset * fuzz.token_set_ratio(t, v)))
 
 
 def _best_score(text: str, book_type: str) -> float:

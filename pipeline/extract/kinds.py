@@ -195,6 +195,7 @@ def extract_page(
         "header": "fallback" if reg.header and reg.header.fallback else "matched",
         "columns": dict(sorted(reg.header.columns.items())) if reg.header else {},
         "records": len(reg.records),
+        "entry_rows": list(reg.entry_rows),
     }
     return PageExtract(reg.records, reg.lines, True, (step,))
 

@@ -62,6 +62,8 @@ class RegisterResult:
         rows_found: data rows of the table (below the header), empty ones included.
         grid: the table found (None: no table, no records).
         header: how the columns were named.
+        entry_rows: each record's data row (0 = the first row below the header): a book
+            scanned one page at a time joins a left and a right page's entries by it.
     """
 
     records: list[Record]
@@ -69,6 +71,7 @@ class RegisterResult:
     rows_found: int = 0
     grid: Grid | None = None
     header: HeaderMatch | None = None
+    entry_rows: tuple[int, ...] = ()
 
 
 def _clean_word(word: OcrWord) -> OcrWord | None:
@@ -383,6 +386,7 @@ def extract_register(
     cells = assign_words(grid, words)
     header = match_header(cells, book_type)
     grid, cells = _split_entries(grid, cells, words, header)
+    rows = tuple(r for r in range(header.rows, len(grid.rows)) if _has_text(cells[r]))
     records = [
         Record(
             schema=book_type,
@@ -390,8 +394,7 @@ def extract_register(
                 r, grid, cells, header, gray=gray, threshold=threshold, calibration=calibration
             ),
         )
-        for r in range(header.rows, len(grid.rows))
-        if _has_text(cells[r])
+        for r in rows
     ]
     above = [w for w in page.words if w.bbox[1] + w.bbox[3] <= grid.bbox[1]]
     book = _page_fields(above, threshold=threshold, calibration=calibration)
@@ -402,4 +405,5 @@ def extract_register(
         rows_found=len(grid.rows) - header.rows,
         grid=grid,
         header=header,
+        entry_rows=tuple(r - header.rows for r in rows),
     )

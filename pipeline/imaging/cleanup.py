@@ -143,11 +143,28 @@ def border_mask(gray: np.ndarray) -> np.ndarray:
     touches = (x == 0) | (y == 0) | (x + bw >= w) | (y + bh >= h)
     big = (area > 0.002 * h * w) & ((bw > 0.2 * w) | (bh > 0.2 * h))
     keep = touches & big
+    if keep[1:].any():
+        keep &= _solid(dark, labels, stats)
     keep[0] = False
     mask = (keep.astype(np.uint8) * 255)[labels]
     if mask.any():
         mask = cv2.dilate(mask, np.ones((5, 5), np.uint8))
     return mask
+
+
+def _solid(dark: np.ndarray, labels: np.ndarray, stats: np.ndarray) -> np.ndarray:
+    """Per component: is it a dark band rather than thin lines?
+
+    A ruled table cut at the page's edge (a register's half page, scanned one page at a
+    time) touches the edge and is large, but it is all 1–2 px lines: it is no border.
+    A band is at least ~5 px thick somewhere (the eroded component keeps a fifth of its ink)
+    or fills its own box.
+    """
+    thick = cv2.erode(dark, np.ones((5, 5), np.uint8))
+    kept = np.bincount(labels[thick > 0].ravel(), minlength=len(stats))
+    area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
+    fill = area / np.maximum(1, stats[:, cv2.CC_STAT_WIDTH] * stats[:, cv2.CC_STAT_HEIGHT])
+    return np.asarray((kept >= 0.2 * area) | (fill >= 0.3))
 
 
 def ink_mask(flat: np.ndarray) -> np.ndarray:
