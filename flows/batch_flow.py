@@ -16,6 +16,7 @@ from flows.wiring import context, context_for, settings
 from pipeline.archive.manifest import write_batch_manifests
 from pipeline.work import batch as stages
 from pipeline.work import claims
+from pipeline.work.joining import join_documents
 from pipeline.work.workloop import WorkerOptions, run_worker
 
 
@@ -49,6 +50,16 @@ def work_task(batch_id: int, slot: int, force_kind: str | None = None) -> dict[s
     return {"done": stats.done, "failed": stats.failed, "retried": stats.retried}
 
 
+@task(name="join-documents", retries=4, retry_delay_seconds=[2, 5, 15, 30])
+def join_task(batch_id: int) -> int:
+    """Join documents over several pages (a letter's signer page, a register's right page).
+
+    The claim loops already join when a batch's last page is read; this run makes sure
+    (it changes nothing when they did).
+    """
+    return join_documents(context(), batch_id)
+
+
 @task(name="write-manifests", retries=4, retry_delay_seconds=[2, 5, 15, 30])
 def manifests_task(batch_id: int) -> list[str]:
     """Rewrite the per-book manifests (every object with SHA-256 and size)."""
@@ -65,6 +76,7 @@ def process_batch(batch_id: int, workers: int = 1, force_kind: str | None = None
     slots = range(max(1, min(workers, pending)))
     loops = [work_task.submit(batch_id, i, force_kind) for i in slots]
     done = [f.result() for f in loops]
+    join_task(batch_id)
     manifests_task(batch_id)
     return {"pages": pending, **{k: sum(d[k] for d in done) for k in ("done", "failed")}}
 

@@ -270,3 +270,38 @@ def test_a_handwritten_field_says_so_and_offers_the_other_reading_first(env):
     )
     assert "viết tay" in block
     assert re.search(r'class="sug"[^>]*data-value="Lê Văn Tám"[^>]*>1\. ', block)
+
+
+def test_a_value_read_on_another_page_of_the_document_is_cropped_from_that_page(env):
+    from pipeline.db.models import Page
+
+    app, sessions, store, seeded = env
+    with sessions.begin() as s:
+        first = s.get_one(Page, seeded.page_id)
+        signer = Page(
+            batch_id=first.batch_id,
+            seq=2,
+            source_name="p2.png",
+            source_sha256="1" * 64,
+            phase="phase-5",
+            status="processed",
+            preview_key="phase-5/x/previews/p00002.png",
+            preview_scale=0.25,
+            document_page_id=first.id,
+        )
+        s.add(signer)
+        s.flush()
+        f = s.scalars(
+            select(FieldRow).where(FieldRow.record_id == seeded.record_a, FieldRow.name == "so")
+        ).one()
+        f.page_id, page2 = signer.id, signer.id
+    store.put_bytes("phase-5/x/previews/p00002.png", b"png", content_type="image/png")
+    c = login(app, "clerk1")
+    html = c.get(f"/records/{seeded.record_a}").text
+    block = html[html.index('data-name="so"') :]
+    block = block[: block.index('<div class="field', 10)]
+    assert f'data-src="/pages/{page2}/preview"' in block
+    assert 'data-bbox="75.0,50.0,30.0,15.0"' in block  # (300, 200, 120, 60) at that page's 0.25
+    assert "ở trang 2" in block
+    assert 'id="box-so"' not in html  # no box on the record's own page for it
+    assert c.get(f"/pages/{page2}/preview").status_code == 200

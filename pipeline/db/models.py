@@ -120,6 +120,11 @@ class Page(Base):
     orientation_deg: Mapped[int | None] = mapped_column(Integer)
     quality: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     text: Mapped[str | None] = mapped_column(Text)
+    #: what document assembly needs of the page (pipeline/work/joining.py): "header", "ends",
+    #: "table", and "held": records of a document's later page waiting to be joined
+    layout: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: the first page of this page's document, once its pages are joined (NULL: not joined)
+    document_page_id: Mapped[int | None] = mapped_column(Integer)
     #: work claiming (pipeline/work/claims.py): which worker holds the page, until when
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -195,6 +200,9 @@ class FieldRow(Base):
     handwritten: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: what other readers read where they disagreed with the value (the clerk's suggestions)
     alternatives: Mapped[list[str] | None] = mapped_column(JSON)
+    #: the page the value was read on when not its record's own (a letter's signer page,
+    #: a register's right page); NULL: the record's page
+    page_id: Mapped[int | None] = mapped_column(Integer)
     record: Mapped[RecordRow] = relationship(back_populates="fields")
 
 

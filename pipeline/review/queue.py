@@ -83,6 +83,8 @@ class FieldView:
     handwritten: bool = False
     #: other readers' readings where they disagreed (offered first)
     alternatives: list[str] = field(default_factory=list)
+    #: read on another page of the record's document (its id, number, preview scale)
+    other_page: tuple[int, int, float] | None = None
 
 
 @dataclass
@@ -278,6 +280,7 @@ def load_record(sessions: sessionmaker[Session], record_id: int) -> RecordView |
         fields = s.scalars(
             select(FieldRow).where(FieldRow.record_id == record_id).order_by(FieldRow.id)
         ).all()
+        others = _other_pages(s, [f.page_id for f in fields if f.page_id])
         events = s.execute(
             select(ReviewEvent, User.username)
             .outerjoin(User, User.id == ReviewEvent.user_id)
@@ -312,6 +315,7 @@ def load_record(sessions: sessionmaker[Session], record_id: int) -> RecordView |
                 provenance=list(f.provenance or []),
                 handwritten=bool(f.handwritten),
                 alternatives=list(f.alternatives or []),
+                other_page=others.get(f.page_id) if f.page_id else None,
             )
             for f in fields
         ],
@@ -320,6 +324,14 @@ def load_record(sessions: sessionmaker[Session], record_id: int) -> RecordView |
             for e, name in events
         ],
     )
+
+
+def _other_pages(s: Session, ids: list[int]) -> dict[int, tuple[int, int, float]]:
+    """Pages of a document other than its record's: id → (id, number, preview scale)."""
+    if not ids:
+        return {}
+    pages = s.scalars(select(Page).where(Page.id.in_(set(ids)))).all()
+    return {p.id: (p.id, p.number, p.preview_scale or 1.0) for p in pages if p.preview_key}
 
 
 def preview_key(sessions: sessionmaker[Session], page_id: int) -> str | None:

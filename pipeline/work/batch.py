@@ -22,7 +22,6 @@ from pipeline.archive.outputs import store_page_extras
 from pipeline.config import ProcessOptions
 from pipeline.db.books import allocate_pages, ensure_book
 from pipeline.db.models import Batch, FieldRow, Page, RecordRow
-from pipeline.documents import is_continuation
 from pipeline.errors import BadInputError, SohoaError
 from pipeline.extract.calibration import packaged
 from pipeline.imaging.io import (
@@ -41,6 +40,7 @@ from pipeline.phases import PhasePlan
 from pipeline.ports import LineReader, ObjectStore, OcrEngine
 from pipeline.process import process_image
 from pipeline.work.claims import Claim, check_held
+from pipeline.work.layout import hold_for_document, page_layout, read_layout, save_layout
 from pipeline.work.records import place_record, record_document, record_version
 from schemas.enums import PageStatus, RecordStatus
 from schemas.models import BookMeta, PageResult, Record
@@ -305,6 +305,8 @@ def process_page(ctx: Context, page_id: int) -> Path:
     )
     result_path = workdir / f"{stem}_result.json"
     result_path.write_text(outcome.result.model_dump_json(by_alias=True), encoding="utf-8")
+    layout = page_layout(outcome.ocr.page, outcome.result)
+    (workdir / f"{stem}_layout.json").write_text(json.dumps(layout), encoding="utf-8")
     (workdir / f"{stem}_ocr.hocr").write_text(outcome.ocr.hocr, encoding="utf-8")
     return result_path
 
@@ -341,37 +343,61 @@ def store_outputs(
         ).sha256
         return key
 
-    # a letter's later page (the signer's) is part of the document of the page before it; until
-    # the batch flow joins documents (issue 18) it is no record of its own, not a near-empty one
-    kept = [r for r in result.records if not is_continuation(r)]
-    if len(kept) < len(result.records):
-        log.info("page %s: a document's later page, no record of its own", page_id)
+    # a letter's later page (the signer's), a register's right page: their records wait on the
+    # page for the document they belong to (pipeline/work/joining.py), not records of their own
+    layout = read_layout(result_path)
+    kept, held = hold_for_document(result.records, layout)
+    if held:
+        log.info("page %s: %d record(s) held for the document's first page", page_id, len(held))
+        layout["held"] = [r.model_dump(mode="json", by_alias=True) for r in held]
     result = result.model_copy(update={"records": kept})
     placed = [place_record(ctx.plan, batch, r) for r in result.records]
     page_phase = placed[0][0] if placed else page.phase
     base = f"{book_prefix(page_phase, batch)}/ocr/p{page.number:05d}"
     text_key = put(f"{base}.txt", result.text.encode("utf-8"), "text/plain; charset=utf-8")
     hocr_key = put(f"{base}.hocr", hocr.read_bytes(), "text/html; charset=utf-8")
-    ids = []
-    for idx, (record, (phase, year, source)) in enumerate(zip(result.records, placed, strict=True)):
-        doc = record_document(record, batch, page, phase, year, text_key)
-        data = json.dumps(doc, ensure_ascii=False, indent=1).encode()
-        base_key = f"{book_prefix(phase, batch)}/records/p{page.number:05d}-e{idx:02d}"
-        version, key = record_version(ctx.store, base_key, sha256_hex(data))
-        stored = ctx.store.put_bytes(key, data, content_type="application/json", metadata=meta)
-        ids.append(
-            _save_record(
-                ctx, page_id, idx, record, phase, year, source, key, stored.sha256, version
-            )
-        )
+    ids = [
+        store_record(ctx, page, batch, idx, record, placed[idx], text_key)
+        for idx, record in enumerate(result.records)
+    ]
     preview = _store_preview(ctx, result_path, f"{book_prefix(page_phase, batch)}/previews", page)
     if preview is not None:
         written[preview[0]] = preview[2]
     written.update(store_page_extras(ctx.sessions, ctx.store, page_id, result_path, base, meta))
     _save_page(ctx, page_id, result, page_phase, text_key, hocr_key, preview, written, claim)
+    save_layout(ctx.sessions, page_id, layout)
     if not ctx.options.keep_intermediates:
         shutil.rmtree(result_path.parent, ignore_errors=True)
     return ids
+
+
+def store_record(
+    ctx: Context,
+    page: Page,
+    batch: Batch,
+    idx: int,
+    record: Record,
+    placed: tuple[str, int | None, str],
+    text_key: str,
+    page_ids: dict[int, int] | None = None,
+) -> int:
+    """Store entry ``idx`` of a page: its JSON (next version when changed) and its rows.
+
+    ``page_ids`` maps page numbers to page ids for a record whose fields were read on other
+    pages of its document (each field's ``page``).
+    """
+    phase, year, source = placed
+    doc = record_document(record, batch, page, phase, year, text_key)
+    data = json.dumps(doc, ensure_ascii=False, indent=1).encode()
+    base_key = f"{book_prefix(phase, batch)}/records/p{page.number:05d}-e{idx:02d}"
+    version, key = record_version(ctx.store, base_key, sha256_hex(data))
+    stored = ctx.store.put_bytes(
+        key, data, content_type="application/json", metadata=page_metadata(page)
+    )
+    on = {n: pid for n, pid in (page_ids or {}).items() if pid != page.id}
+    return _save_record(
+        ctx, page.id, idx, record, (phase, year, source), (key, stored.sha256, version), on
+    )
 
 
 def _save_record(
@@ -379,12 +405,9 @@ def _save_record(
     page_id: int,
     idx: int,
     record: Record,
-    phase: str,
-    year: int | None,
-    source: str,
-    key: str,
-    sha: str,
-    version: int = 1,
+    placed: tuple[str, int | None, str],
+    stored: tuple[str, str, int],
+    other_pages: dict[int, int],
 ) -> int:
     status = RecordStatus.needs_review if record.needs_review else RecordStatus.auto_accepted
     with ctx.sessions.begin() as s:
@@ -396,9 +419,9 @@ def _save_record(
             s.execute(delete(FieldRow).where(FieldRow.record_id == row.id))
             s.expire(row, ["fields"])
         row.schema_name, row.schema_version = record.schema_name, record.schema_version
-        row.phase, row.formation_year, row.phase_source = phase, year, source
-        row.status, row.object_key, row.object_sha256 = status.value, key, sha
-        row.version = version
+        row.phase, row.formation_year, row.phase_source = placed
+        row.object_key, row.object_sha256, row.version = stored
+        row.status = status.value
         row.stored_at = datetime.now(UTC)
         row.fields = [
             FieldRow(
@@ -411,6 +434,7 @@ def _save_record(
                 provenance=f.provenance,
                 handwritten=f.handwritten,
                 alternatives=f.alternatives or None,
+                page_id=other_pages.get(f.page) if f.page is not None else None,
             )
             for n, f in record.fields.items()
         ]

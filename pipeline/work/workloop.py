@@ -14,13 +14,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from pipeline.db.models import Page
 from pipeline.errors import SohoaError, StorageError
 from pipeline.work import batch as stages
 from pipeline.work import claims
 from pipeline.work.batch import Context
 from pipeline.work.claims import Claim, LeaseLost
+from pipeline.work.joining import join_documents
 
 log = logging.getLogger(__name__)
 
@@ -194,10 +197,27 @@ def run_worker(
             stats.last_error, outcomes = classify(exc), ["retry"]
         else:
             outcomes = [_handle(ctx, claim, opts, stats) for claim in got]
+            _join_finished(ctx, [c for c, o in zip(got, outcomes, strict=True) if o == "done"])
         failures = failures + 1 if "retry" in outcomes and "done" not in outcomes else 0
         if failures:
             _back_off(opts, failures, stats, stop)
     return stats
+
+
+def _join_finished(ctx: Context, done: list[Claim]) -> None:
+    """Join the documents of each batch whose last page was just read (see joining.py)."""
+    if not done:
+        return
+    try:
+        with ctx.sessions() as s:
+            ids = s.scalars(
+                select(Page.batch_id).where(Page.id.in_([c.page_id for c in done])).distinct()
+            ).all()
+        for batch_id in ids:
+            if claims.backlog(ctx.sessions, batch_id) == 0:
+                join_documents(ctx, batch_id)
+    except Exception:  # noqa: BLE001 - the pages are read; the join runs again next time
+        log.exception("joining the documents of a batch failed; it is tried again later")
 
 
 def _back_off(

@@ -47,15 +47,27 @@
       var raw = fieldEl && fieldEl.getAttribute("data-bbox");
       return raw ? raw.split(",").map(Number) : null;
     }
+    var others = {};  /* previews of the document's other pages, by URL */
+    function cropFrom(source, el) {
+      var b = bboxOf(el), c = el.querySelector("canvas.crop");
+      if (!b || !c || !source.naturalWidth) return;
+      var pad = 4, w = b[2] + 2 * pad, h = b[3] + 2 * pad;
+      var k = Math.min(2, 420 / w);
+      c.width = Math.round(w * k); c.height = Math.round(h * k);
+      c.getContext("2d").drawImage(source, b[0] - pad, b[1] - pad, w, h, 0, 0, c.width, c.height);
+    }
     function drawCrops() {
-      if (!img || !img.naturalWidth) return;
       form.querySelectorAll(".field[data-bbox]").forEach(function (el) {
-        var b = bboxOf(el), c = el.querySelector("canvas.crop");
-        if (!b || !c) return;
-        var pad = 4, w = b[2] + 2 * pad, h = b[3] + 2 * pad;
-        var k = Math.min(2, 420 / w);
-        c.width = Math.round(w * k); c.height = Math.round(h * k);
-        c.getContext("2d").drawImage(img, b[0] - pad, b[1] - pad, w, h, 0, 0, c.width, c.height);
+        var src = el.getAttribute("data-src");
+        if (!src) { if (img) cropFrom(img, el); return; }
+        /* a value read on another page of the document (the signer's, a register's right page) */
+        var other = others[src];
+        if (!other) {
+          other = others[src] = new Image();
+          other.addEventListener("load", drawCrops);
+          other.src = src;
+        }
+        cropFrom(other, el);
       });
     }
     function focusField(input) {
@@ -71,7 +83,7 @@
       el.classList.add("current");
       var box = document.getElementById("box-" + el.getAttribute("data-name"));
       if (box) box.classList.add("active");
-      showBox(bboxOf(el));
+      if (!el.hasAttribute("data-src")) showBox(bboxOf(el));  /* its crop shows the other page */
     }
     function nextFlagged(from) {
       var i = inputs.indexOf(from);
@@ -167,6 +179,7 @@
       if (active && active.matches("input[data-field]")) onFocus({ target: active });
     }
     if (img) { if (img.complete && img.naturalWidth) onImage(); else img.addEventListener("load", onImage); }
+    else drawCrops();
     var first = form.querySelector("input[autofocus]");
     if (first) focusField(first);
   });
