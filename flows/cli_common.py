@@ -216,9 +216,14 @@ def _batch_summary(batch_id: int) -> int:
         for col in ("Trang", "Tệp", "Trạng thái", "Loại", "Giai đoạn", "Cần duyệt", "Ghi chú"):
             table.add_column(col)
         failed = 0
+        seqs = {p.id: p.seq for p in pages}
         for p in pages:
             review = sum(1 for r in p.records for f in r.fields if f.needs_review)
             note = p.error_message or ", ".join((p.quality or {}).get("flags", []))
+            if p.document_page_id not in (None, p.id) and p.document_page_id in seqs:
+                # the page → document grouping: a letter's later page, a register's right page
+                joined = f"thuộc văn bản bắt đầu ở trang {seqs[p.document_page_id]}"
+                note = f"{note}; {joined}" if note else joined
             failed += p.status == "failed"
             status = {"processed": "[green]xong[/]", "failed": "[red]lỗi[/]"}.get(
                 p.status, p.status
