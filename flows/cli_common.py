@@ -218,7 +218,8 @@ def _batch_summary(batch_id: int) -> int:
         failed = 0
         seqs = {p.id: p.seq for p in pages}
         for p in pages:
-            review = sum(1 for r in p.records for f in r.fields if f.needs_review)
+            live = [r for r in p.records if r.status != "superseded"]
+            review = sum(1 for r in live for f in r.fields if f.needs_review)
             note = p.error_message or ", ".join((p.quality or {}).get("flags", []))
             if p.document_page_id not in (None, p.id) and p.document_page_id in seqs:
                 # the page → document grouping: a letter's later page, a register's right page

@@ -65,6 +65,9 @@ class PageInfo:
     ends: bool = False
     #: a register page's table (None on other pages)
     table: TableShape | None = None
+    #: a clerk's decision: True, a document starts here (split); False, the page belongs to
+    #: the document before it (merge); None, the pages say
+    starts: bool | None = None
 
 
 @dataclass
@@ -100,6 +103,8 @@ class Document:
 def _starts(page: PageInfo, current: Document | None) -> bool:
     if current is None or not current.pages:
         return True
+    if page.starts is not None:
+        return page.starts
     if len(current.pages) == 1 and right_page_of(current.pages[0], page):
         return False
     if page.kind in PAGE_KINDS or current.kind in PAGE_KINDS:

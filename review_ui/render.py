@@ -22,6 +22,7 @@ STATUS_LABELS = {
     "needs_review": "Cần duyệt",
     "auto_accepted": "Tự chấp nhận",
     "approved": "Đã duyệt",
+    "superseded": "Đã thay bằng hồ sơ của văn bản ghép lại",
 }
 BOOK_TYPES = {"khai_sinh": "Khai sinh", "ket_hon": "Kết hôn", "khai_tu": "Khai tử", "tthc": "TTHC"}
 

@@ -24,6 +24,7 @@ from pipeline.review.queue import (
     release_lock,
 )
 from pipeline.review.suggest import ethnic_names, suggestions
+from pipeline.work.joining import CannotRegroup, merge_into_previous, split_at
 from review_ui.render import render
 from review_ui.security import DbId, require, web
 
@@ -164,6 +165,28 @@ def renew_lock(request: Request, rid: DbId, user: Clerk) -> Response:
     cfg = web(request)
     lock = lock_for_review(cfg.sessions, rid, user.user_id, minutes=cfg.lock_minutes)
     return Response(status_code=204 if lock and lock.ok else 409)
+
+
+def _regroup(request: Request, user: SignedIn, page_id: int, how: str) -> Response:
+    cfg = web(request)
+    act = split_at if how == "split" else merge_into_previous
+    try:
+        rid = act(cfg, page_id, user.user_id)
+    except CannotRegroup as exc:
+        return render(request, "error.html", 409, user=user, message=exc.message_vi)
+    return RedirectResponse(f"/records/{rid}" if rid else "/review", status_code=303)
+
+
+@router.post("/pages/{page_id}/split")
+def split(request: Request, page_id: DbId, user: Clerk) -> Response:
+    """Start a new document at this page (the machine joined it to the document before)."""
+    return _regroup(request, user, page_id, "split")
+
+
+@router.post("/pages/{page_id}/merge")
+def merge(request: Request, page_id: DbId, user: Clerk) -> Response:
+    """Join the document starting at this page to the document before it."""
+    return _regroup(request, user, page_id, "merge")
 
 
 @router.get("/pages/{page_id}/preview")

@@ -32,3 +32,7 @@ class RecordStatus(StrEnum):
     needs_review = "needs_review"
     auto_accepted = "auto_accepted"
     approved = "approved"
+    #: replaced when its document was regrouped (joined into another page's record, or split
+    #: or merged by a clerk); kept with its audit trail, counted nowhere, revived if the
+    #: grouping comes back
+    superseded = "superseded"

@@ -97,3 +97,53 @@ def test_a_right_page_without_its_left_page_keeps_its_entries(
         first = page.records[0].id
         names = set(s.scalars(select(FieldRow.name).where(FieldRow.record_id == first)))
     assert {"noi_sinh", "ho_ten_me"} <= names
+
+
+def _field_pages(ctx: stages.Context, page_id: int) -> dict[str, int | None]:  # noqa: F811
+    with ctx.sessions() as s:
+        rows = s.scalars(select(FieldRow).join(RecordRow).where(RecordRow.page_id == page_id)).all()
+        return {f.name: f.page_id for f in rows}
+
+
+def test_a_clerk_splits_a_wrongly_joined_page_off_and_merges_it_back_audited(
+    ctx: stages.Context,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from bench.corpus.letters import render_letter
+    from pipeline.db.models import ReviewEvent
+    from pipeline.work.joining import CannotRegroup, merge_into_previous, split_at
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    letter, _ = render_letter(
+        5, pages=2, annex=False, handwritten=(), marks=(), copy_mark="", face="serif"
+    )
+    for i, im in enumerate(letter, start=1):
+        im.save(folder / f"trang-{i:02d}.png", dpi=(300, 300))
+    bid = _run(ctx, folder)
+    join_documents(ctx, bid)
+    p1, p2 = _pages(ctx)
+    assert _field_pages(ctx, p1.id)["nguoi_ky"] == p2.id
+
+    new_first = split_at(ctx, p2.id, user_id=None)
+    p1, p2 = _pages(ctx)
+    assert p2.document_page_id == p2.id and len(p2.records) == 1
+    assert new_first == p2.records[0].id
+    assert p2.id not in _field_pages(ctx, p1.id).values()  # page 1 keeps only its own readings
+    assert "nguoi_ky" in _field_pages(ctx, p2.id)  # the signer page is a record of its own
+
+    merged = merge_into_previous(ctx, p2.id, user_id=None)
+    p1, p2 = _pages(ctx)
+    assert merged == p1.records[0].id
+    # the signer page's own record is replaced, kept with its audit trail, counted nowhere
+    assert [r.status for r in p2.records] == ["superseded"]
+    assert _field_pages(ctx, p1.id)["nguoi_ky"] == p2.id
+    with ctx.sessions() as s:
+        actions = [e.action for e in s.scalars(select(ReviewEvent).order_by(ReviewEvent.id))]
+        assert actions.count("split") >= 1 and actions.count("merge") == 1
+        # a record a clerk approved is never regrouped
+        rec = s.get_one(RecordRow, merged)
+    with ctx.sessions.begin() as s:
+        s.get_one(RecordRow, rec.id).status = "approved"
+    with pytest.raises(CannotRegroup, match="đã có hồ sơ được duyệt"):
+        split_at(ctx, p2.id, user_id=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from pipeline.extract import decree30, parsers
 from pipeline.extract.bodies import restore_marks
@@ -18,6 +19,7 @@ from pipeline.extract.fields import (
     missing_field,
 )
 from pipeline.extract.labels import column_lines, fold
+from pipeline.extract.respell import recipient_item, split_joined
 from schemas.models import TTHC_FIELDS, OcrLine, OcrPage, OcrWord, Record
 
 #: Titles of the document types a TTHC result or letter may carry.
@@ -115,18 +117,44 @@ def _check(name: str, raw: str) -> Checked:
         return check_name(raw)
     if name.startswith("co_quan_") or name == "chuc_vu_nguoi_ky":
         return check_body(raw)
+    if name == "noi_nhan":
+        return check_recipients(raw)
+    if name == "trich_yeu":
+        return _respelled(check_text(raw), split_joined)
     return check_text(raw)
+
+
+def _respelled(checked: Checked, fix: Callable[[str], tuple[str, list[str]]]) -> Checked:
+    """A checked text with ``fix`` applied; a change is a repair (shown to a clerk)."""
+    if checked.value is None:
+        return checked
+    text, changed = fix(checked.value)
+    if not changed:
+        return checked
+    notes = "; ".join(n for n in (checked.note, "sửa theo chính tả: " + ", ".join(changed)) if n)
+    return Checked(text, checked.ok, notes, repaired=True)
+
+
+def check_recipients(raw: str) -> Checked:
+    """The "Nơi nhận" list ("; "-separated), each item's conventional wording put back."""
+
+    def items(text: str) -> tuple[str, list[str]]:
+        fixed = [recipient_item(item.strip()) for item in text.split(";")]
+        return "; ".join(t for t, _ in fixed), [c for _, cs in fixed for c in cs]
+
+    return _respelled(check_text(raw), items)
 
 
 def check_body(raw: str) -> Checked:
     """An issuer's name, with tone marks OCR lost put back from known body names (a repair)."""
-    checked = check_text(raw)
+    checked = _respelled(check_text(raw), split_joined)
     if checked.value is None:
         return checked
     text, changed = restore_marks(checked.value)
     if not changed:
         return checked
-    note = "dấu được sửa theo tên cơ quan nhà nước: " + ", ".join(changed)
+    marks = "dấu được sửa theo tên cơ quan nhà nước: " + ", ".join(changed)
+    note = "; ".join(n for n in (checked.note, marks) if n)
     return Checked(text, True, note, repaired=True)
 
 

@@ -50,6 +50,9 @@ class ApproveOutcome:
 READ_ONLY_MESSAGE = {
     RecordStatus.approved.value: "Hồ sơ đã được duyệt trước đó; chỉ xem, không sửa được.",
     RecordStatus.auto_accepted.value: "Hồ sơ đã được tự chấp nhận; chỉ xem, không sửa được.",
+    RecordStatus.superseded.value: (
+        "Văn bản của hồ sơ này đã được ghép hoặc tách lại; hồ sơ được thay bằng hồ sơ mới."
+    ),
 }
 
 

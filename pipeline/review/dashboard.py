@@ -165,6 +165,7 @@ def _count_records(
             func.min(case((review, RecordRow.created_at), else_=None)),
         )
         .join(Page, Page.id == RecordRow.page_id)
+        .where(RecordRow.status != "superseded")  # replaced by its regrouped document's
         .group_by(Page.batch_id)
     )
     for batch_id, n, approved, to_review, oldest in s.execute(stmt):

@@ -119,6 +119,10 @@ class RecordView:
     preview_scale: float
     fields: list[FieldView]
     events: list[EventView]
+    #: the record's document when it runs over pages: (page id, page number) of each page
+    document_pages: list[tuple[int, int]] = field(default_factory=list)
+    #: the page before the record's page in its batch, when it may be merged into its document
+    previous_page: tuple[int, int] | None = None
 
 
 def display_value(name: str, value: str | None, raw: str) -> str:
@@ -265,6 +269,23 @@ def release_lock(sessions: sessionmaker[Session], record_id: int, user_id: int) 
         )
 
 
+def _field_view(f: FieldRow, others: dict[int, tuple[int, int, float]]) -> FieldView:
+    return FieldView(
+        id=f.id,
+        name=f.name,
+        value=f.value,
+        display=display_value(f.name, f.value, f.raw),
+        raw=f.raw,
+        confidence=f.confidence,
+        bbox=list(f.bbox) if f.bbox else None,
+        needs_review=f.needs_review,
+        provenance=list(f.provenance or []),
+        handwritten=bool(f.handwritten),
+        alternatives=list(f.alternatives or []),
+        other_page=others.get(f.page_id) if f.page_id else None,
+    )
+
+
 def load_record(sessions: sessionmaker[Session], record_id: int) -> RecordView | None:
     """The record with its fields, page, book and audit trail; None when unknown."""
     with sessions() as s:
@@ -280,7 +301,7 @@ def load_record(sessions: sessionmaker[Session], record_id: int) -> RecordView |
         fields = s.scalars(
             select(FieldRow).where(FieldRow.record_id == record_id).order_by(FieldRow.id)
         ).all()
-        others = _other_pages(s, [f.page_id for f in fields if f.page_id])
+        others, grouping = _other_pages(s, [f.page_id for f in fields]), _grouping(s, page)
         events = s.execute(
             select(ReviewEvent, User.username)
             .outerjoin(User, User.id == ReviewEvent.user_id)
@@ -302,35 +323,39 @@ def load_record(sessions: sessionmaker[Session], record_id: int) -> RecordView |
         entry_index=rec.entry_index,
         preview=bool(page.preview_key),
         preview_scale=page.preview_scale or 1.0,
-        fields=[
-            FieldView(
-                id=f.id,
-                name=f.name,
-                value=f.value,
-                display=display_value(f.name, f.value, f.raw),
-                raw=f.raw,
-                confidence=f.confidence,
-                bbox=list(f.bbox) if f.bbox else None,
-                needs_review=f.needs_review,
-                provenance=list(f.provenance or []),
-                handwritten=bool(f.handwritten),
-                alternatives=list(f.alternatives or []),
-                other_page=others.get(f.page_id) if f.page_id else None,
-            )
-            for f in fields
-        ],
+        fields=[_field_view(f, others) for f in fields],
         events=[
             EventView(aware(e.at), name or "?", e.action, e.field_name, e.old_value, e.new_value)
             for e, name in events
         ],
+        document_pages=grouping[0],
+        previous_page=grouping[1],
     )
 
 
-def _other_pages(s: Session, ids: list[int]) -> dict[int, tuple[int, int, float]]:
+def _grouping(s: Session, page: Page) -> tuple[list[tuple[int, int]], tuple[int, int] | None]:
+    """The pages of a page's document, and the page before it in its batch (for a merge)."""
+    pages = s.scalars(select(Page).where(Page.document_page_id == page.id).order_by(Page.seq)).all()
+    doc = [(p.id, p.number) for p in pages] if len(pages) > 1 else []
+    # a letter's page or a page holding what it read for another (a register's right page)
+    # may belong to the document before; a register's own page never asks
+    if page.kind != "tthc" and not (page.layout or {}).get("held"):
+        return doc, None
+    before = s.scalars(
+        select(Page)
+        .where(Page.batch_id == page.batch_id, Page.seq < page.seq, Page.status == "processed")
+        .order_by(Page.seq.desc())
+        .limit(1)
+    ).first()
+    return doc, (before.id, before.number) if before is not None else None
+
+
+def _other_pages(s: Session, ids: list[int | None]) -> dict[int, tuple[int, int, float]]:
     """Pages of a document other than its record's: id → (id, number, preview scale)."""
-    if not ids:
+    wanted = {i for i in ids if i}
+    if not wanted:
         return {}
-    pages = s.scalars(select(Page).where(Page.id.in_(set(ids)))).all()
+    pages = s.scalars(select(Page).where(Page.id.in_(wanted))).all()
     return {p.id: (p.id, p.number, p.preview_scale or 1.0) for p in pages if p.preview_key}
 
 

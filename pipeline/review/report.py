@@ -21,8 +21,11 @@ KEYS = ("pages", "records", "needs_review", "stored", "failed")
 COUNTS_SQL = {
     "pages": "SELECT phase, count(*) FROM pages GROUP BY phase",
     "failed": "SELECT phase, count(*) FROM pages WHERE status = 'failed' GROUP BY phase",
-    "records": "SELECT phase, count(*) FROM records GROUP BY phase",
-    "stored": "SELECT phase, count(*) FROM records WHERE object_key IS NOT NULL GROUP BY phase",
+    "records": "SELECT phase, count(*) FROM records WHERE status <> 'superseded' GROUP BY phase",
+    "stored": (
+        "SELECT phase, count(*) FROM records WHERE object_key IS NOT NULL"
+        " AND status <> 'superseded' GROUP BY phase"
+    ),
     "needs_review": (
         "SELECT r.phase, count(*) FROM records r JOIN fields f ON f.record_id = r.id"
         " WHERE f.needs_review = TRUE AND r.status = 'needs_review' GROUP BY r.phase"

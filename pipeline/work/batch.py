@@ -12,6 +12,7 @@ import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from PIL import Image
 from sqlalchemy import delete, select
@@ -60,6 +61,16 @@ class Context:
     engine: OcrEngine
     #: the second reader of key fields (None: not installed; those fields then go to review)
     second: LineReader | None = None
+
+
+class Storing(Protocol):
+    """What storing a record needs (a :class:`Context`, or the web app's configuration)."""
+
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...  # noqa: D102
+
+    @property
+    def store(self) -> ObjectStore: ...  # noqa: D102
 
 
 @dataclass(frozen=True)
@@ -349,7 +360,9 @@ def store_outputs(
     kept, held = hold_for_document(result.records, layout)
     if held:
         log.info("page %s: %d record(s) held for the document's first page", page_id, len(held))
-        layout["held"] = [r.model_dump(mode="json", by_alias=True) for r in held]
+    # the page's own readings are kept too: a split or merge regroups from them
+    layout["own"] = [r.model_dump(mode="json", by_alias=True) for r in kept]
+    layout["held"] = [r.model_dump(mode="json", by_alias=True) for r in held]
     result = result.model_copy(update={"records": kept})
     placed = [place_record(ctx.plan, batch, r) for r in result.records]
     page_phase = placed[0][0] if placed else page.phase
@@ -372,7 +385,7 @@ def store_outputs(
 
 
 def store_record(
-    ctx: Context,
+    ctx: Storing,
     page: Page,
     batch: Batch,
     idx: int,
@@ -401,7 +414,7 @@ def store_record(
 
 
 def _save_record(
-    ctx: Context,
+    ctx: Storing,
     page_id: int,
     idx: int,
     record: Record,

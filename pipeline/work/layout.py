@@ -68,6 +68,12 @@ def hold_for_document(
     return [r for r in records if not is_continuation(r)], held
 
 
+def own_records(layout: dict[str, Any] | None) -> list[Record] | None:
+    """The records the page read as its own (None: a page stored before they were kept)."""
+    own = (layout or {}).get("own")
+    return None if own is None else [Record.model_validate(r) for r in own]
+
+
 def held_records(layout: dict[str, Any] | None) -> list[Record]:
     """The records a page holds for its document."""
     return [Record.model_validate(r) for r in (layout or {}).get("held", [])]
