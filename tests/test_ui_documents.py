@@ -8,9 +8,8 @@ it back; each step is in the record's audit trail.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,11 +23,11 @@ from pipeline.work.joining import join_documents
 from review_ui.app import create_app
 from tests import s3_fixtures
 from tests.test_batch import _meta
-from tests.test_ui_browser import ARGS, CHROMIUM, _free_port, _login
+from tests.test_ui_browser import ARGS, CHROMIUM, _login
+from tests.test_ui_security import _serve
 from tests.ui_fixtures import add_users, make_config, make_sessions
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-uvicorn = pytest.importorskip("uvicorn")
 
 pytestmark = [pytest.mark.browser, pytest.mark.s3, pytest.mark.tesseract, pytest.mark.timeout(300)]
 
@@ -66,21 +65,8 @@ def letter_site(tmp_path: Path, s3_store) -> Iterator[tuple[str, object, list[in
     join_documents(ctx, bid)
     add_users(sessions, {"clerk1": "clerk"})
     app = create_app(make_config(sessions, s3_store))
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", sessions, ids
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with contextmanager(_serve)(app) as base:
+        yield base, sessions, ids
 
 
 def test_a_clerk_splits_a_letter_at_its_second_page_and_merges_it_back(letter_site) -> None:
