@@ -33,6 +33,9 @@ def test_a_split_keeps_the_punctuation_around_the_word() -> None:
     [
         ("UBND tỉnh (để bíc)", "UBND tỉnh (để b/c)"),
         ("Lưu: VI", "Lưu: VT"),
+        ("[ưu VT, CTrTT", "Lưu VT, CTrTT"),
+        ("lưu trữ", "lưu trữ"),
+        ("Giám đốc Sở (để bịc)", "Giám đốc Sở (để b/c)"),
         ("Nhưưên", "Như trên"),
         ("Thanhtra", "Thanh tra"),
         ("Như Điều 3", "Như Điều 3"),

@@ -75,8 +75,10 @@ def split_joined(text: str) -> tuple[str, list[str]]:
     return " ".join(out), changed
 
 
-_TO_REPORT = re.compile(r"\(\s*để\s+b\s*[íìi1l|/\\]\s*c\s*\)", re.IGNORECASE)
-_FILE_COPY = re.compile(r"^(Lưu\s*:?\s*)(V[IT1lT]|VF|V7)\b", re.IGNORECASE)
+#: "b/c" read with its slash as an i (any tone mark), a 1, an l or a bar
+_TO_REPORT = re.compile(r"\(\s*để\s+b\s*[iíìỉĩị1l|/\\]\s*c\s*\)", re.IGNORECASE)
+#: "Lưu" with its L read as a bracket, a bar or a 1; "VT" with its T read as I, 1, l, F, 7
+_FILE_COPY = re.compile(r"^[\[|I1(L]ưu(\s*:?\s*)(V[IT1lF7])?\b")
 _AS_ABOVE = "Như trên"
 
 
@@ -87,9 +89,11 @@ def recipient_item(item: str) -> tuple[str, list[str]]:
     if fixed != text:
         changed.append("để b/c")
     m = _FILE_COPY.match(fixed)
-    if m and m[2].upper() != "VT":
-        fixed = f"{m[1]}VT{fixed[m.end() :]}"
-        changed.append(f"{m[2]}→VT")
+    if m:
+        copy = f"Lưu{m[1]}{'VT' if m[2] else ''}{fixed[m.end() :]}"
+        if copy != fixed:
+            changed.append(f"{fixed[: m.end()]}→{copy[: m.end()]}")
+            fixed = copy
     head = fixed.rstrip(" .;,")
     near = head.lower().startswith("nh") and fuzz.ratio(head, _AS_ABOVE) >= 70
     if head != _AS_ABOVE and 5 <= len(head) <= 10 and near:
