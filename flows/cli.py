@@ -223,7 +223,7 @@ def schemas_export(
 
 def _register() -> None:
     """Add the commands of the other command modules, in the order ``--help`` lists them."""
-    from flows import capture_cli, cli_web, pdf_cli, storage_cli, worker_cli
+    from flows import capture_cli, cli_web, export_cli, pdf_cli, storage_cli, worker_cli
 
     for register in (
         cli_web.register,
@@ -231,6 +231,7 @@ def _register() -> None:
         storage_cli.register,
         worker_cli.register,
         pdf_cli.register,
+        export_cli.register,
     ):
         register(app)
 

@@ -171,6 +171,27 @@ def _jpeg(rgb: np.ndarray, dpi: float) -> io.BytesIO:
     return buf
 
 
+#: JPEG qualities tried, best first, until a page fits its size (sohoa export).
+_QUALITIES = (75, 65, 55, 45, 38, 30, 24)
+
+
+def compact_jpeg(rgb: np.ndarray, dpi: float, *, max_bytes: int) -> io.BytesIO:
+    """The page as a colour JPEG of at most ``max_bytes`` (else the smallest tried).
+
+    For packages sized per page (the civil-status database takes about 100 kB per A4 page):
+    4:2:0 chroma, the best quality of :data:`_QUALITIES` that fits.
+    """
+    im = Image.fromarray(np.ascontiguousarray(rgb), mode="RGB")
+    buf = io.BytesIO()
+    for quality in _QUALITIES:
+        buf = io.BytesIO()
+        im.save(buf, format="JPEG", quality=quality, dpi=(dpi, dpi), subsampling=2, optimize=True)
+        if buf.tell() <= max_bytes:
+            break
+    buf.seek(0)
+    return buf
+
+
 def _finish(data: bytes) -> bytes:
     """Rewrite with pikepdf so the header says at least PDF 1.4."""
     out = io.BytesIO()
@@ -185,6 +206,7 @@ def page_pdf(
     dpi: float,
     *,
     title: str = "",
+    image: io.BytesIO | None = None,
 ) -> bytes:
     """One searchable PDF page: ``rgb`` at 100 % scale with ``hocr``'s words as invisible text.
 
@@ -193,6 +215,8 @@ def page_pdf(
         hocr: the words; boxes are rescaled if the hOCR page size differs from ``rgb``.
         dpi: the page resolution (page size is ``pixels / dpi * 72`` points).
         title: document title for the PDF metadata.
+        image: ``rgb`` already encoded (a JPEG sized by :func:`compact_jpeg`); by default a
+            quality-90 JPEG.
 
     Returns:
         The PDF file (header ``%PDF-1.4`` or later).
@@ -212,7 +236,7 @@ def page_pdf(
         pdf.set_title(title)
     pdf.add_font("DejaVu", fname=str(_font_path()))
     pdf.add_page()
-    pdf.image(_jpeg(rgb, dpi), x=0, y=0, w=w * k, h=h * k)
+    pdf.image(image or _jpeg(rgb, dpi), x=0, y=0, w=w * k, h=h * k)
     pdf.text_mode = "INVISIBLE"
     for word in hocr.words:
         x0, y0, x1, y1 = word.box

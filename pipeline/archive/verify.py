@@ -19,6 +19,7 @@ clerk has already approved one of its records. Orphans are only reported.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterator, Mapping
@@ -40,6 +41,10 @@ log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
 _VERSION = re.compile(r"\.v(\d+)\.json$")
+
+#: Where a book's export packages go, under the book's prefix, and each package's manifest.
+EXPORT_DIR = "export"
+EXPORT_MANIFEST = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -218,7 +223,11 @@ def verify_store(
         if finding is not None:
             report.findings.append(finding)
     report.findings.extend(shared_objects(sessions))
-    report.findings.extend(_orphans(store, expected))
+    keys = _stored_keys(store, expected)
+    report.findings.extend(_orphans(keys, expected))
+    exports = _exports(store, keys, deep=deep)
+    report.checked += exports[0]
+    report.findings.extend(exports[1])
     if repair:
         _repair(sessions, store, report.findings)
     log.info("verify: %s objects, %s findings", report.checked, len(report.findings))
@@ -264,12 +273,42 @@ def _owner_problems(metadata: Mapping[str, str], owner: tuple[tuple[str, str], .
     return ["đối tượng thuộc trang khác (siêu dữ liệu " + ", ".join(wrong) + " không khớp CSDL)"]
 
 
-def _orphans(store: ObjectStore, expected: dict[str, Expected]) -> list[Finding]:
+def _stored_keys(store: ObjectStore, expected: dict[str, Expected]) -> list[str]:
+    """Every key under the phase roots (and the roots the database names)."""
     keys: list[str] = []
     phase_roots = {k.split("/", 1)[0] for k in expected}
     phase_roots |= {r for r in _top_prefixes(store) if _is_phase_root(r)}
     for root in sorted(phase_roots):
         keys += store.list_keys(f"{root}/")
+    return keys
+
+
+def _exports(store: ObjectStore, keys: list[str], *, deep: bool) -> tuple[int, list[Finding]]:
+    """Each export package against its manifest: (objects checked, findings)."""
+    checked, findings = 0, []
+    for key in keys:
+        if not (key.endswith(f"/{EXPORT_MANIFEST}") and f"/{EXPORT_DIR}/" in key):
+            continue
+        try:
+            listed = json.loads(store.get_bytes(key)).get("objects", [])
+        except (ValueError, MissingObjectError):
+            findings.append(Finding("mismatch", key, "export", "bảng kê gói xuất không đọc được"))
+            continue
+        for obj in listed:
+            checked += 1
+            stat = store.stat(obj["key"])
+            if stat is None:
+                findings.append(Finding("missing", obj["key"], "export", "tệp của gói xuất mất"))
+                continue
+            sha = sha256_hex(store.get_bytes(obj["key"])) if deep else stat.sha256
+            if sha != obj["sha256"]:
+                findings.append(
+                    Finding("mismatch", obj["key"], "export", "SHA-256 khác bảng kê gói xuất")
+                )
+    return checked, findings
+
+
+def _orphans(keys: list[str], expected: dict[str, Expected]) -> list[Finding]:
     current = {_VERSIONED.sub("", k) for k in expected if _VERSIONED.search(k)}
     return [
         Finding("orphan", k, "unknown", "không dòng CSDL nào trỏ tới")
@@ -286,6 +325,8 @@ def _accounted_for(key: str, current_records: set[str]) -> bool:
     """Keys no row names but that belong: manifests, older record versions, book PDFs."""
     if key.endswith(f"/{MANIFEST_NAME}") or "/pdf/" in key:
         return True  # rebuilt from the other objects (sohoa verify, sohoa pdf)
+    if f"/{EXPORT_DIR}/" in key:
+        return True  # export packages: checked against their own manifests
     return bool(_VERSIONED.search(key)) and _VERSIONED.sub("", key) in current_records
 
 

@@ -1,0 +1,78 @@
+"""``sohoa export``: the packages the receiving systems take (issue 19)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flows.cli_common import EXIT_USAGE, console, err, guarded, progress_bar, setup
+
+FORMATS = ("hotich",)
+
+
+def export(
+    target: Annotated[str, typer.Argument(help="Mã lô, tên quyển (02/1994) hoặc đường dẫn quyển")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="hotich: Excel + PDF cho CSDL hộ tịch điện tử")
+    ] = "hotich",
+    out: Annotated[Path, typer.Option("--out", help="Thư mục ghi gói xuất")] = Path("export"),
+    include_pending: Annotated[
+        bool,
+        typer.Option("--include-pending", help="Xuất cả hồ sơ chưa duyệt (ghi rõ ở cột cuối)"),
+    ] = False,
+) -> None:
+    """Xuất gói của một quyển cho hệ thống nhận: --format hotich (Excel theo mẫu + .zip PDF).
+
+    Chỉ hồ sơ đã duyệt (trừ khi có --include-pending). Gói được ghi vào --out và lưu trong kho
+    dưới <quyển>/export/, kèm mã SHA-256 (sohoa verify kiểm tra).
+    """
+    if fmt not in FORMATS:
+        err.print(f"[red]Định dạng {fmt!r} chưa có; dùng: {', '.join(FORMATS)}[/]")
+        raise typer.Exit(EXIT_USAGE)
+    s = setup()
+    from flows.wiring import context
+    from pipeline.archive.export import export_hotich
+    from pipeline.archive.hotich import DEFAULT_TEMPLATE, load_template
+
+    # a province's own template (the Ministry's template has versions), checked before any work
+    path = Path(os.environ.get("SOHOA_HOTICH_TEMPLATE") or DEFAULT_TEMPLATE)
+    template = guarded(lambda: load_template(path))
+    ctx = context()
+    with progress_bar() as bar:
+        tid = bar.add_task("Tạo PDF từng hồ sơ", total=None)
+        done = guarded(
+            lambda: export_hotich(
+                ctx.sessions,
+                ctx.store,
+                ctx.plan,
+                target,
+                out,
+                include_pending=include_pending,
+                template=template,
+                memory_mb=s.page_memory_mb,
+                progress=lambda i, n: bar.update(tid, completed=i, total=n),
+            )
+        )
+    console.print(f"Đã ghi {done.excel} ({done.rows} dòng) và {done.package} ({done.pdfs} PDF)")
+    if done.page_kb:
+        mean = sum(done.page_kb) / len(done.page_kb)
+        console.print(
+            f"PDF: {len(done.page_kb)} trang, trung bình {mean:.0f} kB/trang,"
+            f" lớn nhất {max(done.page_kb):.0f} kB"
+        )
+    console.print(f"Đã lưu vào kho: {done.keys[-1].rsplit('/', 1)[0]}/")
+    if done.left_out:
+        console.print(f"[yellow]{done.left_out} hồ sơ chưa duyệt không được xuất.[/]")
+    for line in done.uncoded:
+        console.print(f"[yellow]Không mã hóa được giá trị: {line} (ô để trống)[/]")
+    if done.low_dpi:
+        pages = ", ".join(str(p) for p in done.low_dpi)
+        console.print(f"[yellow]Trang {pages} dưới độ phân giải của mẫu: cần quét lại.[/]")
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the main CLI."""
+    app.command("export")(export)
