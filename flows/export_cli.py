@@ -10,29 +10,97 @@ import typer
 
 from flows.cli_common import EXIT_USAGE, console, err, guarded, progress_bar, setup
 
-FORMATS = ("hotich",)
+FORMATS = ("hotich", "archive")
 
 
 def export(
     target: Annotated[str, typer.Argument(help="Mã lô, tên quyển (02/1994) hoặc đường dẫn quyển")],
     fmt: Annotated[
-        str, typer.Option("--format", help="hotich: Excel + PDF cho CSDL hộ tịch điện tử")
+        str,
+        typer.Option(
+            "--format",
+            help="hotich: Excel + PDF cho CSDL hộ tịch điện tử; archive: hồ sơ nộp lưu trữ "
+            "(TT 02/2019 + gói METS/EAD/PREMIS theo TT 05/2025)",
+        ),
     ] = "hotich",
     out: Annotated[Path, typer.Option("--out", help="Thư mục ghi gói xuất")] = Path("export"),
     include_pending: Annotated[
         bool,
         typer.Option("--include-pending", help="Xuất cả hồ sơ chưa duyệt (ghi rõ ở cột cuối)"),
     ] = False,
+    fonds: Annotated[str, typer.Option("--fonds", help="archive: mã phông")] = "",
+    file_code: Annotated[
+        str, typer.Option("--file-code", help="archive: số và ký hiệu hồ sơ (mặc định: số quyển)")
+    ] = "",
+    title: Annotated[str, typer.Option("--title", help="archive: tiêu đề hồ sơ")] = "",
+    catalog: Annotated[str, typer.Option("--catalog", help="archive: mục lục")] = "",
+    box: Annotated[str, typer.Option("--box", help="archive: hộp số")] = "",
+    retention: Annotated[
+        str, typer.Option("--retention", help="archive: thời hạn bảo quản")
+    ] = "Vĩnh viễn",
+    access: Annotated[str, typer.Option("--access", help="archive: chế độ sử dụng")] = "Hạn chế",
 ) -> None:
-    """Xuất gói của một quyển cho hệ thống nhận: --format hotich (Excel theo mẫu + .zip PDF).
+    """Xuất gói của một quyển cho hệ thống nhận.
 
-    Chỉ hồ sơ đã duyệt (trừ khi có --include-pending). Gói được ghi vào --out và lưu trong kho
-    dưới <quyển>/export/, kèm mã SHA-256 (sohoa verify kiểm tra).
+    --format hotich: Excel theo mẫu của Bộ Tư pháp + .zip một PDF cho mỗi trường hợp đăng ký.
+    --format archive: bảng kê TT 02/2019 + gói thông tin (METS, EAD, PREMIS, SHA-256) theo
+    TT 05/2025; cần --fonds. Chỉ hồ sơ đã duyệt (trừ khi có --include-pending). Gói được ghi
+    vào --out và lưu trong kho dưới <quyển>/export/, kèm mã SHA-256 (sohoa verify kiểm tra).
     """
     if fmt not in FORMATS:
         err.print(f"[red]Định dạng {fmt!r} chưa có; dùng: {', '.join(FORMATS)}[/]")
         raise typer.Exit(EXIT_USAGE)
+    if fmt == "archive" and not fonds.strip():
+        err.print("[red]Xuất hồ sơ lưu trữ cần mã phông: --fonds[/]")
+        raise typer.Exit(EXIT_USAGE)
     s = setup()
+    if fmt == "archive":
+        from pipeline.archive.archival import FileMeta
+
+        meta = FileMeta(
+            fonds.strip(),
+            file_code.strip() or target,
+            title.strip() or f"Hồ sơ số hóa quyển {target}",
+            catalog,
+            box,
+            retention,
+            access,
+        )
+        _archive(target, out, meta, include_pending, s.page_memory_mb)
+    else:
+        _hotich(target, out, include_pending, s.page_memory_mb)
+
+
+def _archive(target: str, out: Path, meta: object, include_pending: bool, memory_mb: int) -> None:
+    from flows.wiring import context
+    from pipeline.archive.archival import FileMeta
+    from pipeline.archive.export_archive import export_archive
+
+    assert isinstance(meta, FileMeta)
+    ctx = context()
+    with progress_bar() as bar:
+        tid = bar.add_task("Tạo PDF từng văn bản", total=None)
+        done = guarded(
+            lambda: export_archive(
+                ctx.sessions,
+                ctx.store,
+                ctx.plan,
+                target,
+                out,
+                meta,
+                include_pending=include_pending,
+                memory_mb=memory_mb,
+                progress=lambda i, n: bar.update(tid, completed=i, total=n),
+            )
+        )
+    console.print(f"Đã ghi {done.workbook} và gói {done.package} ({done.documents} văn bản)")
+    console.print(f"Mã gói (OBJID): {done.objid}")
+    console.print(f"Đã lưu vào kho: {done.keys[-1].rsplit('/', 1)[0]}/")
+    if done.left_out:
+        console.print(f"[yellow]{done.left_out} hồ sơ chưa duyệt không được xuất.[/]")
+
+
+def _hotich(target: str, out: Path, include_pending: bool, memory_mb: int) -> None:
     from flows.wiring import context
     from pipeline.archive.export import export_hotich
     from pipeline.archive.hotich import DEFAULT_TEMPLATE, load_template
@@ -52,7 +120,7 @@ def export(
                 out,
                 include_pending=include_pending,
                 template=template,
-                memory_mb=s.page_memory_mb,
+                memory_mb=memory_mb,
                 progress=lambda i, n: bar.update(tid, completed=i, total=n),
             )
         )

@@ -8,6 +8,7 @@ versions, and each PDF page is ≥ 200 dpi and ≤ 150 kB.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
@@ -136,3 +137,100 @@ def test_pending_records_are_exported_only_when_asked_and_marked(
     states = [r[-1].value for r in ws.iter_rows(min_row=2)]
     assert ws.cell(1, ws.max_column).value == "trangThaiSoHoa"
     assert sorted(states) == ["chưa duyệt", "đã duyệt", "đã duyệt", "đã duyệt", "đã duyệt"]
+
+
+def _schema(path: Path):  # type: ignore[no-untyped-def]
+    """An XSD with its xlink import served from eadator's copy (no network in tests)."""
+
+    import eadator
+    from lxml import etree
+
+    ents = Path(eadator.__file__).parent / "ents"
+
+    class Local(etree.Resolver):
+        def resolve(self, url, pubid, context):  # type: ignore[no-untyped-def]
+            if url.endswith("xlink.xsd"):
+                return self.resolve_filename(str(ents / "xlink.xsd"), context)
+            return None
+
+    parser = etree.XMLParser(no_network=True)
+    parser.resolvers.add(Local())
+    return etree.XMLSchema(etree.parse(str(path), parser))
+
+
+def test_a_letter_goes_to_the_archives_as_a_file_whose_xml_validates(
+    tmp_path: Path, s3_store
+) -> None:
+
+    import eadator
+    import metsrw
+    from lxml import etree
+
+    from bench.corpus.letters import render_letter
+    from ocr.tesseract import TesseractEngine
+    from pipeline.archive.archival import FileMeta
+    from pipeline.archive.export_archive import export_archive
+
+    sessions = make_sessions(tmp_path)
+    ctx = stages.Context(
+        sessions, s3_store, load_plan(), ProcessOptions(), tmp_path / "w", TesseractEngine()
+    )
+    folder = tmp_path / "in"
+    folder.mkdir()
+    pages, truth = render_letter(
+        5, pages=2, annex=False, handwritten=(), marks=(), copy_mark="", face="serif"
+    )
+    for i, im in enumerate(pages, start=1):
+        im.save(folder / f"trang-{i:02d}.png", dpi=(300, 300))
+    year = int(truth["fields"]["ngay_ban_hanh"][:4])
+    book = f"VB-{abs(hash(tmp_path.name)) % 10**6}"
+    meta = _meta(book_type="tthc", book=book, year_from=year, year_to=year)
+    bid = stages.open_batch(sessions, meta, folder)
+    stages.register_pages(sessions, ctx.plan, bid)
+    for pid in stages.pending_pages(sessions, bid):
+        stages.store_master(ctx, pid)
+        stages.store_outputs(ctx, pid, stages.process_page(ctx, pid))
+    join_documents(ctx, bid)
+    clerk = add_users(sessions, {"clerk1": "clerk"})["clerk1"]
+    with sessions() as s:
+        (rid,) = s.scalars(RecordRow.__table__.select().with_only_columns(RecordRow.id))
+    view = load_record(sessions, rid)
+    assert view is not None
+    typed = {f.name: f.display for f in view.fields}
+    assert approve_record(sessions, s3_store, rid, clerk, typed, set(typed)).ok
+
+    file_meta = FileMeta(fonds="H32.10", file_code="HS-01", title="Văn bản đi")
+    done = export_archive(sessions, s3_store, ctx.plan, str(bid), tmp_path / "out", file_meta)
+    assert done.documents == 1 and done.objid.startswith("urn:H32.10:uuid:")
+
+    ws = load_workbook(done.workbook)["VanBan"]
+    row = {h.value: c.value for h, c in zip(ws[1], ws[2], strict=True)}
+    approved = {
+        k: v["value"]
+        for k, v in json.loads(s3_store.get_bytes(view.object_key.replace(".v1.", ".v2.")))[
+            "fields"
+        ].items()
+    }
+    assert row["Tên loại văn bản"] == approved["loai_van_ban"]
+    assert row["Trích yếu nội dung"] == approved["trich_yeu"]
+    assert row["Số lượng trang của văn bản"] == 2  # the letter's two pages
+    assert row["Mức độ tin cậy"] == "Số hóa"
+    assert load_workbook(done.workbook)["HoSo"]["B2"].value == "H32.10"
+
+    mets_xsd = _schema(Path(metsrw.__file__).parent / "resources" / "mets.xsd")
+    ead_xsd = _schema(Path(eadator.__file__).parent / "ents" / "ead.xsd")
+    with zipfile.ZipFile(done.package) as z:
+        names = {n.split("/", 1)[1]: n for n in z.namelist()}
+        mets = etree.fromstring(z.read(names["METS.xml"]))
+        assert mets_xsd.validate(mets), mets_xsd.error_log
+        assert mets.get("OBJID") == done.objid
+        ead = etree.fromstring(z.read(names["metadata/descriptive/ead.xml"]))
+        assert ead_xsd.validate(ead), ead_xsd.error_log
+        premis = etree.fromstring(z.read(names["metadata/preservation/premis.xml"]))
+        ns = {"m": "http://www.loc.gov/METS/", "x": "http://www.w3.org/1999/xlink"}
+        for f in mets.iterfind(".//m:file", ns):  # every file's SHA-256 is its content's
+            href = f.find("m:FLocat", ns).get("{http://www.w3.org/1999/xlink}href")
+            assert f.get("CHECKSUMTYPE") == "SHA-256"
+            assert f.get("CHECKSUM") == hashlib.sha256(z.read(names[href])).hexdigest()
+        digests = premis.findall(".//{http://www.loc.gov/premis/v3}messageDigest")
+        assert len(digests) == 1  # the one document's PDF

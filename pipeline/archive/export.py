@@ -62,7 +62,9 @@ class Exported:
 
 
 @dataclass(frozen=True)
-class _Entry:
+class Entry:
+    """A record to export, its page and every page it is written on (its own first)."""
+
     record: RecordRow
     page: Page
     pages: tuple[Page, ...]  # where it is written (its page first)
@@ -85,7 +87,8 @@ def resolve_book(s: Session, target: str) -> Book:
     return books[0]
 
 
-def _entries(s: Session, book: Book, include_pending: bool) -> tuple[list[_Entry], int]:
+def entries_of(s: Session, book: Book, include_pending: bool) -> tuple[list[Entry], int]:
+    """The book's records to export in book order, and how many were left out (not approved)."""
     rows = s.execute(
         select(RecordRow, Page)
         .join(Page, Page.id == RecordRow.page_id)
@@ -96,19 +99,17 @@ def _entries(s: Session, book: Book, include_pending: bool) -> tuple[list[_Entry
     wanted = [(r, p) for r, p in rows if include_pending or r.status == "approved"]
     out = []
     for rec, page in wanted:
-        others = s.scalars(
-            select(Page)
-            .join(FieldRow, FieldRow.page_id == Page.id)
-            .where(FieldRow.record_id == rec.id)
-            .distinct()
+        read_on = select(FieldRow.page_id).where(FieldRow.record_id == rec.id)
+        others = s.scalars(  # the pages its fields were read on, and its document's pages
+            select(Page).where(Page.id.in_(read_on) | (Page.document_page_id == page.id))
         ).all()
         pages = (page, *sorted((p for p in others if p.id != page.id), key=lambda p: p.number))
-        out.append(_Entry(rec, page, pages))
+        out.append(Entry(rec, page, pages))
     s.expunge_all()
     return out, len(rows) - len(wanted)
 
 
-def _values(store: ObjectStore, rec: RecordRow) -> dict[str, str | None]:
+def stored_values(store: ObjectStore, rec: RecordRow) -> dict[str, str | None]:
     """The record's values as stored in its latest version (what was approved)."""
     if not rec.object_key:
         raise IntegrityError(f"Hồ sơ #{rec.id} chưa được lưu vào kho", reason="no_object")
@@ -116,16 +117,21 @@ def _values(store: ObjectStore, rec: RecordRow) -> dict[str, str | None]:
     return {k: (v or {}).get("value") for k, v in doc.get("fields", {}).items()}
 
 
-class _Pages:
-    """Each page's PDF made once (a register page holds several registrations)."""
+class PagePdfs:
+    """Each page's PDF made once (a register page holds several registrations).
 
-    def __init__(self, store: ObjectStore, template: Template, memory_mb: int) -> None:
-        self.store, self.template, self.memory_mb = store, template, memory_mb
+    Pages above ``dpi`` are brought down to it (the size follows), each page's JPEG is sized
+    to about ``page_kb``; pages below ``dpi`` are listed in ``low_dpi`` (to scan again).
+    """
+
+    def __init__(self, store: ObjectStore, dpi: int, page_kb: int, memory_mb: int) -> None:
+        self.store, self.dpi, self.page_kb, self.memory_mb = store, dpi, page_kb, memory_mb
         self.done: dict[int, bytes] = {}
         self.kb: list[float] = []
         self.low_dpi: list[int] = []
 
     def pdf(self, page: Page) -> bytes:
+        """The page's PDF (made on first use)."""
         if page.id not in self.done:
             self.done[page.id] = self._make(page)
         return self.done[page.id]
@@ -139,7 +145,7 @@ class _Pages:
         )
         dpi = page_dpi(im)
         rgb = upright_rgb(im, page.orientation_deg or 0, page.skew_deg or 0.0)
-        want = float(self.template.pdf_dpi)
+        want = float(self.dpi)
         if dpi > want * 1.02:  # down to the template's resolution: the size follows
             k = want / dpi
             rgb = cv2.resize(rgb, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
@@ -147,7 +153,7 @@ class _Pages:
         elif dpi < want * 0.98:
             self.low_dpi.append(page.number)
         hocr = parse_hocr(self.store.get_bytes(page.hocr_key).decode()) if page.hocr_key else None
-        budget = self.template.pdf_page_kb * 1024
+        budget = self.page_kb * 1024
         data = page_pdf(
             np.ascontiguousarray(rgb),
             hocr or parse_hocr(""),
@@ -176,7 +182,7 @@ def export_hotich(
     book, entries, left_out, first_year = _gather(sessions, target, template, include_pending)
     parts = {"agency": book.agency, "book_type": book.book_type, "book": book.book}
     parts["year"] = str(first_year)
-    values = [_values(store, e.record) for e in entries]
+    values = [stored_values(store, e.record) for e in entries]
     status = [_PENDING.get(e.record.status, "đã duyệt") for e in entries]
     rows = book_rows(
         template,
@@ -187,7 +193,7 @@ def export_hotich(
     )
     info = _info(template, book, len(rows.rows), include_pending)
     excel = workbook_bytes(rows, sheet=book.book_type, info=info)
-    pages = _Pages(store, template, memory_mb)
+    pages = PagePdfs(store, template.pdf_dpi, template.pdf_page_kb, memory_mb)
     package = _zip(entries, values, pages, template, parts, progress)
     out_dir.mkdir(parents=True, exist_ok=True)
     result = Exported(
@@ -204,18 +210,19 @@ def export_hotich(
     result.excel.write_bytes(excel)
     result.package.write_bytes(package)
     prefix = f"{object_key(plan.prefix_for_year(first_year))}/{book.key_path}/{EXPORT_DIR}/hotich"
-    result.keys = _store(store, prefix, {result.excel.name: excel, result.package.name: package})
+    files = {result.excel.name: excel, result.package.name: package}
+    result.keys = store_package(store, prefix, files)
     return result
 
 
 def _gather(
     sessions: sessionmaker[Session], target: str, template: Template, include_pending: bool
-) -> tuple[Book, list[_Entry], int, int]:
+) -> tuple[Book, list[Entry], int, int]:
     """The book, its registrations to export, how many were left out, its first year."""
     with sessions() as s:
         book = resolve_book(s, target)
         s.expunge(book)
-        entries, left_out = _entries(s, book, include_pending)
+        entries, left_out = entries_of(s, book, include_pending)
         first_year = s.scalar(select(Batch.year_from).where(Batch.book_id == book.id)) or 0
     if book.book_type not in template.books:
         raise BadInputError(
@@ -244,9 +251,9 @@ def _info(template: Template, book: Book, n: int, pending: bool) -> list[tuple[s
 
 
 def _zip(
-    entries: list[_Entry],
+    entries: list[Entry],
     values: list[dict[str, str | None]],
-    pages: _Pages,
+    pages: PagePdfs,
     template: Template,
     parts: dict[str, str],
     progress: Callable[[int, int], None] | None,
@@ -269,7 +276,7 @@ def _zip(
     return buf.getvalue()
 
 
-def _store(store: ObjectStore, prefix: str, files: dict[str, bytes]) -> list[str]:
+def store_package(store: ObjectStore, prefix: str, files: dict[str, bytes]) -> list[str]:
     """Store the files and their manifest; check each stored checksum."""
     types = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
     listed: list[dict[str, Any]] = []
