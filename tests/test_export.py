@@ -48,6 +48,17 @@ def _pdf_pages(data: bytes) -> list[tuple[float, int]]:
     return out
 
 
+def _ingest(ctx: stages.Context, meta, folder: Path) -> int:  # type: ignore[no-untyped-def]
+    """The batch stages over a folder, then the documents joined; the batch id."""
+    bid = stages.open_batch(ctx.sessions, meta, folder)
+    stages.register_pages(ctx.sessions, ctx.plan, bid)
+    for pid in stages.pending_pages(ctx.sessions, bid):
+        stages.store_master(ctx, pid)
+        stages.store_outputs(ctx, pid, stages.process_page(ctx, pid))
+    join_documents(ctx, bid)
+    return bid
+
+
 @pytest.fixture
 def approved_book(tmp_path: Path, s3_store):  # type: ignore[no-untyped-def]
     from bench.corpus.synth import render_register_page
@@ -64,12 +75,7 @@ def approved_book(tmp_path: Path, s3_store):  # type: ignore[no-untyped-def]
     # one book per test: the module's S3 bucket is shared
     book = f"01/1998-{abs(hash(tmp_path.name)) % 10**6}"
     meta = _meta(book_type="khai_sinh", book=book, year_from=1998, year_to=1998)
-    bid = stages.open_batch(sessions, meta, folder)
-    stages.register_pages(sessions, ctx.plan, bid)
-    for pid in stages.pending_pages(sessions, bid):
-        stages.store_master(ctx, pid)
-        stages.store_outputs(ctx, pid, stages.process_page(ctx, pid))
-    join_documents(ctx, bid)
+    bid = _ingest(ctx, meta, folder)
     clerk = add_users(sessions, {"clerk1": "clerk"})["clerk1"]
     with sessions() as s:
         ids = list(s.scalars(RecordRow.__table__.select().with_only_columns(RecordRow.id)))
@@ -185,12 +191,7 @@ def test_a_letter_goes_to_the_archives_as_a_file_whose_xml_validates(
     year = int(truth["fields"]["ngay_ban_hanh"][:4])
     book = f"VB-{abs(hash(tmp_path.name)) % 10**6}"
     meta = _meta(book_type="tthc", book=book, year_from=year, year_to=year)
-    bid = stages.open_batch(sessions, meta, folder)
-    stages.register_pages(sessions, ctx.plan, bid)
-    for pid in stages.pending_pages(sessions, bid):
-        stages.store_master(ctx, pid)
-        stages.store_outputs(ctx, pid, stages.process_page(ctx, pid))
-    join_documents(ctx, bid)
+    bid = _ingest(ctx, meta, folder)
     clerk = add_users(sessions, {"clerk1": "clerk"})["clerk1"]
     with sessions() as s:
         (rid,) = s.scalars(RecordRow.__table__.select().with_only_columns(RecordRow.id))
