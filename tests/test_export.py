@@ -33,6 +33,7 @@ from tests.ui_fixtures import add_users, make_sessions
 
 pytestmark = [pytest.mark.s3, pytest.mark.tesseract, pytest.mark.timeout(600)]
 
+XSD = Path(__file__).parent / "data" / "xsd"
 s3_server = s3_fixtures.s3_server
 s3_store = s3_fixtures.s3_store
 
@@ -146,17 +147,13 @@ def test_pending_records_are_exported_only_when_asked_and_marked(
 
 
 def _schema(path: Path):  # type: ignore[no-untyped-def]
-    """An XSD with its xlink import served from eadator's copy (no network in tests)."""
-
-    import eadator
+    """An XSD with its xlink import served from tests/data/xsd (no network in tests)."""
     from lxml import etree
-
-    ents = Path(eadator.__file__).parent / "ents"
 
     class Local(etree.Resolver):
         def resolve(self, url, pubid, context):  # type: ignore[no-untyped-def]
             if url.endswith("xlink.xsd"):
-                return self.resolve_filename(str(ents / "xlink.xsd"), context)
+                return self.resolve_filename(str(XSD / "xlink.xsd"), context)
             return None
 
     parser = etree.XMLParser(no_network=True)
@@ -167,8 +164,6 @@ def _schema(path: Path):  # type: ignore[no-untyped-def]
 def test_a_letter_goes_to_the_archives_as_a_file_whose_xml_validates(
     tmp_path: Path, s3_store
 ) -> None:
-
-    import eadator
     import metsrw
     from lxml import etree
 
@@ -219,7 +214,7 @@ def test_a_letter_goes_to_the_archives_as_a_file_whose_xml_validates(
     assert load_workbook(done.workbook)["HoSo"]["B2"].value == "H32.10"
 
     mets_xsd = _schema(Path(metsrw.__file__).parent / "resources" / "mets.xsd")
-    ead_xsd = _schema(Path(eadator.__file__).parent / "ents" / "ead.xsd")
+    ead_xsd = _schema(XSD / "ead.xsd")
     with zipfile.ZipFile(done.package) as z:
         names = {n.split("/", 1)[1]: n for n in z.namelist()}
         mets = etree.fromstring(z.read(names["METS.xml"]))
