@@ -11,6 +11,7 @@ package whose METS and EAD validate.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
@@ -57,13 +58,14 @@ def demo(tmp_path_factory) -> Iterator[tuple[Path, str, dict[str, str]]]:
     env = {"PREFECT_HOME": str(tmp_path_factory.mktemp("prefect"))}
     run = sohoa(home, "demo", env=env)
     assert run.returncode == 0, run.stdout + run.stderr
-    add = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "users", "add", "clerk1", "--role", "clerk",
-         "--password-stdin"],
-        input=PASSWORD + "\n", cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "SOHOA_HOME": str(home)},
-    )  # fmt: skip
-    assert add.returncode == 0, add.stderr
+    for name, role in (("clerk1", "clerk"), ("manager1", "manager")):
+        add = subprocess.run(
+            [sys.executable, "-m", "flows.cli", "users", "add", name, "--role", role,
+             "--password-stdin"],
+            input=PASSWORD + "\n", cwd=ROOT, capture_output=True, text=True, timeout=120,
+            env={**os.environ, "SOHOA_HOME": str(home)},
+        )  # fmt: skip
+        assert add.returncode == 0, add.stderr
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "flows.cli", "serve", "--port", str(port)],
@@ -97,6 +99,15 @@ def _shown(name: str, value: str) -> str:
     return value
 
 
+def _login(page, base: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/login")
+    page.keyboard.type(name)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
 def _approve_book(base: str) -> int:
     truth = json.loads((SAMPLES / "so_ks_1999_p1.truth.json").read_text(encoding="utf-8"))
     by_number = {e["so"]: e for e in truth["entries"]}
@@ -105,12 +116,7 @@ def _approve_book(base: str) -> int:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"{base}/login")
-            page.keyboard.type("clerk1")
-            page.keyboard.press("Tab")
-            page.keyboard.type(PASSWORD)
-            page.keyboard.press("Enter")
-            page.wait_for_url(lambda url: "/login" not in url)
+            _login(page, base, "clerk1")
             for _ in range(10):
                 page.goto(f"{base}/review/next?book={BOOK}")
                 if "/records/" not in page.url:
@@ -193,3 +199,31 @@ def test_demo_data_approved_in_the_browser_exports_both_packages(demo, tmp_path)
         assert ead_xsd.validate(etree.fromstring(z.read(names["metadata/descriptive/ead.xml"])))
     verify = sohoa(home, "verify", env=env)
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_the_manager_exports_the_book_from_the_dashboard_with_a_progress_bar(demo) -> None:
+    _home, base, _env = demo
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 900})
+            _login(page, base, "manager1")
+            page.goto(f"{base}/dashboard")
+            row = page.locator("#books tr", has_text=BOOK)
+            with page.expect_navigation():
+                row.locator("button.export-hotich").click()
+            assert "/exports/" in page.url
+            assert page.locator("#export-progress").count() == 1 or "Xong" in page.content()
+            page.wait_for_selector("#export-files", timeout=240_000)  # the page refreshes itself
+            links = page.locator("#export-files a")
+            names = [links.nth(i).inner_text() for i in range(links.count())]
+            assert any(n.endswith(".xlsx") for n in names) and any(
+                n.endswith(".zip") for n in names
+            )
+            xlsx = next(i for i, n in enumerate(names) if n.endswith(".xlsx"))
+            got = page.request.get(base + (links.nth(xlsx).get_attribute("href") or ""))
+            assert got.status == 200 and got.body()[:2] == b"PK"  # an .xlsx is a zip
+            ws = load_workbook(io.BytesIO(got.body()))["khai_sinh"]
+            assert ws.max_row == 6  # the header and the five approved registrations
+        finally:
+            browser.close()

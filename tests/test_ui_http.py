@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -305,3 +306,29 @@ def test_a_value_read_on_another_page_of_the_document_is_cropped_from_that_page(
     assert "ở trang 2" in block
     assert 'id="box-so"' not in html  # no box on the record's own page for it
     assert c.get(f"/pages/{page2}/preview").status_code == 200
+
+
+def test_the_export_button_is_for_managers_and_refuses_what_it_cannot_build(env):
+    app, _sessions, _store, _seeded = env
+    clerk = login(app, "clerk1")
+    token = csrf_of(clerk.get("/review").text)
+    r = clerk.post("/books/export", data={"book": "x", "fmt": "hotich", "csrf_token": token})
+    assert r.status_code == 403
+    manager = login(app, "manager1")
+    token = csrf_of(manager.get("/dashboard").text)
+    assert manager.post("/books/export", data={"book": "x", "fmt": "hotich"}).status_code == 403
+    bad = manager.post("/books/export", data={"book": "x", "fmt": "archive", "csrf_token": token})
+    assert bad.status_code == 400 and "mã phông" in bad.text
+    started = manager.post(
+        "/books/export", data={"book": "x", "fmt": "hotich", "csrf_token": token}
+    )
+    assert started.status_code == 303
+    job = started.headers["location"]
+    for _ in range(100):  # the unknown book fails in the background, with its reason
+        page = manager.get(job).text
+        if "Không xuất được" in page:
+            break
+        time.sleep(0.05)
+    assert "Không xuất được" in page and "quyển" in page
+    assert manager.get(job + "/files/a.xlsx").status_code == 404
+    assert manager.get("/exports/khong-co").status_code == 404

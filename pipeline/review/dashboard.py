@@ -52,6 +52,8 @@ class BookProgress:
     records_to_review: int = 0
     fields_to_review: int = 0
     oldest_review: datetime | None = None
+    #: the book's storage path (what the export button names), "" for an inventory-only book
+    key_path: str = ""
 
     @property
     def done_pages(self) -> int:
@@ -125,6 +127,8 @@ def _books(s: Session, plan: PhasePlan) -> tuple[dict[BookKey, BookProgress], di
         batch_book[b.id] = key
         if key not in books:
             books[key] = BookProgress(*key, phase=plan.prefix_for_year(b.year_from))
+        if b.book_row is not None:
+            books[key].key_path = b.book_row.key_path
     return books, batch_book
 
 
