@@ -172,20 +172,29 @@ def _jpeg(rgb: np.ndarray, dpi: float) -> io.BytesIO:
 
 
 #: JPEG qualities tried, best first, until a page fits its size (sohoa export).
-_QUALITIES = (75, 65, 55, 45, 38, 30, 24)
+_QUALITIES = (75, 65, 55, 45, 38, 30, 24, 20, 16)
 
 
 def compact_jpeg(rgb: np.ndarray, dpi: float, *, max_bytes: int) -> io.BytesIO:
     """The page as a colour JPEG of at most ``max_bytes`` (else the smallest tried).
 
     For packages sized per page (the civil-status database takes about 100 kB per A4 page):
-    4:2:0 chroma, the best quality of :data:`_QUALITIES` that fits.
+    4:2:0 chroma, progressive, the best quality of :data:`_QUALITIES` that fits. A page dense
+    with text needs quality 16–24 at 200 dpi to come near 100 kB (bench.export_sizes).
     """
     im = Image.fromarray(np.ascontiguousarray(rgb), mode="RGB")
     buf = io.BytesIO()
     for quality in _QUALITIES:
         buf = io.BytesIO()
-        im.save(buf, format="JPEG", quality=quality, dpi=(dpi, dpi), subsampling=2, optimize=True)
+        im.save(
+            buf,
+            format="JPEG",
+            quality=quality,
+            dpi=(dpi, dpi),
+            subsampling=2,
+            optimize=True,
+            progressive=True,
+        )
         if buf.tell() <= max_bytes:
             break
     buf.seek(0)
