@@ -39,6 +39,9 @@ def export(
         str, typer.Option("--retention", help="archive: thời hạn bảo quản")
     ] = "Vĩnh viễn",
     access: Annotated[str, typer.Option("--access", help="archive: chế độ sử dụng")] = "Hạn chế",
+    pdfa: Annotated[
+        bool, typer.Option("--pdfa", help="archive: PDF/A-2b cho từng văn bản (cần sohoa[pdfa])")
+    ] = False,
 ) -> None:
     """Xuất gói của một quyển cho hệ thống nhận.
 
@@ -66,12 +69,14 @@ def export(
             retention,
             access,
         )
-        _archive(target, out, meta, include_pending, s.page_memory_mb)
+        _archive(target, out, meta, include_pending, pdfa, s.page_memory_mb)
     else:
         _hotich(target, out, include_pending, s.page_memory_mb)
 
 
-def _archive(target: str, out: Path, meta: object, include_pending: bool, memory_mb: int) -> None:
+def _archive(
+    target: str, out: Path, meta: object, include_pending: bool, pdfa: bool, memory_mb: int
+) -> None:
     from flows.wiring import context
     from pipeline.archive.archival import FileMeta
     from pipeline.archive.export_archive import export_archive
@@ -89,6 +94,7 @@ def _archive(target: str, out: Path, meta: object, include_pending: bool, memory
                 out,
                 meta,
                 include_pending=include_pending,
+                pdfa=pdfa,
                 memory_mb=memory_mb,
                 progress=lambda i, n: bar.update(tid, completed=i, total=n),
             )

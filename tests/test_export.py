@@ -196,7 +196,9 @@ def test_a_letter_goes_to_the_archives_as_a_file_whose_xml_validates(
     assert approve_record(sessions, s3_store, rid, clerk, typed, set(typed)).ok
 
     file_meta = FileMeta(fonds="H32.10", file_code="HS-01", title="Văn bản đi")
-    done = export_archive(sessions, s3_store, ctx.plan, str(bid), tmp_path / "out", file_meta)
+    done = export_archive(
+        sessions, s3_store, ctx.plan, str(bid), tmp_path / "out", file_meta, pdfa=True
+    )
     assert done.documents == 1 and done.objid.startswith("urn:H32.10:uuid:")
 
     ws = load_workbook(done.workbook)["VanBan"]
@@ -230,3 +232,7 @@ def test_a_letter_goes_to_the_archives_as_a_file_whose_xml_validates(
             assert f.get("CHECKSUM") == hashlib.sha256(z.read(names[href])).hexdigest()
         digests = premis.findall(".//{http://www.loc.gov/premis/v3}messageDigest")
         assert len(digests) == 1  # the one document's PDF
+        (pdf_name,) = [n for n in names if n.endswith(".pdf")]
+        with pikepdf.open(io.BytesIO(z.read(names[pdf_name]))) as pdf:
+            meta = pdf.open_metadata()
+            assert meta.pdfa_status == "2B" and len(pdf.pages) == 2  # PDF/A, both pages

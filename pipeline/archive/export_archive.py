@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.archive.archival import Document, FileMeta, build_package, split_number
 from pipeline.archive.export import PagePdfs, entries_of, resolve_book, store_package, stored_values
-from pipeline.archive.pdfout import merge
+from pipeline.archive.pdfout import merge, to_pdfa
 from pipeline.archive.verify import EXPORT_DIR
 from pipeline.config import DEFAULT_PAGE_MEMORY_MB
 from pipeline.db.models import Batch
@@ -96,10 +96,15 @@ def export_archive(
     meta: FileMeta,
     *,
     include_pending: bool = False,
+    pdfa: bool = False,
     memory_mb: int = DEFAULT_PAGE_MEMORY_MB,
     progress: Callable[[int, int], None] | None = None,
 ) -> Archived:
-    """Write and store a book's archive package (see the module docstring)."""
+    """Write and store a book's archive package (see the module docstring).
+
+    ``pdfa``: each document's PDF as PDF/A-2b (:func:`pipeline.archive.pdfout.to_pdfa`,
+    OCRmyPDF's internal backend; our text layer kept).
+    """
     with sessions() as s:
         book = resolve_book(s, target)
         s.expunge(book)
@@ -114,6 +119,7 @@ def export_archive(
     for i, entry in enumerate(entries, start=1):
         pdfs = [pages.pdf(p) for p in entry.pages]
         pdf = pdfs[0] if len(pdfs) == 1 else merge(pdfs)
+        pdf = to_pdfa(pdf) if pdfa else pdf
         values = stored_values(store, entry.record)
         docs.append(document_of(entry.record.schema_name, values, len(pdfs), pdf))
         if progress:
