@@ -28,7 +28,9 @@ def export(
         bool,
         typer.Option("--include-pending", help="Xuất cả hồ sơ chưa duyệt (ghi rõ ở cột cuối)"),
     ] = False,
-    fonds: Annotated[str, typer.Option("--fonds", help="archive: mã phông")] = "",
+    fonds: Annotated[
+        str, typer.Option("--fonds", help="archive: mã phông (mặc định: theo tệp kiểm kê)")
+    ] = "",
     file_code: Annotated[
         str, typer.Option("--file-code", help="archive: số và ký hiệu hồ sơ (mặc định: số quyển)")
     ] = "",
@@ -36,9 +38,11 @@ def export(
     catalog: Annotated[str, typer.Option("--catalog", help="archive: mục lục")] = "",
     box: Annotated[str, typer.Option("--box", help="archive: hộp số")] = "",
     retention: Annotated[
-        str, typer.Option("--retention", help="archive: thời hạn bảo quản")
-    ] = "Vĩnh viễn",
-    access: Annotated[str, typer.Option("--access", help="archive: chế độ sử dụng")] = "Hạn chế",
+        str, typer.Option("--retention", help="archive: thời hạn bảo quản (mặc định Vĩnh viễn)")
+    ] = "",
+    access: Annotated[
+        str, typer.Option("--access", help="archive: chế độ sử dụng (mặc định Hạn chế)")
+    ] = "",
     pdfa: Annotated[
         bool, typer.Option("--pdfa", help="archive: PDF/A-2b cho từng văn bản (cần sohoa[pdfa])")
     ] = False,
@@ -53,22 +57,14 @@ def export(
     if fmt not in FORMATS:
         err.print(f"[red]Định dạng {fmt!r} chưa có; dùng: {', '.join(FORMATS)}[/]")
         raise typer.Exit(EXIT_USAGE)
-    if fmt == "archive" and not fonds.strip():
-        err.print("[red]Xuất hồ sơ lưu trữ cần mã phông: --fonds[/]")
-        raise typer.Exit(EXIT_USAGE)
     s = setup()
     if fmt == "archive":
-        from pipeline.archive.archival import FileMeta
+        from flows.wiring import sessions
+        from pipeline.archive.export_archive import file_meta_for
 
-        meta = FileMeta(
-            fonds.strip(),
-            file_code.strip() or target,
-            title.strip() or f"Hồ sơ số hóa quyển {target}",
-            catalog,
-            box,
-            retention,
-            access,
-        )
+        given = {"fonds": fonds, "file_code": file_code, "title": title, "catalog": catalog}
+        given |= {"box": box, "retention": retention, "access": access}
+        meta = guarded(lambda: file_meta_for(sessions(), target, **given))
         _archive(target, out, meta, include_pending, pdfa, s.page_memory_mb)
     else:
         _hotich(target, out, include_pending, s.page_memory_mb)

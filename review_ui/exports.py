@@ -81,10 +81,9 @@ def _export(
     cfg: WebConfig, job: ExportJob, fonds: str, out: Path, progress: Callable[[int, int], None]
 ) -> list[str]:
     if job.fmt == "archive":
-        from pipeline.archive.archival import FileMeta
-        from pipeline.archive.export_archive import export_archive
+        from pipeline.archive.export_archive import export_archive, file_meta_for
 
-        meta = FileMeta(fonds, job.book, f"Hồ sơ số hóa quyển {job.book}")
+        meta = file_meta_for(cfg.sessions, job.book, fonds=fonds)
         args = (cfg.sessions, cfg.store, cfg.plan, job.book, out, meta)
         return export_archive(*args, progress=progress).keys
     from pipeline.archive.export import export_hotich
@@ -102,8 +101,8 @@ def start_export(
     fonds: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Start building a book's package; go to its progress page."""
-    if fmt not in ("hotich", "archive") or (fmt == "archive" and not fonds.strip()):
-        msg = "Chọn gói hộ tịch, hoặc gói lưu trữ kèm mã phông."
+    if fmt not in ("hotich", "archive"):
+        msg = "Chọn gói hộ tịch hoặc gói nộp lưu trữ."
         return render(request, "error.html", 400, user=user, message=msg)
     jobs = _jobs(request)
     for old in [j for j in jobs.values() if j.finished][: max(0, len(jobs) - MAX_JOBS + 1)]:

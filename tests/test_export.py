@@ -169,7 +169,6 @@ def test_a_letter_goes_to_the_archives_as_a_file_whose_xml_validates(
 
     from bench.corpus.letters import render_letter
     from ocr.tesseract import TesseractEngine
-    from pipeline.archive.archival import FileMeta
     from pipeline.archive.export_archive import export_archive
 
     sessions = make_sessions(tmp_path)
@@ -195,7 +194,17 @@ def test_a_letter_goes_to_the_archives_as_a_file_whose_xml_validates(
     typed = {f.name: f.display for f in view.fields}
     assert approve_record(sessions, s3_store, rid, clerk, typed, set(typed)).ok
 
-    file_meta = FileMeta(fonds="H32.10", file_code="HS-01", title="Văn bản đi")
+    from pipeline.archive.export_archive import file_meta_for
+    from pipeline.errors import BadInputError
+    from pipeline.intake.inventory import import_inventory, parse_inventory
+
+    with pytest.raises(BadInputError, match="mã phông"):
+        file_meta_for(sessions, str(bid))
+    csv = "agency,book_type,book,years,estimated_pages,phong,muc_luc\n"
+    csv += f"A1,tthc,{book},{year},2,H32.10,3\n"
+    import_inventory(sessions, ctx.plan, parse_inventory(csv))
+    file_meta = file_meta_for(sessions, str(bid), file_code="HS-01", title="Văn bản đi")
+    assert (file_meta.fonds, file_meta.catalog, file_meta.access) == ("H32.10", "3", "Hạn chế")
     done = export_archive(
         sessions, s3_store, ctx.plan, str(bid), tmp_path / "out", file_meta, pdfa=True
     )

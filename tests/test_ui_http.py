@@ -317,8 +317,8 @@ def test_the_export_button_is_for_managers_and_refuses_what_it_cannot_build(env)
     manager = login(app, "manager1")
     token = csrf_of(manager.get("/dashboard").text)
     assert manager.post("/books/export", data={"book": "x", "fmt": "hotich"}).status_code == 403
-    bad = manager.post("/books/export", data={"book": "x", "fmt": "archive", "csrf_token": token})
-    assert bad.status_code == 400 and "mã phông" in bad.text
+    bad = manager.post("/books/export", data={"book": "x", "fmt": "ead", "csrf_token": token})
+    assert bad.status_code == 400
     started = manager.post(
         "/books/export", data={"book": "x", "fmt": "hotich", "csrf_token": token}
     )

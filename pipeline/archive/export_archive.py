@@ -24,7 +24,7 @@ from pipeline.archive.export import PagePdfs, entries_of, resolve_book, store_pa
 from pipeline.archive.pdfout import merge, to_pdfa
 from pipeline.archive.verify import EXPORT_DIR
 from pipeline.config import DEFAULT_PAGE_MEMORY_MB
-from pipeline.db.models import Batch
+from pipeline.db.models import Batch, InventoryBook
 from pipeline.errors import BadInputError
 from pipeline.keys import object_key
 from pipeline.phases import PhasePlan
@@ -49,6 +49,34 @@ class Archived:
     documents: int
     keys: list[str] = field(default_factory=list)
     left_out: int = 0
+
+
+def file_meta_for(sessions: sessionmaker[Session], target: str, **given: str) -> FileMeta:
+    """The archival settings of a book's file: what is given, else the inventory's, else defaults.
+
+    ``given``: any of :class:`FileMeta`'s fields (empty values are not given).
+
+    Raises:
+        BadInputError: no fonds code (mã phông) given nor in the inventory.
+    """
+    with sessions() as s:
+        book = resolve_book(s, target)
+        inv = s.scalar(
+            select(InventoryBook).filter_by(
+                agency=book.agency, book_type=book.book_type, book=book.book
+            )
+        )
+        known = dict(inv.archival or {}) if inv is not None else {}
+    values = known | {k: v.strip() for k, v in given.items() if v and v.strip()}
+    if not values.get("fonds"):
+        raise BadInputError(
+            "Chưa có mã phông: ghi --fonds, hoặc cột fonds (phong) trong tệp kiểm kê",
+            reason="no_fonds",
+        )
+    values.setdefault("file_code", book.book)
+    values.setdefault("title", f"Hồ sơ số hóa quyển {book.book} ({book.agency})")
+    fields = {f for f in FileMeta.__dataclass_fields__}
+    return FileMeta(**{k: v for k, v in values.items() if k in fields})
 
 
 def _iso(value: str | None) -> date | None:

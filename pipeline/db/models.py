@@ -271,6 +271,8 @@ class InventoryBook(Base):
     year_from: Mapped[int] = mapped_column(Integer)
     year_to: Mapped[int] = mapped_column(Integer)
     estimated_pages: Mapped[int] = mapped_column(Integer, default=0)
+    #: the book's archival settings when the inventory gives them (fonds, catalog, box, …)
+    archival: Mapped[dict[str, str] | None] = mapped_column(JSON)
     phase: Mapped[str] = mapped_column(String(32), index=True)
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

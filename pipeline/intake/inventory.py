@@ -17,6 +17,16 @@ from pipeline.phases import PhasePlan
 from schemas.enums import BookType
 
 REQUIRED = ("agency", "book_type", "book", "estimated_pages")
+#: Optional columns: the book's archival settings (English name, or the Vietnamese one).
+ARCHIVAL_COLUMNS = {
+    "fonds": ("fonds", "phong", "ma_phong"),
+    "catalog": ("catalog", "muc_luc"),
+    "box": ("box", "hop_so"),
+    "file_code": ("file_code", "ho_so", "so_ky_hieu_ho_so"),
+    "title": ("title", "tieu_de", "tieu_de_ho_so"),
+    "retention": ("retention", "thoi_han_bao_quan"),
+    "access": ("access", "che_do_su_dung"),
+}
 DELIMITERS = (",", ";", "\t")
 BAD_QUOTES = "dấu ngoặc kép không khớp (thiếu dấu đóng, hoặc có chữ ngay sau dấu đóng)"
 _YEARS = re.compile(r"\s*(\d{4})\s*(?:[-–/]\s*(\d{4}))?\s*")
@@ -32,6 +42,8 @@ class InventoryRow:
     year_from: int
     year_to: int
     estimated_pages: int
+    #: archival settings the row gives (see :data:`ARCHIVAL_COLUMNS`)
+    archival: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,7 +76,12 @@ def _row(raw: dict[str, str]) -> InventoryRow:
     if pages < 0:
         raise ValueError("estimated_pages âm")
     y0, y1 = _years(row)
-    return InventoryRow(row["agency"], book_type, row["book"], y0, y1, pages)
+    archival = tuple(
+        (key, value)
+        for key, names in ARCHIVAL_COLUMNS.items()
+        if (value := next((row[n] for n in names if row.get(n)), ""))
+    )
+    return InventoryRow(row["agency"], book_type, row["book"], y0, y1, pages, archival)
 
 
 def _delimiter(header: str) -> str:
@@ -78,8 +95,10 @@ def parse_inventory(text: str) -> list[InventoryRow]:
     """Read the inventory CSV (comma, semicolon or tab; UTF-8 with or without BOM).
 
     Columns: ``agency, book_type, book, years`` (``YYYY`` or ``YYYY-YYYY``; or ``year_from``
-    and ``year_to``), ``estimated_pages``. Fields follow the usual CSV quoting: a field in
-    double quotes may hold the delimiter, line breaks and ``""`` for one quote.
+    and ``year_to``), ``estimated_pages``; optionally the archival settings of each book
+    (:data:`ARCHIVAL_COLUMNS`: ``fonds`` or ``phong``, ``catalog`` or ``muc_luc``, …).
+    Fields follow the usual CSV quoting: a field in double quotes may hold the delimiter, line
+    breaks and ``""`` for one quote.
 
     Raises:
         BadInputError: a missing column or a bad line (all lines are reported together,
@@ -141,6 +160,8 @@ def import_inventory(
                 updated += 1
             book.year_from, book.year_to = r.year_from, r.year_to
             book.estimated_pages = r.estimated_pages
+            if r.archival:  # a later CSV without these columns keeps what an earlier one gave
+                book.archival = dict(book.archival or {}) | dict(r.archival)
             # masters are stored under the phase of the book's first year; count books the same
             book.phase = plan.prefix_for_year(r.year_from)
     return ImportResult(added, updated)

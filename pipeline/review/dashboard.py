@@ -54,6 +54,8 @@ class BookProgress:
     oldest_review: datetime | None = None
     #: the book's storage path (what the export button names), "" for an inventory-only book
     key_path: str = ""
+    #: its fonds code (mã phông) when the inventory gives one
+    fonds: str = ""
 
     @property
     def done_pages(self) -> int:
@@ -121,6 +123,7 @@ def _books(s: Session, plan: PhasePlan) -> tuple[dict[BookKey, BookProgress], di
         key = (inv.agency, inv.book_type, inv.book)
         books[key] = BookProgress(*key, phase=inv.phase, inventory_pages=inv.estimated_pages)
         books[key].in_inventory = True
+        books[key].fonds = (inv.archival or {}).get("fonds", "")
     batch_book: dict[int, BookKey] = {}
     for b in s.scalars(select(Batch)):
         key = (b.agency, b.book_type, b.book)
