@@ -28,6 +28,7 @@ LABELS: dict[str, str] = {
     "ho_ten": "Họ, chữ đệm, tên",
     "gioi_tinh": "Giới tính",
     "ngay_sinh": "Ngày, tháng, năm sinh",
+    "ngay_sinh_bang_chu": "Ngày, tháng, năm sinh ghi bằng chữ",
     "dan_toc": "Dân tộc",
     "quoc_tich": "Quốc tịch",
     "noi_sinh": "Nơi sinh",

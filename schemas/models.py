@@ -29,6 +29,7 @@ BIRTH_FIELDS: tuple[str, ...] = (
     "ho_ten",
     "gioi_tinh",
     "ngay_sinh",
+    "ngay_sinh_bang_chu",
     "dan_toc",
     "quoc_tich",
     "noi_sinh",

@@ -22,6 +22,7 @@ ENTRY = {
     "ho_ten": "Lê Thị Bình",
     "gioi_tinh": "Nữ",
     "ngay_sinh": "1998-03-05",
+    "ngay_sinh_bang_chu": "Ngày năm, tháng ba, năm một nghìn chín trăm chín mươi tám",
     "ngay_dang_ky": "1998-04-20",
     "noi_sinh": "Trạm y tế xã Quỳnh Lâm",
     "ho_ten_me": "Trần Thị Mai",
@@ -59,6 +60,7 @@ def test_values_dates_and_codes_as_the_template_wants_them() -> None:
     rows = book_rows(load_template(), "khai_sinh", [ENTRY], BOOK)
     assert _cells(rows, "nksHoTen") == "Lê Thị Bình"
     assert _cells(rows, "nksNgaySinh") == "05/03/1998"
+    assert _cells(rows, "nksNgaySinhBangChu").startswith("Ngày năm, tháng ba")
     assert _cells(rows, "ngayDangKy") == "20/04/1998"
     assert _cells(rows, "nksGioiTinh") == 2
     assert _cells(rows, "loaiDangKy") == 4  # "Đăng ký quá hạn"

@@ -176,7 +176,7 @@ BIRTH_LABELS: tuple[LabelSpec, ...] = (
         starts_section="con",
     ),
     LabelSpec("ngay_sinh", ("Ngày, tháng, năm sinh", "Sinh ngày", "Ngày sinh")),
-    LabelSpec("ngay_sinh_chu", ("ghi bằng chữ", "Bằng chữ")),
+    LabelSpec("ngay_sinh_bang_chu", ("ghi bằng chữ", "Bằng chữ")),
     LabelSpec("gioi_tinh", ("Giới tính",)),
     LabelSpec("@dan_toc", ("Dân tộc",)),
     LabelSpec("@quoc_tich", ("Quốc tịch",)),
@@ -245,7 +245,7 @@ BIRTH_CONTINUABLE = {
     "noi_cu_tru_me",
     "noi_cu_tru_cha",
     "noi_dang_ky",
-    "ngay_sinh_chu",
+    "ngay_sinh_bang_chu",
 }
 
 BIRTH = FormSpec(
@@ -373,12 +373,21 @@ def extract_death(page: OcrPage, *, threshold: float, calibration: Calibration) 
     return rec
 
 
+#: Fields some forms do not print (the date in words is on most birth extracts, not all): not
+#: found, they stay empty without asking a clerk (the date itself is always read and checked).
+OPTIONAL_FIELDS = frozenset({"ngay_sinh_bang_chu"})
+_NOT_ON = "không thấy trên trang (mẫu này có thể không in)"
+
+
 def extract_birth(page: OcrPage, *, threshold: float, calibration: Calibration) -> Record:
     """Map a birth extract ("label: value" form) onto the birth schema."""
     segs = read_segments(page, BIRTH)
     fields: dict[str, FieldValue] = {}
     for name in BIRTH_FIELDS:
         seg = segs.get(name)
+        if seg is None and name in OPTIONAL_FIELDS:
+            fields[name] = FieldValue(value=None, raw="", needs_review=False, provenance=[_NOT_ON])
+            continue
         if seg is None:
             fields[name] = missing_field()
             continue
@@ -402,7 +411,7 @@ def extract_birth(page: OcrPage, *, threshold: float, calibration: Calibration) 
         parents=("ho_ten_cha", "ho_ten_me"),
         same_places=(("noi_cu_tru_me", "noi_cu_tru_cha"),),
     )
-    _cross_check_birth(fields, segs.get("ngay_sinh_chu"), threshold, calibration)
+    _cross_check_birth(fields, segs.get("ngay_sinh_bang_chu"), threshold, calibration)
     return Record(schema="khai_sinh", fields=fields)
 
 
