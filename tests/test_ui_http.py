@@ -332,3 +332,14 @@ def test_the_export_button_is_for_managers_and_refuses_what_it_cannot_build(env)
     assert "Không xuất được" in page and "quyển" in page
     assert manager.get(job + "/files/a.xlsx").status_code == 404
     assert manager.get("/exports/khong-co").status_code == 404
+
+
+def test_zoom_buttons_have_drawn_icons_and_names_and_logout_is_readable(env):
+    app, _sessions, _store, seeded = env
+    html = login(app, "clerk1").get(f"/records/{seeded.record_a}").text
+    for name in ("Phóng to", "Thu nhỏ", "Vừa khung"):
+        assert f'aria-label="{name}"' in html
+    assert "＋" not in html and "－" not in html  # glyphs Debian's fonts lack
+    assert html.count("<svg") >= 2
+    css = client(app).get("/static/app.css").text
+    assert ".logout button { color: #123a5e" in css and "focus-visible" in css
