@@ -68,7 +68,20 @@ def age(value: datetime | None, now: datetime | None = None) -> str:
     return f"{days} ngày" if days >= 1 else f"{max(0, delta.seconds // 3600)} giờ"
 
 
+def span_vi(days: int) -> str:
+    """A length of time as people say it: "12 ngày", "3 tháng", "12 năm 11 tháng"."""
+    days = abs(int(days))
+    if days < 31:
+        return f"{days} ngày"
+    months = round(days / 30.44)
+    years, months = divmod(months, 12)
+    if not years:
+        return f"{months} tháng"
+    return f"{years} năm" + (f" {months} tháng" if months else "")
+
+
 TEMPLATES.env.filters.update(
+    span_vi=span_vi,
     vn_date=vn_date,
     vn_datetime=vn_datetime,
     vn_prose=vn_prose,

@@ -343,3 +343,20 @@ def test_zoom_buttons_have_drawn_icons_and_names_and_logout_is_readable(env):
     assert html.count("<svg") >= 2
     css = client(app).get("/static/app.css").text
     assert ".logout button { color: #123a5e" in css and "focus-visible" in css
+
+
+@pytest.mark.parametrize(
+    ("days", "said"), [(12, "12 ngày"), (95, "3 tháng"), (4725, "12 năm 11 tháng"), (365, "1 năm")]
+)
+def test_spans_of_time_are_said_in_days_months_and_years(days, said):
+    from review_ui.render import span_vi
+
+    assert span_vi(days) == said
+
+
+def test_an_overdue_phase_says_so_in_years_and_months(env):
+    app, *_ = env
+    html = login(app, "manager1").get("/dashboard").text
+    # the sample plan's phase 1 deadline passed years ago and nothing of it is done
+    assert "quá hạn" in html and "năm" in html.split("quá hạn", 1)[1][:40]
+    assert "trễ 4" not in html and "chưa đủ số liệu" not in html
