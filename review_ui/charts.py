@@ -9,10 +9,29 @@ WIDTH, HEIGHT = 720, 220
 PAD_L, PAD_R, PAD_T, PAD_B = 44, 10, 14, 36
 
 
+def ticks(peak: int) -> list[int]:
+    """Whole-number axis ticks from 0 to at least ``peak``, evenly spaced (1, 2 or 5 × 10ⁿ).
+
+    Each tick sits at its own height ("0, 2, 4, 6" for a peak of 5, not "0, 2, 5" with 2 at
+    half of 5).
+    """
+    peak = max(1, peak)
+    step = 1
+    while peak / step > 5:
+        for k in (2, 5, 10):
+            if peak / (step * k) <= 5:
+                step *= k
+                break
+        else:
+            step *= 10
+    return list(range(0, -(-peak // step) * step + 1, step))
+
+
 def throughput_svg(days: list[tuple[date, int, int]]) -> str:
     """Grouped bars per day: pages extracted and records approved."""
     n = max(1, len(days))
-    top = max([1] + [max(p, a) for _, p, a in days])
+    marks = ticks(max([1] + [max(p, a) for _, p, a in days]))
+    top = marks[-1]
     plot_w, plot_h = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
     slot = plot_w / n
     bar = max(1.0, slot * 0.4)
@@ -22,11 +41,10 @@ def throughput_svg(days: list[tuple[date, int, int]]) -> str:
         f'<line x1="{PAD_L}" y1="{PAD_T + plot_h}" x2="{WIDTH - PAD_R}" '
         f'y2="{PAD_T + plot_h}" class="axis"/>',
     ]
-    for frac in (0.0, 0.5, 1.0):
-        y = PAD_T + plot_h * (1 - frac)
+    for value in marks:
+        y = PAD_T + plot_h * (1 - value / top)
         parts.append(
-            f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">'
-            f"{round(top * frac)}</text>"
+            f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">{value}</text>'
         )
     for i, (day, pages, approved) in enumerate(days):
         x = PAD_L + i * slot + (slot - 2 * bar) / 2

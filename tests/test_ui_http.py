@@ -360,3 +360,18 @@ def test_an_overdue_phase_says_so_in_years_and_months(env):
     # the sample plan's phase 1 deadline passed years ago and nothing of it is done
     assert "quá hạn" in html and "năm" in html.split("quá hạn", 1)[1][:40]
     assert "trễ 4" not in html and "chưa đủ số liệu" not in html
+
+
+@pytest.mark.parametrize(
+    ("peak", "marks"),
+    [(5, [0, 1, 2, 3, 4, 5]), (7, [0, 2, 4, 6, 8]), (48, [0, 10, 20, 30, 40, 50])],
+)
+def test_chart_ticks_are_whole_and_evenly_spaced(peak, marks):
+    from review_ui.charts import throughput_svg, ticks
+
+    assert ticks(peak) == marks
+    from datetime import date
+
+    svg = throughput_svg([(date(2026, 12, 1), peak, 1)])
+    labels = re.findall(r'class="tick" text-anchor="end">(\d+)<', svg)
+    assert labels == [str(m) for m in marks]
