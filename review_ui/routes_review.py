@@ -27,6 +27,7 @@ from pipeline.review.suggest import ethnic_names, suggestions
 from pipeline.work.joining import CannotRegroup, merge_into_previous, split_at
 from review_ui.render import render
 from review_ui.security import DbId, require, web
+from schemas.dossiers import LABELS
 
 router = APIRouter()
 Clerk = Annotated[SignedIn, Depends(require("clerk"))]
@@ -135,6 +136,10 @@ async def approve(request: Request, rid: DbId, user: Clerk, flt: Filter) -> Resp
         lock_minutes=cfg.lock_minutes,
     )
     if not outcome.ok:
+        message = outcome.message
+        if outcome.errors:  # name the fields to fix, in the form's order
+            names = ", ".join(LABELS.get(n, n) for n in outcome.errors)
+            message = f"{outcome.message}: {names}"
         return await run_in_threadpool(
             _record_page,
             request,
@@ -143,7 +148,7 @@ async def approve(request: Request, rid: DbId, user: Clerk, flt: Filter) -> Resp
             flt,
             status=APPROVE_REFUSED.get(outcome.reason, 422),
             errors=outcome.errors,
-            message=outcome.message,
+            message=message,
             typed=typed,
             accepted=accepted,
         )

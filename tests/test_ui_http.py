@@ -229,6 +229,9 @@ def test_an_invalid_value_passes_only_when_the_clerk_accepts_it(env):
     url = f"/records/{seeded.record_b}/approve"
     r = c.post(url, data={"csrf_token": token, "f_ho_ten": "Bình"})
     assert r.status_code == 422 and "họ tên bất thường" in r.text
+    # the banner names the field to fix and the cursor is in it (issue 20, item 10)
+    assert re.search(r'role="alert">Có trường chưa hợp lệ: Họ, chữ đệm, tên<', r.text)
+    assert re.search(r'id="f_ho_ten"[^>]*autofocus', r.text.replace("\n", " "))
     r = c.post(url, data={"csrf_token": token, "f_ho_ten": "Bình", "accepted": "ho_ten"})
     assert r.status_code == 303
     key = seeded.key_a.replace("e00.v1", "e01.v2")
