@@ -158,10 +158,10 @@ async def approve(request: Request, rid: DbId, user: Clerk, flt: Filter) -> Resp
 
 @router.post("/records/{rid}/release")
 def release(request: Request, rid: DbId, user: Clerk, flt: Filter) -> Response:
-    """Give the record back to the queue (skip it) and return to the queue."""
-    release_lock(web(request).sessions, rid, user.user_id)
+    """Give the record back to the queue (skip it: remembered for this clerk), open the next."""
+    release_lock(web(request).sessions, rid, user.user_id, skip=True)
     q = _query(flt)
-    return RedirectResponse("/review" + (f"?{q}" if q else ""), status_code=303)
+    return RedirectResponse("/review/next" + (f"?{q}" if q else ""), status_code=303)
 
 
 @router.post("/records/{rid}/lock")

@@ -378,3 +378,21 @@ def test_chart_ticks_are_whole_and_evenly_spaced(peak, marks):
     svg = throughput_svg([(date(2026, 12, 1), peak, 1)])
     labels = re.findall(r'class="tick" text-anchor="end">(\d+)<', svg)
     assert labels == [str(m) for m in marks]
+
+
+def test_a_skipped_record_does_not_come_straight_back(env):
+    app, sessions, _store, seeded = env
+    c = login(app, "clerk1")
+    token = csrf_of(c.get(f"/records/{seeded.record_a}").text)
+    r = c.post(f"/records/{seeded.record_a}/release", data={"csrf_token": token})
+    assert r.status_code == 303 and r.headers["location"] == "/review/next"
+    nxt = c.get("/review/next")
+    assert nxt.headers["location"] == f"/records/{seeded.record_b}"  # not the skipped one
+    # remembered for this clerk (an audit event), not for another
+    other = login(app, "admin1").get("/review/next")
+    assert other.headers["location"] == f"/records/{seeded.record_a}"
+    with sessions() as s:
+        events = s.scalars(select(ReviewEvent).where(ReviewEvent.action == "skip")).all()
+        assert [(e.record_id, e.user_id) for e in events] == [
+            (seeded.record_a, seeded.users["clerk"])
+        ]

@@ -214,8 +214,15 @@ def queue_choices(sessions: sessionmaker[Session]) -> tuple[list[str], list[str]
 
 
 def next_record(sessions: sessionmaker[Session], flt: QueueFilter, user_id: int) -> int | None:
-    """Oldest record of the queue that nobody else holds (the user's own lock counts as free)."""
+    """Oldest record of the queue that nobody else holds (the user's own lock counts as free).
+
+    Records this user skipped ("Bỏ qua") come after every other: a skip is remembered (an
+    audit event), so the skipped record does not come straight back and block the chain.
+    """
     now = datetime.now(UTC)
+    skipped = select(ReviewEvent.record_id).where(
+        ReviewEvent.user_id == user_id, ReviewEvent.action == "skip"
+    )
     stmt = (
         _filtered(_queue_base([RecordRow.id]), flt)
         .outerjoin(RecordLock, RecordLock.record_id == RecordRow.id)
@@ -226,7 +233,7 @@ def next_record(sessions: sessionmaker[Session], flt: QueueFilter, user_id: int)
                 RecordLock.user_id == user_id,
             )
         )
-        .order_by(RecordRow.created_at, RecordRow.id)
+        .order_by(RecordRow.id.in_(skipped), RecordRow.created_at, RecordRow.id)
         .limit(1)
     )
     with sessions() as s:
@@ -259,14 +266,22 @@ def acquire_lock(
     return LockState(True, None, until)
 
 
-def release_lock(sessions: sessionmaker[Session], record_id: int, user_id: int) -> None:
-    """Release a user's lock on a record (nothing when another holds it)."""
+def release_lock(
+    sessions: sessionmaker[Session], record_id: int, user_id: int, *, skip: bool = False
+) -> None:
+    """Release a user's lock on a record (nothing when another holds it).
+
+    ``skip``: the clerk skipped it ("Bỏ qua"): remembered as an audit event, so this clerk's
+    next record is another one.
+    """
     with sessions.begin() as s:
         s.execute(
             delete(RecordLock).where(
                 RecordLock.record_id == record_id, RecordLock.user_id == user_id
             )
         )
+        if skip and s.get(RecordRow, record_id) is not None:
+            s.add(ReviewEvent(record_id=record_id, user_id=user_id, action="skip"))
 
 
 def _field_view(f: FieldRow, others: dict[int, tuple[int, int, float]]) -> FieldView:
