@@ -124,6 +124,7 @@ async def approve(request: Request, rid: DbId, user: Clerk, flt: Filter) -> Resp
     form = await request.form()
     typed = {k[2:]: str(v) for k, v in form.multi_items() if k.startswith("f_")}
     accepted = {str(v) for k, v in form.multi_items() if k == "accepted"}
+    seen = {str(v) for k, v in form.multi_items() if k == "seen"}
     cfg = web(request)
     outcome = await run_in_threadpool(
         approve_record,
@@ -134,6 +135,7 @@ async def approve(request: Request, rid: DbId, user: Clerk, flt: Filter) -> Resp
         typed,
         accepted,
         lock_minutes=cfg.lock_minutes,
+        seen=seen,
     )
     if not outcome.ok:
         message = outcome.message
@@ -151,6 +153,7 @@ async def approve(request: Request, rid: DbId, user: Clerk, flt: Filter) -> Resp
             message=message,
             typed=typed,
             accepted=accepted,
+            seen=seen,
         )
     q = _query(flt)
     return RedirectResponse("/review/next" + (f"?{q}" if q else ""), status_code=303)

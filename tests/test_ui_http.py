@@ -396,3 +396,20 @@ def test_a_skipped_record_does_not_come_straight_back(env):
         assert [(e.record_id, e.user_id) for e in events] == [
             (seeded.record_a, seeded.users["clerk"])
         ]
+
+
+def test_ctrl_s_does_not_approve_a_flagged_field_nobody_looked_at(env):
+    app, sessions, _store, seeded = env
+    c = login(app, "clerk1")
+    token = csrf_of(c.get(f"/records/{seeded.record_b}").text)
+    url = f"/records/{seeded.record_b}/approve"
+    r = c.post(url, data={"csrf_token": token, "f_ho_ten": "Trần Thị Bình", "seen": ""})
+    assert r.status_code == 422 and "chưa được xem" in r.text
+    assert "Còn trường cần duyệt chưa xem: Họ, chữ đệm, tên" in r.text
+    # confirmed with Alt+A: approved, and the confirmation is an audit event of its own
+    form = {"csrf_token": token, "f_ho_ten": "Trần Thị Bình", "accepted": "ho_ten"}
+    assert c.post(url, data=form).status_code == 303
+    with sessions() as s:
+        events = s.scalars(select(ReviewEvent).where(ReviewEvent.record_id == seeded.record_b))
+        got = [(e.action, e.field_name, e.new_value) for e in events]
+    assert ("confirm", "ho_ten", "Trần Thị Bình") in got and ("approve", None, None) in got

@@ -22,7 +22,7 @@ from pipeline.archive.storage import MissingObjectError
 from pipeline.db.models import FieldRow, RecordLock, RecordRow, ReviewEvent, User
 from pipeline.errors import SohoaError
 from pipeline.extract.fields import check_field
-from pipeline.ports import ObjectStore
+from pipeline.ports import ObjectStore, StoredObject
 from pipeline.review.queue import LockState, acquire_lock, display_value
 from schemas.enums import RecordStatus
 
@@ -125,6 +125,51 @@ def decide_values(
     return values, errors
 
 
+#: Why a flagged field stops an approval it was not looked at in.
+UNSEEN = "trường cần duyệt chưa được xem — đưa con trỏ vào (Enter) hoặc nhấn Alt+A"
+
+
+def _store_version(
+    store: ObjectStore, key: str, doc: dict[str, Any], record_id: int
+) -> StoredObject | ApproveOutcome:
+    """Store the next version of the record JSON (never over an existing one)."""
+    if store.stat(key) is not None:
+        return ApproveOutcome(
+            False, message="Phiên bản mới đã có trong kho; tải lại hồ sơ", reason="conflict"
+        )
+    try:
+        return store.put_bytes(
+            key,
+            json.dumps(doc, ensure_ascii=False, indent=1).encode(),
+            content_type="application/json",
+        )
+    except SohoaError as exc:
+        log.warning("record %s: storing %s failed: %s", record_id, key, exc.reason)
+        return ApproveOutcome(
+            False, message="Không ghi được vào kho lưu trữ; thử lại sau", reason="storage"
+        )
+
+
+def _refused(
+    sessions: sessionmaker[Session], record_id: int, user_id: int, lock_minutes: int
+) -> ApproveOutcome | None:
+    """Why the record cannot be approved by this user now (None: it can)."""
+    status = record_status(sessions, record_id)
+    if status is None:
+        return ApproveOutcome(False, message="Không có hồ sơ này", reason="missing")
+    if not is_reviewable(status):
+        return ApproveOutcome(False, message=read_only_message(status), reason="read_only")
+    lock = acquire_lock(sessions, record_id, user_id, minutes=lock_minutes)
+    if not lock.ok:
+        return ApproveOutcome(False, message="Hồ sơ đang do người khác duyệt", reason="locked")
+    return None
+
+
+def _unseen(fields: list[FieldRow], looked: set[str]) -> dict[str, str]:
+    """The flagged fields nobody looked at (visited, confirmed or changed), with why."""
+    return {f.name: UNSEEN for f in fields if f.needs_review and f.name not in looked}
+
+
 def approve_record(
     sessions: sessionmaker[Session],
     store: ObjectStore,
@@ -134,16 +179,17 @@ def approve_record(
     accepted: set[str],
     *,
     lock_minutes: int = 15,
+    seen: set[str] | None = None,
 ) -> ApproveOutcome:
-    """Approve a record for ``user_id`` (see the module docstring for the order of writes)."""
-    status = record_status(sessions, record_id)
-    if status is None:
-        return ApproveOutcome(False, message="Không có hồ sơ này", reason="missing")
-    if not is_reviewable(status):
-        return ApproveOutcome(False, message=read_only_message(status), reason="read_only")
-    lock = acquire_lock(sessions, record_id, user_id, minutes=lock_minutes)
-    if not lock.ok:
-        return ApproveOutcome(False, message="Hồ sơ đang do người khác duyệt", reason="locked")
+    """Approve a record for ``user_id`` (see the module docstring for the order of writes).
+
+    ``seen``: the flagged fields the clerk's cursor visited (the review screen sends them).
+    When given, every flagged field must have been visited, confirmed (``accepted``) or
+    changed: Ctrl+S does not approve what nobody looked at. Each confirmation is audited.
+    """
+    refused = _refused(sessions, record_id, user_id, lock_minutes)
+    if refused is not None:
+        return refused
     loaded = _load_for_approval(sessions, record_id, user_id)
     if isinstance(loaded, ApproveOutcome):
         return loaded
@@ -155,26 +201,20 @@ def approve_record(
             False, errors=errors, message="Có trường chưa hợp lệ", reason="invalid"
         )
     changed = [f.name for f in fields if values[f.name] != f.value]
+    if seen is not None and (unseen := _unseen(fields, seen | accepted | set(changed))):
+        msg = "Còn trường cần duyệt chưa xem"
+        return ApproveOutcome(False, errors=unseen, message=msg, reason="unseen")
     now = datetime.now(UTC)
     doc = _read_document(store, old_key, rec)
     _update_document(doc, fields, values, changed, username, now, version, old_key)
     new_key = versioned_key(old_key or _fallback_key(rec), version + 1)
-    if store.stat(new_key) is not None:  # never overwrite an existing version
-        return ApproveOutcome(
-            False, message="Phiên bản mới đã có trong kho; tải lại hồ sơ", reason="conflict"
-        )
-    try:
-        stored = store.put_bytes(
-            new_key,
-            json.dumps(doc, ensure_ascii=False, indent=1).encode(),
-            content_type="application/json",
-        )
-    except SohoaError as exc:
-        log.warning("record %s: storing version %s failed: %s", record_id, version + 1, exc.reason)
-        return ApproveOutcome(
-            False, message="Không ghi được vào kho lưu trữ; thử lại sau", reason="storage"
-        )
-    ok = _commit(sessions, rec, fields, values, changed, user_id, now, new_key, stored.sha256)
+    stored = _store_version(store, new_key, doc, record_id)
+    if isinstance(stored, ApproveOutcome):
+        return stored
+    confirmed = [f.name for f in fields if f.name in accepted and f.name not in changed]
+    ok = _commit(
+        sessions, rec, fields, values, (changed, confirmed), user_id, now, new_key, stored.sha256
+    )
     if not ok:
         return ApproveOutcome(
             False, message="Hồ sơ vừa được thay đổi ở nơi khác; tải lại", reason="conflict"
@@ -257,12 +297,13 @@ def _commit(
     rec: RecordRow,
     fields: list[FieldRow],
     values: dict[str, str | None],
-    changed: list[str],
+    decided: tuple[list[str], list[str]],
     user_id: int,
     now: datetime,
     key: str,
     sha: str,
 ) -> bool:
+    changed, confirmed = decided
     with sessions.begin() as s:
         done = s.execute(
             update(RecordRow)
@@ -289,19 +330,21 @@ def _commit(
                 .where(FieldRow.id == f.id)
                 .values(value=values[f.name], needs_review=False, provenance=prov)
             )
-        for name in changed:
-            old = next(f.value for f in fields if f.name == name)
-            s.add(
-                ReviewEvent(
-                    record_id=rec.id,
-                    user_id=user_id,
-                    action="edit",
-                    field_name=name,
-                    old_value=old,
-                    new_value=values[name],
-                    at=now,
+        old = {f.name: f.value for f in fields}
+        # an edit keeps the old value; Alt+A ("right as on the page") is audited as a confirm
+        for action, names in (("edit", changed), ("confirm", confirmed)):
+            for name in names:
+                s.add(
+                    ReviewEvent(
+                        record_id=rec.id,
+                        user_id=user_id,
+                        action=action,
+                        field_name=name,
+                        old_value=old[name],
+                        new_value=values[name],
+                        at=now,
+                    )
                 )
-            )
         s.add(ReviewEvent(record_id=rec.id, user_id=user_id, action="approve", at=now))
         s.execute(delete(RecordLock).where(RecordLock.record_id == rec.id))
     return True

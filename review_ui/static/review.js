@@ -81,6 +81,8 @@
       document.querySelectorAll(".box.active").forEach(function (b) { b.classList.remove("active"); });
       if (!el) return;
       el.classList.add("current");
+      var seenFlag = el.querySelector(".seen-flag");  /* the clerk's cursor visited this flagged field */
+      if (seenFlag) seenFlag.disabled = false;
       var box = document.getElementById("box-" + el.getAttribute("data-name"));
       if (box) box.classList.add("active");
       if (!el.hasAttribute("data-src")) showBox(bboxOf(el));  /* its crop shows the other page */
