@@ -69,6 +69,12 @@
         }
         cropFrom(other, el);
       });
+      var current = form.querySelector(".field.current");
+      if (current) keepInView(current);
+    }
+    function keepInView(el) {
+      /* the focused field stays on screen, also when crops drawn later push the form down */
+      if (el && el.scrollIntoView) el.scrollIntoView({ block: "nearest" });
     }
     function focusField(input) {
       if (!input) return;
@@ -83,6 +89,7 @@
       el.classList.add("current");
       var seenFlag = el.querySelector(".seen-flag");  /* the clerk's cursor visited this flagged field */
       if (seenFlag) seenFlag.disabled = false;
+      keepInView(el);
       var box = document.getElementById("box-" + el.getAttribute("data-name"));
       if (box) box.classList.add("active");
       if (!el.hasAttribute("data-src")) showBox(bboxOf(el));  /* its crop shows the other page */
