@@ -163,3 +163,14 @@ def test_the_audit_trail_is_append_only(tmp_path):
         s.execute(update(ReviewEvent).values(new_value="khác"))
     with pytest.raises(DatabaseError, match="append-only"), sessions.begin() as s:
         s.execute(delete(ReviewEvent))
+
+
+def test_suggestions_never_drop_words_or_change_the_case_style():
+    from pipeline.review.suggest import keeps_reading, suggestions
+
+    place = "Bệnh viện đa khoa huyện Quỳnh Lưu, tỉnh Nghệ An"
+    assert all(len(s.split()) >= len(place.split()) for s in suggestions("noi_sinh", place))
+    assert not keeps_reading(place, "huyện Quỳnh Lưu, tỉnh Nghệ An")
+    assert not keeps_reading("Lâm Minh Vy", "Lâm MINH VY")
+    assert suggestions("ho_ten", "NGUYN VĂN AN")[0] == "NGUYỄN VĂN AN"  # capitals kept
+    assert suggestions("ho_ten", "Nguyn Văn An")[0] == "Nguyễn Văn An"

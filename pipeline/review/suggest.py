@@ -55,11 +55,36 @@ def _name(text: str) -> list[str]:
     if first in surnames():
         return []
     hits = process.extract(first, surnames(), scorer=fuzz.ratio, limit=3, score_cutoff=60)
-    return [" ".join([hit, *words[1:]]) for hit, _score, _ in hits]
+    upper = text.isupper()  # a name printed in capitals is offered in capitals
+    return [" ".join([hit.upper() if upper else hit, *words[1:]]) for hit, _score, _ in hits]
+
+
+def _case_style(text: str) -> str:
+    letters = [w for w in text.split() if any(c.isalpha() for c in w)]
+    if all(w.isupper() for w in letters):
+        return "upper"
+    if all(w[:1].isupper() and w[1:] == w[1:].lower() for w in letters):
+        return "title"
+    return "mixed"
+
+
+def keeps_reading(text: str, suggestion: str) -> bool:
+    """Does a suggestion keep every word of the reading's length and its case style?
+
+    A suggestion that drops words ("Bệnh viện đa khoa huyện X" → "huyện X") or changes the
+    case style ("Lâm Minh Vy" → "Lâm MINH VY") would corrupt a right value: never offered.
+    """
+    return len(suggestion.split()) >= len(text.split()) and (
+        _case_style(suggestion) == _case_style(text)
+    )
 
 
 def suggestions(name: str, text: str) -> list[str]:
-    """Values the clerk may pick for field ``name`` read as ``text`` (best first, no repeats)."""
+    """Values the clerk may pick for field ``name`` read as ``text`` (best first, no repeats).
+
+    Place and name suggestions never drop words or change the case style of the reading
+    (:func:`keeps_reading`); an ethnic group's or nationality's name is the list's own.
+    """
     text = " ".join(text.split())
     out: list[str] = []
     if text:
@@ -67,7 +92,7 @@ def suggestions(name: str, text: str) -> list[str]:
         if checked.ok and checked.value and not name.startswith("ngay_"):
             out.append(checked.value)
         if is_place_field(name):
-            out += _place(text)
+            out += [s for s in _place(text) if keeps_reading(text, s)]
         elif name.startswith("dan_toc"):
             m = normalize_ethnic(text)
             out += [m.name, *m.candidates] if m else []
@@ -75,5 +100,6 @@ def suggestions(name: str, text: str) -> list[str]:
             n = normalize_nationality(text)
             out += [n.name] if n else []
         elif is_name_field(name):
-            out += _name(text.upper() if text.isupper() else text)
+            named = _name(text.upper() if text.isupper() else text)
+            out += [s for s in named if keeps_reading(text, s)]
     return [s for s in dict.fromkeys(out) if s and s != text][:MAX_SUGGESTIONS]
