@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 
 from flows.cli_common import EXIT_USAGE, console, err, guarded, progress_bar, setup
 
 FORMATS = ("hotich", "archive")
+T = TypeVar("T")
 
 
 def export(
@@ -79,27 +81,28 @@ def _archive(
 
     assert isinstance(meta, FileMeta)
     ctx = context()
-    with progress_bar() as bar:
-        tid = bar.add_task("Tạo PDF từng văn bản", total=None)
-        done = guarded(
-            lambda: export_archive(
-                ctx.sessions,
-                ctx.store,
-                ctx.plan,
-                target,
-                out,
-                meta,
-                include_pending=include_pending,
-                pdfa=pdfa,
-                memory_mb=memory_mb,
-                progress=lambda i, n: bar.update(tid, completed=i, total=n),
-            )
-        )
+    done = _with_progress(
+        "Tạo PDF từng văn bản",
+        lambda progress: export_archive(
+            *(ctx.sessions, ctx.store, ctx.plan, target, out, meta),
+            include_pending=include_pending,
+            pdfa=pdfa,
+            memory_mb=memory_mb,
+            progress=progress,
+        ),
+    )
     console.print(f"Đã ghi {done.workbook} và gói {done.package} ({done.documents} văn bản)")
     console.print(f"Mã gói (OBJID): {done.objid}")
     console.print(f"Đã lưu vào kho: {done.keys[-1].rsplit('/', 1)[0]}/")
     if done.left_out:
         console.print(f"[yellow]{done.left_out} hồ sơ chưa duyệt không được xuất.[/]")
+
+
+def _with_progress(label: str, run: Callable[[Callable[[int, int], None]], T]) -> T:
+    """``run(progress)`` under a progress bar; a SohoaError ends the command with its message."""
+    with progress_bar() as bar:
+        tid = bar.add_task(label, total=None)
+        return guarded(lambda: run(lambda i, n: bar.update(tid, completed=i, total=n)))
 
 
 def _hotich(target: str, out: Path, include_pending: bool, memory_mb: int) -> None:
@@ -111,21 +114,16 @@ def _hotich(target: str, out: Path, include_pending: bool, memory_mb: int) -> No
     path = Path(os.environ.get("SOHOA_HOTICH_TEMPLATE") or DEFAULT_TEMPLATE)
     template = guarded(lambda: load_template(path))
     ctx = context()
-    with progress_bar() as bar:
-        tid = bar.add_task("Tạo PDF từng hồ sơ", total=None)
-        done = guarded(
-            lambda: export_hotich(
-                ctx.sessions,
-                ctx.store,
-                ctx.plan,
-                target,
-                out,
-                include_pending=include_pending,
-                template=template,
-                memory_mb=memory_mb,
-                progress=lambda i, n: bar.update(tid, completed=i, total=n),
-            )
-        )
+    done = _with_progress(
+        "Tạo PDF từng hồ sơ",
+        lambda progress: export_hotich(
+            *(ctx.sessions, ctx.store, ctx.plan, target, out),
+            include_pending=include_pending,
+            template=template,
+            memory_mb=memory_mb,
+            progress=progress,
+        ),
+    )
     console.print(f"Đã ghi {done.excel} ({done.rows} dòng) và {done.package} ({done.pdfs} PDF)")
     if done.page_kb:
         mean = sum(done.page_kb) / len(done.page_kb)

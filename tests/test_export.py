@@ -29,6 +29,7 @@ from pipeline.work import batch as stages
 from pipeline.work.joining import join_documents
 from tests import s3_fixtures
 from tests.test_batch import _meta
+from tests.test_joining import letter_pages
 from tests.ui_fixtures import add_users, make_sessions
 
 pytestmark = [pytest.mark.s3, pytest.mark.tesseract, pytest.mark.timeout(600)]
@@ -167,7 +168,6 @@ def test_a_letter_goes_to_the_archives_as_a_file_whose_xml_validates(
     import metsrw
     from lxml import etree
 
-    from bench.corpus.letters import render_letter
     from ocr.tesseract import TesseractEngine
     from pipeline.archive.export_archive import export_archive
 
@@ -175,13 +175,7 @@ def test_a_letter_goes_to_the_archives_as_a_file_whose_xml_validates(
     ctx = stages.Context(
         sessions, s3_store, load_plan(), ProcessOptions(), tmp_path / "w", TesseractEngine()
     )
-    folder = tmp_path / "in"
-    folder.mkdir()
-    pages, truth = render_letter(
-        5, pages=2, annex=False, handwritten=(), marks=(), copy_mark="", face="serif"
-    )
-    for i, im in enumerate(pages, start=1):
-        im.save(folder / f"trang-{i:02d}.png", dpi=(300, 300))
+    folder, truth = letter_pages(tmp_path)
     year = int(truth["fields"]["ngay_ban_hanh"][:4])
     book = f"VB-{abs(hash(tmp_path.name)) % 10**6}"
     meta = _meta(book_type="tthc", book=book, year_from=year, year_to=year)

@@ -28,6 +28,21 @@ def _run(ctx: stages.Context, folder: Path) -> int:  # noqa: F811
     return bid
 
 
+def letter_pages(tmp_path: Path, *extra) -> tuple[Path, dict]:  # type: ignore[no-untyped-def]
+    """A folder with a plain two-page letter (no seal, typed digits) as page files, then
+    ``extra`` images; and the letter's truth."""
+    from bench.corpus.letters import render_letter
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    letter, truth = render_letter(
+        5, pages=2, annex=False, handwritten=(), marks=(), copy_mark="", face="serif"
+    )
+    for i, im in enumerate([*letter, *extra], start=1):
+        im.save(folder / f"trang-{i:02d}.png", dpi=(300, 300))
+    return folder, truth
+
+
 def _pages(ctx: stages.Context) -> list[Page]:  # noqa: F811
     with ctx.sessions() as s:
         pages = s.scalars(select(Page).order_by(Page.seq)).all()
@@ -41,16 +56,9 @@ def test_a_letter_and_a_spread_scanned_page_by_page_become_their_documents(
     tmp_path: Path,
 ) -> None:
     from bench.corpus.halves import register_halves
-    from bench.corpus.letters import render_letter
 
-    folder = tmp_path / "in"
-    folder.mkdir()
-    letter, truth = render_letter(
-        5, pages=2, annex=False, handwritten=(), marks=(), copy_mark="", face="serif"
-    )
     _, (left, right), _ = register_halves(11, dpi=300)
-    for i, im in enumerate([*letter, left, right], start=1):
-        im.save(folder / f"trang-{i:02d}.png", dpi=(300, 300))
+    folder, _ = letter_pages(tmp_path, left, right)
     bid = _run(ctx, folder)
     before = _pages(ctx)
     # before the join the later pages hold their records for the first page
@@ -109,17 +117,10 @@ def test_a_clerk_splits_a_wrongly_joined_page_off_and_merges_it_back_audited(
     ctx: stages.Context,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    from bench.corpus.letters import render_letter
     from pipeline.db.models import ReviewEvent
     from pipeline.work.joining import CannotRegroup, merge_into_previous, split_at
 
-    folder = tmp_path / "in"
-    folder.mkdir()
-    letter, _ = render_letter(
-        5, pages=2, annex=False, handwritten=(), marks=(), copy_mark="", face="serif"
-    )
-    for i, im in enumerate(letter, start=1):
-        im.save(folder / f"trang-{i:02d}.png", dpi=(300, 300))
+    folder, _ = letter_pages(tmp_path)
     bid = _run(ctx, folder)
     join_documents(ctx, bid)
     p1, p2 = _pages(ctx)

@@ -23,6 +23,7 @@ from pipeline.work.joining import join_documents
 from review_ui.app import create_app
 from tests import s3_fixtures
 from tests.test_batch import _meta
+from tests.test_joining import letter_pages
 from tests.test_ui_browser import ARGS, CHROMIUM, _login
 from tests.test_ui_security import _serve
 from tests.ui_fixtures import add_users, make_config, make_sessions
@@ -37,7 +38,6 @@ s3_store = s3_fixtures.s3_store
 
 @pytest.fixture
 def letter_site(tmp_path: Path, s3_store) -> Iterator[tuple[str, object, list[int]]]:
-    from bench.corpus.letters import render_letter
     from ocr.tesseract import TesseractEngine
 
     sessions = make_sessions(tmp_path)
@@ -49,13 +49,7 @@ def letter_site(tmp_path: Path, s3_store) -> Iterator[tuple[str, object, list[in
         engine=TesseractEngine(),
         work_dir=tmp_path / "work",
     )
-    folder = tmp_path / "in"
-    folder.mkdir()
-    pages, _ = render_letter(
-        5, pages=2, annex=False, handwritten=(), marks=(), copy_mark="", face="serif"
-    )
-    for i, im in enumerate(pages, start=1):
-        im.save(folder / f"trang-{i:02d}.png", dpi=(300, 300))
+    folder, _ = letter_pages(tmp_path)
     bid = stages.open_batch(sessions, _meta(book_type="khai_sinh"), folder)
     stages.register_pages(sessions, ctx.plan, bid)
     ids = stages.pending_pages(sessions, bid)
