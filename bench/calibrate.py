@@ -368,9 +368,10 @@ def load_samples(path: Path) -> SampleSet | None:
 def bench_samples(results: Iterable[Mapping[str, Any]], threshold: float) -> SampleSet:
     """Samples of the bench's own pages, from the outcomes :mod:`bench.run` records.
 
-    The bench reads at the packaged threshold, so which fields only the threshold decided is
-    estimated: a field is eligible when it was auto-accepted, or valid, not repaired and
-    below ``threshold`` (a cross-check that flagged a field below the threshold too is missed).
+    The bench reads with the threshold at its floor, as the calibration corpus does, so a
+    field is eligible when no check held it (``"free"``). Results of older runs (read at the
+    packaged threshold) have no ``"free"``: a field is then estimated eligible when it was
+    auto-accepted, or valid, not repaired and below ``threshold``.
     """
     rows, right, eligible, groups = [], [], [], []
     for page in results:
@@ -381,16 +382,23 @@ def bench_samples(results: Iterable[Mapping[str, Any]], threshold: float) -> Sam
             sig = o.get("signals")
             if not sig:
                 continue
-            free = bool(o["accepted"]) or (
-                sig.get("valid", 0) >= 1
-                and not sig.get("repaired")
-                and o.get("confidence", 0.0) < threshold
-            )
+            free = _eligible(o, sig, threshold)
             rows.append(sig)
             right.append(bool(o["right"]))
             eligible.append(free)
             groups.append(page_set)
     return SampleSet(rows, right, eligible, groups)
+
+
+def _eligible(outcome: Mapping[str, Any], sig: Mapping[str, float], threshold: float) -> bool:
+    """Did only the threshold decide this bench field (see :func:`bench_samples`)?"""
+    if "free" in outcome:
+        return bool(outcome["free"])
+    return bool(outcome["accepted"]) or (
+        sig.get("valid", 0) >= 1
+        and not sig.get("repaired")
+        and outcome.get("confidence", 0.0) < threshold
+    )
 
 
 def held_out_report(

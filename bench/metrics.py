@@ -218,10 +218,16 @@ def field_outcomes(
     handwritten: Iterable[str] = (),
     unlisted: Iterable[str] = (),
     cell: bool = False,
+    threshold: float | None = None,
 ) -> list[dict[str, Any]]:
     """One outcome per truth field: was it read right, was it auto-accepted, what it was.
 
-    Fields are looked up and compared as in :func:`field_scores`.
+    Fields are looked up and compared as in :func:`field_scores`. With ``threshold``, the
+    records were read with the review threshold at its floor (as the calibration corpus is)
+    and the product's decision is replayed: a field is auto-accepted when no check held it
+    (``"free"``) and its confidence reaches ``threshold`` (or its entry number was confirmed
+    by the numbers around it). The held-out figures then know which fields a lower threshold
+    would really take — after the second reader and the handwriting checks had their say.
 
     Args:
         pred_records: predicted records (the first one that has a field gives it).
@@ -229,11 +235,13 @@ def field_outcomes(
         handwritten: names of the fields whose value was handwritten on the page.
         unlisted: names of the fields holding a name or place absent from the product lists.
         cell: True for the cells of a register entry.
+        threshold: the product's auto-accept threshold to replay (None: read at it).
 
     Returns:
         ``{"name", "right", "accepted", "hand", "unlisted", "cell"}`` per field (JSON-ready),
         plus ``"signals"`` and ``"confidence"`` when the prediction carries signals (a
-        :class:`schemas.models.FieldValue`), for the held-out calibration figures.
+        :class:`schemas.models.FieldValue`), for the held-out calibration figures, and
+        ``"free"`` when ``threshold`` is replayed.
     """
     hand, unl = set(handwritten), set(unlisted)
     out = []
@@ -250,6 +258,10 @@ def field_outcomes(
         if field is not None and _attr(field, "signals", None):
             outcome["signals"] = dict(_attr(field, "signals", {}))
             outcome["confidence"] = float(_attr(field, "confidence", 0.0))
+            if threshold is not None:
+                free = outcome["accepted"]
+                sure = outcome["confidence"] >= threshold or outcome["signals"].get("sequence")
+                outcome.update(free=free, accepted=bool(free and sure))
         out.append(outcome)
     return out
 
@@ -282,18 +294,22 @@ def match_entries(
     return match
 
 
-def page_outcomes(pred_records: Sequence[Any], truth: Mapping[str, Any]) -> list[dict[str, Any]]:
+def page_outcomes(
+    pred_records: Sequence[Any], truth: Mapping[str, Any], *, threshold: float | None = None
+) -> list[dict[str, Any]]:
     """Outcomes of a page's fields and, on a register page, of every entry's cells.
 
     The page's own fields (an extract's fields, a register page's header) are looked up in
     all records; each truth entry's cells only in the record matched to it
     (:func:`match_entries`), so a cell read into the wrong row counts as wrong.
+    ``threshold`` as in :func:`field_outcomes`.
     """
     out = field_outcomes(
         pred_records,
         _fields_of_entry(truth.get("fields") or {}),
         handwritten=truth.get("handwritten") or (),
         unlisted=truth.get("unlisted") or (),
+        threshold=threshold,
     )
     entries = truth.get("entries") or []
     for entry, idx in zip(entries, match_entries(pred_records, entries), strict=True):
@@ -303,6 +319,7 @@ def page_outcomes(pred_records: Sequence[Any], truth: Mapping[str, Any]) -> list
             handwritten=entry.get("handwritten") or (),
             unlisted=entry.get("unlisted") or (),
             cell=True,
+            threshold=threshold,
         )
     return out
 

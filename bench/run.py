@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image
 
 from bench import baselines, metrics
+from bench.calibrate import MIN_THRESHOLD
 from bench.corpus.build import CorpusPage
 from flows.wiring import second_reader
 from ocr.tesseract import TesseractEngine
@@ -76,7 +77,8 @@ def _measure_sohoa(page: CorpusPage, truth: dict, ref: str, work: Path, lang: st
             im,
             stem=page.id,
             workdir=work,
-            options=ProcessOptions(lang=lang),
+            # read like the calibration corpus (checks only), the threshold replayed below
+            options=ProcessOptions(lang=lang, review_threshold=MIN_THRESHOLD),
             engine=TesseractEngine(),
             calibration=packaged(),
             second=second_reader(),
@@ -97,7 +99,7 @@ def _measure_sohoa(page: CorpusPage, truth: dict, ref: str, work: Path, lang: st
         "peak_rss_mb": _peak_rss_mb(),
     }
     # Outcomes from the Record objects (they carry the signals the held-out figures refit on).
-    outcomes = metrics.page_outcomes(res.records, truth)
+    outcomes = metrics.page_outcomes(res.records, truth, threshold=packaged().threshold)
     if outcomes:
         m["outcomes"] = outcomes
         m["fields"] = metrics.outcome_counts(outcomes)

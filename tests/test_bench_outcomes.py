@@ -206,3 +206,35 @@ def test_held_out_report_falls_back_to_the_bench_pages_without_the_group(tmp_pat
     assert held["by_group"]["face:serif"]["fitted_on"] == 120
     assert held["by_group"]["degradation:blur"]["fields"] == 60
     assert held["pooled"]["groups"] == 4
+
+
+def test_threshold_is_replayed_on_fields_read_at_the_floor() -> None:
+    # the bench reads at the floor threshold: a field no check held is "free", and accepted
+    # only at the product's threshold (or when its entry number was confirmed by its neighbours)
+    def field(value: str, held: bool, conf: float, **extra: float) -> dict:
+        signals = {"ocr_mean": conf, "valid": 1.0, **extra}
+        return {"value": value, "needs_review": held, "confidence": conf, "signals": signals}
+
+    pred = [
+        {
+            "schema": "khai_sinh",
+            "fields": {
+                "so": field("12", False, 0.7),
+                "quyen_so": field("01", False, 0.95),
+                "ho_ten": field("Lò Văn A", True, 0.99),
+                "ngay_sinh": field("2001-01-02", False, 0.6, sequence=1.0),
+            },
+        }
+    ]
+    truth = {"fields": {"so": "12", "quyen_so": "01", "ho_ten": "Lò Văn A", "ngay_sinh": "x"}}
+    out = {o["name"]: o for o in page_outcomes(pred, truth, threshold=0.9)}
+    assert (out["so"]["free"], out["so"]["accepted"]) == (True, False)
+    assert (out["quyen_so"]["free"], out["quyen_so"]["accepted"]) == (True, True)
+    assert (out["ho_ten"]["free"], out["ho_ten"]["accepted"]) == (False, False)
+    assert out["ngay_sinh"]["accepted"] is True
+    # held-out samples take "free" as it is: the held field is never eligible
+    samples = bench_samples([{"font": "serif", "sohoa": {"outcomes": list(out.values())}}], 0.9)
+    assert list(samples.eligible) == [True, True, False, True]
+    # without the replay, the read decision stands
+    plain = {o["name"]: o for o in page_outcomes(pred, truth)}
+    assert plain["so"]["accepted"] is True and "free" not in plain["so"]

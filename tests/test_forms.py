@@ -40,6 +40,17 @@ def test_split_death_time():
         "ngay_chet": "1998-08-28",
     }
     assert split_death_time("25 giờ, ngày 28/08/1998")["gio_chet"] is None
+    assert split_death_time("08 giờ, ngày 28/08/1998")["gio_chet"] == "08:00"
+
+
+def test_misread_minutes_leave_the_time_to_the_clerk():
+    # "4ð" is no 04: a stray letter in or instead of the minutes is never dropped silently
+    assert split_death_time("22 giờ 4ð phút, ngày 08/08/2007") == {
+        "gio_chet": None,
+        "ngay_chet": "2007-08-08",
+    }
+    assert split_death_time("22 giờ ð0 phút, ngày 08/08/2007")["gio_chet"] is None
+    assert split_death_time("7h30, ngày 1/2/2000")["gio_chet"] == "07:30"
 
 
 def test_death_registered_before_death_goes_to_review():

@@ -149,11 +149,24 @@ def split_death_time(raw: str) -> dict[str, str | None]:
     """Split "08 giờ 15 phút, ngày 28/08/1998" into gio_chet "08:15", ngay_chet "1998-08-28"."""
     m = _TIME.search(raw)
     hour = None
-    if m and int(m[1]) < 24 and int(m[2] or 0) < 60:
+    if m and int(m[1]) < 24 and int(m[2] or 0) < 60 and not _garbled_minutes(raw, m):
         hour = f"{int(m[1]):02d}:{int(m[2] or 0):02d}"
     rest = raw[m.end() :] if m else raw
     day = parsers.parse_date(rest)
     return {"gio_chet": hour, "ngay_chet": day.isoformat() if day else None}
+
+
+def _garbled_minutes(raw: str, m: re.Match[str]) -> bool:
+    """Is the minutes part misread ("22 giờ 4ð phút")? Then the time is left to the clerk.
+
+    A stray letter after the minute digits, or where they should be, would otherwise be
+    dropped and "4ð" read as 04.
+    """
+    after = raw[m.end(2) if m[2] else m.end() :].lstrip()
+    if not after or not after[0].isalnum():
+        return False
+    word = after.split(maxsplit=1)[0].lower()
+    return not (word.startswith("phút") or (not m[2] and word.startswith("ngày")))
 
 
 _NAMES = ("Họ, chữ đệm, tên", "Họ, chữ đệm và tên", "Họ và tên", "Họ tên")

@@ -24,6 +24,7 @@ KEY_PREFIXES = (
     "so",
     "quyen_so",
     "ngay_",
+    "gio_",  # the time of death: digits, like a date
     "nam_sinh",
     "ho_ten",
     "nguoi_",

@@ -280,8 +280,16 @@ def check_numbers(records: list[Record], *, threshold: float) -> list[Record]:
         if clean and len(nums) > 1 and (i == 0 or fits(i - 1)) and (fits(i) or i == len(nums) - 1):
             why = [*so.provenance, "khớp thứ tự số trên trang"]
             conf = max(so.confidence, threshold)
+            # "sequence" is no model signal: it lets a replay at another threshold know this
+            # number was confirmed by its neighbours (bench.metrics.field_outcomes)
+            signals = {**so.signals, "sequence": 1.0}
             sos[i] = so.model_copy(
-                update={"confidence": conf, "needs_review": False, "provenance": why}
+                update={
+                    "confidence": conf,
+                    "needs_review": False,
+                    "provenance": why,
+                    "signals": signals,
+                }
             )
     for i, (prev, cur) in enumerate(zip(nums, nums[1:], strict=False), start=1):
         if prev is not None and cur is not None and cur != prev + 1:
