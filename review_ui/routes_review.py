@@ -136,6 +136,7 @@ async def approve(request: Request, rid: DbId, user: Clerk, flt: Filter) -> Resp
         accepted,
         lock_minutes=cfg.lock_minutes,
         seen=seen,
+        plan=cfg.plan,
     )
     if not outcome.ok:
         message = outcome.message

@@ -18,11 +18,15 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline.archive.manifest import write_manifests
 from pipeline.archive.storage import MissingObjectError
+from pipeline.archive.verify import book_prefix_of, record_version_keys
 from pipeline.db.models import FieldRow, RecordLock, RecordRow, ReviewEvent, User
 from pipeline.errors import SohoaError
 from pipeline.extract.fields import check_field
+from pipeline.phases import PhasePlan
 from pipeline.ports import ObjectStore, StoredObject
+from pipeline.review import rephase
 from pipeline.review.queue import LockState, acquire_lock, display_value
 from schemas.enums import RecordStatus
 
@@ -145,9 +149,7 @@ def _store_version(
         )
     except SohoaError as exc:
         log.warning("record %s: storing %s failed: %s", record_id, key, exc.reason)
-        return ApproveOutcome(
-            False, message="Không ghi được vào kho lưu trữ; thử lại sau", reason="storage"
-        )
+        return ApproveOutcome(False, message=STORE_FAILED, reason="storage")
 
 
 def _refused(
@@ -180,12 +182,15 @@ def approve_record(
     *,
     lock_minutes: int = 15,
     seen: set[str] | None = None,
+    plan: PhasePlan | None = None,
 ) -> ApproveOutcome:
     """Approve a record for ``user_id`` (see the module docstring for the order of writes).
 
     ``seen``: the flagged fields the clerk's cursor visited (the review screen sends them).
     When given, every flagged field must have been visited, confirmed (``accepted``) or
     changed: Ctrl+S does not approve what nobody looked at. Each confirmation is audited.
+    ``plan``: the phase plan; with it, the record's phase follows its approved date
+    (:mod:`pipeline.review.rephase`).
     """
     refused = _refused(sessions, record_id, user_id, lock_minutes)
     if refused is not None:
@@ -207,22 +212,81 @@ def approve_record(
     now = datetime.now(UTC)
     doc = _read_document(store, old_key, rec)
     _update_document(doc, fields, values, changed, username, now, version, old_key)
-    new_key = versioned_key(old_key or _fallback_key(rec), version + 1)
-    stored = _store_version(store, new_key, doc, record_id)
+    place = rephase.placement(plan, rec, values)
+    stored = _store_placed(store, rec, doc, place)
     if isinstance(stored, ApproveOutcome):
         return stored
     confirmed = [f.name for f in fields if f.name in accepted and f.name not in changed]
-    ok = _commit(
-        sessions, rec, fields, values, (changed, confirmed), user_id, now, new_key, stored.sha256
-    )
+    decided = (changed, confirmed)
+    ok = _commit(sessions, rec, fields, values, decided, user_id, now, stored, place)
     if not ok:
         return ApproveOutcome(
             False, message="Hồ sơ vừa được thay đổi ở nơi khác; tải lại", reason="conflict"
         )
+    if place is not None and place.moves:
+        rephase.drop_old(store, place.moved)
+        _rewrite_manifests(sessions, store, [old_key or "", stored.key])
     log.info(
         "record %s approved: version %s, %s field(s) changed", record_id, version + 1, len(changed)
     )
-    return ApproveOutcome(True, changed=changed, object_key=new_key)
+    return ApproveOutcome(True, changed=changed, object_key=stored.key)
+
+
+STORE_FAILED = "Không ghi được vào kho lưu trữ; thử lại sau"
+
+
+def _store_placed(
+    store: ObjectStore, rec: RecordRow, doc: dict[str, Any], place: rephase.Placement | None
+) -> StoredObject | ApproveOutcome:
+    """Store the approved version under the record's (possibly new) phase."""
+    key = _placed(
+        store, rec, doc, place, versioned_key(rec.object_key or _fallback_key(rec), rec.version + 1)
+    )
+    if key is None:
+        return ApproveOutcome(False, message=STORE_FAILED, reason="storage")
+    return _store_version(store, key, doc, rec.id)
+
+
+def _placed(
+    store: ObjectStore,
+    rec: RecordRow,
+    doc: dict[str, Any],
+    place: rephase.Placement | None,
+    key: str,
+) -> str | None:
+    """The new version's key, under the phase its approved date gives (None: storage failed).
+
+    When the phase changes, every earlier version is copied to the new phase first
+    (verified); the old keys are removed only after the database names the new ones.
+    """
+    if place is None:
+        return key
+    doc["formation_year"] = place.year
+    if not place.moves:
+        return key
+    doc["phase"] = place.phase
+    olds = record_version_keys(key, rec.version)[:-1]
+    try:
+        place.moved = rephase.copy_versions(store, olds, place)
+    except SohoaError as exc:
+        log.warning("record %s: moving to %s failed: %s", rec.id, place.phase, exc.reason)
+        return None
+    if doc.get("previous_version_key"):
+        doc["previous_version_key"] = rephase.rekey(
+            doc["previous_version_key"], place.old_phase, place.phase
+        )
+    return rephase.rekey(key, place.old_phase, place.phase)
+
+
+def _rewrite_manifests(
+    sessions: sessionmaker[Session], store: ObjectStore, keys: list[str]
+) -> None:
+    """The manifests of the books a moved record left and joined."""
+    prefixes = {p for k in keys if (p := book_prefix_of(k))}
+    try:
+        write_manifests(sessions, store, prefixes=prefixes)
+    except SohoaError as exc:  # `sohoa verify` rewrites them too
+        log.warning("manifests after a phase move: %s", exc.reason)
 
 
 def _load_for_approval(
@@ -300,10 +364,13 @@ def _commit(
     decided: tuple[list[str], list[str]],
     user_id: int,
     now: datetime,
-    key: str,
-    sha: str,
+    stored: StoredObject,
+    place: rephase.Placement | None = None,
 ) -> bool:
-    changed, confirmed = decided
+    changed, _confirmed = decided
+    placed = {} if place is None else {"phase": place.phase, "formation_year": place.year}
+    if place is not None:
+        placed["phase_source"] = "record"
     with sessions.begin() as s:
         done = s.execute(
             update(RecordRow)
@@ -311,11 +378,12 @@ def _commit(
             .values(
                 status=RecordStatus.approved.value,
                 version=rec.version + 1,
-                object_key=key,
-                object_sha256=sha,
+                object_key=stored.key,
+                object_sha256=stored.sha256,
                 stored_at=now,
                 approved_by=user_id,
                 approved_at=now,
+                **placed,
             )
         )
         if getattr(done, "rowcount", 0) != 1:
@@ -330,21 +398,38 @@ def _commit(
                 .where(FieldRow.id == f.id)
                 .values(value=values[f.name], needs_review=False, provenance=prov)
             )
-        old = {f.name: f.value for f in fields}
-        # an edit keeps the old value; Alt+A ("right as on the page") is audited as a confirm
-        for action, names in (("edit", changed), ("confirm", confirmed)):
-            for name in names:
-                s.add(
-                    ReviewEvent(
-                        record_id=rec.id,
-                        user_id=user_id,
-                        action=action,
-                        field_name=name,
-                        old_value=old[name],
-                        new_value=values[name],
-                        at=now,
-                    )
-                )
+        for row in _audit_rows(fields, values, decided, place):
+            s.add(ReviewEvent(record_id=rec.id, user_id=user_id, at=now, **row))
         s.add(ReviewEvent(record_id=rec.id, user_id=user_id, action="approve", at=now))
         s.execute(delete(RecordLock).where(RecordLock.record_id == rec.id))
     return True
+
+
+def _audit_rows(
+    fields: list[FieldRow],
+    values: dict[str, str | None],
+    decided: tuple[list[str], list[str]],
+    place: rephase.Placement | None,
+) -> list[dict[str, Any]]:
+    """One audit row per edit and per confirmation, then the phase move and each key moved.
+
+    An edit keeps the old value; Alt+A ("right as on the page") is audited as a confirm.
+    """
+    old = {f.name: f.value for f in fields}
+    changed, confirmed = decided
+    rows = [
+        {"action": action, "field_name": n, "old_value": old[n], "new_value": values[n]}
+        for action, names in (("edit", changed), ("confirm", confirmed))
+        for n in names
+    ]
+    moves = rephase.audit_values(place) if place is not None else []
+    rows += [
+        {
+            "action": m["action"],
+            "field_name": m["field_name"],
+            "old_value": m["old"],
+            "new_value": m["new"],
+        }
+        for m in moves
+    ]
+    return rows
