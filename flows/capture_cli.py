@@ -94,6 +94,7 @@ def _page_line(n: int, entry: PageEntry) -> str:
 def _open_capture(home: Path, meta: BookMeta, *, resume: bool, new: bool, source: str) -> Any:
     from pipeline.intake.capture import MANIFEST, BatchFolder, book_slug
 
+    _tell_held(meta)
     base = home / "capture" / book_slug(meta)
     existing = sorted(
         (p for p in base.parent.glob(base.name + "*") if (p / MANIFEST).exists()),
@@ -114,6 +115,26 @@ def _open_capture(home: Path, meta: BookMeta, *, resume: bool, new: bool, source
         raise typer.Exit(2)
     path = base if not existing else base.with_name(f"{base.name}-{len(existing) + 1}")
     return BatchFolder.create(path, meta, source=source)
+
+
+def _tell_held(meta: BookMeta) -> None:
+    """At the station: the pages of this book clerks asked to scan again (or found unreadable)."""
+    from rich.markup import escape
+
+    from flows.wiring import sessions
+    from pipeline.review.hold import held_pages
+
+    try:
+        held = held_pages(sessions(), book=(meta.agency, meta.book_type.value, meta.book))
+    except Exception as exc:  # noqa: BLE001 - the list is a courtesy; scanning goes on
+        log.warning("held pages not read: %s", exc)
+        return
+    for h in held:
+        console.print(
+            f"[yellow]{h.kind_label}: trang {h.page} ({escape(h.source_name)}) — "
+            f"{escape(h.reason)}[/] (báo bởi {escape(h.by)}; xong thì: sohoa rescans "
+            f"--release {h.page_id})"
+        )
 
 
 def _capture(

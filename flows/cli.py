@@ -84,16 +84,37 @@ def _print_status(data: dict[str, Any]) -> None:
         "Trang",
         "Hồ sơ",
         "Trường cần duyệt",
+        "Hồ sơ giữ lại",
         "Hồ sơ đã lưu",
         "Trang lỗi",
     )
     for h in headers:
         table.add_column(h, justify="right" if h not in headers[:2] else "left")
-    keys = ("pages", "records", "needs_review", "stored", "failed")
+    keys = ("pages", "records", "needs_review", "held", "stored", "failed")
     for row in data["phases"]:
         table.add_row(row["phase"], row["years"], *(str(row[k]) for k in keys))
     table.add_row("[b]Tổng[/]", "", *(f"[b]{data['totals'][k]}[/]" for k in keys))
     console.print(table)
+    _print_held(data.get("held") or [])
+
+
+def _print_held(held: list[dict[str, Any]]) -> None:
+    """The pages clerks held: what the operator must scan again (or report unreadable)."""
+    from rich.markup import escape
+
+    from schemas.enums import BOOK_TYPE_VI, HOLD_KINDS
+
+    if not held:
+        return
+    console.print(
+        f"[yellow]Trang cán bộ duyệt báo cần quét lại hoặc không đọc được: {len(held)}[/]"
+    )
+    for h in held:
+        book = f"{BOOK_TYPE_VI.get(h['book_type'], h['book_type'])} {h['book']} — {h['agency']}"
+        console.print(
+            f"  {escape(book)}, trang {h['page']} ({escape(str(h['file']))}): "
+            f"{HOLD_KINDS.get(h['kind'], h['kind'])} — {escape(str(h['reason'] or ''))}"
+        )
 
 
 def _phase_status(s: Settings, plan: PhasePlan) -> dict[str, Any]:

@@ -63,6 +63,42 @@ def _print_report(report) -> None:  # noqa: ANN001 - VerifyReport, imported lazi
     console.print(("[green]Khớp. [/]" if report.ok else "[red]Không khớp. [/]") + summary)
 
 
+def rescans(
+    release: Annotated[
+        int | None,
+        typer.Option("--release", help="Mã trang đã quét lại: đưa hồ sơ của trang về hàng chờ"),
+    ] = None,
+) -> None:
+    """Trang cán bộ duyệt báo không đọc được hoặc cần quét lại; --release khi đã quét lại."""
+    from rich.markup import escape
+
+    from flows.wiring import sessions
+    from pipeline.review.hold import held_pages, release_hold
+
+    setup()
+    if release is not None:
+        n = guarded(lambda: release_hold(sessions(), release, None))
+        if not n:
+            console.print(f"[yellow]Trang {release} không có hồ sơ nào đang giữ.[/]")
+        else:
+            console.print(f"Đã đưa {n} hồ sơ của trang {release} về hàng chờ duyệt.")
+        return
+    held = guarded(lambda: held_pages(sessions()))
+    if not held:
+        console.print("Không có trang nào cần quét lại.")
+        return
+    table = Table(title="Trang cần quét lại hoặc không đọc được")
+    for col in ("Mã trang", "Quyển sổ", "Trang", "Tệp", "Việc cần làm", "Lý do", "Cán bộ báo"):
+        table.add_column(col)
+    for h in held:
+        table.add_row(
+            *(escape(x) for x in (str(h.page_id), h.book, str(h.page), h.source_name)),
+            *(escape(x) for x in (h.kind_label, h.reason, h.by)),
+        )
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
     """Add these commands to the main CLI."""
     app.command("verify")(verify)
+    app.command("rescans")(rescans)

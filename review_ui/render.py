@@ -23,6 +23,7 @@ STATUS_LABELS = {
     "auto_accepted": "Tự chấp nhận",
     "approved": "Đã duyệt",
     "superseded": "Đã thay bằng hồ sơ của văn bản ghép lại",
+    "held": "Đang giữ: trang không đọc được hoặc cần quét lại",
 }
 BOOK_TYPES = {"khai_sinh": "Khai sinh", "ket_hon": "Kết hôn", "khai_tu": "Khai tử", "tthc": "TTHC"}
 

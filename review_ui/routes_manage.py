@@ -17,6 +17,7 @@ from pipeline.db.models import User, WebSession
 from pipeline.phases import OUTSIDE_PREFIX, PhasePlan
 from pipeline.review.accounts import ROLES, AccountError, SignedIn, add_user
 from pipeline.review.dashboard import build_dashboard
+from pipeline.review.hold import held_pages, release_hold
 from review_ui.charts import throughput_svg
 from review_ui.render import render, vn_date
 from review_ui.security import DbId, require, web
@@ -74,7 +75,15 @@ def dashboard(request: Request, user: Manager, phase: str = "") -> Response:
         phases=cfg.plan.phases,
         chart=Markup(throughput_svg(data.days)),  # noqa: S704 - built from numbers and dates
         columns=BOOK_COLUMNS,
+        held=held_pages(cfg.sessions),
     )
+
+
+@router.post("/pages/{page_id}/release-hold")
+def release_held_page(request: Request, page_id: DbId, user: Manager) -> Response:
+    """The page was scanned again (or can be read after all): its records go back to review."""
+    release_hold(web(request).sessions, page_id, user.user_id)
+    return RedirectResponse("/dashboard#held", status_code=303)
 
 
 @router.get("/dashboard.csv")

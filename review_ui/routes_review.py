@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from pipeline.archive.storage import MissingObjectError
 from pipeline.review.accounts import SignedIn
 from pipeline.review.approve import approve_record, is_reviewable, lock_for_review
+from pipeline.review.hold import hold_record
 from pipeline.review.queue import (
     QueueFilter,
     acquire_lock,
@@ -164,6 +165,28 @@ async def approve(request: Request, rid: DbId, user: Clerk, flt: Filter) -> Resp
 def release(request: Request, rid: DbId, user: Clerk, flt: Filter) -> Response:
     """Give the record back to the queue (skip it: remembered for this clerk), open the next."""
     release_lock(web(request).sessions, rid, user.user_id, skip=True)
+    q = _query(flt)
+    return RedirectResponse("/review/next" + (f"?{q}" if q else ""), status_code=303)
+
+
+@router.post("/records/{rid}/hold")
+async def hold(request: Request, rid: DbId, user: Clerk, flt: Filter) -> Response:
+    """The page cannot be read or must be scanned again: hold its records, open the next."""
+    form = await request.form()
+    cfg = web(request)
+    refused = await run_in_threadpool(
+        hold_record,
+        cfg.sessions,
+        rid,
+        user.user_id,
+        str(form.get("kind", "")),
+        str(form.get("reason", "")),
+        lock_minutes=cfg.lock_minutes,
+    )
+    if refused:
+        return await run_in_threadpool(
+            _record_page, request, user, rid, flt, status=409, message=refused
+        )
     q = _query(flt)
     return RedirectResponse("/review/next" + (f"?{q}" if q else ""), status_code=303)
 

@@ -17,6 +17,19 @@ class BookType(StrEnum):
     tthc = "tthc"
 
 
+#: Book types in plain words, for screens, separator sheets and lists.
+BOOK_TYPE_VI = {
+    "khai_sinh": "Sổ đăng ký khai sinh",
+    "ket_hon": "Sổ đăng ký kết hôn",
+    "khai_tu": "Sổ đăng ký khai tử",
+    "tthc": "Kết quả thủ tục hành chính",
+}
+
+
+#: Why a clerk held a page (pipeline/review/hold.py), in plain words.
+HOLD_KINDS = {"unreadable": "Không đọc được", "rescan": "Cần quét lại"}
+
+
 class PageStatus(StrEnum):
     """Lifecycle of one page."""
 
@@ -36,3 +49,6 @@ class RecordStatus(StrEnum):
     #: or merged by a clerk); kept with its audit trail, counted nowhere, revived if the
     #: grouping comes back
     superseded = "superseded"
+    #: a clerk said its page cannot be read or must be scanned again (pipeline/review/hold.py);
+    #: out of the review queue until the page is scanned again or a manager releases it
+    held = "held"

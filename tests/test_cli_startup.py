@@ -106,6 +106,10 @@ def test_status_on_a_migrated_sqlite_reads_it_without_sqlalchemy(tmp_path: Path)
             " phase_source, status, version, created_at, object_key) VALUES (1, 1, 0,"
             " 'khai_sinh', '1', 'phase-5', 'record', 'needs_review', 1, '2026-01-01', 'k')"
         )
+        c.exec_driver_sql(
+            "UPDATE pages SET hold_kind = 'unreadable', hold_reason = 'mất nửa trang',"
+            " hold_at = '2026-01-02' WHERE id = 2"
+        )
         for name, flag in (("ho_ten", 1), ("so", 0), ("ngay_sinh", 1)):
             c.exec_driver_sql(
                 "INSERT INTO fields (record_id, name, raw, confidence, needs_review)"
@@ -129,4 +133,24 @@ def test_status_on_a_migrated_sqlite_reads_it_without_sqlalchemy(tmp_path: Path)
     assert _loaded_after(code) == []
     got = json.loads((tmp_path / "status.json").read_text(encoding="utf-8"))
     assert got == want
-    assert got["totals"] == {"pages": 3, "records": 1, "needs_review": 2, "stored": 1, "failed": 1}
+    assert got["totals"] == {
+        "pages": 3,
+        "records": 1,
+        "needs_review": 2,
+        "held": 0,
+        "stored": 1,
+        "failed": 1,
+    }
+    # the page a clerk held is named for the operator (issue 20, item 5)
+    assert got["held"] == [
+        {
+            "page_id": 2,
+            "book_type": "khai_sinh",
+            "book": "01",
+            "agency": "A",
+            "page": 2,
+            "file": "p",
+            "kind": "unreadable",
+            "reason": "mất nửa trang",
+        }
+    ]

@@ -170,7 +170,7 @@ def test_status_json_shape(ingested, prefect_home):
     out = sohoa(home, "status", "--json", env=prefect_home)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    keys = {"phase", "years", "pages", "records", "needs_review", "stored", "failed"}
+    keys = {"phase", "years", "pages", "records", "needs_review", "held", "stored", "failed"}
     assert all(set(row) == keys for row in data["phases"])
     p2 = next(r for r in data["phases"] if r["phase"] == "phase-2")
     assert (p2["pages"], p2["records"], p2["stored"], p2["failed"]) == (5, 2, 2, 3)
@@ -218,3 +218,38 @@ def test_ingest_schema_forces_the_document_kind(tmp_path, prefect_home):
         assert kinds == {"tthc"} and schemas == {"tthc"}
     finally:
         stop_local_s3(home)
+
+
+def test_a_held_page_is_named_to_the_operator_and_released_from_the_command_line(
+    ingested, prefect_home
+):
+    """Issue 20, item 5: ``sohoa status`` and ``sohoa rescans`` name the page a clerk held;
+    ``sohoa rescans --release`` puts its records back in the review queue."""
+    from sqlalchemy import select
+
+    from pipeline.db.models import RecordRow, make_engine, make_sessionmaker
+    from pipeline.review.hold import hold_record
+    from tests.ui_fixtures import add_users
+
+    home = ingested[0]
+    engine = make_engine(f"sqlite:///{home / 'sohoa.db'}")
+    sessions = make_sessionmaker(engine)
+    with sessions() as s:
+        rec = s.scalars(select(RecordRow).order_by(RecordRow.id)).first()
+        assert rec is not None
+        rid, page_id, was = rec.id, rec.page_id, rec.status
+    user_id = add_users(sessions, {"clerk9": "clerk"})["clerk9"]
+    assert hold_record(sessions, rid, user_id, "rescan", "") is not None  # a reason is needed
+    assert hold_record(sessions, rid, user_id, "rescan", "ảnh bị mờ [góc trái]") is None
+    status = sohoa(home, "status", env=prefect_home)
+    assert status.returncode == 0, status.stderr
+    assert "cần quét lại hoặc không đọc được: 1" in status.stdout
+    assert "Cần quét lại — ảnh bị mờ [góc trái]" in status.stdout
+    listed = sohoa(home, "rescans", env=prefect_home)
+    assert listed.returncode == 0 and "ảnh bị mờ [góc trái]" in listed.stdout, listed.stderr
+    done = sohoa(home, "rescans", "--release", str(page_id), env=prefect_home)
+    assert done.returncode == 0 and "về hàng chờ duyệt" in done.stdout, done.stderr
+    with sessions() as s:
+        assert s.get_one(RecordRow, rid).status == "needs_review"
+    assert was in ("needs_review", "auto_accepted")
+    engine.dispose()

@@ -160,3 +160,57 @@ def test_clerk_fixes_a_record_with_the_keyboard_and_the_manager_sees_it(site, br
     assert manager.locator("figure.chart-box svg").count() == 1
     assert errors == []
     ctx.close()
+
+
+def test_clerk_holds_a_page_to_rescan_and_the_manager_puts_it_back(site, browser):
+    """Issue 20, item 5: "cần quét lại" with a reason holds the page's records, audited; the
+    manager sees the page on the dashboard (the operator in ``sohoa status``) and releases it."""
+    from pipeline.db.models import Page
+    from pipeline.phases import load_plan
+    from pipeline.review.report import phase_status
+
+    base, sessions, _store, seeded = site
+    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    _login(page, base, "/review", "clerk1")
+    page.click("#open-next")
+    page.wait_for_url(f"{base}/records/{seeded.record_a}")
+    page.click("#hold summary")
+    page.click("#hold-submit")  # no kind, no reason: the browser refuses, nothing is held
+    assert page.url == f"{base}/records/{seeded.record_a}"
+    page.check("input[name=kind][value=rescan]")
+    page.fill("#hold-reason", "góc dưới bị rách,  mất ngày đăng ký")
+    page.click("#hold-submit")
+    page.wait_for_url(lambda url: f"/records/{seeded.record_a}" not in url)
+    with sessions() as s:
+        recs = list(s.scalars(select(RecordRow).where(RecordRow.page_id == seeded.page_id)))
+        assert {r.status for r in recs} == {"held"}  # both entries of the page wait
+        held = s.get_one(Page, seeded.page_id)
+        assert (held.hold_kind, held.hold_reason) == (
+            "rescan",
+            "góc dưới bị rách, mất ngày đăng ký",
+        )
+        events = list(s.scalars(select(ReviewEvent).where(ReviewEvent.action == "hold")))
+    assert {e.record_id for e in events} == {r.id for r in recs}
+    assert all(e.new_value.startswith("Cần quét lại: góc dưới") for e in events)
+    # the operator's view (sohoa status) names the page and why
+    status = phase_status(sessions, load_plan())
+    assert status["totals"]["held"] == 2
+    assert [(h["kind"], h["file"]) for h in status["held"]] == [("rescan", "p1.png")]
+    # the queue no longer offers them; the record itself says why it is read-only
+    page.goto(f"{base}/records/{seeded.record_a}")
+    assert page.inner_text("#record-status").startswith("Đang giữ")
+    assert "Cần quét lại: góc dưới bị rách" in page.inner_text("#audit")
+
+    manager = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    _login(manager, base, "/dashboard", "manager1")
+    row = manager.locator("#held-pages tbody tr").first
+    assert "Cần quét lại" in row.inner_text() and "mất ngày đăng ký" in row.inner_text()
+    row.locator("button.release-hold").click()
+    manager.wait_for_url(f"{base}/dashboard#held")
+    assert "Không có trang nào." in manager.locator("#held-pages").inner_text()
+    with sessions() as s:
+        recs = list(s.scalars(select(RecordRow).where(RecordRow.page_id == seeded.page_id)))
+        assert {r.status for r in recs} == {"needs_review"}
+        assert s.get_one(Page, seeded.page_id).hold_kind is None
+        released = s.scalars(select(ReviewEvent).where(ReviewEvent.action == "release")).all()
+    assert len(released) == 2

@@ -125,6 +125,11 @@ class Page(Base):
     layout: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: the first page of this page's document, once its pages are joined (NULL: not joined)
     document_page_id: Mapped[int | None] = mapped_column(Integer)
+    #: a clerk's "không đọc được" / "cần quét lại" (pipeline/review/hold.py): kind, reason
+    hold_kind: Mapped[str | None] = mapped_column(String(16))
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    hold_by: Mapped[int | None] = mapped_column(Integer)
+    hold_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: work claiming (pipeline/work/claims.py): which worker holds the page, until when
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

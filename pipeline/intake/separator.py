@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.imaging.io import to_array
+from schemas.enums import BOOK_TYPE_VI
 from schemas.models import BookMeta
 
 log = logging.getLogger(__name__)
@@ -28,12 +29,6 @@ A4_MM = (210, 297)
 #: Pages are searched for a QR code on a copy this wide (a sheet's QR is ~ 6 cm).
 SEARCH_WIDTH = 1400
 
-BOOK_TYPE_VI = {
-    "khai_sinh": "Sổ đăng ký khai sinh",
-    "ket_hon": "Sổ đăng ký kết hôn",
-    "khai_tu": "Sổ đăng ký khai tử",
-    "tthc": "Kết quả thủ tục hành chính",
-}
 _FONTS = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",

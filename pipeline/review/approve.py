@@ -57,6 +57,9 @@ READ_ONLY_MESSAGE = {
     RecordStatus.superseded.value: (
         "Văn bản của hồ sơ này đã được ghép hoặc tách lại; hồ sơ được thay bằng hồ sơ mới."
     ),
+    RecordStatus.held.value: (
+        "Trang của hồ sơ này được báo không đọc được hoặc cần quét lại; hồ sơ đang được giữ."
+    ),
 }
 
 

@@ -57,7 +57,11 @@ def placement(
     year = _year(value)
     if year is None or (year == rec.formation_year and rec.phase_source == "record"):
         return None
-    return Placement(plan.prefix_for_year(year), year, rec.phase)
+    phase = plan.prefix_for_year(year)
+    if rec.object_key and not rec.object_key.startswith(f"{rec.phase}/"):
+        log.warning("record %s: key outside its phase; not moved to %s", rec.id, phase)
+        phase = rec.phase
+    return Placement(phase, year, rec.phase)
 
 
 def _year(value: str | None) -> int | None:

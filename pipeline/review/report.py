@@ -15,7 +15,7 @@ from pipeline.phases import OUTSIDE_PREFIX, PhasePlan
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-KEYS = ("pages", "records", "needs_review", "stored", "failed")
+KEYS = ("pages", "records", "needs_review", "held", "stored", "failed")
 
 #: one query per count, each ``(phase, count)`` rows
 COUNTS_SQL = {
@@ -26,14 +26,23 @@ COUNTS_SQL = {
         "SELECT phase, count(*) FROM records WHERE object_key IS NOT NULL"
         " AND status <> 'superseded' GROUP BY phase"
     ),
+    "held": "SELECT phase, count(*) FROM records WHERE status = 'held' GROUP BY phase",
     "needs_review": (
         "SELECT r.phase, count(*) FROM records r JOIN fields f ON f.record_id = r.id"
         " WHERE f.needs_review = TRUE AND r.status = 'needs_review' GROUP BY r.phase"
     ),
 }
 
+#: the pages a clerk held (pipeline/review/hold.py), oldest first
+HELD_SQL = (
+    "SELECT p.id, b.book_type, b.book, b.agency, COALESCE(p.book_page, p.seq), p.source_name,"
+    " p.hold_kind, p.hold_reason FROM pages p JOIN batches b ON b.id = p.batch_id"
+    " WHERE p.hold_kind IS NOT NULL ORDER BY p.hold_at, p.id"
+)
+HELD_KEYS = ("page_id", "book_type", "book", "agency", "page", "file", "kind", "reason")
+
 #: runs one SQL string, returns its rows
-Query = Callable[[str], Iterable[tuple[Any, Any]]]
+Query = Callable[[str], Iterable[tuple[Any, ...]]]
 
 
 def phase_status(sessions: sessionmaker[Session], plan: PhasePlan) -> dict[str, Any]:
@@ -57,4 +66,5 @@ def phase_status_from(query: Query, plan: PhasePlan) -> dict[str, Any]:
         row.update({k: counts[k].get(prefix, 0) for k in KEYS})
         rows.append(row)
     totals = {k: sum(r[k] for r in rows) for k in KEYS}
-    return {"phases": rows, "totals": totals}
+    held = [dict(zip(HELD_KEYS, row, strict=True)) for row in query(HELD_SQL)]
+    return {"phases": rows, "totals": totals, "held": held}
