@@ -174,3 +174,16 @@ def test_suggestions_never_drop_words_or_change_the_case_style():
     assert not keeps_reading("Lâm Minh Vy", "Lâm MINH VY")
     assert suggestions("ho_ten", "NGUYN VĂN AN")[0] == "NGUYỄN VĂN AN"  # capitals kept
     assert suggestions("ho_ten", "Nguyn Văn An")[0] == "Nguyễn Văn An"
+
+
+def test_short_dates_a_clerk_types_are_read_as_the_page_means_them() -> None:
+    from pipeline.review.keying import full_year, keyed_date
+
+    assert keyed_date("21101994", None) == "21/10/1994"
+    assert keyed_date("211094", 1994) == "21/10/1994"
+    assert keyed_date("3/4/98", 2001) == "03/04/1998"  # a birth before the registration
+    assert keyed_date("1/2/65", 1994) == "01/02/1965"
+    assert keyed_date("21 10 1994", None) == "21/10/1994"
+    assert keyed_date("Nguyễn Văn A", 1994) == "Nguyễn Văn A"  # not a date: unchanged
+    assert full_year(95, 1994) == 1995 and full_year(96, 1994) == 1896  # born before 1995
+    assert keyed_date("2/1/96", 1994, nearest=True) == "02/01/1996"  # a book over 1994-1996

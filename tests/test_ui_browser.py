@@ -214,3 +214,24 @@ def test_clerk_holds_a_page_to_rescan_and_the_manager_puts_it_back(site, browser
         assert s.get_one(Page, seeded.page_id).hold_kind is None
         released = s.scalars(select(ReviewEvent).where(ReviewEvent.action == "release")).all()
     assert len(released) == 2
+
+
+def test_dates_typed_short_are_shown_and_stored_as_dates(site, browser):
+    """Issue 20, item 2: "210494" becomes 21/04/1994 on leaving the field, and is stored."""
+    base, sessions, _store, seeded = site
+    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    _login(page, base, f"/records/{seeded.record_b}", "clerk1")
+    page.click("#f_ngay_dang_ky")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("210494")
+    page.keyboard.press("Tab")
+    assert page.input_value("#f_ngay_dang_ky") == "21/04/1994"
+    page.click("#f_ho_ten")
+    page.keyboard.press("Alt+A")  # the name is right as on the page
+    page.keyboard.press("Control+S")
+    page.wait_for_url(lambda url: f"/records/{seeded.record_b}" not in url)
+    with sessions() as s:
+        rec = s.get_one(RecordRow, seeded.record_b)
+        assert rec.status == "approved"
+        values = {f.name: f.value for f in rec.fields}
+    assert values["ngay_dang_ky"] == "1994-04-21"

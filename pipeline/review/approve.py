@@ -27,6 +27,7 @@ from pipeline.extract.fields import check_field
 from pipeline.phases import PhasePlan
 from pipeline.ports import ObjectStore, StoredObject
 from pipeline.review import rephase
+from pipeline.review.keying import FORMATION_DATES, is_date_field, keyed_date
 from pipeline.review.queue import LockState, acquire_lock, display_value
 from schemas.enums import RecordStatus
 
@@ -104,19 +105,26 @@ def versioned_key(key: str, version: int) -> str:
 
 
 def decide_values(
-    fields: list[FieldRow], typed: dict[str, str], accepted: set[str]
+    fields: list[FieldRow],
+    typed: dict[str, str],
+    accepted: set[str],
+    *,
+    year_hint: int | None = None,
 ) -> tuple[dict[str, str | None], dict[str, str]]:
     """New value of every field, or an error per field.
 
     A field not flagged and not edited keeps its value. Any other field is checked by its
     validator; a value the validator refuses is kept as typed only when the clerk accepted
-    it explicitly (the page says so).
+    it explicitly (the page says so). Dates may be typed short (``21101994``, ``21/10/94``:
+    :mod:`pipeline.review.keying`; ``year_hint`` is the record's year, for two-digit years).
     """
     values: dict[str, str | None] = {}
     errors: dict[str, str] = {}
     for f in fields:
         shown = display_value(f.name, f.value, f.raw)
         text = clean_text(typed.get(f.name, shown))
+        if is_date_field(f.name):
+            text = keyed_date(text, year_hint, nearest=f.name in FORMATION_DATES)
         if text == clean_text(shown) and not f.needs_review:
             values[f.name] = f.value
             continue
@@ -203,7 +211,7 @@ def approve_record(
         return loaded
     rec, fields, username = loaded
     version, old_key = rec.version, rec.object_key
-    values, errors = decide_values(fields, typed, accepted)
+    values, errors = decide_values(fields, typed, accepted, year_hint=rec.formation_year)
     if errors:
         return ApproveOutcome(
             False, errors=errors, message="Có trường chưa hợp lệ", reason="invalid"

@@ -112,7 +112,37 @@
       if (document.getElementById("approve")) form.requestSubmit(document.getElementById("approve"));
     }
 
+    /* dates typed the short way (21101994, 211094, 21/10/94) shown as Vietnamese write them;
+     * a two-digit year takes the latest century not after the record's year + 1
+     * (the server reads them the same way: pipeline/review/keying.py) */
+    var yearHint = Number(form.getAttribute("data-year")) || new Date().getFullYear();
+    function fullYear(yy, nearest) {
+      if (nearest) {
+        var near = [1800, 1900, 2000].map(function (c) { return c + yy; });
+        near.sort(function (a, b) { return Math.abs(a - yearHint) - Math.abs(b - yearHint) || b - a; });
+        return near[0];
+      }
+      var best = null;
+      [1800, 1900, 2000].forEach(function (c) { if (c + yy <= yearHint + 1) best = c + yy; });
+      return best === null ? 1900 + yy : best;
+    }
+    function keyedDate(text, nearest) {
+      var t = text.trim(), d, m, y, r;
+      if (/^\d{6}$|^\d{8}$/.test(t)) { d = t.slice(0, 2); m = t.slice(2, 4); y = t.slice(4); }
+      else if ((r = /^(\d{1,2})[\s\/.\-]+(\d{1,2})[\s\/.\-]+(\d{2}|\d{4})$/.exec(t))) { d = r[1]; m = r[2]; y = r[3]; }
+      else return text;
+      if (y.length === 2) y = String(fullYear(Number(y), nearest));
+      return ("0" + Number(d)).slice(-2) + "/" + ("0" + Number(m)).slice(-2) + "/" + y;
+    }
+
     inputs.forEach(function (input) {
+      if (input.hasAttribute("data-date")) {
+        input.addEventListener("blur", function () {
+          var name = input.id.slice(2);  /* the registration / issue date: nearest century */
+          var v = keyedDate(input.value, name === "ngay_dang_ky" || name === "ngay_ban_hanh");
+          if (v !== input.value) input.value = v;
+        });
+      }
       input.addEventListener("focus", onFocus);
       input.addEventListener("input", function () {
         var el = input.closest(".field");
