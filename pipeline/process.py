@@ -352,7 +352,8 @@ def _cross_checked(
     """
     records = flag_suspect_zeros(records, find_suspect_zeros(ocr.page, page.gray))
     records = flag_handwritten(records, _hand_words(page, ocr, records))
-    records = second_opinion(records, None if second is None else _box_reader(page.gray, second))
+    reader = None if second is None else _box_reader(page.gray, second)
+    records = second_opinion(records, reader, lines=[ln.bbox for ln in ocr.page.lines])
     return flag_tiny_text(records, _upscale(page))
 
 

@@ -221,3 +221,24 @@ def test_on_tiny_text_no_value_with_letters_is_auto_accepted() -> None:
     (out,) = flag_tiny_text([rec], 2.4)  # a ~70-dpi photo: a tone mark is a pixel or two
     assert out.fields["ho_ten_me"].needs_review and not out.fields["so"].needs_review
     assert "dấu thanh" in out.fields["ho_ten_me"].provenance[-1]
+
+
+def test_a_time_of_death_agrees_on_the_time_the_second_reading_gives() -> None:
+    line = "01 giờ 45 phút, ngày 06/08/2001"
+    assert agrees(line, line, name="gio_chet", value="01:45")
+    assert not agrees(line, "01 giờ 15 phút, ngày 06/08/2001", name="gio_chet", value="01:45")
+
+
+def test_a_value_wrapped_over_two_lines_is_read_line_by_line_without_its_label() -> None:
+    from pipeline.extract.second import line_boxes, read_wrapped
+    from pipeline.ports import LineReading
+
+    lines = [(100, 100, 1500, 40), (100, 150, 900, 40), (100, 300, 800, 40)]
+    box = (100, 98, 1500, 94)  # the value's words: from after the label to the next line
+    assert line_boxes(box, lines) == [(100, 100, 1500, 40), (100, 150, 1500, 40)]
+    assert line_boxes((100, 300, 800, 40), lines) == [(100, 300, 800, 40)]
+    said = {100: "Nơi đăng ký: Ủy ban nhân dân xã Long Giang,", 150: "huyện Chợ Mới, tỉnh An Giang"}
+    reading = read_wrapped(lambda b: LineReading(said[b[1]], 0.9, "t"), box, lines)
+    value = "Ủy ban nhân dân xã Long Giang, huyện Chợ Mới, tỉnh An Giang"
+    assert agrees(value, reading.text, name="noi_dang_ky", value=value)
+    assert not agrees(value, reading.text.replace("Chợ", "Chơ"), name="noi_dang_ky", value=value)

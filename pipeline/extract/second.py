@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 from pipeline.extract import parsers
 from pipeline.extract.fields import check_date, flag_field
+from pipeline.extract.forms import split_death_time
 from pipeline.extract.labels import fold
 from pipeline.ports import LineReading
 from schemas.models import BBox, FieldValue, Record
@@ -64,6 +65,10 @@ def agrees(first: str, second: str, *, name: str = "", value: str | None = None)
     """
     if name.startswith("ngay_") and value:
         return check_date(second).value == value
+    if name.startswith("gio_") and value:  # "01 giờ 45 phút, ngày …" holds the time and more
+        return split_death_time(second)["gio_chet"] == value
+    if ":" not in first and ":" in second:  # a value over two lines: its box holds the label
+        second = second.split(":", 1)[1]
     digits, again = _DIGITS.findall(first), _DIGITS.findall(second)
     if digits:
         same_letters = _letters(fold(first)) == _letters(fold(second))
@@ -73,12 +78,16 @@ def agrees(first: str, second: str, *, name: str = "", value: str | None = None)
     return bool(_letters(first)) and _letters(first) == _letters(second)
 
 
-def second_opinion(records: Sequence[Record], read: ReadBox | None) -> list[Record]:
+def second_opinion(
+    records: Sequence[Record], read: ReadBox | None, *, lines: Sequence[BBox] = ()
+) -> list[Record]:
     """Records whose key fields are confirmed by a second reading, or sent to review.
 
     Only fields the first reading would auto-accept are read again (the others go to a
     clerk anyway), so the cost is one short line per confident key field. ``read`` None (no
-    second reader) confirms nothing: every confident key field goes to review.
+    second reader) confirms nothing: every confident key field goes to review. ``lines``:
+    the page's text lines; a value wrapped over several is read line by line (the second
+    reader reads one line at a time).
     """
     out = []
     for rec in records:
@@ -89,9 +98,35 @@ def second_opinion(records: Sequence[Record], read: ReadBox | None) -> list[Reco
             if read is None or field.bbox is None:
                 fields[name] = flag_field(field, NOT_CONFIRMED)
                 continue
-            fields[name] = _checked(name, field, read(field.bbox))
+            fields[name] = _checked(name, field, read_wrapped(read, field.bbox, lines))
         out.append(rec.model_copy(update={"fields": fields}))
     return out
+
+
+def line_boxes(box: BBox, lines: Sequence[BBox]) -> list[BBox]:
+    """The parts of ``box`` on each text line it spans (one box when it spans one line).
+
+    A line counts when more than half its height lies inside the box; each part keeps the
+    box's left and right edges and takes the line's top and bottom.
+    """
+    x, y, w, h = box
+    parts = []
+    for lx, ly, lw, lh in sorted(lines, key=lambda b: b[1]):
+        inside = min(y + h, ly + lh) - max(y, ly)
+        if lh > 0 and inside > lh / 2 and lx < x + w and x < lx + lw:
+            parts.append((x, ly, w, lh))
+    return parts if len(parts) > 1 else [box]
+
+
+def read_wrapped(read: ReadBox, box: BBox, lines: Sequence[BBox]) -> LineReading:
+    """Read a value's box line by line and join the readings."""
+    parts = [read(b) for b in line_boxes(box, lines)]
+    if len(parts) == 1:
+        return parts[0]
+    text = " ".join(p.text for p in parts if p.text)
+    return LineReading(
+        text=text, confidence=min(p.confidence for p in parts), engine=parts[0].engine
+    )
 
 
 def _confirmed_place(name: str, field: FieldValue) -> bool:
