@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from pipeline.archive.storage import MissingObjectError
 from pipeline.review.accounts import SignedIn
 from pipeline.review.approve import approve_record, is_reviewable, lock_for_review
+from pipeline.review.grid import page_entries
 from pipeline.review.hold import hold_record
 from pipeline.review.queue import (
     QueueFilter,
@@ -109,6 +110,7 @@ def _record_page(
         query=_query(flt),
         ethnic_names=ethnic_names(),
         lock_minutes=cfg.lock_minutes,
+        entries=len(page_entries(cfg.sessions, rec.page_id)),
         **extra,
     )
 

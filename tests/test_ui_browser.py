@@ -235,3 +235,61 @@ def test_dates_typed_short_are_shown_and_stored_as_dates(site, browser):
         assert rec.status == "approved"
         values = {f.name: f.value for f in rec.fields}
     assert values["ngay_dang_ky"] == "1994-04-21"
+
+
+def test_a_register_page_is_reviewed_as_one_table_with_spreadsheet_keys(site, browser):
+    """Issue 20, item 1: the grid view — every entry a row beside the image, arrows / Enter /
+    typing / Alt+A, the row's box on the image, "approve page" only once every flagged cell
+    was seen, then every entry approved with its own audit events."""
+    base, sessions, _store, seeded = site
+    errors: list[str] = []
+    page = browser.new_context(viewport={"width": 1600, "height": 900}).new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    _login(page, base, f"/records/{seeded.record_a}", "clerk1")
+    page.click("#grid-link")
+    page.wait_for_url(f"{base}/pages/{seeded.page_id}/grid")
+    assert page.locator("#sheet tbody tr").count() == 2
+    heads = page.locator("#sheet thead th").all_inner_texts()
+    assert len(heads) == 6  # the entry number, then the union of both entries' fields
+    # the first flagged cell has the cursor; its row is outlined on the image, its ink cropped
+    page.wait_for_function("document.getElementById('page-img').naturalWidth > 0")
+    focused = "document.activeElement.name"
+    assert page.evaluate(focused) == f"c:{seeded.record_a}:ho_ten"
+    page.wait_for_function("!document.getElementById('row-box').hidden")
+    page.wait_for_function("document.getElementById('cell-crop').width > 0")
+    # approving now is refused: flagged cells nobody looked at; nothing is written
+    page.keyboard.press("Control+S")
+    page.wait_for_selector("#grid-message")
+    assert "chưa xem" in page.inner_text("#grid-message")
+    with sessions() as s:
+        assert s.get_one(RecordRow, seeded.record_a).status == "needs_review"
+    page.wait_for_function(f"{focused} === 'c:{seeded.record_a}:ho_ten'")
+    page.keyboard.type("Nguyễn Văn An")  # typing replaces the cell's value
+    page.keyboard.press("Enter")  # down to the next entry's name
+    assert page.evaluate(focused) == f"c:{seeded.record_b}:ho_ten"
+    page.keyboard.press("Alt+A")  # right as on the page
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate(focused) == f"c:{seeded.record_a}:dan_toc"
+    page.keyboard.press("F2")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Mông")
+    page.keyboard.press("Tab")
+    assert "Đã xem hết" in page.inner_text("#unseen-count")
+    page.keyboard.press("Control+S")
+    page.wait_for_url(lambda url: "/grid" not in url)
+    with sessions() as s:
+        a, b = s.get_one(RecordRow, seeded.record_a), s.get_one(RecordRow, seeded.record_b)
+        assert (a.status, b.status) == ("approved", "approved")
+        values = {f.name: f.value for f in a.fields}
+        events = {
+            (e.record_id, e.action, e.field_name)
+            for e in s.scalars(select(ReviewEvent).where(ReviewEvent.action != "skip"))
+        }
+    assert values["ho_ten"] == "Nguyễn Văn An" and values["dan_toc"] == "HMông"
+    assert (seeded.record_a, "edit", "ho_ten") in events
+    assert (seeded.record_a, "edit", "dan_toc") in events
+    assert (seeded.record_b, "confirm", "ho_ten") in events
+    assert {(seeded.record_a, "approve", None), (seeded.record_b, "approve", None)} <= events
+    assert errors == []

@@ -178,7 +178,7 @@ def _refused(
     return None
 
 
-def _unseen(fields: list[FieldRow], looked: set[str]) -> dict[str, str]:
+def unseen_fields(fields: list[FieldRow], looked: set[str]) -> dict[str, str]:
     """The flagged fields nobody looked at (visited, confirmed or changed), with why."""
     return {f.name: UNSEEN for f in fields if f.needs_review and f.name not in looked}
 
@@ -217,7 +217,7 @@ def approve_record(
             False, errors=errors, message="Có trường chưa hợp lệ", reason="invalid"
         )
     changed = [f.name for f in fields if values[f.name] != f.value]
-    if seen is not None and (unseen := _unseen(fields, seen | accepted | set(changed))):
+    if seen is not None and (unseen := unseen_fields(fields, seen | accepted | set(changed))):
         msg = "Còn trường cần duyệt chưa xem"
         return ApproveOutcome(False, errors=unseen, message=msg, reason="unseen")
     now = datetime.now(UTC)

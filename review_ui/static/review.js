@@ -7,10 +7,33 @@
     if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
   }
 
-  ready(function () {
-    var form = document.getElementById("record-form");
-    if (!form) return;
-    var inputs = Array.prototype.slice.call(form.querySelectorAll("input[data-field]:not([disabled])"));
+  /* dates typed the short way (21101994, 211094, 21/10/94) shown as Vietnamese write them;
+   * a two-digit year takes the latest century not after the record's year + 1, or for the
+   * registration / issue date the nearest one (the server reads them the same way:
+   * pipeline/review/keying.py) */
+  function fullYear(yy, nearest, hint) {
+    if (nearest) {
+      var near = [1800, 1900, 2000].map(function (c) { return c + yy; });
+      near.sort(function (a, b) { return Math.abs(a - hint) - Math.abs(b - hint) || b - a; });
+      return near[0];
+    }
+    var best = null;
+    [1800, 1900, 2000].forEach(function (c) { if (c + yy <= hint + 1) best = c + yy; });
+    return best === null ? 1900 + yy : best;
+  }
+  function keyedDate(text, nearest, hint) {
+    var t = text.trim(), d, m, y, r;
+    if (/^\d{6}$|^\d{8}$/.test(t)) { d = t.slice(0, 2); m = t.slice(2, 4); y = t.slice(4); }
+    else if ((r = /^(\d{1,2})[\s\/.\-]+(\d{1,2})[\s\/.\-]+(\d{2}|\d{4})$/.exec(t))) { d = r[1]; m = r[2]; y = r[3]; }
+    else return text;
+    if (y.length === 2) y = String(fullYear(Number(y), nearest, hint || new Date().getFullYear()));
+    return ("0" + Number(d)).slice(-2) + "/" + ("0" + Number(m)).slice(-2) + "/" + y;
+  }
+  window.sohoaKeyedDate = keyedDate;
+
+  /* The page image: zoom, pan, show a box. Shared by the record view and the grid view
+   * (window.sohoaViewer). */
+  function setupViewer() {
     var viewer = document.getElementById("viewer");
     var stage = document.getElementById("stage");
     var img = document.getElementById("page-img");
@@ -43,6 +66,49 @@
       view.y = viewer.clientHeight / 2 - (b[1] + b[3] / 2) * s;
       apply();
     }
+    document.querySelectorAll("[data-zoom]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        var z = b.getAttribute("data-zoom");
+        if (z === "in") zoom(1.25); else if (z === "out") zoom(0.8); else fit();
+      });
+    });
+    if (viewer && stage) {
+      viewer.addEventListener("wheel", function (ev) {
+        ev.preventDefault();
+        var r = viewer.getBoundingClientRect();
+        zoomAt(ev.deltaY < 0 ? 1.15 : 1 / 1.15, ev.clientX - r.left, ev.clientY - r.top);
+      }, { passive: false });
+      var drag = null;
+      viewer.addEventListener("pointerdown", function (ev) {
+        drag = { x: ev.clientX - view.x, y: ev.clientY - view.y };
+        viewer.classList.add("dragging");
+        viewer.setPointerCapture(ev.pointerId);
+      });
+      viewer.addEventListener("pointermove", function (ev) {
+        if (!drag) return;
+        view.x = ev.clientX - drag.x; view.y = ev.clientY - drag.y; apply();
+      });
+      var stop = function () { drag = null; viewer.classList.remove("dragging"); };
+      viewer.addEventListener("pointerup", stop);
+      viewer.addEventListener("pointercancel", stop);
+    }
+    document.addEventListener("keydown", function (ev) {
+      if (ev.altKey && (ev.key === "=" || ev.key === "+")) { ev.preventDefault(); zoom(1.25); }
+      else if (ev.altKey && ev.key === "-") { ev.preventDefault(); zoom(0.8); }
+      else if (ev.altKey && ev.key === "0") { ev.preventDefault(); fit(); }
+    });
+    return { fit: fit, showBox: showBox, img: img };
+  }
+
+  ready(function () {
+    window.sohoaViewer = setupViewer();
+  });
+
+  ready(function () {
+    var form = document.getElementById("record-form");
+    if (!form) return;
+    var inputs = Array.prototype.slice.call(form.querySelectorAll("input[data-field]:not([disabled])"));
+    var img = window.sohoaViewer.img, fit = window.sohoaViewer.fit, showBox = window.sohoaViewer.showBox;
     function bboxOf(fieldEl) {
       var raw = fieldEl && fieldEl.getAttribute("data-bbox");
       return raw ? raw.split(",").map(Number) : null;
@@ -112,34 +178,13 @@
       if (document.getElementById("approve")) form.requestSubmit(document.getElementById("approve"));
     }
 
-    /* dates typed the short way (21101994, 211094, 21/10/94) shown as Vietnamese write them;
-     * a two-digit year takes the latest century not after the record's year + 1
-     * (the server reads them the same way: pipeline/review/keying.py) */
     var yearHint = Number(form.getAttribute("data-year")) || new Date().getFullYear();
-    function fullYear(yy, nearest) {
-      if (nearest) {
-        var near = [1800, 1900, 2000].map(function (c) { return c + yy; });
-        near.sort(function (a, b) { return Math.abs(a - yearHint) - Math.abs(b - yearHint) || b - a; });
-        return near[0];
-      }
-      var best = null;
-      [1800, 1900, 2000].forEach(function (c) { if (c + yy <= yearHint + 1) best = c + yy; });
-      return best === null ? 1900 + yy : best;
-    }
-    function keyedDate(text, nearest) {
-      var t = text.trim(), d, m, y, r;
-      if (/^\d{6}$|^\d{8}$/.test(t)) { d = t.slice(0, 2); m = t.slice(2, 4); y = t.slice(4); }
-      else if ((r = /^(\d{1,2})[\s\/.\-]+(\d{1,2})[\s\/.\-]+(\d{2}|\d{4})$/.exec(t))) { d = r[1]; m = r[2]; y = r[3]; }
-      else return text;
-      if (y.length === 2) y = String(fullYear(Number(y), nearest));
-      return ("0" + Number(d)).slice(-2) + "/" + ("0" + Number(m)).slice(-2) + "/" + y;
-    }
 
     inputs.forEach(function (input) {
       if (input.hasAttribute("data-date")) {
         input.addEventListener("blur", function () {
           var name = input.id.slice(2);  /* the registration / issue date: nearest century */
-          var v = keyedDate(input.value, name === "ngay_dang_ky" || name === "ngay_ban_hanh");
+          var v = keyedDate(input.value, name === "ngay_dang_ky" || name === "ngay_ban_hanh", yearHint);
           if (v !== input.value) input.value = v;
         });
       }
@@ -181,37 +226,8 @@
         if (b) { ev.preventDefault(); b.click(); }
         return;
       }
-      if (ev.altKey && (ev.key === "=" || ev.key === "+")) { ev.preventDefault(); zoom(1.25); }
-      else if (ev.altKey && ev.key === "-") { ev.preventDefault(); zoom(0.8); }
-      else if (ev.altKey && ev.key === "0") { ev.preventDefault(); fit(); }
     });
 
-    document.querySelectorAll("[data-zoom]").forEach(function (b) {
-      b.addEventListener("click", function () {
-        var z = b.getAttribute("data-zoom");
-        if (z === "in") zoom(1.25); else if (z === "out") zoom(0.8); else fit();
-      });
-    });
-    if (viewer && stage) {
-      viewer.addEventListener("wheel", function (ev) {
-        ev.preventDefault();
-        var r = viewer.getBoundingClientRect();
-        zoomAt(ev.deltaY < 0 ? 1.15 : 1 / 1.15, ev.clientX - r.left, ev.clientY - r.top);
-      }, { passive: false });
-      var drag = null;
-      viewer.addEventListener("pointerdown", function (ev) {
-        drag = { x: ev.clientX - view.x, y: ev.clientY - view.y };
-        viewer.classList.add("dragging");
-        viewer.setPointerCapture(ev.pointerId);
-      });
-      viewer.addEventListener("pointermove", function (ev) {
-        if (!drag) return;
-        view.x = ev.clientX - drag.x; view.y = ev.clientY - drag.y; apply();
-      });
-      var stop = function () { drag = null; viewer.classList.remove("dragging"); };
-      viewer.addEventListener("pointerup", stop);
-      viewer.addEventListener("pointercancel", stop);
-    }
     function onImage() {
       fit(); drawCrops();
       var active = document.activeElement;
