@@ -241,7 +241,12 @@ def test_a_register_page_is_reviewed_as_one_table_with_spreadsheet_keys(site, br
     """Issue 20, item 1: the grid view — every entry a row beside the image, arrows / Enter /
     typing / Alt+A, the row's box on the image, "approve page" only once every flagged cell
     was seen, then every entry approved with its own audit events."""
-    base, sessions, _store, seeded = site
+    base, sessions, store, seeded = site
+    # the module's bucket is shared: versions earlier tests approved (in their own databases)
+    # would stand where this test's approvals write
+    for key in store.list_keys(seeded.key_a.rsplit("/", 1)[0]):
+        if not key.endswith(".v1.json"):
+            store.delete(key)
     errors: list[str] = []
     page = browser.new_context(viewport={"width": 1600, "height": 900}).new_page()
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -277,8 +282,9 @@ def test_a_register_page_is_reviewed_as_one_table_with_spreadsheet_keys(site, br
     page.keyboard.type("Mông")
     page.keyboard.press("Tab")
     assert "Đã xem hết" in page.inner_text("#unseen-count")
-    page.keyboard.press("Control+S")
-    page.wait_for_url(lambda url: "/grid" not in url)
+    with page.expect_navigation():
+        page.keyboard.press("Control+S")
+    assert "/grid" not in page.url, page.inner_text("#grid-message")
     with sessions() as s:
         a, b = s.get_one(RecordRow, seeded.record_a), s.get_one(RecordRow, seeded.record_b)
         assert (a.status, b.status) == ("approved", "approved")
