@@ -299,3 +299,37 @@ def test_a_register_page_is_reviewed_as_one_table_with_spreadsheet_keys(site, br
     assert (seeded.record_b, "confirm", "ho_ten") in events
     assert {(seeded.record_a, "approve", None), (seeded.record_b, "approve", None)} <= events
     assert errors == []
+
+
+def _poll(page, expression: str, seconds: float = 20) -> None:  # type: ignore[no-untyped-def]
+    """Wait until ``expression`` is true (CDP evaluation: the page's CSP forbids eval, which
+    wait_for_function needs before the page's load event)."""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, expression
+        time.sleep(0.05)
+
+
+def test_the_focused_field_stays_in_view_when_crops_arrive_late(site, browser):
+    """Issue 20, item 9: the page image (and so every crop) arrives after the clerk moved on;
+    the crops drawn then push the form down, and the focused field must stay on screen."""
+    base, _sessions, _store, seeded = site
+    ctx = browser.new_context(viewport={"width": 1200, "height": 560})
+    page = ctx.new_page()
+    _login(page, base, "/review", "clerk1")
+    held: list[object] = []
+    page.route("**/pages/*/preview", lambda route: held.append(route))
+    page.goto(f"{base}/records/{seeded.record_a}", wait_until="domcontentloaded")
+    _poll(page, "document.activeElement.id === 'f_ho_ten'")
+    page.keyboard.press("Enter")  # to the next flagged field, further down the form
+    assert page.evaluate("document.activeElement.id") == "f_dan_toc"
+    assert page.evaluate("document.querySelector('canvas.crop').height") == 0  # no image yet
+    for route in held:
+        route.continue_()  # type: ignore[attr-defined]
+    _poll(page, "document.querySelector('[data-name=ho_ten] canvas.crop').height > 0")
+    page.wait_for_timeout(200)
+    top, bottom = page.evaluate(
+        "(() => { const r = document.activeElement.getBoundingClientRect();"
+        " return [r.top, r.bottom]; })()"
+    )
+    assert 0 <= top and bottom <= 560, (top, bottom)
