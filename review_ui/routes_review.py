@@ -25,7 +25,7 @@ from pipeline.review.queue import (
     queue_page,
     release_lock,
 )
-from pipeline.review.suggest import ethnic_names, suggestions
+from pipeline.review.suggest import ethnic_names, explained
 from pipeline.work.joining import CannotRegroup, merge_into_previous, split_at
 from review_ui.render import render
 from review_ui.security import DbId, require, web
@@ -95,8 +95,12 @@ def _record_page(
     for f in rec.fields:
         if f.needs_review:
             shown = (display_value(f.name, a, a) for a in f.alternatives if a)
-            offered = [a for a in shown if a != f.display]
-            f.suggestions = list(dict.fromkeys([*offered, *suggestions(f.name, f.display)]))[:5]
+            offered = [(a, "một lần đọc khác của ảnh") for a in shown if a != f.display]
+            picks: dict[str, str] = {}
+            for value, why in [*offered, *explained(f.name, f.display)]:
+                picks.setdefault(value, why)
+            f.suggestions = list(picks)[:5]
+            f.reasons = picks
     status = int(extra.pop("status", 200))  # type: ignore[call-overload]
     return render(
         request,

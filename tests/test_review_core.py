@@ -187,3 +187,13 @@ def test_short_dates_a_clerk_types_are_read_as_the_page_means_them() -> None:
     assert keyed_date("Nguyễn Văn A", 1994) == "Nguyễn Văn A"  # not a date: unchanged
     assert full_year(95, 1994) == 1995 and full_year(96, 1994) == 1896  # born before 1995
     assert keyed_date("2/1/96", 1994, nearest=True) == "02/01/1996"  # a book over 1994-1996
+
+
+def test_each_suggestion_says_why_it_is_offered() -> None:
+    from pipeline.review.suggest import explained
+
+    (name, why), *_ = explained("ho_ten", "Nguyn Văn An")
+    assert name == "Nguyễn Văn An" and "danh sách họ" in why and "Nguyn" in why
+    place = explained("noi_sinh", "xã Tân Lập, huyện Đan Phượng, Hà Tây")
+    assert place and "danh mục hành chính" in place[0][1]
+    assert explained("dan_toc", "Meo")[0] == ("HMông", "tên chính thức trong danh mục")

@@ -79,6 +79,8 @@ class FieldView:
     needs_review: bool
     provenance: list[str]
     suggestions: list[str] = field(default_factory=list)
+    #: why each suggestion is offered, in plain words
+    reasons: dict[str, str] = field(default_factory=dict)
     #: handwritten ink in the value ("viết tay" beside it)
     handwritten: bool = False
     #: other readers' readings where they disagreed (offered first)

@@ -41,13 +41,20 @@ def surnames() -> tuple[str, ...]:
     return tuple(dict.fromkeys(r["surname"] for r in rows))
 
 
-def _place(text: str) -> list[str]:
+#: A suggestion and why it is offered, in plain words.
+Offer = tuple[str, str]
+
+
+def _place(text: str) -> list[Offer]:
     """The printed place written in full (the value stays as the page says it)."""
     m = match_place(text)
-    return [m.normalized] if m and m.score >= 0.8 else []
+    if not m or m.score < 0.8:
+        return []
+    why = f"đơn vị trong danh mục hành chính, giống {m.score * 100:.0f} % cách đọc"
+    return [(m.normalized, why)]
 
 
-def _name(text: str) -> list[str]:
+def _name(text: str) -> list[Offer]:
     words = text.split()
     if not words:
         return []
@@ -56,7 +63,13 @@ def _name(text: str) -> list[str]:
         return []
     hits = process.extract(first, surnames(), scorer=fuzz.ratio, limit=3, score_cutoff=60)
     upper = text.isupper()  # a name printed in capitals is offered in capitals
-    return [" ".join([hit.upper() if upper else hit, *words[1:]]) for hit, _score, _ in hits]
+    return [
+        (
+            " ".join([hit.upper() if upper else hit, *words[1:]]),
+            f"họ “{hit}” trong danh sách họ, giống {score:.0f} % chữ “{words[0]}”",
+        )
+        for hit, score, _ in hits
+    ]
 
 
 def _case_style(text: str) -> str:
@@ -80,26 +93,41 @@ def keeps_reading(text: str, suggestion: str) -> bool:
 
 
 def suggestions(name: str, text: str) -> list[str]:
-    """Values the clerk may pick for field ``name`` read as ``text`` (best first, no repeats).
+    """Values the clerk may pick for field ``name`` read as ``text`` (best first, no repeats)."""
+    return [value for value, _why in explained(name, text)]
+
+
+def explained(name: str, text: str) -> list[Offer]:
+    """Suggestions for field ``name`` read as ``text``, each with why it is offered.
 
     Place and name suggestions never drop words or change the case style of the reading
     (:func:`keeps_reading`); an ethnic group's or nationality's name is the list's own.
     """
     text = " ".join(text.split())
-    out: list[str] = []
+    out: list[Offer] = []
     if text:
         checked = check_field(name, text)
         if checked.ok and checked.value and not name.startswith("ngay_"):
-            out.append(checked.value)
+            listed = name.startswith(("dan_toc", "quoc_tich"))
+            why = "tên chính thức trong danh mục" if listed else "cách đọc, viết theo chuẩn"
+            out.append((checked.value, why))
         if is_place_field(name):
-            out += [s for s in _place(text) if keeps_reading(text, s)]
+            out += [o for o in _place(text) if keeps_reading(text, o[0])]
         elif name.startswith("dan_toc"):
             m = normalize_ethnic(text)
-            out += [m.name, *m.candidates] if m else []
+            if m:
+                out.append((m.name, "tên trong danh mục 54 dân tộc"))
+                out += [(c, "dân tộc có tên gần giống trong danh mục") for c in m.candidates]
         elif name.startswith("quoc_tich"):
             n = normalize_nationality(text)
-            out += [n.name] if n else []
+            out += [(n.name, "tên trong danh mục quốc tịch")] if n else []
         elif is_name_field(name):
             named = _name(text.upper() if text.isupper() else text)
-            out += [s for s in named if keeps_reading(text, s)]
-    return [s for s in dict.fromkeys(out) if s and s != text][:MAX_SUGGESTIONS]
+            out += [o for o in named if keeps_reading(text, o[0])]
+    seen: set[str] = set()
+    kept = []
+    for value, why in out:
+        if value and value != text and value not in seen:
+            seen.add(value)
+            kept.append((value, why))
+    return kept[:MAX_SUGGESTIONS]
