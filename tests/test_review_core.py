@@ -197,3 +197,13 @@ def test_each_suggestion_says_why_it_is_offered() -> None:
     place = explained("noi_sinh", "xã Tân Lập, huyện Đan Phượng, Hà Tây")
     assert place and "danh mục hành chính" in place[0][1]
     assert explained("dan_toc", "Meo")[0] == ("HMông", "tên chính thức trong danh mục")
+
+
+def test_a_real_commune_name_is_never_swapped_for_another() -> None:
+    # Quỳnh Hưng (Quỳnh Lưu, Nghệ An) was merged away before our list; a Quỳnh Hưng exists
+    # in Thái Bình, so the reading is a real name: "Quỳnh Thắng" must not be offered
+    from pipeline.review.suggest import suggestions
+
+    assert suggestions("noi_cu_tru", "xã Quỳnh Hưng, huyện Quỳnh Lưu") == []
+    fixed = suggestions("noi_sinh", "xã Tân Lâp, huyện Đan Phượng, Hà Tây")  # a misreading
+    assert fixed == ["xã Tân Lập, huyện Đan Phượng, tỉnh Hà Tây"]

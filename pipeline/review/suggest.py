@@ -45,10 +45,43 @@ def surnames() -> tuple[str, ...]:
 Offer = tuple[str, str]
 
 
+_UNIT_WORDS = ("xã ", "phường ", "thị trấn ", "thị xã ", "huyện ", "quận ", "thành phố ", "tỉnh ")
+
+
+def _unit_name(part: str) -> str:
+    """ "xã Quỳnh Hưng" → "quỳnh hưng" (the unit's own name, lower case)."""
+    low = " ".join(part.split()).lower()
+    for word in _UNIT_WORDS:
+        if low.startswith(word):
+            return low[len(word) :]
+    return low
+
+
+@cache
+def commune_names() -> frozenset[str]:
+    """The own names of every commune and ward, before and after the 2025 reform."""
+    names = set()
+    for file in ("wards_pre2025.csv", "wards_2025.csv"):
+        with (DATA_DIR / file).open(encoding="utf-8") as f:
+            names |= {_unit_name(row["name"]) for row in csv.DictReader(f)}
+    return frozenset(names)
+
+
+def renames_a_known_commune(text: str, suggestion: str) -> bool:
+    """Would the suggestion swap one real commune's name for another's?
+
+    "xã Quỳnh Hưng, huyện Quỳnh Lưu" is a commune that was merged away before the list we
+    hold was made; a commune of that name exists elsewhere, so the reading is a real name,
+    not a misreading — offering "Quỳnh Thắng" would corrupt it.
+    """
+    read, offered = _unit_name(text.split(",")[0]), _unit_name(suggestion.split(",")[0])
+    return read != offered and read in commune_names()
+
+
 def _place(text: str) -> list[Offer]:
     """The printed place written in full (the value stays as the page says it)."""
     m = match_place(text)
-    if not m or m.score < 0.8:
+    if not m or m.score < 0.8 or renames_a_known_commune(text, m.normalized):
         return []
     why = f"đơn vị trong danh mục hành chính, giống {m.score * 100:.0f} % cách đọc"
     return [(m.normalized, why)]
