@@ -23,7 +23,7 @@ OUTSIDE_PREFIX = "ngoai-ke-hoach"
 BOUNDARY_RULES = ("earliest_phase", "latest_phase")
 OUTSIDE_RULES = ("outside_plan", "nearest_phase")
 _TOP_KEYS = {"name", "boundary_rule", "outside", "phases"}
-_PHASE_KEYS = {"number", "label", "from_year", "to_year", "deadline"}
+_PHASE_KEYS = {"number", "label", "from_year", "to_year", "deadline", "double_keying"}
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class Phase:
     from_year: int
     to_year: int
     deadline: date | None = None
+    #: key fields the machine was unsure of are keyed twice, blind (pipeline/review/double.py)
+    double_keying: bool = False
 
     @property
     def prefix(self) -> str:
@@ -159,10 +161,14 @@ def _parse_phase(item: Any, i: int, bad: Any) -> Phase:
             deadline = date.fromisoformat(str(deadline))
         except ValueError as exc:
             raise bad(f"giai đoạn {number}: hạn hoàn thành phải có dạng YYYY-MM-DD") from exc
+    double = item.get("double_keying", False)
+    if not isinstance(double, bool):
+        raise bad(f"giai đoạn {number}: double_keying phải là true hoặc false")
     return Phase(
         number=number,
         label=str(item.get("label") or f"Giai đoạn {number}"),
         from_year=y0,
         to_year=y1,
         deadline=deadline,
+        double_keying=double,
     )

@@ -24,6 +24,8 @@ STATUS_LABELS = {
     "approved": "Đã duyệt",
     "superseded": "Đã thay bằng hồ sơ của văn bản ghép lại",
     "held": "Đang giữ: trang không đọc được hoặc cần quét lại",
+    "second_keying": "Chờ người thứ hai nhập lại các trường chính",
+    "arbitration": "Hai lần nhập khác nhau: chờ phân xử",
 }
 BOOK_TYPES = {"khai_sinh": "Khai sinh", "ket_hon": "Kết hôn", "khai_tu": "Khai tử", "tthc": "TTHC"}
 

@@ -10,8 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from pipeline.archive.storage import MissingObjectError
+from pipeline.review import double
 from pipeline.review.accounts import SignedIn
-from pipeline.review.approve import approve_record, is_reviewable, lock_for_review
+from pipeline.review.approve import approve_record, is_reviewable, lock_for_review, record_status
 from pipeline.review.grid import page_entries
 from pipeline.review.hold import hold_record
 from pipeline.review.queue import (
@@ -30,6 +31,7 @@ from pipeline.work.joining import CannotRegroup, merge_into_previous, split_at
 from review_ui.render import render
 from review_ui.security import DbId, require, web
 from schemas.dossiers import LABELS
+from schemas.enums import RecordStatus
 
 router = APIRouter()
 Clerk = Annotated[SignedIn, Depends(require("clerk"))]
@@ -73,7 +75,10 @@ def queue(
 
 @router.get("/review/next")
 def open_next(request: Request, user: Clerk, flt: Filter) -> Response:
-    """Open the oldest record nobody else holds."""
+    """Open the oldest record nobody else holds (second keyings first: they hold approvals)."""
+    again = double.next_to_key(web(request).sessions, user.user_id)
+    if again is not None:
+        return RedirectResponse(f"/records/{again}/key2", status_code=303)
     rid = next_record(web(request).sessions, flt, user.user_id)
     q = _query(flt)
     if rid is None:
@@ -121,7 +126,18 @@ def _record_page(
 
 @router.get("/records/{rid}", response_class=HTMLResponse)
 def record(request: Request, rid: DbId, user: Clerk, flt: Filter) -> Response:
-    """The record beside its page image; opening it locks it for this clerk."""
+    """The record beside its page image; opening it locks it for this clerk.
+
+    A record waiting for its second keying opens blind for the second clerk; one waiting for
+    arbitration opens with both keyings for an arbiter.
+    """
+    status = record_status(web(request).sessions, rid)
+    if status == RecordStatus.second_keying.value:
+        first = double.keyings(web(request).sessions, rid).first_user
+        if first != user.user_id:
+            return RedirectResponse(f"/records/{rid}/key2", status_code=303)
+    if status == RecordStatus.arbitration.value and user.has_role("arbiter"):
+        return RedirectResponse(f"/records/{rid}/arbitrate", status_code=303)
     return _record_page(request, user, rid, flt)
 
 

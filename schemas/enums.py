@@ -52,3 +52,7 @@ class RecordStatus(StrEnum):
     #: a clerk said its page cannot be read or must be scanned again (pipeline/review/hold.py);
     #: out of the review queue until the page is scanned again or a manager releases it
     held = "held"
+    #: keyed once; waits for a second clerk to key its key fields blind (double keying)
+    second_keying = "second_keying"
+    #: the two keyings disagree; waits for an arbiter
+    arbitration = "arbitration"

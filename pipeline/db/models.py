@@ -252,6 +252,20 @@ class WebSession(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
+class Keying(Base):
+    """One blind keying of a record's key fields (double keying, pipeline/review/double.py)."""
+
+    __tablename__ = "keyings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: 1: the first clerk's whole decision; 2: the second clerk's key fields
+    round: Mapped[int] = mapped_column(Integer)
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class RecordLock(Base):
     """A record open for one clerk; others cannot open it until it is released or expires."""
 

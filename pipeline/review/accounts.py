@@ -20,10 +20,11 @@ from pipeline.db.models import User, WebSession, aware
 from pipeline.errors import SohoaError
 
 #: roles in increasing order of rights; a role may do what every lower role may
-ROLES = ("operator", "clerk", "manager", "admin")
+ROLES = ("operator", "clerk", "arbiter", "manager", "admin")
 ROLE_LABELS = {
     "operator": "Cán bộ quét",
     "clerk": "Công chức hộ tịch",
+    "arbiter": "Cán bộ phân xử (nhập hai lần)",
     "manager": "Quản lý",
     "admin": "Quản trị",
 }

@@ -26,7 +26,7 @@ from pipeline.errors import SohoaError
 from pipeline.extract.fields import check_field
 from pipeline.phases import PhasePlan
 from pipeline.ports import ObjectStore, StoredObject
-from pipeline.review import rephase
+from pipeline.review import double, rephase
 from pipeline.review.keying import FORMATION_DATES, is_date_field, keyed_date
 from pipeline.review.queue import LockState, acquire_lock, display_value
 from schemas.enums import RecordStatus
@@ -194,6 +194,7 @@ def approve_record(
     lock_minutes: int = 15,
     seen: set[str] | None = None,
     plan: PhasePlan | None = None,
+    keyed_twice: bool = False,
 ) -> ApproveOutcome:
     """Approve a record for ``user_id`` (see the module docstring for the order of writes).
 
@@ -201,7 +202,9 @@ def approve_record(
     When given, every flagged field must have been visited, confirmed (``accepted``) or
     changed: Ctrl+S does not approve what nobody looked at. Each confirmation is audited.
     ``plan``: the phase plan; with it, the record's phase follows its approved date
-    (:mod:`pipeline.review.rephase`).
+    (:mod:`pipeline.review.rephase`), and where the phase asks for double keying a record
+    with unsure key fields is kept as a first keying instead (:mod:`pipeline.review.double`;
+    ``keyed_twice``: it has been keyed twice, approve).
     """
     refused = _refused(sessions, record_id, user_id, lock_minutes)
     if refused is not None:
@@ -220,6 +223,11 @@ def approve_record(
     if seen is not None and (unseen := unseen_fields(fields, seen | accepted | set(changed))):
         msg = "Còn trường cần duyệt chưa xem"
         return ApproveOutcome(False, errors=unseen, message=msg, reason="unseen")
+    confirmed = [f.name for f in fields if f.name in accepted and f.name not in changed]
+    if not keyed_twice and double.applies(plan, rec.phase, fields):
+        double.record_first(sessions, rec, user_id, values, (changed, confirmed))
+        msg = "Đã ghi lần nhập thứ nhất; hồ sơ chờ người thứ hai nhập lại các trường chính"
+        return ApproveOutcome(True, changed=changed, message=msg, reason="first_keying")
     now = datetime.now(UTC)
     doc = _read_document(store, old_key, rec)
     _update_document(doc, fields, values, changed, username, now, version, old_key)
@@ -227,7 +235,6 @@ def approve_record(
     stored = _store_placed(store, rec, doc, place)
     if isinstance(stored, ApproveOutcome):
         return stored
-    confirmed = [f.name for f in fields if f.name in accepted and f.name not in changed]
     decided = (changed, confirmed)
     ok = _commit(sessions, rec, fields, values, decided, user_id, now, stored, place)
     if not ok:

@@ -49,7 +49,7 @@ _UNIT_WORDS = ("xã ", "phường ", "thị trấn ", "thị xã ", "huyện ", 
 
 
 def _unit_name(part: str) -> str:
-    """ "xã Quỳnh Hưng" → "quỳnh hưng" (the unit's own name, lower case)."""
+    """The unit's own name, lower case: "xã Quỳnh Hưng" → "quỳnh hưng"."""
     low = " ".join(part.split()).lower()
     for word in _UNIT_WORDS:
         if low.startswith(word):
