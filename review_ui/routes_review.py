@@ -6,7 +6,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from pipeline.archive.storage import MissingObjectError
@@ -26,7 +26,7 @@ from pipeline.review.queue import (
     queue_page,
     release_lock,
 )
-from pipeline.review.suggest import ethnic_names, explained
+from pipeline.review.suggest import complete_place, ethnic_names, explained
 from pipeline.work.joining import CannotRegroup, merge_into_previous, split_at
 from review_ui.render import render
 from review_ui.security import DbId, require, web
@@ -241,6 +241,14 @@ def split(request: Request, page_id: DbId, user: Clerk) -> Response:
 def merge(request: Request, page_id: DbId, user: Clerk) -> Response:
     """Join the document starting at this page to the document before it."""
     return _regroup(request, user, page_id, "merge")
+
+
+@router.get("/complete/place")
+def complete(
+    request: Request, user: Clerk, q: Annotated[str, Query(max_length=200)] = ""
+) -> Response:
+    """Old administrative units that fit what the clerk typed (for the place fields)."""
+    return JSONResponse(complete_place(q))
 
 
 @router.get("/pages/{page_id}/preview")

@@ -333,3 +333,26 @@ def test_the_focused_field_stays_in_view_when_crops_arrive_late(site, browser):
         " return [r.top, r.bottom]; })()"
     )
     assert 0 <= top and bottom <= 560, (top, bottom)
+
+
+def test_keying_helps_a_missing_entry_number_and_a_place(site, browser):
+    """Issue 20, item 2: an entry without its number gets the number above + 1 proposed in the
+    grid; a place field completes from the old administrative units as the clerk types."""
+    from pipeline.db.models import FieldRow
+
+    base, sessions, _store, seeded = site
+    with sessions.begin() as s:  # the second entry's number could not be read
+        so = s.scalars(
+            select(FieldRow).where(FieldRow.record_id == seeded.record_b, FieldRow.name == "so")
+        ).one()
+        so.value, so.raw, so.needs_review = None, "", True
+    page = browser.new_context(viewport={"width": 1600, "height": 900}).new_page()
+    _login(page, base, f"/pages/{seeded.page_id}/grid", "clerk1")
+    cell = page.locator(f"input[name='c:{seeded.record_b}:so']")
+    assert cell.input_value() == "13"  # 12 + 1, proposed
+    assert "proposed" in (cell.locator("xpath=..").get_attribute("class") or "")
+    # completion of a place, from the server's list of old units
+    got = page.evaluate(
+        "fetch('/complete/place?q=' + encodeURIComponent('Tân Lập, huyện Đan')).then(r => r.json())"
+    )
+    assert got[0].startswith("xã Tân Lập, huyện Đan Phượng")

@@ -147,7 +147,17 @@
         if (!input.disabled) markSeen(td);
         if (td.scrollIntoView) td.scrollIntoView({ block: "nearest", inline: "nearest" });
     }
+    /* an entry without a number: the number of the entry above + 1, proposed (to confirm) */
+    rows.forEach(function (tr, r) {
+      var so = tr.querySelector("input[name$=':so']"), above = r > 0 && rows[r - 1].querySelector("input[name$=':so']");
+      if (!so || so.disabled || so.value.trim() || !above || !/^\d+$/.test(above.value.trim())) return;
+      so.value = String(Number(above.value.trim()) + 1);
+      so.closest("td").classList.add("proposed");
+      so.title = "Đề xuất: số của dòng trên + 1 — xác nhận (Alt+A) hoặc gõ số đúng";
+    });
+
     form.querySelectorAll("input[data-cell]").forEach(function (input) {
+      if (input.hasAttribute("data-place") && window.sohoaCompletePlace) window.sohoaCompletePlace(input);
       input.addEventListener("focus", function () { show(input); });
       input.addEventListener("blur", function () { if (editing === input) stopEdit(); });
       input.addEventListener("input", function () {

@@ -31,6 +31,31 @@
   }
   window.sohoaKeyedDate = keyedDate;
 
+  /* completion of place fields from the old administrative units (GET /complete/place):
+   * the browser's own list under the input, filled as the clerk types */
+  function completePlace(input) {
+    var list = document.createElement("datalist"), timer = null, asked = "";
+    list.id = "dl-" + (input.id || input.name).replace(/[^A-Za-z0-9_-]/g, "-");
+    document.body.appendChild(list);
+    input.setAttribute("list", list.id);
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var q = input.value.trim();
+        if (q.length < 3 || q === asked) return;
+        asked = q;
+        fetch("/complete/place?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : []; })
+          .then(function (names) {
+            list.textContent = "";
+            names.forEach(function (n) { var o = document.createElement("option"); o.value = n; list.appendChild(o); });
+          })
+          .catch(function () { /* completion is a help; typing goes on */ });
+      }, 200);
+    });
+  }
+  window.sohoaCompletePlace = completePlace;
+
   /* The page image: zoom, pan, show a box. Shared by the record view and the grid view
    * (window.sohoaViewer). */
   function setupViewer() {
@@ -181,6 +206,7 @@
     var yearHint = Number(form.getAttribute("data-year")) || new Date().getFullYear();
 
     inputs.forEach(function (input) {
+      if (input.hasAttribute("data-place")) completePlace(input);
       if (input.hasAttribute("data-date")) {
         input.addEventListener("blur", function () {
           var name = input.id.slice(2);  /* the registration / issue date: nearest century */
