@@ -214,16 +214,10 @@ def approve_record(
         return loaded
     rec, fields, username = loaded
     version, old_key = rec.version, rec.object_key
-    values, errors = decide_values(fields, typed, accepted, year_hint=rec.formation_year)
-    if errors:
-        return ApproveOutcome(
-            False, errors=errors, message="Có trường chưa hợp lệ", reason="invalid"
-        )
-    changed = [f.name for f in fields if values[f.name] != f.value]
-    if seen is not None and (unseen := unseen_fields(fields, seen | accepted | set(changed))):
-        msg = "Còn trường cần duyệt chưa xem"
-        return ApproveOutcome(False, errors=unseen, message=msg, reason="unseen")
-    confirmed = [f.name for f in fields if f.name in accepted and f.name not in changed]
+    judged = _judge(fields, typed, accepted, seen, rec.formation_year)
+    if isinstance(judged, ApproveOutcome):
+        return judged
+    values, changed, confirmed = judged
     if not keyed_twice and double.applies(plan, rec.phase, fields):
         double.record_first(sessions, rec, user_id, values, (changed, confirmed))
         msg = "Đã ghi lần nhập thứ nhất; hồ sơ chờ người thứ hai nhập lại các trường chính"
@@ -251,6 +245,27 @@ def approve_record(
 
 
 STORE_FAILED = "Không ghi được vào kho lưu trữ; thử lại sau"
+
+
+def _judge(
+    fields: list[FieldRow],
+    typed: dict[str, str],
+    accepted: set[str],
+    seen: set[str] | None,
+    year: int | None,
+) -> tuple[dict[str, str | None], list[str], list[str]] | ApproveOutcome:
+    """(new values, changed fields, confirmed fields), or why the record cannot be approved."""
+    values, errors = decide_values(fields, typed, accepted, year_hint=year)
+    if errors:
+        return ApproveOutcome(
+            False, errors=errors, message="Có trường chưa hợp lệ", reason="invalid"
+        )
+    changed = [f.name for f in fields if values[f.name] != f.value]
+    if seen is not None and (unseen := unseen_fields(fields, seen | accepted | set(changed))):
+        msg = "Còn trường cần duyệt chưa xem"
+        return ApproveOutcome(False, errors=unseen, message=msg, reason="unseen")
+    confirmed = [f.name for f in fields if f.name in accepted and f.name not in changed]
+    return values, changed, confirmed
 
 
 def _store_placed(

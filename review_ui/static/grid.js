@@ -101,22 +101,20 @@
         var name = editing.name.split(":")[2];
         editing.value = keyed(editing.value, name === "ngay_dang_ky", Number(editing.closest("tr").getAttribute("data-year")) || 0);
       }
-      editing.readOnly = true;
       editing.closest("td").classList.remove("editing");
       editing = null;
     }
-    function startEdit(input, clear) {
+    function startEdit(input) {
+      /* F2 or the first keystroke: arrows now move the caret, not the cursor between cells */
+      if (editing === input) return;
       stopEdit();
       editing = input; before = input.value;
-      input.readOnly = false;
       input.closest("td").classList.add("editing");
-      if (clear) input.value = "";
-      else input.setSelectionRange(input.value.length, input.value.length);
     }
     function go(r, c) {
       if (r < 0 || r >= grid.length || c < 0 || c >= grid[r].length) return;
       var input = inputAt(r, c);
-      if (input && !input.disabled) { stopEdit(); input.focus(); }
+      if (input && !input.disabled) { stopEdit(); input.focus(); input.select(); }
     }
     function step(from, dr, dc) {
       var p = where(from), r = p.r + dr, c = p.c + dc;
@@ -158,9 +156,11 @@
 
     form.querySelectorAll("input[data-cell]").forEach(function (input) {
       if (input.hasAttribute("data-place") && window.sohoaCompletePlace) window.sohoaCompletePlace(input);
-      input.addEventListener("focus", function () { show(input); });
+      input.addEventListener("focus", function () { show(input); if (editing !== input) input.select(); });
       input.addEventListener("blur", function () { if (editing === input) stopEdit(); });
       input.addEventListener("input", function () {
+        /* typed text (keys, an IME's composition, a paste) replaced the selected value */
+        if (editing !== input) { startEdit(input); before = input.getAttribute("value") || ""; }
         var td = input.closest("td"), flag = td.querySelector(".accepted-flag");
         if (flag) flag.disabled = true;
         td.classList.remove("accepted");
@@ -189,11 +189,11 @@
       if (moves[ev.key] && !ev.altKey && !ev.ctrlKey && !ev.shiftKey) {
         ev.preventDefault(); step(t, moves[ev.key][0], moves[ev.key][1]); return;
       }
-      if (ev.key === "F2") { ev.preventDefault(); startEdit(t, false); return; }
-      if (ev.key === "Backspace" || ev.key === "Delete") { ev.preventDefault(); startEdit(t, true); return; }
-      if (ev.key.length === 1 && !ev.ctrlKey && !ev.altKey && !ev.metaKey && !t.disabled) {
-        startEdit(t, true);  /* the key's character goes into the emptied cell */
+      if (ev.key === "F2") {
+        ev.preventDefault(); startEdit(t);
+        t.setSelectionRange(t.value.length, t.value.length);
       }
+      /* any other key types over the selected value (the browser does it; "input" follows) */
     });
 
     form.addEventListener("submit", function () { stopEdit(); });
