@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from pipeline.archive.storage import MissingObjectError
+from pipeline.extract.fields import check_field
 from pipeline.review import double
 from pipeline.review.accounts import SignedIn
 from pipeline.review.approve import approve_record, is_reviewable, lock_for_review, record_status
 from pipeline.review.grid import page_entries
 from pipeline.review.hold import hold_record
+from pipeline.review.keying import FORMATION_DATES, is_date_field, keyed_date
 from pipeline.review.queue import (
     QueueFilter,
     acquire_lock,
@@ -241,6 +243,27 @@ def split(request: Request, page_id: DbId, user: Clerk) -> Response:
 def merge(request: Request, page_id: DbId, user: Clerk) -> Response:
     """Join the document starting at this page to the document before it."""
     return _regroup(request, user, page_id, "merge")
+
+
+@router.get("/check/{name}")
+def check(
+    request: Request,
+    name: Annotated[str, Path(pattern=r"^[a-z_]{1,64}$")],
+    user: Clerk,
+    v: Annotated[str, Query(max_length=500)] = "",
+    year: Annotated[int, Query(ge=0, le=2100)] = 0,
+) -> Response:
+    """The field's validator on what the clerk typed, as they type.
+
+    Whether it is valid, the value it becomes and why not (the form is checked again on
+    approval).
+    """
+    text = v
+    if is_date_field(name):
+        text = keyed_date(v, year or None, nearest=name in FORMATION_DATES)
+    checked = check_field(name, " ".join(text.split()))
+    shown = display_value(name, checked.value, text) if checked.ok else text
+    return JSONResponse({"ok": checked.ok, "value": shown, "note": checked.note})
 
 
 @router.get("/complete/place")

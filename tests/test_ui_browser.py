@@ -351,6 +351,17 @@ def test_keying_helps_a_missing_entry_number_and_a_place(site, browser):
     cell = page.locator(f"input[name='c:{seeded.record_b}:so']")
     assert cell.input_value() == "13"  # 12 + 1, proposed
     assert "proposed" in (cell.locator("xpath=..").get_attribute("class") or "")
+    # the validator runs as the clerk types: a 31 February is marked at once
+    date = page.locator(f"input[name='c:{seeded.record_a}:ngay_dang_ky']")
+    date.focus()
+    page.keyboard.type("31021994")
+    page.keyboard.press("Tab")
+    assert date.input_value() == "31/02/1994"
+    _poll(
+        page,
+        f"document.querySelector(\"input[name='c:{seeded.record_a}:ngay_dang_ky']\")"
+        ".closest('td').classList.contains('invalid')",
+    )
     # completion of a place, from the server's list of old units
     got = page.evaluate(
         "fetch('/complete/place?q=' + encodeURIComponent('Tân Lập, huyện Đan')).then(r => r.json())"

@@ -101,8 +101,16 @@
         var name = editing.name.split(":")[2];
         editing.value = keyed(editing.value, name === "ngay_dang_ky", Number(editing.closest("tr").getAttribute("data-year")) || 0);
       }
-      editing.closest("td").classList.remove("editing");
+      var input = editing, td = input.closest("td");
+      td.classList.remove("editing");
       editing = null;
+      if (window.sohoaLiveCheck) {
+        window.sohoaLiveCheck(input, input.name.split(":")[2], Number(input.closest("tr").getAttribute("data-year")) || 0,
+          function (res) {
+            td.classList.toggle("invalid", !res.ok);
+            if (!res.ok) input.title = res.note || "giá trị không hợp lệ";
+          });
+      }
     }
     function startEdit(input) {
       /* F2 or the first keystroke: arrows now move the caret, not the cursor between cells */

@@ -56,6 +56,18 @@
   }
   window.sohoaCompletePlace = completePlace;
 
+  /* the field's validator as the clerk types (GET /check/<field>): mark(result) gets
+   * {ok, value, note}; approval checks every field again on the server */
+  function liveCheck(input, name, year, mark) {
+    var v = input.value;
+    fetch("/check/" + encodeURIComponent(name) + "?v=" + encodeURIComponent(v) + "&year=" + (year || 0),
+      { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (res) { if (res && input.value === v) mark(res); })
+      .catch(function () { /* the server checks again on approval */ });
+  }
+  window.sohoaLiveCheck = liveCheck;
+
   /* The page image: zoom, pan, show a box. Shared by the record view and the grid view
    * (window.sohoaViewer). */
   function setupViewer() {
@@ -207,6 +219,23 @@
 
     inputs.forEach(function (input) {
       if (input.hasAttribute("data-place")) completePlace(input);
+      var typedHere = false;
+      input.addEventListener("input", function () { typedHere = true; });
+      input.addEventListener("change", function () {
+        if (!typedHere) return;
+        var el = input.closest(".field"), name = input.id.slice(2);
+        liveCheck(input, name, yearHint, function (res) {
+          el.classList.toggle("invalid", !res.ok);
+          var note = el.querySelector(".live-note");
+          if (!note) {
+            note = document.createElement("p");
+            note.className = "live-note error";
+            note.setAttribute("aria-live", "polite");
+            el.appendChild(note);
+          }
+          note.textContent = res.ok ? "" : (res.note || "giá trị không hợp lệ");
+        });
+      });
       if (input.hasAttribute("data-date")) {
         input.addEventListener("blur", function () {
           var name = input.id.slice(2);  /* the registration / issue date: nearest century */
