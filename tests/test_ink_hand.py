@@ -242,3 +242,14 @@ def test_a_value_wrapped_over_two_lines_is_read_line_by_line_without_its_label()
     value = "Ủy ban nhân dân xã Long Giang, huyện Chợ Mới, tỉnh An Giang"
     assert agrees(value, reading.text, name="noi_dang_ky", value=value)
     assert not agrees(value, reading.text.replace("Chợ", "Chơ"), name="noi_dang_ky", value=value)
+
+
+def test_two_readings_of_a_place_agree_on_the_same_listed_unit_not_on_other_words() -> None:
+    value = "Ủy ban nhân dân xã Long Giang, huyện Chợ Mới, tỉnh An Giang"
+    slip = "Ủy ban nhân dân xã long Giang, huyện chn Mới, tỉnh An Giang"  # the same unit
+    assert agrees(value, slip, name="noi_dang_ky", value=value)
+    other = value.replace("Long Giang", "Long Điền")  # another commune of the district
+    assert not agrees(value, other, name="noi_dang_ky", value=value)
+    hospital = "Bệnh viện đa khoa huyện Chợ Mới, tỉnh An Giang"  # words before the unit count
+    assert not agrees(hospital, hospital.replace("khoa", "khea"), name="noi_sinh", value=hospital)
+    assert not agrees(value, slip, name="ho_ten", value=value)  # only places

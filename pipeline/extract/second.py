@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pipeline.extract import parsers
 from pipeline.extract.fields import check_date, flag_field
 from pipeline.extract.forms import split_death_time
+from pipeline.extract.gazetteer import match_place
 from pipeline.extract.labels import fold
 from pipeline.ports import LineReading
 from schemas.models import BBox, FieldValue, Record
@@ -75,7 +76,32 @@ def agrees(first: str, second: str, *, name: str = "", value: str | None = None)
         # the value must hold the digits read too: "02/201 3" parsed as "02/201" does not
         kept = not value or not _DIGITS.findall(value) or _DIGITS.findall(value) == again
         return digits == again and same_letters and kept
-    return bool(_letters(first)) and _letters(first) == _letters(second)
+    if bool(_letters(first)) and _letters(first) == _letters(second):
+        return True
+    return name.startswith(PLACE_PREFIXES) and _same_unit(first, second)
+
+
+#: Fields naming a place: two readings agree when they name the same administrative unit.
+PLACE_PREFIXES = ("noi_", "que_quan")
+_UNIT_START = re.compile(r"\b(xã|phường|thị trấn|thị xã|huyện|quận|thành phố|tỉnh)\b", re.I)
+
+
+def _same_unit(first: str, second: str) -> bool:
+    """Do two readings of a place name the same unit of the gazetteer?
+
+    The words before the unit ("Ủy ban nhân dân", "Bệnh viện đa khoa") must be read the
+    same; the unit part of each reading must resolve to the same commune, district and
+    province — the first reading almost exactly (score ≥ 0.95), the second well (≥ 0.9).
+    A long place line is where the second reader slips a letter most ("huyện chn Mới"),
+    while two readings landing on the same listed unit is strong agreement.
+    """
+    a, b = _UNIT_START.search(first), _UNIT_START.search(second)
+    if a is None or b is None or _letters(first[: a.start()]) != _letters(second[: b.start()]):
+        return False
+    one, two = match_place(first[a.start() :]), match_place(second[b.start() :])
+    return bool(
+        one and two and one.score >= 0.95 and two.score >= 0.9 and one.normalized == two.normalized
+    )
 
 
 def second_opinion(
