@@ -108,6 +108,7 @@ def test_clerk_fixes_a_record_with_the_keyboard_and_the_manager_sees_it(site, br
     page = ctx.new_page()
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     _login(page, base, "/review", "clerk1")
     assert "2</b> hồ sơ chờ duyệt" in page.content()
     page.click("#open-next")  # the oldest record first
