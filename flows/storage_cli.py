@@ -78,10 +78,10 @@ def rescans(
     setup()
     if release is not None:
         n = guarded(lambda: release_hold(sessions(), release, None))
-        if not n:
-            console.print(f"[yellow]Trang {release} không có hồ sơ nào đang giữ.[/]")
+        if n is None:
+            console.print(f"[yellow]Trang {release} không được báo cần quét lại.[/]")
         else:
-            console.print(f"Đã đưa {n} hồ sơ của trang {release} về hàng chờ duyệt.")
+            console.print(f"Đã bỏ giữ trang {release}; {n} hồ sơ về hàng chờ duyệt.")
         return
     held = guarded(lambda: held_pages(sessions()))
     if not held:

@@ -7,6 +7,7 @@ buffered and every response — 404, 413, 500 included — carries the same head
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -57,9 +58,18 @@ def route_path(scope: Scope) -> str:
     return path
 
 
+#: "approve page" in the grid view sends every cell of the page (a register page of 25
+#: entries × 24 fields, with their seen/accepted marks, is some 1 800 fields)
+GRID_POLICY = BodyPolicy(max_bytes=1024 * KB, max_fields=4000)
+_GRID_PATH = re.compile(r"^/pages/\d{1,12}/grid$")
+
+
 def body_policy(path: str) -> BodyPolicy:
     """The body limits of a request path."""
-    return ROUTE_POLICIES.get(path.rstrip("/") or "/", DEFAULT_POLICY)
+    path = path.rstrip("/") or "/"
+    if _GRID_PATH.match(path):
+        return GRID_POLICY
+    return ROUTE_POLICIES.get(path, DEFAULT_POLICY)
 
 
 def too_large_message(limit: int) -> str:

@@ -14,6 +14,7 @@ from pipeline.review.double_review import arbitrate, key_second
 from pipeline.review.queue import acquire_lock, load_record
 from review_ui.render import render
 from review_ui.security import DbId, require, web
+from schemas.dossiers import LABELS
 from schemas.enums import RecordStatus
 
 router = APIRouter()
@@ -107,7 +108,9 @@ async def arbitrate_post(request: Request, rid: DbId, user: Arbiter) -> Response
         arbitrate, cfg.sessions, cfg.store, rid, user.user_id, typed, plan=cfg.plan
     )
     if not out.ok:
+        named = ", ".join(f"{LABELS.get(n, n)}: {why}" for n, why in out.errors.items())
+        message = f"{out.message} — {named}" if named else out.message
         return await run_in_threadpool(
-            _keying_page, request, user, rid, "arbitrate", 409, message=out.message
+            _keying_page, request, user, rid, "arbitrate", 409, message=message
         )
     return RedirectResponse("/arbitration", status_code=303)

@@ -350,8 +350,12 @@ def test_keying_helps_a_missing_entry_number_and_a_place(site, browser):
     page = browser.new_context(viewport={"width": 1600, "height": 900}).new_page()
     _login(page, base, f"/pages/{seeded.page_id}/grid", "clerk1")
     cell = page.locator(f"input[name='c:{seeded.record_b}:so']")
-    assert cell.input_value() == "13"  # 12 + 1, proposed
+    # 12 + 1, proposed — not filled in until the clerk confirms it
+    assert (cell.input_value(), cell.get_attribute("placeholder")) == ("", "13")
     assert "proposed" in (cell.locator("xpath=..").get_attribute("class") or "")
+    cell.focus()
+    page.keyboard.press("Alt+A")
+    assert cell.input_value() == "13"
     # the validator runs as the clerk types: a 31 February is marked at once
     date = page.locator(f"input[name='c:{seeded.record_a}:ngay_dang_ky']")
     date.focus()

@@ -154,6 +154,11 @@ def test_two_blind_keyings_agree_or_go_to_the_arbiter(site, browser):
     arb.wait_for_url(f"{base}/records/{b}/arbitrate")
     shown = arb.inner_text("#keying-form")
     assert "Trần Thị Bình" in shown and "Trần Thị Bính" in shown  # both keyings
+    arb.click("#submit-keying")  # nothing typed: refused, nothing approved
+    arb.wait_for_selector("#keying-message")
+    assert "Gõ giá trị hợp lệ" in arb.inner_text("#keying-message")
+    with sessions() as s:
+        assert s.get_one(RecordRow, b).status == "arbitration"
     arb.fill("#f_so", "13")
     arb.fill("#f_ho_ten", "Trần Thị Bình")
     arb.fill("#f_ngay_dang_ky", "02/04/1994")

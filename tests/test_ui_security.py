@@ -653,3 +653,13 @@ def test_the_login_cap_holds_under_a_root_path():
     small = {"path": "/sohoa/records/1/approve", "root_path": "/sohoa", "headers": big}
     sent, ran = _call_asgi(None, small, b"x" * 20000)
     assert ran and sent[0]["status"] == 200
+
+
+def test_approve_page_may_send_every_cell_of_a_full_register_page() -> None:
+    # 25 entries × 24 fields with their seen/accepted marks: far over the default 300 fields
+    from review_ui.limits import DEFAULT_POLICY, GRID_POLICY, body_policy
+
+    assert body_policy("/pages/17/grid") == GRID_POLICY
+    assert GRID_POLICY.max_fields >= 25 * 24 * 3
+    assert body_policy("/pages/17/grid/lock") == DEFAULT_POLICY
+    assert body_policy("/records/3/approve") == DEFAULT_POLICY

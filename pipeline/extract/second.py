@@ -136,10 +136,15 @@ def line_boxes(box: BBox, lines: Sequence[BBox]) -> list[BBox]:
     box's left and right edges and takes the line's top and bottom.
     """
     x, y, w, h = box
-    parts = []
+    parts: list[BBox] = []
     for lx, ly, lw, lh in sorted(lines, key=lambda b: b[1]):
         inside = min(y + h, ly + lh) - max(y, ly)
         if lh > 0 and inside > lh / 2 and lx < x + w and x < lx + lw:
+            last = parts[-1] if parts else None
+            if last is not None and ly < last[1] + last[3] / 2:  # the same row (label, value)
+                top = min(last[1], ly)
+                parts[-1] = (x, top, w, max(last[1] + last[3], ly + lh) - top)
+                continue
             parts.append((x, ly, w, lh))
     return parts if len(parts) > 1 else [box]
 

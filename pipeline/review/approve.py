@@ -218,14 +218,14 @@ def approve_record(
     if isinstance(judged, ApproveOutcome):
         return judged
     values, changed, confirmed = judged
-    if not keyed_twice and double.applies(plan, rec.phase, fields):
+    place = rephase.placement(plan, rec, values)
+    if not keyed_twice and double.applies(plan, place.phase if place else rec.phase, fields):
         double.record_first(sessions, rec, user_id, values, (changed, confirmed))
         msg = "Đã ghi lần nhập thứ nhất; hồ sơ chờ người thứ hai nhập lại các trường chính"
         return ApproveOutcome(True, changed=changed, message=msg, reason="first_keying")
     now = datetime.now(UTC)
     doc = _read_document(store, old_key, rec)
     _update_document(doc, fields, values, changed, username, now, version, old_key)
-    place = rephase.placement(plan, rec, values)
     stored = _store_placed(store, rec, doc, place)
     if isinstance(stored, ApproveOutcome):
         return stored
@@ -407,7 +407,11 @@ def _commit(
     with sessions.begin() as s:
         done = s.execute(
             update(RecordRow)
-            .where(RecordRow.id == rec.id, RecordRow.version == rec.version)
+            .where(
+                RecordRow.id == rec.id,
+                RecordRow.version == rec.version,
+                RecordRow.status == RecordStatus.needs_review.value,  # not held or keyed meanwhile
+            )
             .values(
                 status=RecordStatus.approved.value,
                 version=rec.version + 1,

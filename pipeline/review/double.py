@@ -106,6 +106,19 @@ def normalised(name: str, text: str, year: int | None) -> str | None:
     return checked.value if checked.ok and checked.value is not None else (text or None)
 
 
+def checked_key(name: str, text: str, year: int | None) -> tuple[str | None, str]:
+    """An arbiter's value for a key field, validated: (value, "") or (None, why not)."""
+    text = " ".join(text.split())
+    if not text:
+        return None, "chưa gõ giá trị"
+    if is_date_field(name):
+        text = keyed_date(text, year, nearest=name in FORMATION_DATES)
+    checked = check_field(name, text)
+    if not checked.ok or checked.value is None:
+        return None, checked.note or "giá trị không hợp lệ"
+    return checked.value, ""
+
+
 def compare(
     first: dict[str, str | None], typed: dict[str, str], names: list[str], year: int | None
 ) -> tuple[dict[str, str | None], list[str]]:
@@ -120,17 +133,27 @@ def record_second(
     user_id: int,
     second: dict[str, str | None],
     differ: list[str],
-) -> None:
-    """Keep the second keying; on disagreement send the record to an arbiter."""
+) -> bool:
+    """Keep the second keying; on disagreement send the record to an arbiter.
+
+    False when the record no longer waits for a second keying (keyed meanwhile).
+    """
     now = datetime.now(UTC)
     with sessions.begin() as s:
+        status = RecordStatus.arbitration if differ else RecordStatus.needs_review
+        done = s.execute(
+            update(RecordRow)
+            .where(RecordRow.id == rec_id, RecordRow.status == RecordStatus.second_keying.value)
+            .values(status=status.value)
+        )
+        if getattr(done, "rowcount", 0) != 1:
+            return False
         s.add(Keying(record_id=rec_id, user_id=user_id, round=2, values=second, at=now))
         note = "khác ở: " + ", ".join(differ) if differ else "khớp lần nhập thứ nhất"
         s.add(ReviewEvent(record_id=rec_id, user_id=user_id, action="key2", new_value=note, at=now))
-        status = RecordStatus.arbitration if differ else RecordStatus.needs_review
-        s.execute(update(RecordRow).where(RecordRow.id == rec_id).values(status=status.value))
         if differ:  # the second clerk is done with it; the arbiter opens it next
             s.execute(delete(RecordLock).where(RecordLock.record_id == rec_id))
+    return True
 
 
 def typed_from(values: dict[str, str | None]) -> dict[str, str]:

@@ -51,7 +51,8 @@ def key_second(
     first = dict(k.first.get("values") or {})
     names = double.key_names(fields)
     second, differ = double.compare(first, typed, names, rec.formation_year)
-    double.record_second(sessions, record_id, user_id, second, differ)
+    if not double.record_second(sessions, record_id, user_id, second, differ):
+        return ApproveOutcome(False, message="Hồ sơ vừa được nhập ở nơi khác", reason="conflict")
     if differ:
         msg = "Hai lần nhập khác nhau; hồ sơ chuyển người phân xử"
         return ApproveOutcome(True, changed=differ, message=msg, reason="arbitration")
@@ -61,14 +62,19 @@ def key_second(
         record_id,
         user_id,
         double.typed_from(first),
-        set(first),
+        _first_accepted(k.first),
         lock_minutes=lock_minutes,
         plan=plan,
         keyed_twice=True,
     )
     if not out.ok:  # the record waits for the second keying again
-        _set_status(sessions, record_id, RecordStatus.second_keying)
+        _set_status(sessions, record_id, RecordStatus.needs_review, RecordStatus.second_keying)
     return out
+
+
+def _first_accepted(first: dict[str, object]) -> set[str]:
+    """The fields the first clerk confirmed as on the page (kept as they are, audited once)."""
+    return {str(n) for n in (first.get("confirmed") or [])}  # type: ignore[attr-defined]
 
 
 def arbitrate(
@@ -88,23 +94,36 @@ def arbitrate(
     rec, fields = loaded
     if rec.status != RecordStatus.arbitration.value:
         return ApproveOutcome(False, message="Hồ sơ không chờ phân xử", reason="read_only")
-    first = dict(double.keyings(sessions, record_id).first.get("values") or {})
+    k = double.keyings(sessions, record_id)
+    if user_id in (k.first_user, k.second_user):
+        msg = "Bạn đã nhập hồ sơ này; người phân xử phải là người khác"
+        return ApproveOutcome(False, message=msg, reason="same_clerk")
+    first = dict(k.first.get("values") or {})
+    errors = {}
     for name in double.key_names(fields):
-        first[name] = double.normalised(name, typed.get(name, ""), rec.formation_year)
-    _set_status(sessions, record_id, RecordStatus.needs_review)
+        value, why = double.checked_key(name, typed.get(name, ""), rec.formation_year)
+        if why:
+            errors[name] = why
+        first[name] = value
+    if errors:
+        msg = "Gõ giá trị hợp lệ cho mọi trường chính"
+        return ApproveOutcome(False, errors=errors, message=msg, reason="invalid")
+    if not _set_status(sessions, record_id, RecordStatus.arbitration, RecordStatus.needs_review):
+        return ApproveOutcome(False, message="Hồ sơ vừa được phân xử ở nơi khác", reason="conflict")
+    accepted = _first_accepted(k.first) - set(double.key_names(fields))
     out = approve_record(
         sessions,
         store,
         record_id,
         user_id,
         double.typed_from(first),
-        set(first),
+        accepted,
         lock_minutes=lock_minutes,
         plan=plan,
         keyed_twice=True,
     )
     if not out.ok:
-        _set_status(sessions, record_id, RecordStatus.arbitration)
+        _set_status(sessions, record_id, RecordStatus.needs_review, RecordStatus.arbitration)
         return out
     with sessions.begin() as s:
         s.add(
@@ -115,6 +134,14 @@ def arbitrate(
     return out
 
 
-def _set_status(sessions: sessionmaker[Session], record_id: int, status: RecordStatus) -> None:
+def _set_status(
+    sessions: sessionmaker[Session], record_id: int, expected: RecordStatus, status: RecordStatus
+) -> bool:
+    """Move the record from ``expected`` to ``status``; False when it was not ``expected``."""
     with sessions.begin() as s:
-        s.execute(update(RecordRow).where(RecordRow.id == record_id).values(status=status.value))
+        done = s.execute(
+            update(RecordRow)
+            .where(RecordRow.id == record_id, RecordRow.status == expected.value)
+            .values(status=status.value)
+        )
+        return getattr(done, "rowcount", 0) == 1

@@ -105,13 +105,13 @@ def hold_record(
     return None
 
 
-def release_hold(sessions: sessionmaker[Session], page_id: int, user_id: int | None) -> int:
-    """Put a held page's records back in the review queue; the number of records released."""
+def release_hold(sessions: sessionmaker[Session], page_id: int, user_id: int | None) -> int | None:
+    """Put a held page's records back in the review queue; how many (None: page not held)."""
     now = datetime.now(UTC)
     with sessions.begin() as s:
         page = s.get(Page, page_id)
         if page is None or page.hold_kind is None:
-            return 0
+            return None
         page.hold_kind = page.hold_reason = None
         page.hold_by, page.hold_at = None, None
         held = list(

@@ -89,6 +89,13 @@ def copy_versions(store: ObjectStore, keys: list[str], place: Placement) -> list
         if found is None:
             continue
         new = rekey(old, place.old_phase, place.phase)
+        there = store.stat(new)
+        if there is not None and there.sha256 != found.sha256:
+            raise SohoaError(
+                "Ở giai đoạn mới đã có một bản khác của hồ sơ; không ghi đè",
+                reason="move_conflict",
+                detail=new,
+            )
         stored = store.put_bytes(
             new,
             store.get_bytes(old),

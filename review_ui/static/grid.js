@@ -134,6 +134,14 @@
     }
     function accept(input) {
       var td = input.closest("td"), flag = td.querySelector(".accepted-flag");
+      if (!input.value && input.placeholder && td.classList.contains("proposed")) {
+        input.value = input.placeholder;  /* the proposed number, confirmed by the clerk */
+        if (flag) flag.disabled = true;   /* a typed value: the validator checks it */
+        td.classList.remove("proposed");
+        markSeen(td);
+        step(input, 1, 0);
+        return;
+      }
       if (flag) flag.disabled = false;
       td.classList.add("accepted");
       markSeen(td);
@@ -156,8 +164,8 @@
     /* an entry without a number: the number of the entry above + 1, proposed (to confirm) */
     rows.forEach(function (tr, r) {
       var so = tr.querySelector("input[name$=':so']"), above = r > 0 && rows[r - 1].querySelector("input[name$=':so']");
-      if (!so || so.disabled || so.value.trim() || !above || !/^\d+$/.test(above.value.trim())) return;
-      so.value = String(Number(above.value.trim()) + 1);
+      if (!so || so.disabled || so.value.trim() || !above || !/^\d+$/.test(above.value.trim() || above.placeholder)) return;
+      so.placeholder = String(Number(above.value.trim() || above.placeholder) + 1);
       so.closest("td").classList.add("proposed");
       so.title = "Đề xuất: số của dòng trên + 1 — xác nhận (Alt+A) hoặc gõ số đúng";
     });
