@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,48 @@ def span_vi(days: int) -> str:
     return f"{years} năm" + (f" {months} tháng" if months else "")
 
 
+#: What a record is, in plain words (the schema's code never reaches a screen).
+SCHEMA_LABELS = {
+    "khai_sinh": "Khai sinh",
+    "ket_hon": "Kết hôn",
+    "khai_tu": "Khai tử",
+    "tthc": "Kết quả thủ tục hành chính",
+    "so_khai_sinh": "Khai sinh (sổ đăng ký)",
+    "so_ket_hon": "Kết hôn (sổ đăng ký)",
+    "so_khai_tu": "Khai tử (sổ đăng ký)",
+}
+_PHASE = re.compile(r"^phase-(\d+)$")
+_LABEL_HIT = re.compile(r"nhãn @?(\w+) \(khớp (\d+)%\)")
+
+
+def phase_label(prefix: str | None) -> str:
+    """A phase prefix in words: phase-5 → "Giai đoạn 5"; outside the plan → "Ngoài kế hoạch"."""
+    m = _PHASE.match(prefix or "")
+    if m:
+        return f"Giai đoạn {m[1]}"
+    return "Ngoài kế hoạch" if prefix == "ngoai-ke-hoach" else (prefix or "")
+
+
+def plain_reason(text: str) -> str:
+    """A provenance note in plain words: nhãn @dan_toc (khớp 100%) → nhãn “Dân tộc” (khớp 100 %)."""
+    return _LABEL_HIT.sub(
+        lambda m: f"nhãn “{LABELS.get(m[1], m[1].replace('_', ' '))}” (khớp {m[2]} %)", text
+    )
+
+
+def shown_value(value: str | None, name: str | None) -> str:
+    """An audited value as the form shows it (dates dd/mm/yyyy)."""
+    if value is None:
+        return ""
+    if name and name.startswith("ngay_") and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
+    return value
+
+
 TEMPLATES.env.filters.update(
+    phase_label=phase_label,
+    plain_reason=plain_reason,
+    shown_value=shown_value,
     span_vi=span_vi,
     vn_date=vn_date,
     vn_datetime=vn_datetime,
@@ -93,7 +135,11 @@ TEMPLATES.env.filters.update(
     age=age,
 )
 TEMPLATES.env.globals.update(
-    LABELS=LABELS, ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS, BOOK_TYPES=BOOK_TYPES
+    LABELS=LABELS,
+    ROLE_LABELS=ROLE_LABELS,
+    STATUS_LABELS=STATUS_LABELS,
+    BOOK_TYPES=BOOK_TYPES,
+    SCHEMA_LABELS=SCHEMA_LABELS,
 )
 
 

@@ -207,3 +207,13 @@ def test_a_real_commune_name_is_never_swapped_for_another() -> None:
     assert suggestions("noi_cu_tru", "xã Quỳnh Hưng, huyện Quỳnh Lưu") == []
     fixed = suggestions("noi_sinh", "xã Tân Lâp, huyện Đan Phượng, Hà Tây")  # a misreading
     assert fixed == ["xã Tân Lập, huyện Đan Phượng, tỉnh Hà Tây"]
+
+
+def test_screens_name_phases_reasons_and_audited_dates_in_plain_words() -> None:
+    from review_ui.render import phase_label, plain_reason, shown_value
+
+    assert phase_label("phase-2") == "Giai đoạn 2"
+    assert phase_label("ngoai-ke-hoach") == "Ngoài kế hoạch"
+    assert plain_reason("nhãn @ho_ten (khớp 96%)") == "nhãn “Họ, chữ đệm, tên” (khớp 96 %)"
+    assert shown_value("1994-03-05", "ngay_sinh") == "05/03/1994"
+    assert shown_value("1994-03-05", "so") == "1994-03-05" and shown_value(None, "so") == ""

@@ -372,3 +372,42 @@ def test_keying_helps_a_missing_entry_number_and_a_place(site, browser):
         "fetch('/complete/place?q=' + encodeURIComponent('Tân Lập, huyện Đan')).then(r => r.json())"
     )
     assert got[0].startswith("xã Tân Lập, huyện Đan Phượng")
+
+
+def test_screens_speak_plain_words_fit_a_tablet_and_show_only_what_needs_review(site, browser):
+    """Issue 20, items 13, 16 and 18: no codes in headings and reasons, dates in the audit as
+    the form shows them; "only flagged fields" and the audit one click away; 768-px and
+    1366×768 screens without horizontal scrolling."""
+    from pipeline.db.models import FieldRow
+
+    base, sessions, _store, seeded = site
+    with sessions.begin() as s:  # a provenance note as the extractor writes it
+        f = s.scalars(
+            select(FieldRow).where(
+                FieldRow.record_id == seeded.record_a, FieldRow.name == "dan_toc"
+            )
+        ).one()
+        f.provenance = ["nhãn @dan_toc (khớp 100%)"]
+    page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    _login(page, base, f"/records/{seeded.record_a}", "clerk1")
+    head = page.inner_text(".record-head h1")
+    assert "Giai đoạn 5" in head and "Khai sinh" in head
+    assert "phase-5" not in head and "khai_sinh" not in head
+    prov = page.inner_text("[data-name=dan_toc] .meta")
+    assert "nhãn “Dân tộc”" in prov and "@dan_toc" not in prov
+    assert not page.is_visible("code.key")  # the storage key waits behind "Tệp lưu trữ"
+    # only the flagged fields, and back
+    page.check("#only-flagged")
+    assert not page.is_visible("[data-name=so]") and page.is_visible("[data-name=ho_ten]")
+    page.uncheck("#only-flagged")
+    assert page.is_visible("[data-name=so]")
+    page.click("a[href='#audit-section']")
+    assert page.evaluate("location.hash") == "#audit-section"
+    wide = "document.scrollingElement.scrollWidth <= window.innerWidth + 1"
+    assert page.evaluate(wide)
+    for width, height in ((768, 1024), (1366, 768)):
+        tablet = browser.new_context(viewport={"width": width, "height": height}).new_page()
+        _login(tablet, base, "/review", "clerk1")
+        for path in ("/review", f"/records/{seeded.record_b}", f"/pages/{seeded.page_id}/grid"):
+            tablet.goto(base + path)
+            assert tablet.evaluate(wide), (width, path)

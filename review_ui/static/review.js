@@ -216,6 +216,8 @@
     }
 
     var yearHint = Number(form.getAttribute("data-year")) || new Date().getFullYear();
+    var only = document.getElementById("only-flagged");  /* show only the fields to review */
+    if (only) only.addEventListener("change", function () { form.classList.toggle("only-flagged", only.checked); });
 
     inputs.forEach(function (input) {
       if (input.hasAttribute("data-place")) completePlace(input);
