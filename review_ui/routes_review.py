@@ -28,6 +28,7 @@ from pipeline.review.queue import (
     queue_page,
     release_lock,
 )
+from pipeline.review.reopen import approved_by, reopen
 from pipeline.review.suggest import complete_place, ethnic_names, explained
 from pipeline.work.joining import CannotRegroup, merge_into_previous, split_at
 from review_ui.render import render
@@ -213,6 +214,32 @@ async def hold(request: Request, rid: DbId, user: Clerk, flt: Filter) -> Respons
         )
     q = _query(flt)
     return RedirectResponse("/review/next" + (f"?{q}" if q else ""), status_code=303)
+
+
+@router.get("/review/mine", response_class=HTMLResponse)
+def mine(request: Request, user: Clerk) -> Response:
+    """The records this clerk approved, newest first (each can be reopened)."""
+    items = approved_by(web(request).sessions, user.user_id)
+    return render(request, "mine.html", user=user, items=items)
+
+
+@router.post("/records/{rid}/reopen")
+async def reopen_record(request: Request, rid: DbId, user: Clerk, flt: Filter) -> Response:
+    """Send an approved record back to review (with a reason); it opens for correction."""
+    form = await request.form()
+    refused = await run_in_threadpool(
+        reopen,
+        web(request).sessions,
+        rid,
+        user.user_id,
+        manager=user.has_role("manager"),
+        reason=str(form.get("reason", "")),
+    )
+    if refused:
+        return await run_in_threadpool(
+            _record_page, request, user, rid, flt, status=409, message=refused
+        )
+    return RedirectResponse(f"/records/{rid}", status_code=303)
 
 
 @router.post("/records/{rid}/lock")

@@ -411,3 +411,44 @@ def test_screens_speak_plain_words_fit_a_tablet_and_show_only_what_needs_review(
         for path in ("/review", f"/records/{seeded.record_b}", f"/pages/{seeded.page_id}/grid"):
             tablet.goto(base + path)
             assert tablet.evaluate(wide), (width, path)
+
+
+def test_a_clerk_finds_what_they_approved_and_reopens_a_mistake(site, browser):
+    """Issue 20, item 15: "Hồ sơ tôi đã duyệt", and reopening a wrongly approved record —
+    a new version, the approved one kept, the reopening audited with its reason."""
+    base, sessions, store, seeded = site
+    for key in store.list_keys(seeded.key_a.rsplit("/", 1)[0]):  # the module's shared bucket
+        if not key.endswith(".v1.json"):
+            store.delete(key)
+    b = seeded.record_b
+    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    _login(page, base, f"/records/{b}", "clerk1")
+    page.click("#f_ho_ten")
+    page.keyboard.press("Alt+A")
+    page.keyboard.press("Control+S")
+    page.wait_for_url(lambda url: f"/records/{b}" not in url)
+    page.goto(f"{base}/review/mine")
+    assert "Trần Thị Bình" in page.inner_text("#mine")
+    page.click(f"#mine a[href='/records/{b}']")
+    page.click("#reopen summary")
+    page.fill("#reopen-reason", "gõ nhầm họ tên")
+    page.click("#reopen-submit")
+    page.wait_for_url(f"{base}/records/{b}")
+    assert page.is_enabled("#f_ho_ten")  # open for correction again
+    page.fill("#f_ho_ten", "Trần Thị Bính")
+    page.click("#f_ngay_dang_ky")
+    page.keyboard.press("Control+S")
+    page.wait_for_url(lambda url: f"/records/{b}" not in url)
+    with sessions() as s:
+        rec = s.get_one(RecordRow, b)
+        assert rec.status == "approved" and rec.version == 3
+        events = [
+            (e.action, e.new_value)
+            for e in s.scalars(
+                select(ReviewEvent).where(ReviewEvent.record_id == b).order_by(ReviewEvent.id)
+            )
+        ]
+    assert ("reopen", "gõ nhầm họ tên") in events
+    assert [a for a, _ in events].count("approve") == 2
+    v2_key = seeded.key_a.replace("e00.v1", "e01.v2")
+    assert json.loads(store.get_bytes(v2_key))["fields"]["ho_ten"]["value"] == "Trần Thị Bình"
