@@ -69,6 +69,16 @@ def _error_page(request: Request, status: int, message: str, **headers: str) -> 
     return resp
 
 
+def _static(app: FastAPI) -> None:
+    """The static files, and the icon browsers ask for on their own (a 404 is console noise)."""
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+
 def create_app(cfg: WebConfig, *, warm_up: bool = True) -> FastAPI:
     """Build the app on a configuration made at the edge (``sohoa serve`` or a test)."""
     app = ReviewApp(
@@ -81,12 +91,7 @@ def create_app(cfg: WebConfig, *, warm_up: bool = True) -> FastAPI:
     app.state.web = cfg
     app.state.throttle = LoginThrottle()
 
-    @app.get("/favicon.ico", include_in_schema=False)
-    def favicon() -> Response:
-        """The icon browsers ask for on their own (a 404 there is noise in every console)."""
-        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
-
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _static(app)
     app.include_router(routes_auth.router)
     app.include_router(routes_review.router)
     app.include_router(routes_grid.router)
