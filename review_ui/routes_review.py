@@ -40,8 +40,13 @@ router = APIRouter()
 Clerk = Annotated[SignedIn, Depends(require("clerk"))]
 
 
-def _filter(phase: str = "", agency: str = "", book: str = "") -> QueueFilter:
-    return QueueFilter(phase=phase.strip(), agency=agency.strip(), book=book.strip())
+def _filter(
+    phase: str = "",
+    agency: str = "",
+    book: str = "",
+    q: Annotated[str, Query(max_length=100)] = "",
+) -> QueueFilter:
+    return QueueFilter(phase=phase.strip(), agency=agency.strip(), book=book.strip(), q=q.strip())
 
 
 Filter = Annotated[QueueFilter, Depends(_filter)]
@@ -50,7 +55,8 @@ APPROVE_REFUSED = {"read_only": 409, "locked": 409, "conflict": 409, "missing": 
 
 
 def _query(flt: QueueFilter) -> str:
-    params = {k: v for k, v in (("phase", flt.phase), ("agency", flt.agency), ("book", flt.book))}
+    pairs = (("phase", flt.phase), ("agency", flt.agency), ("book", flt.book), ("q", flt.q))
+    params = dict(pairs)
     return urlencode({k: v for k, v in params.items() if v})
 
 

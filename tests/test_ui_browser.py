@@ -452,3 +452,22 @@ def test_a_clerk_finds_what_they_approved_and_reopens_a_mistake(site, browser):
     assert [a for a, _ in events].count("approve") == 2
     v2_key = seeded.key_a.replace("e00.v1", "e01.v2")
     assert json.loads(store.get_bytes(v2_key))["fields"]["ho_ten"]["value"] == "Trần Thị Bình"
+
+
+def test_the_queue_finds_a_person_and_shows_names_and_agencies(site, browser):
+    """Issue 20, item 14: search by name or entry number; the queue shows the person's name;
+    the book filter names the agency."""
+    base, _sessions, _store, seeded = site
+    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    _login(page, base, "/review", "clerk1")
+    rows = page.locator("#queue tbody tr")
+    assert rows.count() == 2 and "Trần Thị Bình" in page.inner_text("#queue")
+    assert "02/1994 — 001.02.03" in page.inner_text("select[name=book]")
+    page.fill("#queue-search", "bình")  # any case
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "q=" in url)
+    _poll(page, "document.querySelectorAll('#queue tbody tr').length === 1")
+    assert f"#{seeded.record_b}" in page.inner_text("#queue tbody")
+    page.goto(f"{base}/review?q=12")  # the entry number of the other record
+    assert f"#{seeded.record_a}" in page.inner_text("#queue tbody")
+    assert f"#{seeded.record_b}" not in page.inner_text("#queue tbody")

@@ -6,6 +6,7 @@ Framework-free: the web app calls these with a session factory and plain values.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +38,8 @@ class QueueFilter:
     phase: str = ""
     agency: str = ""
     book: str = ""
+    #: search: a name, an entry number or a personal ID number, anywhere in the record
+    q: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class QueueItem:
     to_review: int
     created_at: datetime
     locked_by: str | None
+    #: the person the record is about (or a document's summary)
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,47 @@ def _filtered(stmt: Select[Any], flt: QueueFilter) -> Select[Any]:
         stmt = stmt.where(Batch.agency == flt.agency)
     if flt.book:
         stmt = stmt.where(Batch.book == flt.book)
+    if flt.q:
+        stmt = stmt.where(_matches(flt.q))
     return stmt
+
+
+#: Fields the queue's search looks in.
+SEARCHED = (
+    "ho_ten", "ho_ten_me", "ho_ten_cha", "ho_ten_vo", "ho_ten_chong", "nguoi_di_khai",
+    "so", "so_dinh_danh", "so_dinh_danh_vo", "so_dinh_danh_chong", "so_ky_hieu", "trich_yeu",
+)  # fmt: skip
+
+
+def _matches(q: str) -> Any:
+    """A record holding ``q`` in a searched field, however its case is written (NFC)."""
+    text = unicodedata.normalize("NFC", " ".join(q.split()))
+    variants = {text, text.upper(), text.lower(), text.title()}
+    return (
+        select(FieldRow.id)
+        .where(
+            FieldRow.record_id == RecordRow.id,
+            FieldRow.name.in_(SEARCHED),
+            or_(*[FieldRow.value.contains(v, autoescape=True) for v in sorted(variants)]),
+        )
+        .correlate(RecordRow)
+        .exists()
+    )
+
+
+def _name_of() -> Any:
+    """The record's person (or a document's summary), for the queue's name column."""
+    return (
+        select(FieldRow.value)
+        .where(
+            FieldRow.record_id == RecordRow.id,
+            FieldRow.name.in_(("ho_ten", "ho_ten_chong", "trich_yeu")),
+        )
+        .order_by(FieldRow.name)
+        .limit(1)
+        .correlate(RecordRow)
+        .scalar_subquery()
+    )
 
 
 def _queue_base(columns: list[Any]) -> Select[Any]:
@@ -180,6 +225,7 @@ def queue_page(
         to_review,
         RecordRow.created_at,
         User.username,
+        _name_of(),
     ]
     stmt = (
         _filtered(_queue_base(cols), flt)
@@ -192,7 +238,7 @@ def queue_page(
         .offset(page * size)
     )
     count_stmt = _filtered(_queue_base([func.count()]), flt)
-    if not (flt.agency or flt.book):
+    if not (flt.agency or flt.book or flt.q):
         count_stmt = select(func.count()).where(
             RecordRow.status == RecordStatus.needs_review.value,
             *([RecordRow.phase == flt.phase] if flt.phase else []),
@@ -201,18 +247,28 @@ def queue_page(
         rows = s.execute(stmt).all()
         total = int(s.scalar(count_stmt) or 0)
     items = [
-        QueueItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], int(r[8]), aware(r[9]), r[10])
+        QueueItem(
+            *(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], int(r[8]), aware(r[9]), r[10]),
+            name=r[11] or "",
+        )
         for r in rows
     ]
     return items, total
 
 
-def queue_choices(sessions: sessionmaker[Session]) -> tuple[list[str], list[str]]:
-    """Agencies and books that have batches (for the filter lists)."""
+def queue_choices(
+    sessions: sessionmaker[Session],
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Agencies, and books with their agencies, that have batches (for the filter lists)."""
     with sessions() as s:
         agencies = list(s.scalars(select(Batch.agency).distinct().order_by(Batch.agency)))
-        books = list(s.scalars(select(Batch.book).distinct().order_by(Batch.book)))
-    return agencies, books
+        pairs = s.execute(
+            select(Batch.book, Batch.agency).distinct().order_by(Batch.book, Batch.agency)
+        ).all()
+    books: dict[str, list[str]] = {}
+    for book, agency in pairs:
+        books.setdefault(book, []).append(agency)
+    return agencies, [(b, ", ".join(a)) for b, a in books.items()]
 
 
 def next_record(sessions: sessionmaker[Session], flt: QueueFilter, user_id: int) -> int | None:
