@@ -15,6 +15,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp
 
 from review_ui import exports, routes_auth, routes_double, routes_grid, routes_manage, routes_review
+from review_ui import help as help_routes
 from review_ui.limits import BodyLimit, SecurityHeaders
 from review_ui.render import render
 from review_ui.security import (
@@ -96,6 +97,7 @@ def create_app(cfg: WebConfig, *, warm_up: bool = True) -> FastAPI:
     app.include_router(routes_review.router)
     app.include_router(routes_grid.router)
     app.include_router(routes_double.router)
+    app.include_router(help_routes.router)
     app.include_router(routes_manage.router)
     app.include_router(exports.router)
 

@@ -471,3 +471,43 @@ def test_the_queue_finds_a_person_and_shows_names_and_agencies(site, browser):
     page.goto(f"{base}/review?q=12")  # the entry number of the other record
     assert f"#{seeded.record_a}" in page.inner_text("#queue tbody")
     assert f"#{seeded.record_b}" not in page.inner_text("#queue tbody")
+
+
+def test_each_role_has_a_guide_with_screenshots_of_the_screens_opened_by_f1(site, browser):
+    """Issue 20, item 19: the guides in docs/huong-dan, their screenshots taken here
+    (SOHOA_UPDATE_SCREENSHOTS=1 writes them), opened from any screen with ? or F1."""
+    import os
+    import re
+    from pathlib import Path
+
+    guides = Path(__file__).resolve().parents[1] / "docs" / "huong-dan"
+    base, _sessions, _store, seeded = site
+    shots = {
+        "hang-cho": ("/review", "clerk1"),
+        "ho-so": (f"/records/{seeded.record_a}", "clerk1"),
+        "bang-trang": (f"/pages/{seeded.page_id}/grid", "clerk1"),
+        "tien-do": ("/dashboard", "manager1"),
+    }
+    if os.environ.get("SOHOA_UPDATE_SCREENSHOTS") == "1":
+        for name, (path, who) in shots.items():
+            page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+            _login(page, base, path, who)
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(guides / "anh" / f"{name}.png"))
+            page.context.close()
+    # every screenshot a guide shows exists, and every guide of a role exists
+    for md in ("van-hanh", "duyet", "quan-ly", "quan-tri"):
+        text = (guides / f"{md}.md").read_text(encoding="utf-8")
+        for img in re.findall(r"\(anh/([a-z0-9-]+\.png)\)", text):
+            assert (guides / "anh" / img).is_file(), img
+    page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    _login(page, base, "/review", "clerk1")
+    page.keyboard.press("?")
+    page.wait_for_url(f"{base}/help")
+    assert "Hướng dẫn cho công chức duyệt hồ sơ" in page.inner_text("#guide")
+    _poll(page, "[...document.querySelectorAll('#guide img')].every(i => i.naturalWidth > 0)")
+    page.goto(f"{base}/records/{seeded.record_a}")
+    page.keyboard.press("F1")  # also from inside a field
+    page.wait_for_url(f"{base}/help")
+    page.click("a[href='/help/quan-ly']")
+    assert "Hướng dẫn cho quản lý" in page.inner_text("#guide")

@@ -141,6 +141,17 @@
     window.sohoaViewer = setupViewer();
   });
 
+  /* F1 (or ? outside a text field) opens the guide of the signed-in user's role */
+  document.addEventListener("keydown", function (ev) {
+    var link = document.getElementById("help-link");
+    if (!link) return;
+    var typing = ev.target && ev.target.matches && ev.target.matches("input, textarea, select");
+    if (ev.key === "F1" || (ev.key === "?" && !typing)) {
+      ev.preventDefault();
+      window.location.href = link.getAttribute("href");
+    }
+  });
+
   ready(function () {
     var form = document.getElementById("record-form");
     if (!form) return;
