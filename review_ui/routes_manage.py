@@ -18,6 +18,7 @@ from pipeline.phases import OUTSIDE_PREFIX, PhasePlan
 from pipeline.review.accounts import ROLES, AccountError, SignedIn, add_user
 from pipeline.review.dashboard import build_dashboard
 from pipeline.review.hold import held_pages, release_hold
+from pipeline.review.stuck import agencies, failed_pages, held_locks
 from review_ui.charts import throughput_svg
 from review_ui.render import render, vn_date
 from review_ui.security import DbId, require, web
@@ -76,6 +77,9 @@ def dashboard(request: Request, user: Manager, phase: str = "") -> Response:
         chart=Markup(throughput_svg(data.days)),  # noqa: S704 - built from numbers and dates
         columns=BOOK_COLUMNS,
         held=held_pages(cfg.sessions),
+        agencies=agencies(data.books),
+        failed=failed_pages(cfg.sessions),
+        locks=held_locks(cfg.sessions),
     )
 
 

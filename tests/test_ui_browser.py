@@ -511,3 +511,42 @@ def test_each_role_has_a_guide_with_screenshots_of_the_screens_opened_by_f1(site
     page.wait_for_url(f"{base}/help")
     page.click("a[href='/help/quan-ly']")
     assert "Hướng dẫn cho quản lý" in page.inner_text("#guide")
+
+
+def test_the_manager_sees_who_is_behind_and_what_is_stuck(site, browser):
+    """Issue 20, item 17: agencies ranked by rate, failed pages with their reasons, records
+    held open, sortable per-book percentages, rows linking to the filtered queue."""
+    from pipeline.db.models import Page
+
+    base, sessions, _store, seeded = site
+    with sessions.begin() as s:  # a page that failed, with its reason
+        good = s.get_one(Page, seeded.page_id)
+        s.add(
+            Page(
+                batch_id=good.batch_id,
+                seq=2,
+                source_name="trang-2.jpg",
+                source_sha256="1" * 64,
+                phase="phase-5",
+                status="failed",
+                error_reason="corrupt_image",
+                error_message="Tệp ảnh bị hỏng, không đọc được",
+            )
+        )
+    clerk = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    _login(clerk, base, f"/records/{seeded.record_a}", "clerk1")  # holds record A open
+    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    _login(page, base, "/dashboard", "manager1")
+    assert "001.02.03" in page.inner_text("#agencies")
+    failed = page.inner_text("#failed-pages")
+    assert "trang-2.jpg" in failed and "Tệp ảnh bị hỏng" in failed
+    locks = page.inner_text("#locks")
+    assert f"#{seeded.record_a}" in locks and "clerk1" in locks
+    header = page.locator("#books thead th", has_text="Đã xong")
+    header.click()
+    assert header.get_attribute("aria-sort") == "ascending"
+    header.click()
+    assert header.get_attribute("aria-sort") == "descending"
+    page.locator("#books tbody a", has_text="02/1994").first.click()
+    page.wait_for_url(lambda url: "/review?" in url and "book=02" in url)
+    assert page.locator("#queue tbody tr").count() == 2

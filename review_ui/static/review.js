@@ -141,6 +141,36 @@
     window.sohoaViewer = setupViewer();
   });
 
+  /* tables marked data-sortable sort by a column when its header is clicked (numbers by
+   * their data-v, text in Vietnamese order); a second click reverses */
+  ready(function () {
+    document.querySelectorAll("table[data-sortable]").forEach(function (table) {
+      table.querySelectorAll("thead th").forEach(function (th, col) {
+        th.classList.add("sortable");
+        th.setAttribute("tabindex", "0");
+        function sortBy() {
+          var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+          var down = th.getAttribute("aria-sort") === "ascending";
+          function key(tr) {
+            var td = tr.cells[col]; if (!td) return "";
+            var v = td.getAttribute("data-v") || (td.querySelector("[data-v]") || {getAttribute: function () { return null; }}).getAttribute("data-v");
+            return v !== null && v !== "" && !isNaN(Number(v)) ? Number(v) : td.textContent.trim();
+          }
+          rows.sort(function (a, b) {
+            var x = key(a), y = key(b);
+            var c = (typeof x === "number" && typeof y === "number") ? x - y : String(x).localeCompare(String(y), "vi");
+            return down ? -c : c;
+          });
+          table.querySelectorAll("thead th").forEach(function (h) { h.removeAttribute("aria-sort"); });
+          th.setAttribute("aria-sort", down ? "descending" : "ascending");
+          rows.forEach(function (tr) { body.appendChild(tr); });
+        }
+        th.addEventListener("click", sortBy);
+        th.addEventListener("keydown", function (ev) { if (ev.key === "Enter") sortBy(); });
+      });
+    });
+  });
+
   /* F1 (or ? outside a text field) opens the guide of the signed-in user's role */
   document.addEventListener("keydown", function (ev) {
     var link = document.getElementById("help-link");
