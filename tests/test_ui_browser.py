@@ -550,3 +550,37 @@ def test_the_manager_sees_who_is_behind_and_what_is_stuck(site, browser):
     page.locator("#books tbody a", has_text="02/1994").first.click()
     page.wait_for_url(lambda url: "/review?" in url and "book=02" in url)
     assert page.locator("#queue tbody tr").count() == 2
+
+
+def test_a_corrected_registration_date_moves_the_record_to_its_phase_in_the_browser(site, browser):
+    """Issue 20, item 6: 20/03/1994 corrected to 20/03/1997 in the review screen — the record
+    leaves phase 5 for phase 4 in the database and in the store, the move audited."""
+    base, sessions, store, seeded = site
+    prefix = seeded.key_a.rsplit("/", 1)[0]
+    for key in store.list_keys(prefix):  # the module's bucket is shared between its tests
+        if not key.endswith(".v1.json"):
+            store.delete(key)
+    for key in store.list_keys(prefix.replace("phase-5", "phase-4", 1)):
+        store.delete(key)
+    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    _login(page, base, f"/records/{seeded.record_b}", "clerk1")
+    page.fill("#f_ngay_dang_ky", "20/03/1997")
+    page.click("#f_ho_ten")
+    page.keyboard.press("Alt+A")
+    page.keyboard.press("Control+S")
+    page.wait_for_url(lambda url: f"/records/{seeded.record_b}" not in url)
+    with sessions() as s:
+        rec = s.get_one(RecordRow, seeded.record_b)
+        events = {
+            (e.action, e.old_value, e.new_value)
+            for e in s.scalars(select(ReviewEvent).where(ReviewEvent.record_id == seeded.record_b))
+        }
+    assert (rec.phase, rec.formation_year) == ("phase-4", 1997)
+    assert (rec.object_key or "").startswith("phase-4/")
+    assert ("phase", "phase-5", "phase-4") in events
+    old_v1 = seeded.key_a.replace("e00.v1", "e01.v1")
+    assert store.stat(old_v1) is None  # moved, not copied and left
+    assert store.stat(old_v1.replace("phase-5", "phase-4", 1)) is not None
+    page.goto(f"{base}/records/{seeded.record_b}")
+    assert "Giai đoạn 4" in page.inner_text(".record-head h1")
+    assert "chuyển giai đoạn" in page.inner_text("#audit")
