@@ -23,7 +23,7 @@ OUTSIDE_PREFIX = "ngoai-ke-hoach"
 BOUNDARY_RULES = ("earliest_phase", "latest_phase")
 OUTSIDE_RULES = ("outside_plan", "nearest_phase")
 _TOP_KEYS = {"name", "boundary_rule", "outside", "phases"}
-_PHASE_KEYS = {"number", "label", "from_year", "to_year", "deadline", "double_keying"}
+_PHASE_KEYS = {"number", "label", "from_year", "to_year", "start", "deadline", "double_keying"}
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,9 @@ class Phase:
     from_year: int
     to_year: int
     deadline: date | None = None
+    #: when the phase's work began (the plan line of the dashboard starts there); by default
+    #: the day its first book was opened
+    start: date | None = None
     #: key fields the machine was unsure of are keyed twice, blind (pipeline/review/double.py)
     double_keying: bool = False
 
@@ -155,12 +158,10 @@ def _parse_phase(item: Any, i: int, bad: Any) -> Phase:
         raise bad(f"giai đoạn thứ {i}: số giai đoạn và năm phải là số nguyên") from exc
     if number < 1 or y0 > y1:
         raise bad(f"giai đoạn {number}: số phải ≥ 1 và năm bắt đầu không lớn hơn năm kết thúc")
-    deadline = item.get("deadline")
-    if deadline is not None and not isinstance(deadline, date):
-        try:
-            deadline = date.fromisoformat(str(deadline))
-        except ValueError as exc:
-            raise bad(f"giai đoạn {number}: hạn hoàn thành phải có dạng YYYY-MM-DD") from exc
+    deadline = _plan_date(item, "deadline", f"giai đoạn {number}: hạn hoàn thành", bad)
+    start = _plan_date(item, "start", f"giai đoạn {number}: ngày bắt đầu", bad)
+    if start and deadline and start > deadline:
+        raise bad(f"giai đoạn {number}: ngày bắt đầu sau hạn hoàn thành")
     double = item.get("double_keying", False)
     if not isinstance(double, bool):
         raise bad(f"giai đoạn {number}: double_keying phải là true hoặc false")
@@ -170,5 +171,16 @@ def _parse_phase(item: Any, i: int, bad: Any) -> Phase:
         from_year=y0,
         to_year=y1,
         deadline=deadline,
+        start=start,
         double_keying=double,
     )
+
+
+def _plan_date(item: dict[str, Any], key: str, what: str, bad: Any) -> date | None:
+    value = item.get(key)
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise bad(f"{what} phải có dạng YYYY-MM-DD") from exc

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from html import escape
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pipeline.review.plan_line import PlanCurve
 
 WIDTH, HEIGHT = 720, 220
 PAD_L, PAD_R, PAD_T, PAD_B = 44, 10, 14, 36
@@ -72,3 +76,91 @@ def throughput_svg(days: list[tuple[date, int, int]]) -> str:
         f'<text x="{PAD_L + 184}" y="{HEIGHT - 5}" class="tick">Hồ sơ đã duyệt</text></svg>'
     )
     return "".join(parts)
+
+
+def _thousands(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
+
+
+def plan_svg(curve: PlanCurve) -> str:
+    """Approved records of a phase, summed day by day, against the plan's line to the deadline.
+
+    The x axis runs from the phase's start to the later of today and the deadline; the plan
+    is a dashed line from nothing at the start to every record at the deadline (flat after
+    it), the approvals a stepped line up to today.
+    """
+    first = min(curve.start, curve.deadline or curve.start)  # work can begin after the deadline
+    end = max(curve.today, curve.deadline or curve.today, first + timedelta(days=1))
+    span = max(1, (end - first).days)
+    top = ticks(max(curve.target, curve.approved, 1))[-1]
+    plot_w, plot_h = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
+
+    def x(day: date) -> float:
+        return PAD_L + plot_w * min(1.0, max(0.0, (day - first).days / span))
+
+    def y(value: int) -> float:
+        return PAD_T + plot_h * (1 - value / top)
+
+    done, target = _thousands(curve.approved), _thousands(curve.target)
+    summary = f"{curve.label}: đã duyệt {done} trên {target}"
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-label="{escape(summary)} hồ sơ" class="chart plan-chart" '
+        f'data-phase="{curve.phase}">',
+        f'<line x1="{PAD_L}" y1="{y(0)}" x2="{WIDTH - PAD_R}" y2="{y(0)}" class="axis"/>',
+    ]
+    for value in ticks(top):
+        parts.append(
+            f'<text x="{PAD_L - 6}" y="{y(value) + 4:.1f}" class="tick" text-anchor="end">'
+            f"{_thousands(value)}</text>"
+        )
+    parts += _plan_marks(curve, x, y)
+    steps = [(curve.start, 0)]
+    for day, total in curve.points:
+        steps += [(day, steps[-1][1]), (day, total)]
+    steps.append((curve.today, steps[-1][1]))
+    line = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in steps)
+    parts.append(
+        f'<polyline points="{line}" class="approved-line"><title>'
+        f"{escape(summary)} hồ sơ đến {curve.today:%d/%m/%Y}</title></polyline>"
+    )
+    parts.append(
+        f'<line x1="{PAD_L}" y1="{HEIGHT - 9}" x2="{PAD_L + 18}" y2="{HEIGHT - 9}" '
+        f'class="approved-line"/><text x="{PAD_L + 22}" y="{HEIGHT - 5}" class="tick">'
+        f"Hồ sơ đã duyệt (cộng dồn)</text>"
+        f'<line x1="{PAD_L + 200}" y1="{HEIGHT - 9}" x2="{PAD_L + 218}" y2="{HEIGHT - 9}" '
+        f'class="plan-line"/><text x="{PAD_L + 222}" y="{HEIGHT - 5}" class="tick">'
+        f"Kế hoạch đến hạn</text></svg>"
+    )
+    return "".join(parts)
+
+
+def _plan_marks(curve: PlanCurve, x: Any, y: Any) -> list[str]:
+    """The plan's line, and the start, deadline and today marked on the time axis."""
+    out = []
+    labels = [(curve.today, "Hôm nay", "today")]
+    if curve.deadline is not None:
+        line = [(curve.start, 0)] if curve.start < curve.deadline else []
+        line.append((curve.deadline, curve.target))
+        points = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in line)
+        out.append(
+            f'<polyline points="{points} {WIDTH - PAD_R},{y(curve.target):.1f}" '
+            f'class="plan-line"><title>Kế hoạch: {_thousands(curve.target)} hồ sơ đến '
+            f"{curve.deadline:%d/%m/%Y}</title></polyline>"
+        )
+        labels.append((curve.deadline, "Hạn", "deadline"))
+    labels.append((curve.start, "Bắt đầu", "start"))  # the first labels win where they crowd
+    placed: list[float] = []
+    for day, word, cls in labels:
+        at = x(day)
+        out.append(
+            f'<line x1="{at:.1f}" y1="{PAD_T}" x2="{at:.1f}" y2="{y(0)}" class="mark-{cls}"/>'
+        )
+        if all(abs(at - p) > 90 for p in placed):  # labels that would overlap are left out
+            placed.append(at)
+            anchor = "start" if at < PAD_L + 40 else "end" if at > WIDTH - 60 else "middle"
+            out.append(
+                f'<text x="{at:.1f}" y="{y(0) + 16}" class="tick" text-anchor="{anchor}">'
+                f"{word} {day:%d/%m/%Y}</text>"
+            )
+    return out

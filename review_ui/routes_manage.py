@@ -19,7 +19,7 @@ from pipeline.review.accounts import ROLES, AccountError, SignedIn, add_user
 from pipeline.review.dashboard import build_dashboard
 from pipeline.review.hold import held_pages, release_hold
 from pipeline.review.stuck import agencies, failed_pages, held_locks
-from review_ui.charts import throughput_svg
+from review_ui.charts import plan_svg, throughput_svg
 from review_ui.render import render, vn_date
 from review_ui.security import DbId, require, web
 
@@ -75,6 +75,7 @@ def dashboard(request: Request, user: Manager, phase: str = "") -> Response:
         phase=phase,
         phases=cfg.plan.phases,
         chart=Markup(throughput_svg(data.days)),  # noqa: S704 - built from numbers and dates
+        plan_charts=[(c, Markup(plan_svg(c))) for c in data.curves],  # noqa: S704 - same
         columns=BOOK_COLUMNS,
         held=held_pages(cfg.sessions),
         agencies=agencies(data.books),

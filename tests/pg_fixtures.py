@@ -20,8 +20,10 @@ import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 
 def as_user(user: str) -> list[str]:
@@ -92,3 +94,25 @@ def pg_url() -> Iterator[str]:
     finally:
         _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         _psql(f"DROP ROLE IF EXISTS {name}")
+
+
+def migrated_sessions(
+    request: pytest.FixtureRequest, sqlite_path: Path, clear: tuple[str, ...]
+) -> sessionmaker[Session]:
+    """Sessions on a migrated database: SQLite at ``sqlite_path``, or the module's PostgreSQL
+    database when the requesting fixture is parametrised ``"postgres"``.
+
+    The tables in ``clear`` are emptied first (in that order): the PostgreSQL database is
+    shared by the module's tests.
+    """
+    from pipeline.db.migrate import upgrade_db
+    from pipeline.db.models import make_engine, make_sessionmaker
+
+    postgres = getattr(request, "param", "sqlite") == "postgres"
+    url = request.getfixturevalue("pg_url") if postgres else f"sqlite:///{sqlite_path}"
+    upgrade_db(url)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        for table in clear:
+            conn.exec_driver_sql(f"DELETE FROM {table}")  # noqa: S608 - names from the tests
+    return make_sessionmaker(engine)

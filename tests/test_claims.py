@@ -13,8 +13,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.db.migrate import alembic_config, upgrade_db
-from pipeline.db.models import Batch, Page, PageRun, make_engine, make_sessionmaker
+from pipeline.db.migrate import alembic_config
+from pipeline.db.models import Batch, Page, PageRun
 from pipeline.work import claims
 from tests import pg_fixtures
 
@@ -54,17 +54,7 @@ def _backlog(sessions: sessionmaker[Session], n: int) -> list[int]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> sessionmaker[Session]:
-    url = (
-        request.getfixturevalue("pg_url")
-        if request.param == "postgres"
-        else f"sqlite:///{tmp_path / 'c.db'}"
-    )
-    upgrade_db(url)
-    engine = make_engine(url)
-    with engine.begin() as conn:  # a clean slate: the PostgreSQL database is per module
-        conn.exec_driver_sql("DELETE FROM page_runs")
-        conn.exec_driver_sql("DELETE FROM pages")
-    return make_sessionmaker(engine)
+    return pg_fixtures.migrated_sessions(request, tmp_path / "c.db", ("page_runs", "pages"))
 
 
 def test_concurrent_claims_never_overlap(sessions: sessionmaker[Session]) -> None:

@@ -8,6 +8,7 @@ real S3 (SeaweedFS), real uvicorn on 127.0.0.1.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import threading
@@ -158,7 +159,7 @@ def test_clerk_fixes_a_record_with_the_keyboard_and_the_manager_sees_it(site, br
     manager.reload()
     assert _phase5(manager, "review") == "1"
     assert "clerk1" in manager.locator("#clerks").inner_text()
-    assert manager.locator("figure.chart-box svg").count() == 1
+    assert manager.locator("figure.chart-box svg").count() == 2  # throughput, plan of phase 5
     assert errors == []
     ctx.close()
 
@@ -584,3 +585,40 @@ def test_a_corrected_registration_date_moves_the_record_to_its_phase_in_the_brow
     page.goto(f"{base}/records/{seeded.record_b}")
     assert "Giai đoạn 4" in page.inner_text(".record-head h1")
     assert "chuyển giai đoạn" in page.inner_text("#audit")
+
+
+def test_the_manager_sees_approvals_against_the_plans_line_to_the_deadline(site, browser):
+    """Issue 20, item 17: a cumulative chart of approved records against the plan's line."""
+    from datetime import datetime, timedelta, timezone
+
+    from pipeline.db.models import Page
+
+    base, sessions, _store, seeded = site
+    with sessions() as s:
+        batch_id = s.get_one(Page, seeded.page_id).batch_id
+        rows = s.scalars(
+            select(RecordRow)
+            .join(Page, Page.id == RecordRow.page_id)
+            .where(Page.batch_id == batch_id, RecordRow.phase == "phase-5")
+        ).all()
+        approved = sum(r.approved_at is not None for r in rows)
+    page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    _login(page, base, "/dashboard", "manager1")
+    section = page.locator("section.plan-curve[data-phase='phase-5']")
+    assert section.count() == 1
+    summary = section.locator(".plan-summary").inner_text()
+    assert f"Đã duyệt {approved} trên" in summary and "Hạn 31/12/2025" in summary
+    today = datetime.now(timezone(timedelta(hours=7))).date()
+    if approved < len(rows):  # the sample plan's phase 5 ended on 31/12/2025
+        assert re.search(r"Đã quá hạn \d+ (tháng|năm)", summary)  # months, not 341 days
+    svg = section.locator("svg.plan-chart")
+    assert svg.locator("polyline.approved-line").count() == 1
+    assert svg.locator("polyline.plan-line").count() == 1
+    labels = svg.text_content() or ""
+    assert f"Hôm nay {today:%d/%m/%Y}" in labels and "Hạn 31/12/2025" in labels
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.select_option("select[name=phase]", "phase-2")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(lambda url: "phase=phase-2" in url)
+    assert page.locator("section.plan-curve").count() == 0  # no book of phase 2 yet
+    assert "Chưa có hồ sơ nào được đọc." in page.inner_text("main")

@@ -25,6 +25,7 @@ from pipeline.db.models import (
     aware,
 )
 from pipeline.phases import OUTSIDE_PREFIX, PhasePlan
+from pipeline.review.plan_line import PlanCurve, plan_curve
 
 VN_TZ = timezone(timedelta(hours=7))
 RATE_DAYS = 14
@@ -110,6 +111,8 @@ class Dashboard:
     books: list[BookProgress]
     days: list[tuple[date, int, int]] = field(default_factory=list)
     clerks: list[ClerkStat] = field(default_factory=list)
+    #: approvals against the plan's line, per phase with records (the chosen phase only)
+    curves: list[PlanCurve] = field(default_factory=list)
 
 
 def local_day(dt: datetime) -> date:
@@ -320,7 +323,29 @@ def build_dashboard(
         chosen = [i for i, k in batch_book.items() if not phase or books[k].phase == phase]
         days = _days(s, chosen, today)
         clerks = _clerks(s, today)
+        curves = _curves(s, plan, phases, batch_book, books, today, phase)
     rows = sorted(books.values(), key=lambda b: (b.phase, b.agency, b.book_type, b.book))
     if phase:
         rows = [b for b in rows if b.phase == phase]
-    return Dashboard(today=today, phases=phases, books=rows, days=days, clerks=clerks)
+    return Dashboard(today, phases, rows, days=days, clerks=clerks, curves=curves)
+
+
+def _curves(
+    s: Session,
+    plan: PhasePlan,
+    phases: list[PhaseProgress],
+    batch_book: dict[int, BookKey],
+    books: dict[BookKey, BookProgress],
+    today: date,
+    chosen: str,
+) -> list[PlanCurve]:
+    progress = {p.phase: p for p in phases}
+    out = []
+    for ph in plan.phases:
+        if chosen and ph.prefix != chosen:
+            continue
+        ids = [i for i, k in batch_book.items() if books[k].phase == ph.prefix]
+        curve = plan_curve(s, ph, progress[ph.prefix], ids, today)
+        if curve is not None:
+            out.append(curve)
+    return out
