@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from pipeline.db.models import aware
 from pipeline.review.accounts import ROLE_LABELS
+from pipeline.review.complete import completion_kind
 from pipeline.review.dashboard import VN_TZ
 from review_ui.security import page_csrf
 from schemas.dossiers import LABELS
@@ -123,6 +124,7 @@ def shown_value(value: str | None, name: str | None) -> str:
 
 
 TEMPLATES.env.filters.update(
+    completion_kind=completion_kind,
     phase_label=phase_label,
     plain_reason=plain_reason,
     shown_value=shown_value,

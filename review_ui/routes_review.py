@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -14,6 +14,7 @@ from pipeline.extract.fields import check_field
 from pipeline.review import double
 from pipeline.review.accounts import SignedIn
 from pipeline.review.approve import approve_record, is_reviewable, lock_for_review, record_status
+from pipeline.review.complete import complete
 from pipeline.review.grid import page_entries
 from pipeline.review.hold import hold_record
 from pipeline.review.keying import FORMATION_DATES, is_date_field, keyed_date
@@ -29,7 +30,7 @@ from pipeline.review.queue import (
     release_lock,
 )
 from pipeline.review.reopen import approved_by, reopen
-from pipeline.review.suggest import complete_place, ethnic_names, explained
+from pipeline.review.suggest import ethnic_names, explained
 from pipeline.work.joining import CannotRegroup, merge_into_previous, split_at
 from review_ui.render import render
 from review_ui.security import DbId, require, web
@@ -299,12 +300,16 @@ def check(
     return JSONResponse({"ok": checked.ok, "value": shown, "note": checked.note})
 
 
-@router.get("/complete/place")
-def complete(
-    request: Request, user: Clerk, q: Annotated[str, Query(max_length=200)] = ""
+@router.get("/complete/{kind}")
+def completions(
+    request: Request,
+    user: Clerk,
+    kind: Literal["place", "name", "ethnic", "nationality"],
+    q: Annotated[str, Query(max_length=200)] = "",
+    year: Annotated[int | None, Query(ge=1800, le=2100)] = None,
 ) -> Response:
-    """Old administrative units that fit what the clerk typed (for the place fields)."""
-    return JSONResponse(complete_place(q))
+    """What fits the clerk's typing: units of the book's ``year``, names, listed values."""
+    return JSONResponse(complete(kind, q, year=year))
 
 
 @router.get("/pages/{page_id}/preview")

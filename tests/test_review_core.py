@@ -200,11 +200,17 @@ def test_each_suggestion_says_why_it_is_offered() -> None:
 
 
 def test_a_real_commune_name_is_never_swapped_for_another() -> None:
-    # Quỳnh Hưng (Quỳnh Lưu, Nghệ An) was merged away before our list; a Quỳnh Hưng exists
-    # in Thái Bình, so the reading is a real name: "Quỳnh Thắng" must not be offered
+    # Quỳnh Hưng (Quỳnh Lưu, Nghệ An) was merged away before the January 2025 list; the
+    # earlier GSO lists (data/wards_former.csv) know it: "Quỳnh Thắng" is never offered, the
+    # place written in full is
+    from pipeline.review.complete import old_units
     from pipeline.review.suggest import suggestions
 
-    assert suggestions("noi_cu_tru", "xã Quỳnh Hưng, huyện Quỳnh Lưu") == []
+    offered = suggestions("noi_cu_tru", "xã Quỳnh Hưng, huyện Quỳnh Lưu")
+    assert offered == ["xã Quỳnh Hưng, huyện Quỳnh Lưu, tỉnh Nghệ An"]
+    assert "xã Quỳnh Hưng, huyện Quỳnh Lưu, tỉnh Nghệ An" in old_units()
+    # a commune merged away that no list holds is still never swapped for a listed one
+    assert not any("Quỳnh Thắng" in v for v in suggestions("noi_sinh", "xã Quỳnh Hưng"))
     fixed = suggestions("noi_sinh", "xã Tân Lâp, huyện Đan Phượng, Hà Tây")  # a misreading
     assert fixed == ["xã Tân Lập, huyện Đan Phượng, tỉnh Hà Tây"]
 

@@ -229,3 +229,8 @@ def normalize_nationality(text: str) -> NationalityMatch | None:
     names, official, score = found
     code = next(c for c, n, _ in _NATIONALITIES if n == names[0])
     return NationalityMatch(names[0], code, text, round(score if official else score * 0.97, 3))
+
+
+def nationality_names() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each nationality's official Vietnamese name with its other spellings."""
+    return tuple((name, others) for _code, name, others in _NATIONALITIES)

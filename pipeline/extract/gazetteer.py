@@ -25,6 +25,7 @@ from pipeline.extract.placenames import (
     Hits,
     NameIndex,
     PlaceSegment,
+    former_units,
     name_suffixes,
     place_segments,
     split_type,
@@ -113,6 +114,25 @@ def _read(name: str, data_dir: Path) -> list[dict[str, str]]:
     return [{k: unicodedata.normalize("NFC", v) for k, v in r.items()} for r in rows]
 
 
+def _former(
+    table: dict[str, list[dict[str, str]]], data_dir: Path
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """Units of earlier GSO lists that old books name (``placenames.former_units``)."""
+    if not (data_dir / "wards_former.csv").exists():
+        return [], []
+    return former_units(
+        table["wards_pre2025"],
+        table["districts_pre2025"],
+        _read("wards_former.csv", data_dir),
+        _read("districts_former.csv", data_dir),
+    )
+
+
+def _one_per_unit(codes: list[str]) -> list[str]:
+    """Codes without a former entry ("F07738") of a unit also found by its code today."""
+    return [c for c in codes if not (c.startswith("F") and c[1:6] in codes)]
+
+
 def _grouped(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = defaultdict(set)
     for key, value in pairs:
@@ -138,6 +158,9 @@ class Gazetteer:
         table = {n: _read(f"{n}.csv", data_dir) for n in ("provinces_pre2025", "provinces_2025")}
         for n in ("districts_pre2025", "wards_pre2025", "wards_2025", "provinces_historical"):
             table[n] = _read(f"{n}.csv", data_dir)
+        wards, districts = _former(table, data_dir)
+        table["wards_pre2025"] += wards  # units merged away before 2025, by their own codes
+        table["districts_pre2025"] += districts
         self.provinces_old = {r["code"]: r["name"] for r in table["provinces_pre2025"]}
         self.provinces_new = {r["code"]: r["name"] for r in table["provinces_2025"]}
         self.district_province = {r["code"]: r["province_code"] for r in table["districts_pre2025"]}
@@ -294,7 +317,7 @@ class Gazetteer:
                 if names is self._new_wards:
                     t.new_ward = [c for c, _ in hits]
                 else:
-                    t.ward = [c for c, _ in hits]
+                    t.ward = _one_per_unit([c for c, _ in hits])
                     if t.district and not set(t.ward) & self._wards_of[t.district[0]]:
                         t.notes.append(f"{w_seg.text}: không thuộc huyện đã ghi")
                 t.scores.append(score)
@@ -392,6 +415,17 @@ class Gazetteer:
             detail=", ".join(t.rest),
             notes=tuple(t.notes + notes),
         )
+
+    def unit_paths(self, *, after_reform: bool = False) -> list[str]:
+        """Every commune or ward with the units above it, as the tables name them.
+
+        Before the reform: "Xã Tân Lập, Huyện Bắc Quang, Tỉnh Hà Giang" (communes of the
+        January 2025 list first, then those of earlier lists); after it: "Xã X, Tỉnh Y".
+        """
+        if after_reform:
+            full, provinces = self._new_wards.full, self.provinces_new
+            return [f"{full[w]}, {provinces[p]}" for w, p in self.new_ward_province.items()]
+        return [self._path(w) for w in self.ward_district]
 
     def _path(self, ward: str | None, district: str = "") -> str:
         """Where a unit is, for a clerk's note: "Xã Tân Lập, Huyện Bắc Quang, Tỉnh Hà Giang"."""

@@ -161,3 +161,47 @@ def name_suffixes(text: str) -> Iterable[tuple[str, str]]:
     words = text.split()
     for n in range(min(len(words), 6), 0, -1):
         yield " ".join(words[:-n]), " ".join(words[-n:])
+
+
+# --------------------------------------------------------------------------- former units
+
+
+def former_units(
+    wards: list[dict[str, str]],
+    districts: list[dict[str, str]],
+    wards_former: list[dict[str, str]],
+    districts_former: list[dict[str, str]],
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """Rows to add to the January 2025 tables for units old books name but it no longer lists.
+
+    ``*_former`` are earlier GSO snapshots' units (data/wards_former.csv). Each gets its own
+    code, "F" + its GSO code (+ a letter when one code bore several former names), so a
+    reading of a former name never resolves to the unit that took its code; a district's
+    code kept by the January 2025 list is its own (the unit changed its type, not its
+    identity). A former ward whose own name is already a current ward's of the same
+    district adds nothing (the name is already known there); one that moved district keeps
+    its former district ("xã Cảnh Thụy, huyện Yên Dũng", a ward of Bắc Giang city today).
+    """
+    now_districts = {r["code"] for r in districts}
+    known = {(r["district_code"], _key(split_type(r["name"])[1])) for r in wards}
+    fcodes: dict[str, int] = defaultdict(int)
+
+    def fcode(code: str) -> str:
+        fcodes[code] += 1
+        return f"F{code}" + ("" if fcodes[code] == 1 else chr(ord("a") + fcodes[code] - 2))
+
+    new_districts, district_code = [], {}
+    for r in districts_former:
+        if r["code"] not in now_districts and r["code"] not in district_code:
+            district_code[r["code"]] = fcode(r["code"])
+            new_districts.append({**r, "code": district_code[r["code"]]})
+    new_wards = []
+    for r in wards_former:
+        dcode = r["district_code"] if r["district_code"] in now_districts else None
+        dcode = dcode or district_code.get(r["district_code"])
+        bare = _key(split_type(r["name"])[1])
+        if dcode is None or (dcode, bare) in known:
+            continue
+        known.add((dcode, bare))
+        new_wards.append({**r, "code": fcode(r["code"]), "district_code": dcode})
+    return new_wards, new_districts

@@ -59,9 +59,9 @@ def _unit_name(part: str) -> str:
 
 @cache
 def commune_names() -> frozenset[str]:
-    """The own names of every commune and ward, before and after the 2025 reform."""
+    """The own names of every commune and ward: now, before the 2025 reform, and earlier."""
     names = set()
-    for file in ("wards_pre2025.csv", "wards_2025.csv"):
+    for file in ("wards_pre2025.csv", "wards_2025.csv", "wards_former.csv"):
         with (DATA_DIR / file).open(encoding="utf-8") as f:
             names |= {_unit_name(row["name"]) for row in csv.DictReader(f)}
     return frozenset(names)
@@ -164,46 +164,3 @@ def explained(name: str, text: str) -> list[Offer]:
             seen.add(value)
             kept.append((value, why))
     return kept[:MAX_SUGGESTIONS]
-
-
-def _lower_first(name: str) -> str:
-    """Unit words in lower case, as records write them: "Xã Quỳnh Hưng" → "xã Quỳnh Hưng"."""
-    for word in _UNIT_WORDS:
-        if name.lower().startswith(word):
-            return word + name[len(word) :]
-    return name
-
-
-@cache
-def old_units() -> tuple[str, ...]:
-    """Every commune before the 2025 reform, written in full: "xã X, huyện Y, tỉnh Z".
-
-    Old books name the units of their day, so completion offers these (the 2025 units are
-    added by :func:`pipeline.extract.gazetteer` when a place is checked).
-    """
-
-    def rows(file: str) -> list[dict[str, str]]:
-        with (DATA_DIR / file).open(encoding="utf-8") as f:
-            return list(csv.DictReader(f))
-
-    provinces = {r["code"]: _lower_first(r["name"]) for r in rows("provinces_pre2025.csv")}
-    districts = {
-        r["code"]: (_lower_first(r["name"]), provinces.get(r["province_code"], ""))
-        for r in rows("districts_pre2025.csv")
-    }
-    out = []
-    for r in rows("wards_pre2025.csv"):
-        district, province = districts.get(r["district_code"], ("", ""))
-        out.append(", ".join(p for p in (_lower_first(r["name"]), district, province) if p))
-    return tuple(out)
-
-
-def complete_place(query: str, *, limit: int = 8) -> list[str]:
-    """Old units whose full name fits what the clerk has typed so far (best first)."""
-    query = " ".join(query.split())
-    if len(query) < 3:
-        return []
-    hits = process.extract(
-        query, old_units(), scorer=fuzz.partial_ratio, limit=limit, score_cutoff=80
-    )
-    return [hit for hit, _score, _ in hits]

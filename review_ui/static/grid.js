@@ -171,7 +171,7 @@
     });
 
     form.querySelectorAll("input[data-cell]").forEach(function (input) {
-      if (input.hasAttribute("data-place") && window.sohoaCompletePlace) window.sohoaCompletePlace(input);
+      if (window.sohoaComplete) window.sohoaComplete(input);
       input.addEventListener("focus", function () { show(input); if (editing !== input) input.select(); });
       input.addEventListener("blur", function () { if (editing === input) stopEdit(); });
       input.addEventListener("input", function () {

@@ -31,10 +31,15 @@
   }
   window.sohoaKeyedDate = keyedDate;
 
-  /* completion of place fields from the old administrative units (GET /complete/place):
-   * the browser's own list under the input, filled as the clerk types */
-  function completePlace(input) {
+  /* completion as the clerk types (GET /complete/<kind>): places of the book's year (the
+   * nearest data-year), full names, ethnic groups, nationalities — the browser's own list
+   * under the input; typed without tone marks is fine ("quynh hung") */
+  function completeField(input) {
+    var kind = input.getAttribute("data-complete");
+    if (!kind) return;
     var list = document.createElement("datalist"), timer = null, asked = "";
+    var min = kind === "place" ? 3 : kind === "name" ? 2 : 1;
+    var holder = input.closest("[data-year]"), year = holder ? Number(holder.getAttribute("data-year")) : 0;
     list.id = "dl-" + (input.id || input.name).replace(/[^A-Za-z0-9_-]/g, "-");
     document.body.appendChild(list);
     input.setAttribute("list", list.id);
@@ -42,19 +47,21 @@
       clearTimeout(timer);
       timer = setTimeout(function () {
         var q = input.value.trim();
-        if (q.length < 3 || q === asked) return;
+        if (q.length < min || q === asked) return;
         asked = q;
-        fetch("/complete/place?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+        var url = "/complete/" + kind + "?q=" + encodeURIComponent(input.value.replace(/^\s+/, ""));
+        if (year) url += "&year=" + year;
+        fetch(url, { credentials: "same-origin" })
           .then(function (r) { return r.ok ? r.json() : []; })
           .then(function (names) {
             list.textContent = "";
             names.forEach(function (n) { var o = document.createElement("option"); o.value = n; list.appendChild(o); });
           })
           .catch(function () { /* completion is a help; typing goes on */ });
-      }, 200);
+      }, 150);
     });
   }
-  window.sohoaCompletePlace = completePlace;
+  window.sohoaComplete = completeField;
 
   /* the field's validator as the clerk types (GET /check/<field>): mark(result) gets
    * {ok, value, note}; approval checks every field again on the server */
@@ -139,6 +146,11 @@
 
   ready(function () {
     window.sohoaViewer = setupViewer();
+  });
+
+  /* blind keying: its inputs complete like the record form's */
+  ready(function () {
+    document.querySelectorAll("#keying-form input[data-complete]").forEach(completeField);
   });
 
   /* tables marked data-sortable sort by a column when its header is clicked (numbers by
@@ -261,7 +273,7 @@
     if (only) only.addEventListener("change", function () { form.classList.toggle("only-flagged", only.checked); });
 
     inputs.forEach(function (input) {
-      if (input.hasAttribute("data-place")) completePlace(input);
+      completeField(input);
       var typedHere = false;
       input.addEventListener("input", function () { typedHere = true; });
       input.addEventListener("change", function () {

@@ -1,0 +1,48 @@
+"""Completion while keying: places of the book's year, names, ethnic groups, nationalities."""
+
+from __future__ import annotations
+
+from pipeline.review.complete import (
+    complete,
+    complete_listed,
+    complete_name,
+    complete_place,
+    completion_kind,
+)
+
+
+def test_places_are_found_without_tone_marks_and_as_they_were_named_that_year() -> None:
+    found = complete_place("quynh hung quynh luu", year=1994)
+    assert found[0] == "xã Quỳnh Hưng, huyện Quỳnh Lưu, tỉnh Nghệ An"  # merged away in 2020s
+    assert complete_place("Ba Vì, Hà Tây", year=1999)  # Ba Vì was in Hà Tây until 2008
+    assert all("Hà Tây" not in p for p in complete_place("phu cuong ba vi", year=2009))
+    assert any("huyện Ba Vì, thành phố Hà Nội" in p for p in complete_place("ba vi", year=2009))
+    after = complete_place("quang hung", year=2026)  # after the 2025 reform: no districts
+    assert after and all(p.count(",") == 1 and "huyện" not in p for p in after)
+    assert complete_place("qu") == []  # too short to ask
+
+
+def test_names_get_their_tone_marks_from_the_lists_and_keep_the_typed_case() -> None:
+    assert complete_name("nguyen van a")[0] == "Nguyễn Văn An"
+    assert complete_name("tr")[:2] == ["Trần", "Trương"]  # the most common surnames first
+    assert all(n.isupper() for n in complete_name("NGUYEN THI H"))
+    assert all(n.startswith("Nguyễn Thị Hồ") for n in complete_name("Nguyễn Thị Hồ"))
+    assert complete_name("x") == []
+
+
+def test_listed_values_are_completed_from_their_official_lists() -> None:
+    assert "HMông" in complete_listed("ethnic", "hm")
+    assert complete_listed("nationality", "my")[0] == "Hoa Kỳ"  # found by "Mỹ"
+    assert complete_listed("nationality", "viet") == ["Việt Nam"]
+    assert complete("ethnic", "") == []
+
+
+def test_each_field_gets_the_completion_of_its_kind() -> None:
+    kinds = {n: completion_kind(n) for n in ("noi_sinh", "ho_ten_me", "dan_toc", "quoc_tich_cha")}
+    assert kinds == {
+        "noi_sinh": "place",
+        "ho_ten_me": "name",
+        "dan_toc": "ethnic",
+        "quoc_tich_cha": "nationality",
+    }
+    assert completion_kind("ngay_sinh") == ""
