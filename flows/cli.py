@@ -213,10 +213,21 @@ def demo(verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False) -> N
             f"[b]Lô mẫu[/] {folder.name}: {meta.book_type} {meta.agency} quyển {meta.book}"
         )
         failed += guarded(lambda f=folder, m=meta: ingest_book(f, m))[1]
+    _demo_inventory()
     status(as_json=False)
     console.print(f"Dữ liệu cục bộ: {s.home_abs}  (CSDL, S3, nhật ký)")
     if failed:
         raise typer.Exit(EXIT_PAGES_FAILED)
+
+
+def _demo_inventory() -> None:
+    """The samples' inventory (agency names, pages per book): upserted, so runs repeat."""
+    from flows.wiring import make_plan, sessions, settings
+    from pipeline.intake.inventory import import_inventory, parse_inventory
+
+    rows = parse_inventory((SAMPLES / "kiem-ke.csv").read_text(encoding="utf-8"))
+    done = import_inventory(sessions(), make_plan(settings()), rows)
+    console.print(f"Kiểm kê mẫu: {done.added} quyển mới, {done.updated} quyển cập nhật")
 
 
 def _register_bench() -> None:

@@ -10,12 +10,14 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 
 from pipeline.db.models import aware
 from pipeline.review.accounts import ROLE_LABELS
 from pipeline.review.complete import completion_kind
 from pipeline.review.dashboard import VN_TZ
-from review_ui.security import page_csrf
+from pipeline.review.queue import agency_names
+from review_ui.security import page_csrf, web
 from schemas.dossiers import LABELS
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -49,6 +51,13 @@ def vn_datetime(value: datetime | None) -> str:
 def vn_prose(value: date | None) -> str:
     """Prose date: ngày 5 tháng 3 năm 2024."""
     return f"ngày {value.day} tháng {value.month} năm {value.year}" if value else ""
+
+
+@pass_context
+def agency_label(ctx: Any, code: str | None) -> str:
+    """An agency as people know it: "UBND xã Quỳnh Hưng (40.QUYNH-HUNG)", or its code alone."""
+    name = (ctx.get("agency_names") or {}).get(code or "")
+    return f"{name} ({code})" if name else (code or "")
 
 
 def vn_number(value: float | int | None, digits: int = 0) -> str:
@@ -124,6 +133,7 @@ def shown_value(value: str | None, name: str | None) -> str:
 
 
 TEMPLATES.env.filters.update(
+    agency_label=agency_label,
     completion_kind=completion_kind,
     phase_label=phase_label,
     plain_reason=plain_reason,
@@ -146,7 +156,9 @@ TEMPLATES.env.globals.update(
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Render a template with the signed-in user and the page's CSRF token."""
+    """Render a template with the signed-in user, the page's CSRF token and agency names."""
     context.setdefault("user", getattr(request.state, "user", None))
     context.setdefault("csrf", page_csrf(request))
+    if context["user"] is not None and "agency_names" not in context:
+        context["agency_names"] = agency_names(web(request).sessions)
     return TEMPLATES.TemplateResponse(request, name, context, status_code=status_code)

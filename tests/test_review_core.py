@@ -223,3 +223,24 @@ def test_screens_name_phases_reasons_and_audited_dates_in_plain_words() -> None:
     assert plain_reason("nhãn @ho_ten (khớp 96%)") == "nhãn “Họ, chữ đệm, tên” (khớp 96 %)"
     assert shown_value("1994-03-05", "ngay_sinh") == "05/03/1994"
     assert shown_value("1994-03-05", "so") == "1994-03-05" and shown_value(None, "so") == ""
+
+
+def test_the_inventory_may_name_each_agency(tmp_path):
+    from pipeline.review.queue import agency_names
+
+    sessions = make_sessions(tmp_path)
+    rows = parse_inventory(
+        "agency;agency_name;book_type;book;years;estimated_pages\n"
+        "40.QUYNH-HUNG;UBND xã Quỳnh Hưng;khai_sinh;01/2018;2018;4\n"
+        "89.PHU-THUAN;;khai_sinh;02/2009;2009;4\n"
+    )
+    assert [r.agency_name for r in rows] == ["UBND xã Quỳnh Hưng", ""]
+    import_inventory(sessions, load_plan(), rows)
+    import_inventory(
+        sessions,
+        load_plan(),
+        parse_inventory(  # no name column: the name stays
+            "agency,book_type,book,years,estimated_pages\n40.QUYNH-HUNG,khai_sinh,01/2018,2018,5\n"
+        ),
+    )
+    assert agency_names(sessions) == {"40.QUYNH-HUNG": "UBND xã Quỳnh Hưng"}

@@ -635,3 +635,29 @@ def test_the_manager_sees_approvals_against_the_plans_line_to_the_deadline(site,
     page.wait_for_url(lambda url: "phase=phase-2" in url)
     assert page.locator("section.plan-curve").count() == 0  # no book of phase 2 yet
     assert "Chưa có hồ sơ nào được đọc." in page.inner_text("main")
+
+
+def test_agencies_are_named_as_the_inventory_names_them(site, browser):
+    """Issue 20, item 13: the agency's name from the inventory, not only its code."""
+    from pipeline.intake.inventory import import_inventory, parse_inventory
+    from pipeline.phases import load_plan
+
+    base, sessions, _store, seeded = site
+    rows = parse_inventory(
+        "agency,ten_co_quan,book_type,book,years,estimated_pages\n"
+        "001.02.03,UBND xã Hiệp Thuận,khai_sinh,02/1994,1994,4\n"
+    )
+    import_inventory(sessions, load_plan(), rows)
+    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    _login(page, base, "/review", "clerk1")
+    named = "UBND xã Hiệp Thuận (001.02.03)"
+    assert named in page.inner_text("select[name=agency]")
+    assert (
+        page.locator("select[name=agency] option", has_text=named).get_attribute("value")
+        == "001.02.03"
+    )  # the filter still uses the code
+    page.goto(f"{base}/records/{seeded.record_a}")
+    assert named in page.inner_text(".record-head h1")
+    manager = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    _login(manager, base, "/dashboard", "manager1")
+    assert named in manager.inner_text("#agencies")

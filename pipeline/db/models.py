@@ -290,6 +290,8 @@ class InventoryBook(Base):
     year_from: Mapped[int] = mapped_column(Integer)
     year_to: Mapped[int] = mapped_column(Integer)
     estimated_pages: Mapped[int] = mapped_column(Integer, default=0)
+    #: the agency's name as people say it ("UBND xã Quỳnh Hưng"), when the inventory gives it
+    agency_name: Mapped[str | None] = mapped_column(String(255))
     #: the book's archival settings when the inventory gives them (fonds, catalog, box, …)
     archival: Mapped[dict[str, str] | None] = mapped_column(JSON)
     phase: Mapped[str] = mapped_column(String(32), index=True)

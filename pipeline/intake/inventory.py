@@ -27,6 +27,8 @@ ARCHIVAL_COLUMNS = {
     "retention": ("retention", "thoi_han_bao_quan"),
     "access": ("access", "che_do_su_dung"),
 }
+#: Optional column: the agency's name as people say it (screens show it beside the code).
+AGENCY_NAME_COLUMNS = ("agency_name", "ten_co_quan")
 DELIMITERS = (",", ";", "\t")
 BAD_QUOTES = "dấu ngoặc kép không khớp (thiếu dấu đóng, hoặc có chữ ngay sau dấu đóng)"
 _YEARS = re.compile(r"\s*(\d{4})\s*(?:[-–/]\s*(\d{4}))?\s*")
@@ -44,6 +46,8 @@ class InventoryRow:
     estimated_pages: int
     #: archival settings the row gives (see :data:`ARCHIVAL_COLUMNS`)
     archival: tuple[tuple[str, str], ...] = ()
+    #: the agency's name ("UBND xã Quỳnh Hưng"), "" when the row gives none
+    agency_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,8 @@ def _row(raw: dict[str, str]) -> InventoryRow:
         for key, names in ARCHIVAL_COLUMNS.items()
         if (value := next((row[n] for n in names if row.get(n)), ""))
     )
-    return InventoryRow(row["agency"], book_type, row["book"], y0, y1, pages, archival)
+    name = next((row[n] for n in AGENCY_NAME_COLUMNS if row.get(n)), "")
+    return InventoryRow(row["agency"], book_type, row["book"], y0, y1, pages, archival, name)
 
 
 def _delimiter(header: str) -> str:
@@ -96,7 +101,8 @@ def parse_inventory(text: str) -> list[InventoryRow]:
 
     Columns: ``agency, book_type, book, years`` (``YYYY`` or ``YYYY-YYYY``; or ``year_from``
     and ``year_to``), ``estimated_pages``; optionally the archival settings of each book
-    (:data:`ARCHIVAL_COLUMNS`: ``fonds`` or ``phong``, ``catalog`` or ``muc_luc``, …).
+    (:data:`ARCHIVAL_COLUMNS`: ``fonds`` or ``phong``, ``catalog`` or ``muc_luc``, …) and the
+    agency's name (``agency_name`` or ``ten_co_quan``).
     Fields follow the usual CSV quoting: a field in double quotes may hold the delimiter, line
     breaks and ``""`` for one quote.
 
@@ -162,6 +168,7 @@ def import_inventory(
             book.estimated_pages = r.estimated_pages
             if r.archival:  # a later CSV without these columns keeps what an earlier one gave
                 book.archival = dict(book.archival or {}) | dict(r.archival)
+            book.agency_name = r.agency_name or book.agency_name
             # masters are stored under the phase of the book's first year; count books the same
             book.phase = plan.prefix_for_year(r.year_from)
     return ImportResult(added, updated)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.db.models import (
     Batch,
     FieldRow,
+    InventoryBook,
     Page,
     RecordLock,
     RecordRow,
@@ -258,7 +259,7 @@ def queue_page(
 
 def queue_choices(
     sessions: sessionmaker[Session],
-) -> tuple[list[str], list[tuple[str, str]]]:
+) -> tuple[list[str], list[tuple[str, list[str]]]]:
     """Agencies, and books with their agencies, that have batches (for the filter lists)."""
     with sessions() as s:
         agencies = list(s.scalars(select(Batch.agency).distinct().order_by(Batch.agency)))
@@ -268,7 +269,18 @@ def queue_choices(
     books: dict[str, list[str]] = {}
     for book, agency in pairs:
         books.setdefault(book, []).append(agency)
-    return agencies, [(b, ", ".join(a)) for b, a in books.items()]
+    return agencies, list(books.items())
+
+
+def agency_names(sessions: sessionmaker[Session]) -> dict[str, str]:
+    """Agency code → the name the inventory gives it (agencies without one are left out)."""
+    with sessions() as s:
+        rows = s.execute(
+            select(InventoryBook.agency, InventoryBook.agency_name).where(
+                InventoryBook.agency_name.is_not(None), InventoryBook.agency_name != ""
+            )
+        ).all()
+    return {code: name for code, name in rows if name}
 
 
 def next_record(sessions: sessionmaker[Session], flt: QueueFilter, user_id: int) -> int | None:
