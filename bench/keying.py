@@ -20,27 +20,19 @@ import argparse
 import logging
 import os
 import shutil
-import socket
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from bench.browser import CHROMIUM, CHROMIUM_ARGS, serving
 
 log = logging.getLogger(__name__)
 
 #: keystrokes a practised clerk makes per second (about 40 words a minute with Telex accents)
 KEYS_PER_SECOND = 3.0
 PASSWORD = "bench-mat-khau-dai"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @dataclass
@@ -84,12 +76,6 @@ def _shown(name: str, value: str) -> str:
     return value
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _ingest(home: Path, entries: int, seed: int) -> tuple[Any, Any, Any, int, list[dict]]:
     """Render, process and store the page; (settings, sessions, store, page id, truth entries)."""
     from bench.corpus.synth import render_register_page
@@ -127,26 +113,11 @@ def _ingest(home: Path, entries: int, seed: int) -> tuple[Any, Any, Any, int, li
     return s, db, store, int(page_id), list(truth["entries"])
 
 
-def _serve(db: Any, store: Any, plan: Any) -> tuple[str, Any, threading.Thread]:
-    import uvicorn
-
+def _app(db: Any, store: Any, plan: Any) -> Any:
     from review_ui.app import create_app
     from review_ui.security import WebConfig
 
-    app = create_app(WebConfig(sessions=db, store=store, plan=plan, secret="k" * 40))
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=_free_port(), log_level="warning", lifespan="off"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    return f"http://127.0.0.1:{server.config.port}", server, thread
+    return create_app(WebConfig(sessions=db, store=store, plan=plan, secret="k" * 40))
 
 
 def _key_page(page: Any, truth: list[dict], record_ids: list[int]) -> tuple[int, int, int, int]:
@@ -199,7 +170,6 @@ def run(entries: int = 8, seed: int = 3) -> KeyingResult:
         from flows.wiring import make_plan
 
         add_user(db, "clerk1", "clerk", PASSWORD)
-        base, server, thread = _serve(db, store, make_plan(s))
         with db() as session:
             ids = list(
                 session.scalars(
@@ -208,28 +178,20 @@ def run(entries: int = 8, seed: int = 3) -> KeyingResult:
                     .order_by(RecordRow.entry_index)
                 )
             )
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(
-                    executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-                    headless=True,
-                    args=CHROMIUM_ARGS,
-                )
-                page = browser.new_context(viewport={"width": 1600, "height": 900}).new_page()
-                page.goto(f"{base}/login?next=/pages/{page_id}/grid")
-                page.fill("input[name=username]", "clerk1")
-                page.fill("input[name=password]", PASSWORD)
-                page.keyboard.press("Enter")
-                page.wait_for_url(f"{base}/pages/{page_id}/grid")
-                start = time.perf_counter()
-                cells, right, typed, keys = _key_page(page, truth, ids)
-                with page.expect_navigation():
-                    page.keyboard.press("Control+S")
-                seconds = time.perf_counter() - start
-                browser.close()
-        finally:
-            server.should_exit = True
-            thread.join(10)
+        with serving(_app(db, store, make_plan(s))) as base, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            page = browser.new_context(viewport={"width": 1600, "height": 900}).new_page()
+            page.goto(f"{base}/login?next=/pages/{page_id}/grid")
+            page.fill("input[name=username]", "clerk1")
+            page.fill("input[name=password]", PASSWORD)
+            page.keyboard.press("Enter")
+            page.wait_for_url(f"{base}/pages/{page_id}/grid")
+            start = time.perf_counter()
+            cells, right, typed, keys = _key_page(page, truth, ids)
+            with page.expect_navigation():
+                page.keyboard.press("Control+S")
+            seconds = time.perf_counter() - start
+            browser.close()
         right_after = _right_after(db, ids, truth)
         return KeyingResult(len(ids), cells, right, typed, keys + 1, seconds, right_after)
     finally:

@@ -235,27 +235,13 @@ def run_ui_bench(
     return "\n".join(lines)
 
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
 def measure_first_paint(path: Path, *, records: int, pages: int = 20) -> str:
     """First contentful paint of the record view in headless chromium (Debian's), p50/p95.
 
     The app runs under uvicorn on 127.0.0.1 with the seeded database; the clerk logs in
     through the form, then opens ``pages`` random records, each in a fresh navigation.
     """
-    import socket
-    import threading
-
-    import uvicorn
-
+    from bench.browser import serving
     from pipeline.db.models import make_engine, make_sessionmaker
     from pipeline.phases import load_plan
     from review_ui.app import create_app
@@ -263,22 +249,8 @@ def measure_first_paint(path: Path, *, records: int, pages: int = 20) -> str:
 
     sessions = make_sessionmaker(make_engine(f"sqlite:///{path}"))
     cfg = WebConfig(sessions=sessions, store=_Store(), plan=load_plan(), secret="b" * 48)  # type: ignore[arg-type]
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(cfg), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with serving(create_app(cfg)) as base:
         paints = _record_paints(base, records=records, pages=pages)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
     if not paints:
         return "  record view first paint: not measured (no paint entries)"
     paints.sort()
@@ -292,14 +264,14 @@ def measure_first_paint(path: Path, *, records: int, pages: int = 20) -> str:
 def _record_paints(base: str, *, records: int, pages: int) -> list[float]:
     """Log in as the clerk, open ``pages`` random records: their first contentful paints."""
     import random as _random
-    import shutil
 
     from playwright.sync_api import sync_playwright
 
+    from bench.browser import CHROMIUM, CHROMIUM_ARGS
+
     paints: list[float] = []
     with sync_playwright() as pw:
-        exe = shutil.which("chromium") or "/usr/bin/chromium"
-        browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.goto(f"{base}/login")
         page.fill("input[name=username]", "clerk")

@@ -28,9 +28,9 @@ from openpyxl import load_workbook
 
 from flows.local_s3 import stop_local_s3
 from pipeline.archive.hotich import load_template
+from tests.browser_fixtures import ARGS, CHROMIUM, free_port
 from tests.test_e2e import ROOT, SAMPLES, _store, sohoa
 from tests.test_export import XSD, _pdf_pages, _schema
-from tests.test_ui_browser import ARGS, CHROMIUM
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -44,12 +44,6 @@ pytestmark = [
 
 PASSWORD = "mat-khau-thu-nghiem-demo"
 BOOK = "02/1999"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +60,7 @@ def demo(tmp_path_factory) -> Iterator[tuple[Path, str, dict[str, str]]]:
             env={**os.environ, "SOHOA_HOME": str(home)},
         )  # fmt: skip
         assert add.returncode == 0, add.stderr
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "flows.cli", "serve", "--port", str(port)],
         cwd=ROOT,

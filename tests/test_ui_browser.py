@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -20,76 +16,27 @@ from sqlalchemy import select
 
 from pipeline.db.models import RecordRow, ReviewEvent
 from review_ui.app import create_app
-from tests import s3_fixtures
-from tests.ui_fixtures import PASSWORD, make_config, make_sessions, seed
+from tests import browser_fixtures, s3_fixtures
+from tests.ui_fixtures import make_config, make_sessions, seed
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-uvicorn = pytest.importorskip("uvicorn")
+pytest.importorskip("playwright.sync_api")
+pytest.importorskip("uvicorn")
 
 pytestmark = [pytest.mark.browser, pytest.mark.s3, pytest.mark.timeout(300)]
 
 s3_server = s3_fixtures.s3_server
 s3_store = s3_fixtures.s3_store
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+_login = browser_fixtures.login
+browser = browser_fixtures.browser
 
 
 @pytest.fixture
 def site(tmp_path, s3_store) -> Iterator[tuple[str, object, object, object]]:
     sessions = make_sessions(tmp_path)
     seeded = seed(sessions, s3_store)
-    app = create_app(make_config(sessions, s3_store))
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", sessions, s3_store, seeded
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    if not shutil.which(CHROMIUM):
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def _login(page, base: str, path: str, username: str) -> None:
-    page.goto(base + path)
-    assert "/login" in page.url
-    page.keyboard.type(username)  # the user name field has autofocus
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(base + path)
+    with browser_fixtures.serve(create_app(make_config(sessions, s3_store))) as base:
+        yield base, sessions, s3_store, seeded
 
 
 def _phase5(page, key: str) -> str:
@@ -303,13 +250,7 @@ def test_a_register_page_is_reviewed_as_one_table_with_spreadsheet_keys(site, br
     assert errors == []
 
 
-def _poll(page, expression: str, seconds: float = 20) -> None:  # type: ignore[no-untyped-def]
-    """Wait until ``expression`` is true (CDP evaluation: the page's CSP forbids eval, which
-    wait_for_function needs before the page's load event)."""
-    deadline = time.monotonic() + seconds
-    while not page.evaluate(expression):
-        assert time.monotonic() < deadline, expression
-        time.sleep(0.05)
+_poll = browser_fixtures.poll
 
 
 def test_the_focused_field_stays_in_view_when_crops_arrive_late(site, browser):

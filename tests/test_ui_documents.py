@@ -9,12 +9,12 @@ it back; each step is in the record's audit trail.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from bench.browser import serving
 from pipeline.config import ProcessOptions
 from pipeline.db.models import Page, RecordRow, ReviewEvent
 from pipeline.phases import load_plan
@@ -22,10 +22,10 @@ from pipeline.work import batch as stages
 from pipeline.work.joining import join_documents
 from review_ui.app import create_app
 from tests import s3_fixtures
+from tests.browser_fixtures import ARGS, CHROMIUM
+from tests.browser_fixtures import login as _login
 from tests.test_batch import _meta
 from tests.test_joining import letter_pages
-from tests.test_ui_browser import ARGS, CHROMIUM, _login
-from tests.test_ui_security import _serve
 from tests.ui_fixtures import add_users, make_config, make_sessions
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -59,7 +59,7 @@ def letter_site(tmp_path: Path, s3_store) -> Iterator[tuple[str, object, list[in
     join_documents(ctx, bid)
     add_users(sessions, {"clerk1": "clerk"})
     app = create_app(make_config(sessions, s3_store))
-    with contextmanager(_serve)(app) as base:
+    with serving(app, proxy_headers=False) as base:
         yield base, sessions, ids
 
 

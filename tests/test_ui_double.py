@@ -9,9 +9,6 @@ approves, disagreement goes to the arbiter, who decides. Real SQLite (migrations
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -20,12 +17,11 @@ from sqlalchemy import select
 from pipeline.db.models import Keying, RecordRow, ReviewEvent
 from pipeline.phases import load_plan, parse_plan
 from review_ui.app import create_app
-from tests import s3_fixtures
-from tests.test_ui_browser import ARGS, CHROMIUM, _free_port, _login
+from tests import browser_fixtures, s3_fixtures
 from tests.ui_fixtures import add_users, make_config, make_sessions, seed
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-uvicorn = pytest.importorskip("uvicorn")
+pytest.importorskip("playwright.sync_api")
+pytest.importorskip("uvicorn")
 
 pytestmark = [pytest.mark.browser, pytest.mark.s3, pytest.mark.timeout(300)]
 
@@ -53,34 +49,12 @@ def site(tmp_path, s3_store) -> Iterator[tuple[str, object, object, object]]:
     plan = dataclasses.replace(
         cfg.plan, phases=tuple(dataclasses.replace(p, double_keying=True) for p in cfg.plan.phases)
     )
-    app = create_app(dataclasses.replace(cfg, plan=plan))
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", sessions, s3_store, seeded, plan
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with browser_fixtures.serve(create_app(dataclasses.replace(cfg, plan=plan))) as base:
+        yield base, sessions, s3_store, seeded, plan
 
 
-@pytest.fixture
-def browser() -> Iterator[object]:
-    if not shutil.which(CHROMIUM):
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+browser = browser_fixtures.browser
+_login = browser_fixtures.login
 
 
 def _events(sessions, rid: int) -> list[tuple[str, str | None]]:  # type: ignore[no-untyped-def]

@@ -192,6 +192,7 @@ def test_approve_validates_stores_a_new_version_and_audits(env):
         "f_dan_toc": "Meo",
         "f_so": "12",
         "f_ngay_sinh": "32/13/1994",
+        "seen": ["ho_ten", "dan_toc"],  # the clerk's cursor visited both flagged fields
     }
     r = c.post(url, data=bad)
     assert r.status_code == 422 and "ngày không đọc được" in r.text

@@ -10,15 +10,16 @@ import csv
 import dataclasses
 import io
 import ipaddress
+import itertools
 import os
 import re
 import socket
 import subprocess
 import sys
 import threading
-import time
 import unicodedata
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,6 +28,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from bench.browser import serving
 from pipeline.db.models import InventoryBook, RecordLock, RecordRow, User
 from review_ui.app import create_app
 from review_ui.security import WebConfig
@@ -52,52 +54,24 @@ class Site:
     seeded: Seeded
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    port = _free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", proxy_headers=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
 @pytest.fixture
 def make_site(tmp_path) -> Iterator:  # type: ignore[type-arg]
     """Start a server; keyword arguments change its :class:`WebConfig`."""
-    running: list[Iterator[str]] = []
+    running, count = ExitStack(), itertools.count()
 
     def start(**changes: object) -> Site:
-        folder = tmp_path / f"site{len(running)}"
+        folder = tmp_path / f"site{next(count)}"
         folder.mkdir()
         sessions = make_sessions(folder)
         store = MemoryStore()
         seeded = seed(sessions, store)
         cfg: WebConfig = dataclasses.replace(make_config(sessions, store), **changes)
         app = create_app(cfg, warm_up=False)
-        gen = _serve(app)
-        base = next(gen)
-        running.append(gen)
+        base = running.enter_context(serving(app, proxy_headers=False))
         return Site(base, app, sessions, store, seeded)
 
-    yield start
-    for gen in running:
-        next(gen, None)
+    with running:
+        yield start
 
 
 @pytest.fixture

@@ -247,6 +247,11 @@ def approve_record(
 STORE_FAILED = "Không ghi được vào kho lưu trữ; thử lại sau"
 
 
+def _typed_over(f: FieldRow, text: str) -> bool:
+    """Did the clerk type something other than what the form showed for ``f``?"""
+    return clean_text(text) != clean_text(display_value(f.name, f.value, f.raw))
+
+
 def _judge(
     fields: list[FieldRow],
     typed: dict[str, str],
@@ -261,7 +266,10 @@ def _judge(
             False, errors=errors, message="Có trường chưa hợp lệ", reason="invalid"
         )
     changed = [f.name for f in fields if values[f.name] != f.value]
-    if seen is not None and (unseen := unseen_fields(fields, seen | accepted | set(changed))):
+    # only what the clerk typed counts as looked at: a reading the validator completes on
+    # its own ("Meo" → "HMông" for a field whose value was empty) is no sign anyone saw it
+    edited = {f.name for f in fields if f.name in typed and _typed_over(f, typed[f.name])}
+    if seen is not None and (unseen := unseen_fields(fields, seen | accepted | edited)):
         msg = "Còn trường cần duyệt chưa xem"
         return ApproveOutcome(False, errors=unseen, message=msg, reason="unseen")
     confirmed = [f.name for f in fields if f.name in accepted and f.name not in changed]

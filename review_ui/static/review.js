@@ -36,7 +36,7 @@
    * under the input; typed without tone marks is fine ("quynh hung") */
   function completeField(input) {
     var kind = input.getAttribute("data-complete");
-    if (!kind) return;
+    if (!kind || input.hasAttribute("list")) return;  /* a list of its own (the 54 ethnic groups) */
     var list = document.createElement("datalist"), timer = null, asked = "";
     var min = kind === "place" ? 3 : kind === "name" ? 2 : 1;
     var holder = input.closest("[data-year]"), year = holder ? Number(holder.getAttribute("data-year")) : 0;
