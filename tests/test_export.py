@@ -228,6 +228,8 @@ def test_a_letter_goes_to_the_archives_as_a_file_whose_xml_validates(
         ead = etree.fromstring(z.read(names["metadata/descriptive/ead.xml"]))
         assert ead_xsd.validate(ead), ead_xsd.error_log
         premis = etree.fromstring(z.read(names["metadata/preservation/premis.xml"]))
+        premis_xsd = _schema(XSD / "premis.xsd")
+        assert premis_xsd.validate(premis), premis_xsd.error_log
         ns = {"m": "http://www.loc.gov/METS/", "x": "http://www.w3.org/1999/xlink"}
         for f in mets.iterfind(".//m:file", ns):  # every file's SHA-256 is its content's
             href = f.find("m:FLocat", ns).get("{http://www.w3.org/1999/xlink}href")

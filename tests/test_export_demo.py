@@ -191,6 +191,8 @@ def test_demo_data_approved_in_the_browser_exports_both_packages(demo, tmp_path)
         names = {n.split("/", 1)[1]: n for n in z.namelist()}
         assert mets_xsd.validate(etree.fromstring(z.read(names["METS.xml"])))
         assert ead_xsd.validate(etree.fromstring(z.read(names["metadata/descriptive/ead.xml"])))
+        premis = etree.fromstring(z.read(names["metadata/preservation/premis.xml"]))
+        assert _schema(XSD / "premis.xsd").validate(premis)
     verify = sohoa(home, "verify", env=env)
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
