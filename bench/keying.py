@@ -46,6 +46,8 @@ class KeyingResult:
     keystrokes: int
     seconds: float
     right_after: int
+    #: mouse presses the page saw while it was keyed (the grid is keyboard-only)
+    mouse_events: int = 0
 
     def row(self) -> dict[str, Any]:
         """The figures per entry, for the report."""
@@ -186,14 +188,19 @@ def run(entries: int = 8, seed: int = 3) -> KeyingResult:
             page.fill("input[name=password]", PASSWORD)
             page.keyboard.press("Enter")
             page.wait_for_url(f"{base}/pages/{page_id}/grid")
+            page.evaluate(  # count any mouse use while the page is keyed
+                "window.sohoaMouse = 0; document.addEventListener('mousedown',"
+                " e => { if (e.isTrusted) window.sohoaMouse++; }, true)"
+            )
             start = time.perf_counter()
             cells, right, typed, keys = _key_page(page, truth, ids)
+            mouse = int(page.evaluate("window.sohoaMouse"))
             with page.expect_navigation():
                 page.keyboard.press("Control+S")
             seconds = time.perf_counter() - start
             browser.close()
         right_after = _right_after(db, ids, truth)
-        return KeyingResult(len(ids), cells, right, typed, keys + 1, seconds, right_after)
+        return KeyingResult(len(ids), cells, right, typed, keys + 1, seconds, right_after, mouse)
     finally:
         from flows.local_s3 import stop_local_s3
 

@@ -31,8 +31,9 @@ def test_a_keyed_handwritten_page_comes_out_as_its_truth(monkeypatch: pytest.Mon
         pytest.skip("weed (SeaweedFS) is not installed")
 
     monkeypatch.setenv("OMP_THREAD_LIMIT", "1")
-    result = run(entries=2, seed=5)
-    assert result.entries == 2 and result.cells >= 12
+    result = run(entries=5, seed=5)  # issue 20: a 5-entry page keyed with no mouse use
+    assert result.entries == 5 and result.cells >= 30
     # every cell keyed from the truth is approved as the truth
     assert result.right_after == result.cells
     assert result.keystrokes > result.typed_cells > 0
+    assert result.mouse_events == 0  # keyboard only
