@@ -34,11 +34,14 @@ STATIC = Path(__file__).parent / "static"
 
 def _warm_up() -> None:
     """Load the gazetteer and name lists before the first clerk needs a suggestion."""
+    from pipeline.review.complete import complete
     from pipeline.review.suggest import suggestions
 
     try:
         suggestions("noi_sinh", "xã Tân Lập, huyện Đan Phượng, Hà Tây")
         suggestions("ho_ten", "Ngyễn Văn A")
+        complete("place", "tan lap")  # the units written in full, folded for completion
+        complete("name", "nguyen van a")
     except Exception:  # noqa: BLE001 - a warm-up failure only costs time later
         log.exception("warm-up of suggestions failed")
 
