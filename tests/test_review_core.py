@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from pipeline.config import Settings, web_secret
-from pipeline.db.models import Page
+from pipeline.db.models import Page, RecordRow
 from pipeline.errors import BadInputError, ConfigError
 from pipeline.imaging.previews import make_preview
 from pipeline.intake.inventory import import_inventory, parse_inventory
@@ -244,3 +244,39 @@ def test_the_inventory_may_name_each_agency(tmp_path):
         ),
     )
     assert agency_names(sessions) == {"40.QUYNH-HUNG": "UBND xã Quỳnh Hưng"}
+
+
+def test_a_grid_page_is_approved_whole_or_not_at_all(tmp_path):
+    """A flagged cell the validator completes on its own ("Meo" → "HMông", its value empty)
+    is not looked at: the page is refused before any row is written — also when that cell
+    is on the second row, after a first row that is ready."""
+    from pipeline.db.models import FieldRow
+    from pipeline.review.approve import looked_at
+    from pipeline.review.grid import approve_grid, load_grid
+
+    sessions, store = make_sessions(tmp_path), MemoryStore()
+    seeded = seed(sessions, store)
+    with sessions.begin() as s:  # the second entry's ethnic group: read "Meo", no value
+        s.add(
+            FieldRow(
+                record_id=seeded.record_b, name="dan_toc", value=None, raw="Meo",
+                confidence=0.3, bbox=[300, 1900, 300, 80], needs_review=True, provenance=[],
+            )
+        )  # fmt: skip
+    me = add_users(sessions, {"clerk9": "clerk"})["clerk9"]
+    view = load_grid(sessions, seeded.page_id, me)
+    assert view is not None and view.editable == {seeded.record_a, seeded.record_b}
+    seen = {seeded.record_a: {"ho_ten", "dan_toc"}, seeded.record_b: {"ho_ten"}}
+    out = approve_grid(sessions, store, view, me, {}, {}, seen)
+    assert not out.ok and out.approved == []
+    assert set(out.errors[seeded.record_b]) == {"dan_toc"}
+    with sessions() as s:
+        statuses = {s.get_one(RecordRow, r).status for r in (seeded.record_a, seeded.record_b)}
+    assert statuses == {"needs_review"}  # nothing written, not even the ready first row
+    # typing over the reading is looking at it; typing the same reading is not
+    rows = list(view.records[1].fields)  # FieldViews of the second entry (name, value, raw)
+    assert "dan_toc" in looked_at(rows, {"dan_toc": "Kinh"}, set(), set())  # type: ignore[arg-type]
+    assert "dan_toc" not in looked_at(rows, {"dan_toc": "Meo"}, set(), set())  # type: ignore[arg-type]
+    seen[seeded.record_b] = {"ho_ten", "dan_toc"}
+    out = approve_grid(sessions, store, view, me, {}, {}, seen)
+    assert out.ok and sorted(out.approved) == sorted([seeded.record_a, seeded.record_b])

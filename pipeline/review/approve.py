@@ -179,7 +179,7 @@ def _refused(
 
 
 def unseen_fields(fields: list[FieldRow], looked: set[str]) -> dict[str, str]:
-    """The flagged fields nobody looked at (visited, confirmed or changed), with why."""
+    """The flagged fields not in ``looked`` (:func:`looked_at`), with why."""
     return {f.name: UNSEEN for f in fields if f.needs_review and f.name not in looked}
 
 
@@ -200,7 +200,8 @@ def approve_record(
 
     ``seen``: the flagged fields the clerk's cursor visited (the review screen sends them).
     When given, every flagged field must have been visited, confirmed (``accepted``) or
-    changed: Ctrl+S does not approve what nobody looked at. Each confirmation is audited.
+    typed over (:func:`looked_at`): Ctrl+S does not approve what nobody looked at. Each
+    confirmation is audited.
     ``plan``: the phase plan; with it, the record's phase follows its approved date
     (:mod:`pipeline.review.rephase`), and where the phase asks for double keying a record
     with unsure key fields is kept as a first keying instead (:mod:`pipeline.review.double`;
@@ -247,9 +248,21 @@ def approve_record(
 STORE_FAILED = "Không ghi được vào kho lưu trữ; thử lại sau"
 
 
-def _typed_over(f: FieldRow, text: str) -> bool:
-    """Did the clerk type something other than what the form showed for ``f``?"""
-    return clean_text(text) != clean_text(display_value(f.name, f.value, f.raw))
+def looked_at(
+    fields: list[FieldRow], typed: dict[str, str], seen: set[str], accepted: set[str]
+) -> set[str]:
+    """Fields the clerk looked at: visited (``seen``), confirmed, or typed over.
+
+    Only what the clerk typed counts as a change here: a reading the validator completes on
+    its own ("Meo" → "HMông" for a field whose value was empty) is no sign anyone saw it.
+    """
+    typed_over = {
+        f.name
+        for f in fields
+        if f.name in typed
+        and clean_text(typed[f.name]) != clean_text(display_value(f.name, f.value, f.raw))
+    }
+    return seen | accepted | typed_over
 
 
 def _judge(
@@ -266,10 +279,9 @@ def _judge(
             False, errors=errors, message="Có trường chưa hợp lệ", reason="invalid"
         )
     changed = [f.name for f in fields if values[f.name] != f.value]
-    # only what the clerk typed counts as looked at: a reading the validator completes on
-    # its own ("Meo" → "HMông" for a field whose value was empty) is no sign anyone saw it
-    edited = {f.name for f in fields if f.name in typed and _typed_over(f, typed[f.name])}
-    if seen is not None and (unseen := unseen_fields(fields, seen | accepted | edited)):
+    if seen is not None and (
+        unseen := unseen_fields(fields, looked_at(fields, typed, seen, accepted))
+    ):
         msg = "Còn trường cần duyệt chưa xem"
         return ApproveOutcome(False, errors=unseen, message=msg, reason="unseen")
     confirmed = [f.name for f in fields if f.name in accepted and f.name not in changed]

@@ -22,6 +22,7 @@ from pipeline.review.approve import (
     approve_record,
     decide_values,
     is_reviewable,
+    looked_at,
     unseen_fields,
 )
 from pipeline.review.queue import FieldView, LockState, RecordView, acquire_lock, load_record
@@ -112,8 +113,8 @@ def approve_grid(
     """Approve every editable entry of the page, or none when any cell is not ready.
 
     Each entry is checked as :func:`approve_record` would check it (validators, flagged cells
-    seen, confirmed or changed) before the first is written; then each is approved in turn
-    (its own version, audit events and phase).
+    seen, confirmed or typed over: :func:`looked_at`) before the first is written; then
+    each is approved in turn (its own version, audit events and phase).
     """
     errors: dict[int, dict[str, str]] = {}
     for rec in view.records:
@@ -121,9 +122,8 @@ def approve_grid(
             continue
         rows = _field_rows(sessions, rec.id)
         typed, acc = cells.get(rec.id, {}), accepted.get(rec.id, set())
-        values, bad = decide_values(rows, typed, acc, year_hint=_year(rec))
-        changed = {f.name for f in rows if values.get(f.name) != f.value}
-        bad.update(unseen_fields(rows, seen.get(rec.id, set()) | acc | changed))
+        _values, bad = decide_values(rows, typed, acc, year_hint=_year(rec))
+        bad.update(unseen_fields(rows, looked_at(rows, typed, seen.get(rec.id, set()), acc)))
         if bad:
             errors[rec.id] = bad
     if errors:
