@@ -11,6 +11,8 @@ if TYPE_CHECKING:
 
 WIDTH, HEIGHT = 720, 220
 PAD_L, PAD_R, PAD_T, PAD_B = 44, 10, 14, 36
+#: the width of a character of the 11-px tick labels, near enough to keep labels apart
+CHAR_W = 6.5
 
 
 def ticks(peak: int) -> list[int]:
@@ -93,10 +95,11 @@ def plan_svg(curve: PlanCurve) -> str:
     end = max(curve.today, curve.deadline or curve.today, first + timedelta(days=1))
     span = max(1, (end - first).days)
     top = ticks(max(curve.target, curve.approved, 1))[-1]
-    plot_w, plot_h = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
+    pad_l = max(PAD_L, 12 + CHAR_W * len(_thousands(top)))  # room for "4.000.000"
+    plot_w, plot_h = WIDTH - pad_l - PAD_R, HEIGHT - PAD_T - PAD_B
 
     def x(day: date) -> float:
-        return PAD_L + plot_w * min(1.0, max(0.0, (day - first).days / span))
+        return pad_l + plot_w * min(1.0, max(0.0, (day - first).days / span))
 
     def y(value: int) -> float:
         return PAD_T + plot_h * (1 - value / top)
@@ -107,14 +110,14 @@ def plan_svg(curve: PlanCurve) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-label="{escape(summary)} hồ sơ" class="chart plan-chart" '
         f'data-phase="{curve.phase}">',
-        f'<line x1="{PAD_L}" y1="{y(0)}" x2="{WIDTH - PAD_R}" y2="{y(0)}" class="axis"/>',
+        f'<line x1="{pad_l}" y1="{y(0)}" x2="{WIDTH - PAD_R}" y2="{y(0)}" class="axis"/>',
     ]
     for value in ticks(top):
         parts.append(
-            f'<text x="{PAD_L - 6}" y="{y(value) + 4:.1f}" class="tick" text-anchor="end">'
+            f'<text x="{pad_l - 6}" y="{y(value) + 4:.1f}" class="tick" text-anchor="end">'
             f"{_thousands(value)}</text>"
         )
-    parts += _plan_marks(curve, x, y)
+    parts += _plan_marks(curve, x, y, pad_l)
     steps = [(curve.start, 0)]
     for day, total in curve.points:
         steps += [(day, steps[-1][1]), (day, total)]
@@ -125,17 +128,17 @@ def plan_svg(curve: PlanCurve) -> str:
         f"{escape(summary)} hồ sơ đến {curve.today:%d/%m/%Y}</title></polyline>"
     )
     parts.append(
-        f'<line x1="{PAD_L}" y1="{HEIGHT - 9}" x2="{PAD_L + 18}" y2="{HEIGHT - 9}" '
-        f'class="approved-line"/><text x="{PAD_L + 22}" y="{HEIGHT - 5}" class="tick">'
+        f'<line x1="{pad_l}" y1="{HEIGHT - 9}" x2="{pad_l + 18}" y2="{HEIGHT - 9}" '
+        f'class="approved-line"/><text x="{pad_l + 22}" y="{HEIGHT - 5}" class="tick">'
         f"Hồ sơ đã duyệt (cộng dồn)</text>"
-        f'<line x1="{PAD_L + 200}" y1="{HEIGHT - 9}" x2="{PAD_L + 218}" y2="{HEIGHT - 9}" '
-        f'class="plan-line"/><text x="{PAD_L + 222}" y="{HEIGHT - 5}" class="tick">'
+        f'<line x1="{pad_l + 200}" y1="{HEIGHT - 9}" x2="{pad_l + 218}" y2="{HEIGHT - 9}" '
+        f'class="plan-line"/><text x="{pad_l + 222}" y="{HEIGHT - 5}" class="tick">'
         f"Kế hoạch đến hạn</text></svg>"
     )
     return "".join(parts)
 
 
-def _plan_marks(curve: PlanCurve, x: Any, y: Any) -> list[str]:
+def _plan_marks(curve: PlanCurve, x: Any, y: Any, pad_l: float) -> list[str]:
     """The plan's line, and the start, deadline and today marked on the time axis."""
     out = []
     labels = [(curve.today, "Hôm nay", "today")]
@@ -150,17 +153,28 @@ def _plan_marks(curve: PlanCurve, x: Any, y: Any) -> list[str]:
         )
         labels.append((curve.deadline, "Hạn", "deadline"))
     labels.append((curve.start, "Bắt đầu", "start"))  # the first labels win where they crowd
-    placed: list[float] = []
+    placed: list[tuple[float, float]] = []
     for day, word, cls in labels:
-        at = x(day)
+        at, text = x(day), f"{word} {day:%d/%m/%Y}"
         out.append(
             f'<line x1="{at:.1f}" y1="{PAD_T}" x2="{at:.1f}" y2="{y(0)}" class="mark-{cls}"/>'
         )
-        if all(abs(at - p) > 90 for p in placed):  # labels that would overlap are left out
-            placed.append(at)
-            anchor = "start" if at < PAD_L + 40 else "end" if at > WIDTH - 60 else "middle"
+        width = CHAR_W * len(text)
+        if cls == "deadline":  # at the top of its line, clear of the dates along the axis
+            side, shift = ("end", -4) if at - width - 4 > pad_l else ("start", 4)
+            out.append(
+                f'<text x="{at + shift:.1f}" y="{PAD_T + 10}" class="tick" '
+                f'text-anchor="{side}">{text}</text>'
+            )
+            continue
+        anchor = (
+            "start" if at - width / 2 < pad_l else "end" if at + width / 2 > WIDTH else "middle"
+        )
+        left = at if anchor == "start" else at - width if anchor == "end" else at - width / 2
+        if all(left + width + 8 < a or b + 8 < left for a, b in placed):  # no overlaps
+            placed.append((left, left + width))
             out.append(
                 f'<text x="{at:.1f}" y="{y(0) + 16}" class="tick" text-anchor="{anchor}">'
-                f"{word} {day:%d/%m/%Y}</text>"
+                f"{text}</text>"
             )
     return out

@@ -128,3 +128,26 @@ def test_a_phase_begun_after_its_deadline_is_drawn_as_already_due() -> None:
     assert curve.planned(curve.today) == 3640 and curve.overdue_days == 341
     svg = plan_svg(curve)
     assert "Hạn 31/12/2025" in svg and "Hôm nay 07/12/2026" in svg
+
+
+def test_chart_labels_fit_large_totals_and_never_overlap() -> None:
+    import re
+
+    svg = plan_svg(_curve(target=4_000_000, points=[(date(2025, 6, 1), 1_250_000)]))
+    (x,) = [float(m) for m in re.findall(r'<text x="([\d.]+)"[^>]*>4\.000\.000<', svg)]
+    assert x - 6.5 * len("4.000.000") >= 0  # the axis label is not cut off on the left
+    dated = re.findall(
+        r'<text x="([\d.]+)" y="([\d.]+)" class="tick" text-anchor="(\w+)">'
+        r"([^<]+ \d\d/\d\d/\d{4})<",
+        svg,
+    )
+    row = max(float(y) for _x, y, _a, _t in dated)  # the dates along the time axis
+    bottom = [(x, a, t) for x, y, a, t in dated if float(y) == row]
+    assert len(bottom) >= 2  # today and the start, at least
+    spans = []
+    for at, anchor, text in bottom:
+        w = 6.5 * len(text)
+        left = float(at) - {"start": 0, "middle": w / 2, "end": w}[anchor]
+        spans.append((left, left + w))
+    spans.sort()
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))

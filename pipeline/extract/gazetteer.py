@@ -25,9 +25,11 @@ from pipeline.extract.placenames import (
     Hits,
     NameIndex,
     PlaceSegment,
+    former_district_names,
     former_units,
     name_suffixes,
     place_segments,
+    printed_former_name,
     split_type,
 )
 
@@ -95,6 +97,8 @@ class _Try:
     after_reform: bool | None = None
     penalty: float = 1.0
     district: list[str] = field(default_factory=list)
+    #: the district's name as printed when it is a former name of its unit ("huyện Tĩnh Gia")
+    district_former: str | None = None
     ward: list[str] = field(default_factory=list)
     new_ward: list[str] = field(default_factory=list)
     rest: list[str] = field(default_factory=list)
@@ -116,16 +120,21 @@ def _read(name: str, data_dir: Path) -> list[dict[str, str]]:
 
 def _former(
     table: dict[str, list[dict[str, str]]], data_dir: Path
-) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
-    """Units of earlier GSO lists that old books name (``placenames.former_units``)."""
+) -> tuple[list[dict[str, str]], list[dict[str, str]], list[tuple[str, str]]]:
+    """Former units old books name: communes and districts of earlier GSO lists.
+
+    (``placenames.former_units``) and the former names of districts that kept their code.
+    """
     if not (data_dir / "wards_former.csv").exists():
-        return [], []
-    return former_units(
+        return [], [], []
+    old_districts = _read("districts_former.csv", data_dir)
+    wards, districts = former_units(
         table["wards_pre2025"],
         table["districts_pre2025"],
         _read("wards_former.csv", data_dir),
-        _read("districts_former.csv", data_dir),
+        old_districts,
     )
+    return wards, districts, former_district_names(table["districts_pre2025"], old_districts)
 
 
 def _one_per_unit(codes: list[str]) -> list[str]:
@@ -158,9 +167,11 @@ class Gazetteer:
         table = {n: _read(f"{n}.csv", data_dir) for n in ("provinces_pre2025", "provinces_2025")}
         for n in ("districts_pre2025", "wards_pre2025", "wards_2025", "provinces_historical"):
             table[n] = _read(f"{n}.csv", data_dir)
-        wards, districts = _former(table, data_dir)
+        wards, districts, renamed = _former(table, data_dir)
         table["wards_pre2025"] += wards  # units merged away before 2025, by their own codes
         table["districts_pre2025"] += districts
+        #: code → the names a district bore before under the same code (oldest list last)
+        self.district_former_names = _grouped(renamed)
         self.provinces_old = {r["code"]: r["name"] for r in table["provinces_pre2025"]}
         self.provinces_new = {r["code"]: r["name"] for r in table["provinces_2025"]}
         self.district_province = {r["code"]: r["province_code"] for r in table["districts_pre2025"]}
@@ -174,7 +185,10 @@ class Gazetteer:
         self._p_new = NameIndex(self.provinces_new)
         aliases = [(str(i), a) for i, r in enumerate(hist) for a in r["aliases"].split(";") if a]
         self._p_hist = NameIndex({str(i): r["name"] for i, r in enumerate(hist)}, aliases)
-        self._districts = NameIndex({r["code"]: r["name"] for r in table["districts_pre2025"]})
+        self._districts = NameIndex(
+            {r["code"]: r["name"] for r in table["districts_pre2025"]},
+            [(c, split_type(n)[1]) for c, n in renamed],
+        )
         self._wards = NameIndex({r["code"]: r["name"] for r in table["wards_pre2025"]})
         self._new_wards = NameIndex({r["code"]: r["name"] for r in table["wards_2025"]})
         self._districts_of = _grouped((p, d) for d, p in self.district_province.items())
@@ -274,6 +288,12 @@ class Gazetteer:
             hits, rest = self._find_seg(self._districts, d_seg, scope)
             if hits:
                 t.district = [c for c, _ in hits]
+                if len(t.district) == 1:  # "huyện Tĩnh Gia" stays so, as "tỉnh Hà Tây" does
+                    t.district_former = printed_former_name(
+                        d_seg.text,
+                        self._districts.full[t.district[0]],
+                        self.district_former_names.get(t.district[0], ()),
+                    )
                 pending.extend([PlaceSegment("", rest)] if rest else [])
                 t.scores.append(hits[0][1])
             else:
@@ -392,7 +412,8 @@ class Gazetteer:
         new_names = tuple(self._new_wards.full[c] for c in new_codes)
         units = [
             _same_name(self._wards.full, t.ward) or _same_name(self._new_wards.full, t.new_ward),
-            _same_name(self._districts.full, [district] if district else t.district),
+            t.district_former
+            or _same_name(self._districts.full, [district] if district else t.district),
             t.hist or self.provinces_old.get(prov or "") or self.provinces_new.get(new_prov or ""),
         ]
         return PlaceMatch(

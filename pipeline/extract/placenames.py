@@ -192,7 +192,9 @@ def former_units(
 
     new_districts, district_code = [], {}
     for r in districts_former:
-        if r["code"] not in now_districts and r["code"] not in district_code:
+        if r["code"] in now_districts:
+            continue  # a name the district bore under its code today: former_district_names
+        if r["code"] not in district_code:
             district_code[r["code"]] = fcode(r["code"])
             new_districts.append({**r, "code": district_code[r["code"]]})
     new_wards = []
@@ -205,3 +207,31 @@ def former_units(
         known.add((dcode, bare))
         new_wards.append({**r, "code": fcode(r["code"]), "district_code": dcode})
     return new_wards, new_districts
+
+
+def former_district_names(
+    districts: list[dict[str, str]], districts_former: list[dict[str, str]]
+) -> list[tuple[str, str]]:
+    """(code, former full name) of districts that kept their code under another name.
+
+    "Huyện Tĩnh Gia" (now thị xã Nghi Sơn), "Quận 2" (now part of Thủ Đức): old books name
+    them, and they are the same unit by code.
+    """
+    now = {r["code"]: _key(r["name"]) for r in districts}
+    return [
+        (r["code"], r["name"])
+        for r in districts_former
+        if r["code"] in now and now[r["code"]] != _key(r["name"])
+    ]
+
+
+def printed_former_name(printed: str, now: str, former: Iterable[str]) -> str | None:
+    """The former name (of ``former``) that ``printed`` names, when it is not ``now``.
+
+    A place is written as the book wrote it: a district printed "huyện Tĩnh Gia" keeps that
+    name, not today's "thị xã Nghi Sơn" of the same code.
+    """
+    key = fold_text(printed)
+    if key == fold_text(split_type(now)[1]):
+        return None
+    return next((n for n in sorted(former) if fold_text(split_type(n)[1]) == key), None)

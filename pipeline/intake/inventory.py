@@ -86,6 +86,8 @@ def _row(raw: dict[str, str]) -> InventoryRow:
         if (value := next((row[n] for n in names if row.get(n)), ""))
     )
     name = next((row[n] for n in AGENCY_NAME_COLUMNS if row.get(n)), "")
+    if len(name) > 255:
+        raise ValueError("tên cơ quan dài quá 255 ký tự")
     return InventoryRow(row["agency"], book_type, row["book"], y0, y1, pages, archival, name)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 from functools import cache
+from itertools import zip_longest
 
 from rapidfuzz import fuzz, process
 
@@ -53,9 +54,10 @@ def _province_history() -> tuple[tuple[str, str, str, int], ...]:
 def old_units(year: int | None = None) -> tuple[str, ...]:
     """Every commune before the 2025 reform, written in full: "xã X, huyện Y, tỉnh Z".
 
-    Communes of earlier GSO lists (merged away in 2019–2024) are included; with ``year``,
-    a province is named as it was that year where data/province_history.csv says so
-    ("huyện Ba Vì, tỉnh Hà Tây" in 1999).
+    Communes of earlier GSO lists (2020–2023 snapshots: merged away before 2025) and the
+    former names of districts that kept their code ("huyện Tĩnh Gia") are included; with
+    ``year``, a province is named as it was that year where data/province_history.csv says
+    so ("huyện Ba Vì, tỉnh Hà Tây" in 1999 — that table holds a few provinces only).
     """
     return _old_units(tuple(h for h in _province_history() if year is not None and year < h[3]))
 
@@ -71,6 +73,9 @@ def _old_units(history: tuple[tuple[str, str, str, int], ...]) -> tuple[str, ...
             if pcode == province and dcode in ("*", district):
                 path = path.rsplit(", ", 1)[0] + ", " + name
         out.append(_written(path))
+        parts = path.split(", ")
+        for former in sorted(g.district_former_names.get(district, ())):  # "huyện Tĩnh Gia"
+            out.append(_written(", ".join([parts[0], former, *parts[2:]])))
     return tuple(out)
 
 
@@ -130,8 +135,11 @@ def complete_place(query: str, *, year: int | None = None, limit: int = LIMIT) -
     if year is not None and year > REFORM_YEAR:
         return _best(query, new_units(), limit)
     found = _best(query, old_units(year), limit)
-    if year == REFORM_YEAR:
-        found = [*found[: limit // 2], *_best(query, new_units(), limit - len(found[: limit // 2]))]
+    if year == REFORM_YEAR:  # half of each, the rest from whichever has more
+        new = _best(query, new_units(), limit)
+        half = limit // 2
+        both = [*found[:half], *new[: limit - min(half, len(found))]]
+        found = list(dict.fromkeys([*both, *found[half:]]))[:limit]
     return found
 
 
@@ -139,7 +147,9 @@ def complete_place(query: str, *, year: int | None = None, limit: int = LIMIT) -
 def _syllables() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Middle-name syllables, then given-name syllables (most listed first, no repeats)."""
     with (DATA_DIR / "middle_names.csv").open(encoding="utf-8") as f:
-        middle = [r["middle_name"] for r in csv.DictReader(f)]
+        rows = list(csv.DictReader(f))
+    by_gender = [[r["middle_name"] for r in rows if r["gender"] == g] for g in ("male", "female")]
+    middle = [m for pair in zip_longest(*by_gender) for m in pair if m]  # "Văn", "Thị", …
     given: list[str] = []
     for file in ("given_names_male.txt", "given_names_female.txt"):
         given += (DATA_DIR / file).read_text(encoding="utf-8").split()
@@ -168,6 +178,8 @@ def complete_name(query: str, *, limit: int = LIMIT) -> list[str]:
     words = query.split()
     if not words or len(query.strip()) < 2:
         return []
+    if query.endswith(" "):  # the next word, not yet begun: the most common first
+        words.append("")
     upper = query.isupper() and len(query) > 1
     head = [_restore(w, i) for i, w in enumerate(words[:-1])]
     last = fold_text(words[-1])

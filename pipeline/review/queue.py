@@ -274,11 +274,11 @@ def queue_choices(
 
 def agency_names(sessions: sessionmaker[Session]) -> dict[str, str]:
     """Agency code → the name the inventory gives it (agencies without one are left out)."""
-    with sessions() as s:
+    with sessions() as s:  # one name per agency (the latest in sort order when books differ)
         rows = s.execute(
-            select(InventoryBook.agency, InventoryBook.agency_name).where(
-                InventoryBook.agency_name.is_not(None), InventoryBook.agency_name != ""
-            )
+            select(InventoryBook.agency, func.max(InventoryBook.agency_name))
+            .where(InventoryBook.agency_name.is_not(None), InventoryBook.agency_name != "")
+            .group_by(InventoryBook.agency)
         ).all()
     return {code: name for code, name in rows if name}
 

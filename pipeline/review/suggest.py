@@ -78,13 +78,24 @@ def renames_a_known_commune(text: str, suggestion: str) -> bool:
     return read != offered and read in commune_names()
 
 
+def _as_printed_units(text: str, normalized: str) -> str:
+    """The normalized place with each unit the page names written as the page writes it.
+
+    A commune upgraded since ("xã Hải Thượng" is a phường today) keeps the book's type word:
+    what a suggestion may add is a missing unit or a fixed misreading, not today's names.
+    """
+    typed = [" ".join(p.split()) for p in text.split(",")]
+    printed = {_unit_name(p): p for p in typed if p.lower().startswith(_UNIT_WORDS)}
+    return ", ".join(printed.get(_unit_name(p), p.strip()) for p in normalized.split(","))
+
+
 def _place(text: str) -> list[Offer]:
     """The printed place written in full (the value stays as the page says it)."""
     m = match_place(text)
     if not m or m.score < 0.8 or renames_a_known_commune(text, m.normalized):
         return []
     why = f"đơn vị trong danh mục hành chính, giống {m.score * 100:.0f} % cách đọc"
-    return [(m.normalized, why)]
+    return [(_as_printed_units(text, m.normalized), why)]
 
 
 def _name(text: str) -> list[Offer]:

@@ -32,31 +32,87 @@
   window.sohoaKeyedDate = keyedDate;
 
   /* completion as the clerk types (GET /complete/<kind>): places of the book's year (the
-   * nearest data-year), full names, ethnic groups, nationalities — the browser's own list
-   * under the input; typed without tone marks is fine ("quynh hung") */
+   * nearest data-year), full names, ethnic groups, nationalities. Our own list under the
+   * input, not a <datalist>: the browser filters a datalist by the typed letters, so
+   * "tran thi b" would hide "Trần Thị Bình". Arrow keys move in the list, Enter or Tab take
+   * the highlighted value, Esc closes it; with nothing highlighted the keys do what they
+   * always do (Enter: next field). */
   function completeField(input) {
     var kind = input.getAttribute("data-complete");
     if (!kind || input.hasAttribute("list")) return;  /* a list of its own (the 54 ethnic groups) */
-    var list = document.createElement("datalist"), timer = null, asked = "";
+    var box = document.createElement("ul"), timer = null, asked = "", active = -1, asking = 0;
     var min = kind === "place" ? 3 : kind === "name" ? 2 : 1;
     var holder = input.closest("[data-year]"), year = holder ? Number(holder.getAttribute("data-year")) : 0;
-    list.id = "dl-" + (input.id || input.name).replace(/[^A-Za-z0-9_-]/g, "-");
-    document.body.appendChild(list);
-    input.setAttribute("list", list.id);
+    box.id = "cl-" + (input.id || input.name).replace(/[^A-Za-z0-9_-]/g, "-");
+    box.className = "complete-list";
+    box.setAttribute("role", "listbox");
+    box.hidden = true;
+    document.body.appendChild(box);
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-controls", box.id);
+    input.setAttribute("aria-expanded", "false");
+    function close() { box.hidden = true; active = -1; input.setAttribute("aria-expanded", "false"); }
+    function mark(i) {
+      var items = box.children;
+      if (!items.length) return;
+      active = (i + items.length) % items.length;
+      Array.prototype.forEach.call(items, function (li, j) {
+        li.classList.toggle("active", j === active);
+        li.setAttribute("aria-selected", j === active ? "true" : "false");
+      });
+      items[active].scrollIntoView({ block: "nearest" });
+    }
+    function take(i) {
+      var li = box.children[i];
+      if (!li) return;
+      input.value = li.textContent;
+      asked = input.value;
+      close();
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    function show(names) {
+      box.textContent = "";
+      active = -1;
+      names.forEach(function (n, i) {
+        var li = document.createElement("li");
+        li.textContent = n;
+        li.setAttribute("role", "option");
+        li.addEventListener("mousedown", function (ev) { ev.preventDefault(); take(i); });
+        box.appendChild(li);
+      });
+      if (!names.length || document.activeElement !== input) { close(); return; }
+      var r = input.getBoundingClientRect();
+      box.style.left = (r.left + window.scrollX) + "px";
+      box.style.top = (r.bottom + window.scrollY) + "px";
+      box.style.minWidth = r.width + "px";
+      box.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+    }
+    input.addEventListener("keydown", function (ev) {
+      if (box.hidden) return;
+      var stop = true;
+      if (ev.key === "ArrowDown") mark(active + 1);
+      else if (ev.key === "ArrowUp") mark(active - 1);
+      else if (ev.key === "Escape") close();
+      else if ((ev.key === "Enter" || ev.key === "Tab") && active >= 0) { take(active); stop = ev.key === "Enter"; }
+      else stop = false;
+      if (stop) { ev.preventDefault(); ev.stopImmediatePropagation(); }
+    });
+    input.addEventListener("blur", function () { setTimeout(close, 150); });
     input.addEventListener("input", function () {
       clearTimeout(timer);
       timer = setTimeout(function () {
-        var q = input.value.trim();
-        if (q.length < min || q === asked) return;
+        var q = input.value.replace(/^\s+/, "");  /* a space at the end asks for the next word */
+        if (q.trim().length < min) { close(); return; }
+        if (q === asked) return;
         asked = q;
-        var url = "/complete/" + kind + "?q=" + encodeURIComponent(input.value.replace(/^\s+/, ""));
+        var url = "/complete/" + kind + "?q=" + encodeURIComponent(q);
         if (year) url += "&year=" + year;
+        var mine = ++asking;  /* a slower earlier answer never replaces a newer one */
         fetch(url, { credentials: "same-origin" })
           .then(function (r) { return r.ok ? r.json() : []; })
-          .then(function (names) {
-            list.textContent = "";
-            names.forEach(function (n) { var o = document.createElement("option"); o.value = n; list.appendChild(o); });
-          })
+          .then(function (names) { if (mine === asking) show(names); })
           .catch(function () { /* completion is a help; typing goes on */ });
       }, 150);
     });
