@@ -27,7 +27,9 @@ def test_places_are_found_without_tone_marks_and_as_they_were_named_that_year() 
 
 
 def test_names_get_their_tone_marks_from_the_lists_and_keep_the_typed_case() -> None:
-    assert complete_name("nguyen van a")[0] == "Nguyễn Văn An"
+    assert complete_name("nguyen van an")[0] == "Nguyễn Văn An"  # the word as typed first
+    assert "Nguyễn Văn An" in complete_name("nguyen van a")  # the commonest "A…" names
+    assert complete_name("nguyen thi ")[0] == "Nguyễn Thị Minh"  # a given name, not "Thị Văn"
     assert complete_name("tr")[:2] == ["Trần", "Trương"]  # the most common surnames first
     assert all(n.isupper() for n in complete_name("NGUYEN THI H"))
     assert all(n.startswith("Nguyễn Thị Hồ") for n in complete_name("Nguyễn Thị Hồ"))

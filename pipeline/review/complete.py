@@ -9,6 +9,7 @@ value is what the clerk picks or types, checked on approval like any other.
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from functools import cache
 from itertools import zip_longest
 
@@ -145,20 +146,31 @@ def complete_place(query: str, *, year: int | None = None, limit: int = LIMIT) -
 
 @cache
 def _syllables() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Middle-name syllables, then given-name syllables (most listed first, no repeats)."""
+    """Middle-name and given-name syllables, without repeats.
+
+    Middle names male and female in turn; given-name syllables those in the most listed
+    names first.
+    """
     with (DATA_DIR / "middle_names.csv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     by_gender = [[r["middle_name"] for r in rows if r["gender"] == g] for g in ("male", "female")]
     middle = [m for pair in zip_longest(*by_gender) for m in pair if m]  # "Văn", "Thị", …
-    given: list[str] = []
+    given: Counter[str] = Counter()
     for file in ("given_names_male.txt", "given_names_female.txt"):
-        given += (DATA_DIR / file).read_text(encoding="utf-8").split()
-    return tuple(dict.fromkeys(middle)), tuple(dict.fromkeys(given))
+        given.update((DATA_DIR / file).read_text(encoding="utf-8").split())
+    return tuple(dict.fromkeys(middle)), tuple(w for w, _n in given.most_common())
 
 
 def _word_choices(position: int) -> tuple[str, ...]:
+    """The words a name's ``position`` may hold, the likeliest first.
+
+    Surnames first; then middle names before given names; from the third word on, given
+    names first ("Nguyễn Thị " → "Nguyễn Thị An", not "Nguyễn Thị Văn").
+    """
     middle, given = _syllables()
-    return surnames() if position == 0 else tuple(dict.fromkeys([*middle, *given]))
+    if position == 0:
+        return surnames()
+    return tuple(dict.fromkeys([*middle, *given] if position == 1 else [*given, *middle]))
 
 
 def _restore(word: str, position: int) -> str:
@@ -185,6 +197,7 @@ def complete_name(query: str, *, limit: int = LIMIT) -> list[str]:
     last = fold_text(words[-1])
     pool = _word_choices(len(words) - 1)
     tails = [c for c in pool if fold_text(c).startswith(last)]
+    tails.sort(key=lambda c: fold_text(c) != last)  # the word as typed first ("an" → "An")
     if fold_text(words[-1]) != words[-1].lower():
         tails = [c for c in tails if c.lower().startswith(words[-1].lower())]
     out = [" ".join([*head, t]) for t in tails[:limit]]
