@@ -45,7 +45,10 @@ def login(page: Any, base: str, path: str, username: str) -> None:
     """Open ``path``, be sent to the login form, sign in with the keyboard, land on ``path``."""
     page.goto(base + path)
     assert "/login" in page.url
-    page.keyboard.type(username)  # the user name field has autofocus
+    # the user name field has autofocus; Chrome applies it at a rendering update that may come
+    # after the load event on a busy machine, so wait for it rather than type into nothing
+    poll(page, "document.activeElement && document.activeElement.name === 'username'")
+    page.keyboard.type(username)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
