@@ -9,7 +9,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PIL import Image
 
 from pipeline.config import ProcessOptions
@@ -17,7 +16,7 @@ from pipeline.extract.calibration import Calibration
 from pipeline.extract.decree30 import copy_marks, signer_zone
 from pipeline.extract.fields import flag_handwritten, flag_suspect_zeros, flag_tiny_text
 from pipeline.extract.kinds import detect_kind, extract_page
-from pipeline.extract.second import ReadBox, second_opinion
+from pipeline.extract.second import box_reader, second_opinion
 from pipeline.imaging.clean import (
     CleanPage,
     clean_page,
@@ -42,9 +41,8 @@ from pipeline.imaging.orientation import (
     sideways_turns,
     words_lie_flat,
 )
-from pipeline.ports import LineReader, LineReading, OcrEngine, OcrReading
+from pipeline.ports import LineReader, OcrEngine, OcrReading
 from schemas.models import (
-    BBox,
     OcrLine,
     OcrPage,
     OcrWord,
@@ -326,22 +324,6 @@ def _hand_words(
     return [(j.word, j.reason) for j in judged]
 
 
-def _box_reader(gray: np.ndarray, reader: LineReader) -> ReadBox:
-    """Read the line in a box of the OCR copy with ``reader`` (a little margin around it)."""
-
-    def read(box: BBox) -> LineReading:
-        x, y, w, h = box
-        pad = max(2, round(h * 0.15))
-        crop = gray[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
-        try:
-            return reader.read_line(np.ascontiguousarray(crop))
-        except Exception as e:  # a second opinion that fails confirms nothing, fails no page
-            log.warning("second reader failed on a %s crop: %s", crop.shape, e)
-            return LineReading(text="", confidence=0.0, engine=reader.name)
-
-    return read
-
-
 def _cross_checked(
     records: list[Record], page: CleanPage, ocr: OcrReading, second: LineReader | None
 ) -> list[Record]:
@@ -352,7 +334,7 @@ def _cross_checked(
     """
     records = flag_suspect_zeros(records, find_suspect_zeros(ocr.page, page.gray))
     records = flag_handwritten(records, _hand_words(page, ocr, records))
-    reader = None if second is None else _box_reader(page.gray, second)
+    reader = None if second is None else box_reader(page.gray, second)
     records = second_opinion(records, reader, lines=[ln.bbox for ln in ocr.page.lines])
     return flag_tiny_text(records, _upscale(page))
 

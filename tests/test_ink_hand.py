@@ -254,3 +254,35 @@ def test_two_readings_of_a_place_agree_on_the_same_listed_unit_not_on_other_word
     hospital = "Bệnh viện đa khoa huyện Chợ Mới, tỉnh An Giang"  # words before the unit count
     assert not agrees(hospital, hospital.replace("khoa", "khea"), name="noi_sinh", value=hospital)
     assert not agrees(value, slip, name="ho_ten", value=value)  # only places
+
+
+class _CountingReader:
+    """A line reader that records the crops it is given (a fake beside the real one)."""
+
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.crops: list[np.ndarray] = []
+
+    def read_line(self, image: np.ndarray) -> LineReading:
+        self.crops.append(image)
+        return LineReading(text=f"lần {len(self.crops)}", confidence=0.9, engine=self.name)
+
+
+def test_a_box_is_read_once_per_page_and_without_its_blank_sides() -> None:
+    """A register page's entries share their header's box: read once; the blank paper right
+    of the ink is not handed to the reader (its time grows with the width)."""
+    from pipeline.extract.second import box_reader
+
+    gray = np.full((200, 1000), 255, dtype=np.uint8)
+    gray[50:70, 110:300] = 0  # ink from x=110 to 299 in a box 100..900
+    counting = _CountingReader()
+    read = box_reader(gray, counting)
+    first, again = read((100, 50, 800, 20)), read((100, 50, 800, 20))
+    assert first == again and len(counting.crops) == 1
+    crop = counting.crops[0]
+    pad = 3  # 15 % of the box's height
+    assert crop.shape == (20 + 2 * pad, 190 + 2 * pad)
+    assert crop[:, :pad].min() == 255 and crop[:, pad].min() == 0
+    read((100, 120, 800, 20))  # a blank box is read as it is
+    assert counting.crops[1].shape[1] == 800 + 2 * pad

@@ -9,16 +9,19 @@ opinion, never a reading to trust: it can only send a field to review, never acc
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
+
+import numpy as np
 
 from pipeline.extract import parsers
 from pipeline.extract.fields import check_date, flag_field
 from pipeline.extract.forms import split_death_time
 from pipeline.extract.gazetteer import match_place
 from pipeline.extract.labels import fold
-from pipeline.ports import LineReading
+from pipeline.ports import LineReader, LineReading
 from schemas.models import BBox, FieldValue, Record
 
 #: Fields read twice: numbers, dates, years, names, identity numbers, places.
@@ -34,6 +37,7 @@ KEY_PREFIXES = (
     "que_quan",
     "dan_toc",  # a misread ethnic group can land on another listed one ("Kinh" read "Xin")
 )
+log = logging.getLogger(__name__)
 _NOT_LETTER = re.compile(r"[^\w]|_", re.UNICODE)
 _DIGITS = re.compile(r"\d")
 
@@ -206,3 +210,43 @@ def as_value(name: str, field: FieldValue, text: str) -> str | None:
         it = iter(again)
         return _DIGITS.sub(lambda _m: next(it), value)
     return " ".join(text.split()) if _letters(raw) == _letters(value) else None
+
+
+def box_reader(gray: np.ndarray, reader: LineReader) -> ReadBox:
+    """Read the line in a box of the OCR copy with ``reader`` (a little margin around it).
+
+    A box is read once per page (a register page's entries share its header's boxes), and
+    the blank paper left and right of the ink is cut off first: the reader's time grows with
+    the width it is given.
+    """
+    seen: dict[BBox, LineReading] = {}
+
+    def read(box: BBox) -> LineReading:
+        if box in seen:
+            return seen[box]
+        x, y, w, h = box
+        pad = max(2, round(h * 0.15))
+        crop = trim_blank_sides(
+            gray[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad], pad
+        )
+        try:
+            seen[box] = reader.read_line(np.ascontiguousarray(crop))
+        except Exception as e:  # a second opinion that fails confirms nothing, fails no page
+            log.warning("second reader failed on a %s crop: %s", crop.shape, e)
+            return LineReading(text="", confidence=0.0, engine=reader.name)
+        return seen[box]
+
+    return read
+
+
+def trim_blank_sides(crop: np.ndarray, pad: int) -> np.ndarray:
+    """``crop`` without the blank columns left and right of its ink, ``pad`` columns kept.
+
+    Ink is any pixel darker than mid-gray; a crop with none is returned as it is.
+    """
+    if crop.ndim != 2 or crop.size == 0:
+        return crop
+    cols = np.flatnonzero((crop < 128).any(axis=0))
+    if cols.size == 0:
+        return crop
+    return crop[:, max(0, int(cols[0]) - pad) : int(cols[-1]) + 1 + pad]
