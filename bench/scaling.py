@@ -161,7 +161,8 @@ def render(runs: list[Run], bare: dict[str, float], n_pages: int, repeat: int = 
         f"{statistics.mean(bare.values()):.2f} |",
         "",
         f"Pipeline ÷ bare Tesseract, same pages: {total_ratio:.2f}× in total, "
-        f"{statistics.median(ratios):.2f}× median per page (target ≤ 1.25× with the second reader, issue 17). "
+        f"{statistics.median(ratios):.2f}× median per page "
+        "(target ≤ 1.25× with the second reader, issue 17). "
         f"Speed-up 1 → 2 workers: {two.pages_per_min / one.pages_per_min:.2f}× (target ≥ 1.8×).",
         "",
         f"Simulation (docs/deploy.md): 2 000 000 pages, machines like this one at "
