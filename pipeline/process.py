@@ -13,7 +13,7 @@ from PIL import Image
 
 from pipeline.config import ProcessOptions
 from pipeline.extract.calibration import Calibration
-from pipeline.extract.decree30 import copy_marks, signer_zone
+from pipeline.extract.decree30 import copy_marks
 from pipeline.extract.fields import flag_handwritten, flag_suspect_zeros, flag_tiny_text
 from pipeline.extract.kinds import detect_kind, extract_page
 from pipeline.extract.second import box_reader, second_opinion
@@ -42,8 +42,8 @@ from pipeline.imaging.orientation import (
     words_lie_flat,
 )
 from pipeline.ports import LineReader, OcrEngine, OcrReading
+from pipeline.signer_lines import with_signer_lines
 from schemas.models import (
-    OcrLine,
     OcrPage,
     OcrWord,
     PageQuality,
@@ -351,54 +351,6 @@ def _copy_step(page: OcrPage) -> list[ProcessingStep]:
     return [ProcessingStep.of("copy_marks", marks=marks)] if marks else []
 
 
-@dataclass(frozen=True)
-class _Reread:
-    """A reading with extra lines put in: the page's words are what extraction reads."""
-
-    page: OcrPage
-    hocr: str
-
-
-def _with_signer_lines(
-    ocr: OcrReading, page: CleanPage, engine: OcrEngine, options: ProcessOptions, workdir: Path
-) -> OcrReading:
-    """The reading with the signer's title lines read again where the page layout lost them."""
-    zone = signer_zone(ocr.page)
-    if zone is None:
-        return ocr
-    x, y, w, h = zone
-    crop = page.gray[y : y + h, x : x + w]
-    path = write_png(workdir / f"{page.path.stem}_signer_zone.png", crop, page.dpi)
-    try:
-        again = engine.read(
-            path,
-            workdir=workdir,
-            lang=options.lang,
-            timeout=options.ocr_timeout,
-            dpi=round(page.dpi or 300),
-            psm=6,
-        ).page
-    except Exception as e:  # noqa: BLE001 - a second look that fails changes nothing
-        log.warning("signer block re-read failed: %s", e)
-        return ocr
-    finally:
-        path.unlink(missing_ok=True)
-    found = [_moved(ln, x, y) for ln in again.lines if ln.words]
-    log.info("signer block read again: %d lines", len(found))
-    lines = sorted([*ocr.page.lines, *found], key=lambda ln: ln.bbox[1])
-    return _Reread(ocr.page.model_copy(update={"lines": lines}), ocr.hocr)
-
-
-def _moved(line: OcrLine, dx: int, dy: int) -> OcrLine:
-    """A line read on a crop, in the page's pixels."""
-    words = [
-        w.model_copy(update={"bbox": (w.bbox[0] + dx, w.bbox[1] + dy, w.bbox[2], w.bbox[3])})
-        for w in line.words
-    ]
-    x, y, w, h = line.bbox
-    return line.model_copy(update={"words": words, "bbox": (x + dx, y + dy, w, h)})
-
-
 def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
@@ -430,7 +382,7 @@ def process_image(
         options.review_threshold if options.review_threshold is not None else calibration.threshold
     )
     if kind == "tthc":
-        ocr = _with_signer_lines(ocr, page, engine, options, workdir)
+        ocr = with_signer_lines(ocr, page, engine, options, workdir)
     # page.path is the binarised page.gray: the word boxes are in page.gray's pixels
     extract = extract_page(
         kind, ocr.page, threshold=threshold, calibration=calibration, gray=page.gray

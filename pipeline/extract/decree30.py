@@ -359,7 +359,9 @@ def _continues(prev: Part, part: Part) -> bool:
     junk = sum(is_junk(w.text) for w in part.words)
     return (
         gap <= 1.2 * prev.bbox[3]
-        and part.bbox[3] >= 0.75 * prev.bbox[3]
+        # a wrapped tail of digits or short words ("2021", "việc") is lower than a line
+        # with capitals, tone marks and descenders
+        and part.bbox[3] >= 0.55 * prev.bbox[3]
         and overlap >= 0.5 * part.bbox[2]
         and junk <= len(part.words) // 4
     )
@@ -405,7 +407,8 @@ def read_signer(page: OcrPage) -> Found:
             break
         titles.append(p)
     if titles:
-        found["chuc_vu_nguoi_ky"] = _joined(titles)
+        text, words = _joined(titles)
+        found["chuc_vu_nguoi_ky"] = (title_text(text), words)
     after = right[first + len(titles) :] if first is not None else right
     names = [p for p in after if _looks_like_name(_without_rank(p.text)[1])]
     if names:
@@ -415,6 +418,16 @@ def read_signer(page: OcrPage) -> Found:
         if rank:
             found["cap_bac_nguoi_ky"] = (rank, names[-1].words[: len(rank.split())])
     return found
+
+
+#: A comma, semicolon or quote between two letters of a title: a speck of the signature's
+#: ink read as punctuation ("PHÓ,CHỦ TỊCH"); titles carry none.
+_SPECK = re.compile(r"(?<=\w)[,;'`’‘](?=\w)")
+
+
+def title_text(text: str) -> str:
+    """A signer's title lines as printed, without ink specks read as punctuation."""
+    return " ".join(_SPECK.sub(" ", text).split())
 
 
 def _is_title(text: str) -> bool:
@@ -461,21 +474,25 @@ def _recipients(parts: Sequence[Part], mid: float, found: Found) -> None:
         found["noi_nhan"] = ("; ".join(texts), tuple(w for p in items for w in p.words))
 
 
-def signer_zone(page: OcrPage) -> tuple[int, int, int, int] | None:
+def signer_zone(page: OcrPage, *, always: bool = False) -> tuple[int, int, int, int] | None:
     """Where the signer's title lines should be when the reading missed them, else None.
 
     Seals and signatures over the title lines make Tesseract's page layout drop them; the
     block right of "Nơi nhận:" (up to the name under the signature) is then read again alone.
+    ``always``: the zone even when titles were read (a pen signature may have garbled them).
     """
     parts = parts_of(page)
     at = next((p for p in parts if p.folded.startswith("noi nhan")), None)
-    if at is None or "chuc_vu_nguoi_ky" in read_signer(page):
+    if at is None or (not always and "chuc_vu_nguoi_ky" in read_signer(page)):
         return None
     h = at.bbox[3]
     top = max(0, at.bbox[1] - 4 * h)
     mid = page.width // 2
     below = [p for p in parts if p.bbox[1] > at.bbox[1] and p.centre_x() > mid]
-    names = [p for p in below if _looks_like_name(_without_rank(p.text)[1])]
+    # the name under the signature ends the block; a title line in capitals is not a name
+    names = [
+        p for p in below if not _is_title(p.text) and _looks_like_name(_without_rank(p.text)[1])
+    ]
     bottom = names[0].bbox[1] if names else at.bbox[1] + 14 * h
     if bottom - top < 2 * h:
         return None

@@ -1,0 +1,123 @@
+"""A pen signature over the signer's title lines (issue 17 item 4, issue 18): the block is read
+again without the pen's ink; a short wrapped tail of a summary stays in it."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.extract import decree30
+from schemas.models import OcrLine, OcrPage, OcrWord
+
+W, H = 2480, 3508
+
+
+def _line(text: str, x: int, y: int, height: int = 40) -> OcrLine:
+    words, cur = [], x
+    for token in text.split():
+        w = 22 * len(token)
+        words.append(OcrWord(text=token, conf=0.95, bbox=(cur, y, w, height)))
+        cur += w + 18
+    return OcrLine(words=words, bbox=(x, y, cur - x, height))
+
+
+def test_a_summary_wrapped_onto_a_short_line_of_digits_keeps_it() -> None:
+    """ "… nhà nước năm" / "2021": a line of digits is lower than one with tone marks."""
+    page = OcrPage(
+        width=W,
+        height=H,
+        lines=[
+            _line("UBND TỈNH BẠC LIÊU", 300, 180),
+            _line("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 1250, 180),
+            _line("VĂN PHÒNG ỦY BAN NHÂN DÂN", 200, 230),
+            _line("Độc lập - Tự do - Hạnh phúc", 1420, 230),
+            _line("Số: 1383 /BC-VPUBND", 280, 290),
+            _line("Bạc Liêu, ngày 29 tháng 12 năm 2020", 1350, 300),
+            _line("BÁO CÁO", 1150, 380),
+            _line("Kết quả xây dựng dự toán ngân sách nhà nước năm", 700, 440),
+            _line("2021", 1190, 494, height=26),
+            _line("Thực hiện Công văn số 3495/UBND-TH ngày 19/10/2020, Văn phòng", 345, 590),
+        ],
+    )
+    found = {k: v[0] for k, v in decree30.read_header(page).items()}
+    assert found["loai_van_ban"] == "Báo cáo"
+    assert found["trich_yeu"] == "Kết quả xây dựng dự toán ngân sách nhà nước năm 2021"
+
+
+def test_the_signer_zone_ends_at_the_name_not_at_a_title_in_capitals() -> None:
+    page = OcrPage(
+        width=W,
+        height=H,
+        lines=[
+            _line("TM. ỦY BAN NHÂN DÂN", 1450, 470),
+            _line("Nơi nhận:", 340, 480),
+            _line("KT. CHỦ TỊCH", 1560, 525),
+            _line("- Như trên;", 340, 540),
+            _line("PHÓ CHỦ TỊCH", 1550, 580),
+            _line("Lê Hữu Canh", 1560, 800),
+        ],
+    )
+    x, y, w, h = decree30.signer_zone(page, always=True) or (0, 0, 0, 0)
+    assert y + h == 800 and y <= 470
+    assert decree30.signer_zone(page) is None  # its titles were read
+
+
+@pytest.mark.tesseract
+def test_a_signature_across_the_last_title_line_does_not_garble_it(tmp_path) -> None:
+    import numpy as np
+    from PIL import Image, ImageChops, ImageDraw, ImageFont
+
+    from ocr.tesseract import TesseractEngine
+    from pipeline.config import ProcessOptions
+    from pipeline.extract.calibration import packaged
+    from pipeline.process import process_image
+
+    bold = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf", 30)
+    plain = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", 30)
+    w, h = 1654, 2339  # A4 at 200 dpi, as offices scan
+    im = Image.new("RGB", (w, h), (250, 248, 243))
+    d = ImageDraw.Draw(im)
+    for text, x, y, font in [
+        ("ỦY BAN NHÂN DÂN", 250, 160, bold),
+        ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 800, 160, bold),
+        ("PHƯỜNG LONG XUYÊN", 240, 210, bold),
+        ("Độc lập - Tự do - Hạnh phúc", 920, 210, bold),
+        ("Số: 569/BB-UBND", 260, 290, plain),
+        ("Long Xuyên, ngày 16 tháng 9 năm 2025", 860, 290, plain),
+        ("BIÊN BẢN", 740, 400, bold),
+        ("Họp về bảo đảm an toàn thông tin mạng", 560, 450, bold),
+        ("Biên bản kết thúc vào lúc 16 giờ 30 cùng ngày, đã đọc lại cho các", 320, 560, plain),
+        ("thành viên cùng nghe và nhất trí./.", 240, 610, plain),
+        ("TM. ỦY BAN NHÂN DÂN", 940, 700, bold),
+        ("Nơi nhận:", 240, 710, bold),
+        ("KT. CHỦ TỊCH", 1035, 755, bold),
+        ("- Công đoàn cơ sở;", 240, 750, plain),
+        ("PHÓ CHỦ TỊCH", 1020, 810, bold),
+        ("- Lưu: VT.", 240, 790, plain),
+        ("Lê Hữu Canh", 1040, 960, bold),
+    ]:
+        d.text((x, y), text, font=font, fill=(20, 20, 20))
+    # a blue pen signature whose loops run up through the last title line; pen over print
+    # is darker than either (the inks multiply, as on paper)
+    pen = Image.new("RGB", (w, h), (255, 255, 255))
+    p = ImageDraw.Draw(pen)
+    xs = np.linspace(1000, 1300, 12)
+    pts = [(float(x), 900.0 - 95.0 * (i % 2)) for i, x in enumerate(xs)]
+    p.line(pts, fill=(40, 60, 190), width=4)
+    p.line([(990, 905), (1320, 890)], fill=(40, 60, 190), width=4)
+    im = ImageChops.multiply(im, pen)
+    out = process_image(
+        im,
+        stem="s",
+        workdir=tmp_path,
+        options=ProcessOptions(schema="tthc"),
+        engine=TesseractEngine(),
+        calibration=packaged(),
+    )
+    (rec,) = out.result.records
+    assert rec.fields["chuc_vu_nguoi_ky"].value == "TM. ỦY BAN NHÂN DÂN KT. CHỦ TỊCH PHÓ CHỦ TỊCH"
+    assert rec.fields["nguoi_ky"].value == "Lê Hữu Canh"
+
+
+def test_a_speck_of_the_signature_read_as_a_comma_leaves_the_title() -> None:
+    assert decree30.title_text("KT. CHỦ TỊCH PHÓ,CHỦ TỊCH") == "KT. CHỦ TỊCH PHÓ CHỦ TỊCH"
+    assert decree30.title_text("TL. GIÁM ĐỐC  CHÁNH VĂN PHÒNG") == "TL. GIÁM ĐỐC CHÁNH VĂN PHÒNG"
