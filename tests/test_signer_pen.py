@@ -6,18 +6,9 @@ from __future__ import annotations
 import pytest
 
 from pipeline.extract import decree30
-from schemas.models import OcrLine, OcrPage, OcrWord
+from schemas.models import OcrPage
 
-W, H = 2480, 3508
-
-
-def _line(text: str, x: int, y: int, height: int = 40) -> OcrLine:
-    words, cur = [], x
-    for token in text.split():
-        w = 22 * len(token)
-        words.append(OcrWord(text=token, conf=0.95, bbox=(cur, y, w, height)))
-        cur += w + 18
-    return OcrLine(words=words, bbox=(x, y, cur - x, height))
+from tests.test_documents import H, W, _line
 
 
 def test_a_summary_wrapped_onto_a_short_line_of_digits_keeps_it() -> None:
