@@ -7,7 +7,6 @@ import pytest
 
 from pipeline.extract import decree30
 from schemas.models import OcrPage
-
 from tests.test_documents import H, W, _line
 
 
