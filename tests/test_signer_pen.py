@@ -111,3 +111,24 @@ def test_a_signature_across_the_last_title_line_does_not_garble_it(tmp_path) -> 
 def test_a_speck_of_the_signature_read_as_a_comma_leaves_the_title() -> None:
     assert decree30.title_text("KT. CHỦ TỊCH PHÓ,CHỦ TỊCH") == "KT. CHỦ TỊCH PHÓ CHỦ TỊCH"
     assert decree30.title_text("TL. GIÁM ĐỐC  CHÁNH VĂN PHÒNG") == "TL. GIÁM ĐỐC CHÁNH VĂN PHÒNG"
+
+
+def test_an_issuer_line_sharing_words_with_the_motto_is_not_the_motto() -> None:
+    assert not decree30.is_motto("VÀ XÃ HỘI")
+    assert decree30.is_motto("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
+    assert decree30.is_motto("Độc lập - Tự do - Hạnh phúc")
+    assert decree30.is_motto("CHỦ NGHĨA VIỆT NAM")  # a motto line split by the layout
+    page = OcrPage(
+        width=W,
+        height=H,
+        lines=[
+            _line("UBND TỈNH HẢI DƯƠNG", 257, 291),
+            _line("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 1250, 291),
+            _line("SỞ LAO ĐỘNG - THƯƠNG BINH", 191, 336),
+            _line("Độc lập - Tự do - Hạnh phúc", 1420, 344),
+            _line("VÀ XÃ HỘI", 367, 383),
+            _line("Số: 1045/TTr-SLĐTBXH", 269, 457),
+        ],
+    )
+    found = {k: v[0] for k, v in decree30.read_header(page).items()}
+    assert found["co_quan_ban_hanh"] == "SỞ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI"

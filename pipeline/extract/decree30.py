@@ -172,9 +172,15 @@ def copy_marks(page: OcrPage) -> list[str]:
 
 
 def is_motto(text: str) -> bool:
-    """Is this (part of) the national motto block?"""
+    """Is this (part of) the national motto block?
+
+    At least half a motto line must be there: "VÀ XÃ HỘI" (the end of "SỞ LAO ĐỘNG - THƯƠNG
+    BINH / VÀ XÃ HỘI") holds "xã hội" of the motto and is an issuer's line, not the motto.
+    """
     f = fold(text)
-    return len(f) > 8 and any(fuzz.partial_ratio(m, f) >= 85 for m in _MOTTO)
+    return len(f) > 8 and any(
+        len(f) >= len(m) / 2 and fuzz.partial_ratio(m, f) >= 85 for m in _MOTTO
+    )
 
 
 def doc_type(text: str) -> str | None:
