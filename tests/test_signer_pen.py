@@ -132,3 +132,21 @@ def test_an_issuer_line_sharing_words_with_the_motto_is_not_the_motto() -> None:
     )
     found = {k: v[0] for k, v in decree30.read_header(page).items()}
     assert found["co_quan_ban_hanh"] == "SỞ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI"
+
+
+def test_one_word_under_the_titles_is_a_stroke_not_a_title_line() -> None:
+    page = OcrPage(
+        width=W,
+        height=H,
+        lines=[
+            _line("KT. GIÁM ĐỐC", 1500, 480),
+            _line("Nơi nhận:", 340, 500),
+            _line("PHÓ GIÁM ĐỐC", 1480, 540),
+            _line("- Như trên;", 340, 560),
+            _line("NẠP", 1560, 600),
+            _line("Lê Văn Tám", 1500, 800),
+        ],
+    )
+    found = {k: v[0] for k, v in decree30.read_signer(page).items()}
+    assert found["chuc_vu_nguoi_ky"] == "KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC"
+    assert found["nguoi_ky"] == "Lê Văn Tám"

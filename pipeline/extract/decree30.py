@@ -409,7 +409,9 @@ def read_signer(page: OcrPage) -> Found:
     first = next((i for i, p in enumerate(right[:4]) if _is_title(p.text)), None)
     titles = []
     for p in right[first:] if first is not None else []:
-        if not _is_title(p.text):
+        # a title line has two words or more ("PHÓ GIÁM ĐỐC"); one short word under the
+        # titles is a signature's stroke read as letters ("NẠP")
+        if not _is_title(p.text) or (titles and len(p.text.split()) < 2):
             break
         titles.append(p)
     if titles:
