@@ -150,3 +150,19 @@ def test_one_word_under_the_titles_is_a_stroke_not_a_title_line() -> None:
     found = {k: v[0] for k, v in decree30.read_signer(page).items()}
     assert found["chuc_vu_nguoi_ky"] == "KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC"
     assert found["nguoi_ky"] == "Lê Văn Tám"
+
+
+def test_a_title_without_a_title_word_goes_to_the_clerk() -> None:
+    from pipeline.extract.tthc import check_title
+
+    for bad in ("VÀ", "TM. ỦY BAN NHÂN DÂN", "N DÂN"):
+        checked = check_title(bad)
+        assert checked.value == bad and not checked.ok and "chức vụ" in checked.note
+    for good in (
+        "KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC",
+        "TM. ỦY BAN NHÂN DÂN CHỦ TỊCH",
+        "Q. CỤC TRƯỞNG",
+        "TL. GIÁM ĐỐC CHÁNH VĂN PHÒNG",
+        "BÍ THƯ",
+    ):
+        assert check_title(good).ok, good

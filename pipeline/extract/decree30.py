@@ -406,12 +406,10 @@ def read_signer(page: OcrPage) -> Found:
         start = next(i for i, p in enumerate(parts) if p.bbox[1] >= limit)
     # the right column: pieces starting right of the left third (not full-width body lines)
     right = [p for p in parts[start:] if p.bbox[0] > page.width * 0.35]
-    first = next((i for i, p in enumerate(right[:4]) if _is_title(p.text)), None)
+    first = next((i for i, p in enumerate(right[:4]) if _is_title_line(p.text)), None)
     titles = []
     for p in right[first:] if first is not None else []:
-        # a title line has two words or more ("PHÓ GIÁM ĐỐC"); one short word under the
-        # titles is a signature's stroke read as letters ("NẠP")
-        if not _is_title(p.text) or (titles and len(p.text.split()) < 2):
+        if not _is_title_line(p.text):
             break
         titles.append(p)
     if titles:
@@ -440,6 +438,13 @@ def title_text(text: str) -> str:
 
 def _is_title(text: str) -> bool:
     return is_upper(text) and not is_motto(text)
+
+
+def _is_title_line(text: str) -> bool:
+    """A line of a signer's title: capitals, two words or more ("PHÓ GIÁM ĐỐC"); one word
+    alone is a seal's or a signature's stroke read as letters ("VÀ", "NẠP").
+    """
+    return _is_title(text) and len(text.split()) >= 2
 
 
 def _is_title_start(text: str) -> bool:

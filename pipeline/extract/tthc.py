@@ -115,7 +115,9 @@ def _check(name: str, raw: str) -> Checked:
         return check_place(raw)
     if name == "nguoi_ky":
         return check_name(raw)
-    if name.startswith("co_quan_") or name == "chuc_vu_nguoi_ky":
+    if name == "chuc_vu_nguoi_ky":
+        return check_title(raw)
+    if name.startswith("co_quan_"):
         return check_body(raw)
     if name == "noi_nhan":
         return check_recipients(raw)
@@ -156,6 +158,38 @@ def check_body(raw: str) -> Checked:
     marks = "dấu được sửa theo tên cơ quan nhà nước: " + ", ".join(changed)
     note = "; ".join(n for n in (checked.note, marks) if n)
     return Checked(text, True, note, repaired=True)
+
+
+#: Words one of which every signer's title holds (folded): the head of a body ("chủ tịch",
+#: "giám đốc", "… trưởng", "chánh …", "bí thư", "tư lệnh"); a deputy's holds it after "phó".
+TITLE_WORDS = (
+    "chu tich",
+    "giam doc",
+    "truong",
+    "chanh",
+    "bi thu",
+    "tu lenh",
+    "chinh uy",
+    "thu ky",
+    "uy vien",
+)
+TITLE_NOTE = "không giống chức vụ người ký (thiếu chức danh): đối chiếu với ảnh"
+
+
+def check_title(raw: str) -> Checked:
+    """The signer's title lines: a body's name check, and a title word among them.
+
+    "VÀ" (a seal's letters read alone) is no title: it goes to the clerk whatever the
+    reading's confidence.
+    """
+    checked = check_body(raw)
+    if checked.value is None:
+        return checked
+    words = f" {fold(checked.value)} "
+    if len(checked.value.split()) >= 2 and any(f" {t} " in words for t in TITLE_WORDS):
+        return checked
+    note = "; ".join(n for n in (checked.note, TITLE_NOTE) if n)
+    return Checked(checked.value, False, note, repaired=checked.repaired)
 
 
 def check_number(raw: str) -> Checked:
