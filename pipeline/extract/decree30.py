@@ -441,8 +441,9 @@ def _is_title(text: str) -> bool:
 
 
 def _is_title_line(text: str) -> bool:
-    """A line of a signer's title: capitals, two words or more ("PHÓ GIÁM ĐỐC"); one word
-    alone is a seal's or a signature's stroke read as letters ("VÀ", "NẠP").
+    """A line of a signer's title: capitals, two words or more ("PHÓ GIÁM ĐỐC").
+
+    One word alone is a seal's or a signature's stroke read as letters ("VÀ", "NẠP").
     """
     return _is_title(text) and len(text.split()) >= 2
 
