@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.config import ProcessOptions
-from pipeline.extract.decree30 import signer_zone
+from pipeline.extract.signer_block import signer_zone
 from pipeline.imaging.clean import CleanPage, write_png
 from pipeline.imaging.ink import BLUE
 from pipeline.ports import OcrEngine, OcrReading

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.documents import PageInfo, group_pages, is_continuation
-from pipeline.extract import decree30
+from pipeline.extract import decree30, signer_block
 from pipeline.extract.bodies import restore_marks
 from pipeline.extract.calibration import packaged
 from pipeline.extract.tthc import check_body, check_issue_date, check_number, extract_tthc
@@ -85,12 +85,12 @@ LAST_PAGE = _page(
 
 
 def test_the_signer_block_and_recipients_of_the_last_page() -> None:
-    found = {k: v[0] for k, v in decree30.read_signer(LAST_PAGE).items()}
+    found = {k: v[0] for k, v in signer_block.read_signer(LAST_PAGE).items()}
     assert found["chuc_vu_nguoi_ky"] == "KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC"
     assert found["nguoi_ky"] == "Ngô Văn Công" and found["cap_bac_nguoi_ky"] == "Trung tá"
     assert found["noi_nhan"] == "Như trên; Lưu: VT, CTrTT"
     beside = _page(("Nơi nhận: - Giám đốc Sở (để b/c);", 340, 500), ("- Lưu: VT.", 340, 560))
-    assert decree30.read_signer(beside)["noi_nhan"][0] == "Giám đốc Sở (để b/c); Lưu: VT"
+    assert signer_block.read_signer(beside)["noi_nhan"][0] == "Giám đốc Sở (để b/c); Lưu: VT"
     assert decree30.copy_marks(LAST_PAGE) == ["SAO Y BẢN CHÍNH"]
     assert not any("SAO Y" in v for v in found.values())
     assert decree30.ends_document(LAST_PAGE) and not decree30.has_header(LAST_PAGE)
@@ -168,10 +168,10 @@ def test_a_signer_block_the_reading_lost_is_located_for_a_second_look() -> None:
         ("- Lưu: VT.", 340, 620),
         ("Trần Nguyễn Minh Thành", 1420, 1000),
     )
-    x, y, w, h = decree30.signer_zone(lost) or (0, 0, 0, 0)
+    x, y, w, h = signer_block.signer_zone(lost) or (0, 0, 0, 0)
     assert x == W // 2 and y < 500 and y + h == 1000 and w == W - W // 2
-    assert decree30.signer_zone(LAST_PAGE) is None  # its titles were read
-    assert decree30.signer_zone(CONG_VAN) is None  # no "Nơi nhận"
+    assert signer_block.signer_zone(LAST_PAGE) is None  # its titles were read
+    assert signer_block.signer_zone(CONG_VAN) is None  # no "Nơi nhận"
 
 
 def test_a_later_page_of_a_letter_is_no_record_of_its_own_in_the_batch_flow() -> None:
@@ -255,7 +255,7 @@ def test_a_three_line_signer_title_beside_a_full_width_body_line() -> None:
         ("- Lưu: VT.", 340, 680),
         ("ThS. Lê Thị Hoa", 1520, 900),
     )
-    found = {k: v[0] for k, v in decree30.read_signer(page).items()}
+    found = {k: v[0] for k, v in signer_block.read_signer(page).items()}
     assert found["chuc_vu_nguoi_ky"] == "TM. ỦY BAN NHÂN DÂN KT. CHỦ TỊCH PHÓ CHỦ TỊCH"
     assert found["nguoi_ky"] == "Lê Thị Hoa" and found["cap_bac_nguoi_ky"] == "ThS."
     rec = extract_tthc(page, threshold=0.9, calibration=packaged())

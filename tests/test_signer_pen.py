@@ -5,28 +5,28 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.extract import decree30
-from schemas.models import OcrPage
+from pipeline.extract import decree30, signer_block
+from schemas.models import OcrLine, OcrPage
 from tests.test_documents import H, W, _line
+
+
+def _page(*lines: OcrLine) -> OcrPage:
+    return OcrPage(width=W, height=H, lines=list(lines))
 
 
 def test_a_summary_wrapped_onto_a_short_line_of_digits_keeps_it() -> None:
     """ "… nhà nước năm" / "2021": a line of digits is lower than one with tone marks."""
-    page = OcrPage(
-        width=W,
-        height=H,
-        lines=[
-            _line("UBND TỈNH BẠC LIÊU", 300, 180),
-            _line("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 1250, 180),
-            _line("VĂN PHÒNG ỦY BAN NHÂN DÂN", 200, 230),
-            _line("Độc lập - Tự do - Hạnh phúc", 1420, 230),
-            _line("Số: 1383 /BC-VPUBND", 280, 290),
-            _line("Bạc Liêu, ngày 29 tháng 12 năm 2020", 1350, 300),
-            _line("BÁO CÁO", 1150, 380),
-            _line("Kết quả xây dựng dự toán ngân sách nhà nước năm", 700, 440),
-            _line("2021", 1190, 494, height=26),
-            _line("Thực hiện Công văn số 3495/UBND-TH ngày 19/10/2020, Văn phòng", 345, 590),
-        ],
+    page = _page(
+        _line("UBND TỈNH BẠC LIÊU", 300, 180),
+        _line("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 1250, 180),
+        _line("VĂN PHÒNG ỦY BAN NHÂN DÂN", 200, 230),
+        _line("Độc lập - Tự do - Hạnh phúc", 1420, 230),
+        _line("Số: 1383 /BC-VPUBND", 280, 290),
+        _line("Bạc Liêu, ngày 29 tháng 12 năm 2020", 1350, 300),
+        _line("BÁO CÁO", 1150, 380),
+        _line("Kết quả xây dựng dự toán ngân sách nhà nước năm", 700, 440),
+        _line("2021", 1190, 494, height=26),
+        _line("Thực hiện Công văn số 3495/UBND-TH ngày 19/10/2020, Văn phòng", 345, 590),
     )
     found = {k: v[0] for k, v in decree30.read_header(page).items()}
     assert found["loai_van_ban"] == "Báo cáo"
@@ -34,21 +34,17 @@ def test_a_summary_wrapped_onto_a_short_line_of_digits_keeps_it() -> None:
 
 
 def test_the_signer_zone_ends_at_the_name_not_at_a_title_in_capitals() -> None:
-    page = OcrPage(
-        width=W,
-        height=H,
-        lines=[
-            _line("TM. ỦY BAN NHÂN DÂN", 1450, 470),
-            _line("Nơi nhận:", 340, 480),
-            _line("KT. CHỦ TỊCH", 1560, 525),
-            _line("- Như trên;", 340, 540),
-            _line("PHÓ CHỦ TỊCH", 1550, 580),
-            _line("Lê Hữu Canh", 1560, 800),
-        ],
+    page = _page(
+        _line("TM. ỦY BAN NHÂN DÂN", 1450, 470),
+        _line("Nơi nhận:", 340, 480),
+        _line("KT. CHỦ TỊCH", 1560, 525),
+        _line("- Như trên;", 340, 540),
+        _line("PHÓ CHỦ TỊCH", 1550, 580),
+        _line("Lê Hữu Canh", 1560, 800),
     )
-    x, y, w, h = decree30.signer_zone(page, always=True) or (0, 0, 0, 0)
+    x, y, w, h = signer_block.signer_zone(page, always=True) or (0, 0, 0, 0)
     assert y + h == 800 and y <= 470
-    assert decree30.signer_zone(page) is None  # its titles were read
+    assert signer_block.signer_zone(page) is None  # its titles were read
 
 
 @pytest.mark.tesseract
@@ -109,8 +105,10 @@ def test_a_signature_across_the_last_title_line_does_not_garble_it(tmp_path) -> 
 
 
 def test_a_speck_of_the_signature_read_as_a_comma_leaves_the_title() -> None:
-    assert decree30.title_text("KT. CHỦ TỊCH PHÓ,CHỦ TỊCH") == "KT. CHỦ TỊCH PHÓ CHỦ TỊCH"
-    assert decree30.title_text("TL. GIÁM ĐỐC  CHÁNH VĂN PHÒNG") == "TL. GIÁM ĐỐC CHÁNH VĂN PHÒNG"
+    assert signer_block.title_text("KT. CHỦ TỊCH PHÓ,CHỦ TỊCH") == "KT. CHỦ TỊCH PHÓ CHỦ TỊCH"
+    assert (
+        signer_block.title_text("TL. GIÁM ĐỐC  CHÁNH VĂN PHÒNG") == "TL. GIÁM ĐỐC CHÁNH VĂN PHÒNG"
+    )
 
 
 def test_an_issuer_line_sharing_words_with_the_motto_is_not_the_motto() -> None:
@@ -118,36 +116,28 @@ def test_an_issuer_line_sharing_words_with_the_motto_is_not_the_motto() -> None:
     assert decree30.is_motto("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
     assert decree30.is_motto("Độc lập - Tự do - Hạnh phúc")
     assert decree30.is_motto("CHỦ NGHĨA VIỆT NAM")  # a motto line split by the layout
-    page = OcrPage(
-        width=W,
-        height=H,
-        lines=[
-            _line("UBND TỈNH HẢI DƯƠNG", 257, 291),
-            _line("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 1250, 291),
-            _line("SỞ LAO ĐỘNG - THƯƠNG BINH", 191, 336),
-            _line("Độc lập - Tự do - Hạnh phúc", 1420, 344),
-            _line("VÀ XÃ HỘI", 367, 383),
-            _line("Số: 1045/TTr-SLĐTBXH", 269, 457),
-        ],
+    page = _page(
+        _line("UBND TỈNH HẢI DƯƠNG", 257, 291),
+        _line("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 1250, 291),
+        _line("SỞ LAO ĐỘNG - THƯƠNG BINH", 191, 336),
+        _line("Độc lập - Tự do - Hạnh phúc", 1420, 344),
+        _line("VÀ XÃ HỘI", 367, 383),
+        _line("Số: 1045/TTr-SLĐTBXH", 269, 457),
     )
     found = {k: v[0] for k, v in decree30.read_header(page).items()}
     assert found["co_quan_ban_hanh"] == "SỞ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI"
 
 
 def test_one_word_under_the_titles_is_a_stroke_not_a_title_line() -> None:
-    page = OcrPage(
-        width=W,
-        height=H,
-        lines=[
-            _line("KT. GIÁM ĐỐC", 1500, 480),
-            _line("Nơi nhận:", 340, 500),
-            _line("PHÓ GIÁM ĐỐC", 1480, 540),
-            _line("- Như trên;", 340, 560),
-            _line("NẠP", 1560, 600),
-            _line("Lê Văn Tám", 1500, 800),
-        ],
+    page = _page(
+        _line("KT. GIÁM ĐỐC", 1500, 480),
+        _line("Nơi nhận:", 340, 500),
+        _line("PHÓ GIÁM ĐỐC", 1480, 540),
+        _line("- Như trên;", 340, 560),
+        _line("NẠP", 1560, 600),
+        _line("Lê Văn Tám", 1500, 800),
     )
-    found = {k: v[0] for k, v in decree30.read_signer(page).items()}
+    found = {k: v[0] for k, v in signer_block.read_signer(page).items()}
     assert found["chuc_vu_nguoi_ky"] == "KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC"
     assert found["nguoi_ky"] == "Lê Văn Tám"
 
@@ -166,3 +156,25 @@ def test_a_title_without_a_title_word_goes_to_the_clerk() -> None:
         "BÍ THƯ",
     ):
         assert check_title(good).ok, good
+
+
+def test_a_name_read_off_the_centre_of_its_titles_lost_words_and_goes_to_the_clerk() -> None:
+    """ "PGS.TS. Trịnh Kiều Anh" under a seal's ring read "Kiều Anh": right of the centre."""
+    from pipeline.extract.calibration import packaged
+    from pipeline.extract.tthc import OFF_CENTRE_NOTE, extract_tthc
+
+    def page(name: str, x: int) -> OcrPage:
+        return _page(
+            _line("KT. BỘ TRƯỞNG", 1500, 480),
+            _line("Nơi nhận:", 340, 500),
+            _line("THỨ TRƯỞNG", 1520, 540),
+            _line("- Như trên;", 340, 560),
+            _line(name, x, 800),
+        )
+
+    lost = extract_tthc(page("Kiều Anh", 1700), threshold=0.0, calibration=packaged())
+    field = lost.fields["nguoi_ky"]
+    assert field.value == "Kiều Anh" and field.needs_review
+    assert any(OFF_CENTRE_NOTE in p for p in field.provenance)
+    whole = extract_tthc(page("Trịnh Kiều Anh", 1470), threshold=0.0, calibration=packaged())
+    assert not any(OFF_CENTRE_NOTE in p for p in whole.fields["nguoi_ky"].provenance)

@@ -226,12 +226,13 @@ def ends_document(page: OcrPage) -> bool:
     )
 
 
-def _joined(parts: Sequence[Part]) -> tuple[str, tuple[OcrWord, ...]]:
+def joined(parts: Sequence[Part]) -> tuple[str, tuple[OcrWord, ...]]:
+    """Parts as one text (a space between) and their words."""
     text = " ".join(p.text for p in parts)
     return text, tuple(w for p in parts for w in p.words)
 
 
-def _clean_body(text: str) -> str:
+def clean_body(text: str) -> str:
     """An issuer line as printed, without list dashes, trailing dots and underlines."""
     return " ".join(text.split()).strip(" -–—_~.,;:")
 
@@ -240,8 +241,8 @@ def _bodies(lines: Sequence[Part]) -> list[list[Part]]:
     """The issuer block's lines grouped into bodies (a name may run over two lines)."""
     bodies: list[list[Part]] = []
     for part in lines:
-        f = fold(_clean_body(part.text)) + " "
-        prev = fold(_clean_body(bodies[-1][-1].text)) if bodies else ""
+        f = fold(clean_body(part.text)) + " "
+        prev = fold(clean_body(bodies[-1][-1].text)) if bodies else ""
         runs_on = bodies and (
             (prev in _OPEN_BODIES and f.startswith(_UNIT_STARTS))
             or f.startswith("va ")
@@ -292,11 +293,11 @@ def _issuers(lines: Sequence[Part], found: Found) -> None:
     bodies = _bodies(heads[:4])
     if not bodies:
         return
-    text, words = _joined(bodies[-1])
-    found["co_quan_ban_hanh"] = (_clean_body(text), words)
+    text, words = joined(bodies[-1])
+    found["co_quan_ban_hanh"] = (clean_body(text), words)
     if len(bodies) >= 2:
-        text, words = _joined(bodies[0])
-        found["co_quan_chu_quan"] = (_clean_body(text), words)
+        text, words = joined(bodies[0])
+        found["co_quan_chu_quan"] = (clean_body(text), words)
 
 
 def _title_and_summary(
@@ -310,7 +311,7 @@ def _title_and_summary(
         found["loai_van_ban"] = (kind, centred[title].words)
         summary = _run(centred[title + 1 :], first=lambda p: not is_upper(p.text))
         if summary:
-            found["trich_yeu"] = _joined(summary)
+            found["trich_yeu"] = joined(summary)
         return
     # the left column never crosses the middle; a side note beside it has its own edge
     edges = [e for e in block_edges(under_number) if e > page.width * 0.3]
@@ -318,7 +319,7 @@ def _title_and_summary(
     column = [c for c in (_cut_right(p, bound) for p in under_number) if c is not None]
     summary = _run(column, first=lambda p: p.folded.startswith(_SUMMARY) or p.folded == "v v")
     if summary:
-        found["trich_yeu"] = _joined(summary)
+        found["trich_yeu"] = joined(summary)
         found["loai_van_ban"] = ("Công văn", ())
 
 
@@ -388,126 +389,3 @@ def _run(parts: Sequence[Part], *, first: Callable[[Part], bool], limit: int = 4
             break
         out.append(p)
     return out
-
-
-def read_signer(page: OcrPage) -> Found:
-    """The signer block (title lines, name, rank) and "Nơi nhận" of a document's last page."""
-    parts = parts_of(page)
-    found: Found = {}
-    at = next((i for i, p in enumerate(parts) if p.folded.startswith("noi nhan")), None)
-    if at is None:
-        start = next((i for i, p in enumerate(parts) if _is_title_start(p.text)), None)
-        if start is None:
-            return found
-    else:
-        _recipients(parts[at:], page.width * 0.5, found)
-        # the title lines sit beside "Nơi nhận:", a three-line block a little above it
-        limit = parts[at].bbox[1] - 3 * parts[at].bbox[3]
-        start = next(i for i, p in enumerate(parts) if p.bbox[1] >= limit)
-    # the right column: pieces starting right of the left third (not full-width body lines)
-    right = [p for p in parts[start:] if p.bbox[0] > page.width * 0.35]
-    first = next((i for i, p in enumerate(right[:4]) if _is_title_line(p.text)), None)
-    titles = []
-    for p in right[first:] if first is not None else []:
-        if not _is_title_line(p.text):
-            break
-        titles.append(p)
-    if titles:
-        text, words = _joined(titles)
-        found["chuc_vu_nguoi_ky"] = (title_text(text), words)
-    after = right[first + len(titles) :] if first is not None else right
-    names = [p for p in after if _looks_like_name(_without_rank(p.text)[1])]
-    if names:
-        rank, name = _without_rank(names[-1].text)
-        words = names[-1].words[len(rank.split()) :]
-        found["nguoi_ky"] = (name, tuple(words))
-        if rank:
-            found["cap_bac_nguoi_ky"] = (rank, names[-1].words[: len(rank.split())])
-    return found
-
-
-#: A comma, semicolon or quote between two letters of a title: a speck of the signature's
-#: ink read as punctuation ("PHÓ,CHỦ TỊCH"); titles carry none.
-_SPECK = re.compile(r"(?<=\w)[,;'`’‘](?=\w)")
-
-
-def title_text(text: str) -> str:
-    """A signer's title lines as printed, without ink specks read as punctuation."""
-    return " ".join(_SPECK.sub(" ", text).split())
-
-
-def _is_title(text: str) -> bool:
-    return is_upper(text) and not is_motto(text)
-
-
-def _is_title_line(text: str) -> bool:
-    """A line of a signer's title: capitals, two words or more ("PHÓ GIÁM ĐỐC").
-
-    One word alone is a seal's or a signature's stroke read as letters ("VÀ", "NẠP").
-    """
-    return _is_title(text) and len(text.split()) >= 2
-
-
-def _is_title_start(text: str) -> bool:
-    return text.upper().startswith(SIGN_PREFIXES) and is_upper(text)
-
-
-def _without_rank(text: str) -> tuple[str, str]:
-    """("Trung tá", "Ngô Văn Công") from "Trung tá Ngô Văn Công"; ("", name) without one."""
-    words = text.split()
-    for prefix in sorted((*RANKS, *DEGREES), key=len, reverse=True):
-        n = len(prefix.split())
-        if fold(" ".join(words[:n])) == fold(prefix) and len(words) > n:
-            return " ".join(words[:n]), " ".join(words[n:])
-    return "", text.strip()
-
-
-def _looks_like_name(text: str) -> bool:
-    """Two to six capitalised words of letters (a person's name as printed under a signature)."""
-    words = text.replace(".", " ").split()
-    return 2 <= len(words) <= 6 and all(w[0].isupper() and w.isalpha() for w in words)
-
-
-def _recipients(parts: Sequence[Part], mid: float, found: Found) -> None:
-    """The "Nơi nhận:" list: its items, in order, without dashes."""
-    head = parts[0]
-    items: list[Part] = []
-    for p in parts[1:]:
-        if p.bbox[0] > head.bbox[0] + 4 * head.bbox[3] or p.centre_x() > mid:
-            continue
-        prev = items[-1] if items else head
-        if p.bbox[1] - (prev.bbox[1] + prev.bbox[3]) > 2.5 * prev.bbox[3]:
-            break
-        items.append(p)
-    texts = [_clean_body(p.text) for p in items]
-    label = head.text.split(":", 1)  # "Nơi nhận: - Như trên;": the first item beside the label
-    if len(label) == 2 and _clean_body(label[1]):
-        texts.insert(0, _clean_body(label[1]))
-        items.insert(0, head)
-    if texts:
-        found["noi_nhan"] = ("; ".join(texts), tuple(w for p in items for w in p.words))
-
-
-def signer_zone(page: OcrPage, *, always: bool = False) -> tuple[int, int, int, int] | None:
-    """Where the signer's title lines should be when the reading missed them, else None.
-
-    Seals and signatures over the title lines make Tesseract's page layout drop them; the
-    block right of "Nơi nhận:" (up to the name under the signature) is then read again alone.
-    ``always``: the zone even when titles were read (a pen signature may have garbled them).
-    """
-    parts = parts_of(page)
-    at = next((p for p in parts if p.folded.startswith("noi nhan")), None)
-    if at is None or (not always and "chuc_vu_nguoi_ky" in read_signer(page)):
-        return None
-    h = at.bbox[3]
-    top = max(0, at.bbox[1] - 4 * h)
-    mid = page.width // 2
-    below = [p for p in parts if p.bbox[1] > at.bbox[1] and p.centre_x() > mid]
-    # the name under the signature ends the block; a title line in capitals is not a name
-    names = [
-        p for p in below if not _is_title(p.text) and _looks_like_name(_without_rank(p.text)[1])
-    ]
-    bottom = names[0].bbox[1] if names else at.bbox[1] + 14 * h
-    if bottom - top < 2 * h:
-        return None
-    return (mid, top, page.width - mid, min(page.height, bottom) - top)

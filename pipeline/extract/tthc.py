@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from pipeline.extract import decree30, parsers
+from pipeline.extract import decree30, parsers, signer_block
 from pipeline.extract.bodies import restore_marks
 from pipeline.extract.calibration import Calibration
 from pipeline.extract.fields import (
@@ -99,11 +99,21 @@ _GROUPS = (
 
 def _layout_reading(page: OcrPage) -> Found:
     """What the Decree-30 layout reader finds, each value checked."""
-    read = {**decree30.read_header(page), **decree30.read_signer(page)}
+    read = {**decree30.read_header(page), **signer_block.read_signer(page)}
     out: Found = {}
     for name, (raw, words) in read.items():
         out[name] = (raw, _check(name, raw), words)
+    if "nguoi_ky" in read and "chuc_vu_nguoi_ky" in read:
+        raw, check, words = out["nguoi_ky"]
+        if check.ok and signer_block.off_centre(words, read["chuc_vu_nguoi_ky"][1]):
+            note = "; ".join(n for n in (check.note, OFF_CENTRE_NOTE) if n)
+            out["nguoi_ky"] = (raw, Checked(check.value, False, note), words)
     return out
+
+
+OFF_CENTRE_NOTE = (
+    "tên không nằm giữa dưới chức vụ: có thể thiếu chữ bị dấu hoặc chữ ký che, đối chiếu với ảnh"
+)
 
 
 def _check(name: str, raw: str) -> Checked:

@@ -1,0 +1,167 @@
+"""The signer block of a document's last page: title lines, name, rank, "Nơi nhận" (Decree 30).
+
+The title lines ("TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH") sit right of "Nơi
+nhận:", the seal and the signature over them, the name below, centred under the titles (a
+rank such as "Trung tá" or a degree such as "ThS." kept apart from it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from pipeline.extract.decree30 import (
+    DEGREES,
+    RANKS,
+    SIGN_PREFIXES,
+    Found,
+    Part,
+    clean_body,
+    is_motto,
+    is_upper,
+    joined,
+    parts_of,
+)
+from pipeline.extract.labels import fold
+from schemas.models import OcrPage, OcrWord
+
+
+def read_signer(page: OcrPage) -> Found:
+    """The signer block (title lines, name, rank) and "Nơi nhận" of a document's last page."""
+    parts = parts_of(page)
+    found: Found = {}
+    at = next((i for i, p in enumerate(parts) if p.folded.startswith("noi nhan")), None)
+    if at is None:
+        start = next((i for i, p in enumerate(parts) if _is_title_start(p.text)), None)
+        if start is None:
+            return found
+    else:
+        _recipients(parts[at:], page.width * 0.5, found)
+        # the title lines sit beside "Nơi nhận:", a three-line block a little above it
+        limit = parts[at].bbox[1] - 3 * parts[at].bbox[3]
+        start = next(i for i, p in enumerate(parts) if p.bbox[1] >= limit)
+    # the right column: pieces starting right of the left third (not full-width body lines)
+    right = [p for p in parts[start:] if p.bbox[0] > page.width * 0.35]
+    first = next((i for i, p in enumerate(right[:4]) if _is_title_line(p.text)), None)
+    titles = []
+    for p in right[first:] if first is not None else []:
+        if not _is_title_line(p.text):
+            break
+        titles.append(p)
+    if titles:
+        text, words = joined(titles)
+        found["chuc_vu_nguoi_ky"] = (title_text(text), words)
+    after = right[first + len(titles) :] if first is not None else right
+    names = [p for p in after if _looks_like_name(_without_rank(p.text)[1])]
+    if names:
+        rank, name = _without_rank(names[-1].text)
+        words = names[-1].words[len(rank.split()) :]
+        found["nguoi_ky"] = (name, tuple(words))
+        if rank:
+            found["cap_bac_nguoi_ky"] = (rank, names[-1].words[: len(rank.split())])
+    return found
+
+
+#: A comma, semicolon or quote between two letters of a title: a speck of the signature's
+#: ink read as punctuation ("PHÓ,CHỦ TỊCH"); titles carry none.
+_SPECK = re.compile(r"(?<=\w)[,;'`’‘](?=\w)")
+
+
+def title_text(text: str) -> str:
+    """A signer's title lines as printed, without ink specks read as punctuation."""
+    return " ".join(_SPECK.sub(" ", text).split())
+
+
+def off_centre(name: Sequence[OcrWord], titles: Sequence[OcrWord]) -> bool:
+    """Is the name read under a signature off the title block's centre line?
+
+    Decree 30 centres the name under the title lines; a name read off that line lost words
+    at one end ("PGS.TS. Trịnh Kiều Anh" read "Kiều Anh" under a seal's ring). Off: the
+    centres differ by more than a quarter of the name's width and 1.5 times its height.
+    """
+    if not name or not titles:
+        return False
+    nx0 = min(w.bbox[0] for w in name)
+    nx1 = max(w.bbox[0] + w.bbox[2] for w in name)
+    tx0 = min(w.bbox[0] for w in titles)
+    tx1 = max(w.bbox[0] + w.bbox[2] for w in titles)
+    height = max(w.bbox[3] for w in name)
+    shift = abs((nx0 + nx1) / 2 - (tx0 + tx1) / 2)
+    return shift > max(0.25 * (nx1 - nx0), 1.5 * height)
+
+
+def _is_title(text: str) -> bool:
+    return is_upper(text) and not is_motto(text)
+
+
+def _is_title_line(text: str) -> bool:
+    """A line of a signer's title: capitals, two words or more ("PHÓ GIÁM ĐỐC").
+
+    One word alone is a seal's or a signature's stroke read as letters ("VÀ", "NẠP").
+    """
+    return _is_title(text) and len(text.split()) >= 2
+
+
+def _is_title_start(text: str) -> bool:
+    return text.upper().startswith(SIGN_PREFIXES) and is_upper(text)
+
+
+def _without_rank(text: str) -> tuple[str, str]:
+    """("Trung tá", "Ngô Văn Công") from "Trung tá Ngô Văn Công"; ("", name) without one."""
+    words = text.split()
+    for prefix in sorted((*RANKS, *DEGREES), key=len, reverse=True):
+        n = len(prefix.split())
+        if fold(" ".join(words[:n])) == fold(prefix) and len(words) > n:
+            return " ".join(words[:n]), " ".join(words[n:])
+    return "", text.strip()
+
+
+def _looks_like_name(text: str) -> bool:
+    """Two to six capitalised words of letters (a person's name as printed under a signature)."""
+    words = text.replace(".", " ").split()
+    return 2 <= len(words) <= 6 and all(w[0].isupper() and w.isalpha() for w in words)
+
+
+def _recipients(parts: Sequence[Part], mid: float, found: Found) -> None:
+    """The "Nơi nhận:" list: its items, in order, without dashes."""
+    head = parts[0]
+    items: list[Part] = []
+    for p in parts[1:]:
+        if p.bbox[0] > head.bbox[0] + 4 * head.bbox[3] or p.centre_x() > mid:
+            continue
+        prev = items[-1] if items else head
+        if p.bbox[1] - (prev.bbox[1] + prev.bbox[3]) > 2.5 * prev.bbox[3]:
+            break
+        items.append(p)
+    texts = [clean_body(p.text) for p in items]
+    label = head.text.split(":", 1)  # "Nơi nhận: - Như trên;": the first item beside the label
+    if len(label) == 2 and clean_body(label[1]):
+        texts.insert(0, clean_body(label[1]))
+        items.insert(0, head)
+    if texts:
+        found["noi_nhan"] = ("; ".join(texts), tuple(w for p in items for w in p.words))
+
+
+def signer_zone(page: OcrPage, *, always: bool = False) -> tuple[int, int, int, int] | None:
+    """Where the signer's title lines should be when the reading missed them, else None.
+
+    Seals and signatures over the title lines make Tesseract's page layout drop them; the
+    block right of "Nơi nhận:" (up to the name under the signature) is then read again alone.
+    ``always``: the zone even when titles were read (a pen signature may have garbled them).
+    """
+    parts = parts_of(page)
+    at = next((p for p in parts if p.folded.startswith("noi nhan")), None)
+    if at is None or (not always and "chuc_vu_nguoi_ky" in read_signer(page)):
+        return None
+    h = at.bbox[3]
+    top = max(0, at.bbox[1] - 4 * h)
+    mid = page.width // 2
+    below = [p for p in parts if p.bbox[1] > at.bbox[1] and p.centre_x() > mid]
+    # the name under the signature ends the block; a title line in capitals is not a name
+    names = [
+        p for p in below if not _is_title(p.text) and _looks_like_name(_without_rank(p.text)[1])
+    ]
+    bottom = names[0].bbox[1] if names else at.bbox[1] + 14 * h
+    if bottom - top < 2 * h:
+        return None
+    return (mid, top, page.width - mid, min(page.height, bottom) - top)
