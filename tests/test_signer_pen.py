@@ -178,3 +178,16 @@ def test_a_name_read_off_the_centre_of_its_titles_lost_words_and_goes_to_the_cle
     assert any(OFF_CENTRE_NOTE in p for p in field.provenance)
     whole = extract_tthc(page("Trịnh Kiều Anh", 1470), threshold=0.0, calibration=packaged())
     assert not any(OFF_CENTRE_NOTE in p for p in whole.fields["nguoi_ky"].provenance)
+
+
+def test_tone_marks_of_a_unit_name_in_an_issuer_line_come_back_from_the_gazetteer() -> None:
+    from pipeline.extract.bodies import restore_marks
+
+    assert restore_marks("UBND THÀNH PHỐ CÂN THƠ") == ("UBND THÀNH PHỐ CẦN THƠ", ["CÂN→CẦN"])
+    fixed, _ = restore_marks("ỦY BAN NHÂN DÂN TỈNH BÀ RỊA - VỮNG TÀU")
+    assert fixed == "ỦY BAN NHÂN DÂN TỈNH BÀ RỊA - VŨNG TÀU"
+    # a unit's pair ("ĐAN PHƯỢNG") never respells a body's word beside another spelling
+    fixed, _ = restore_marks("ỦY BAN NHÂN DÂN PHƯỜNG LONG XUYỂN")
+    assert fixed == "ỦY BAN NHÂN DÂN PHƯỜNG LONG XUYÊN"
+    # both words of the pair misread: nothing decides, nothing changes
+    assert restore_marks("CÂN THÓ")[1] == []

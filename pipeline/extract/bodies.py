@@ -3,18 +3,32 @@
 Issuer lines are printed in bold capitals, and Tesseract's fast Vietnamese model often drops
 or swaps their marks ("PHONG AN CHINH TRỊ NỘI BỘ", "THÀNH PHÓ ĐÀ NẴNG"). A word is restored
 only when it and a neighbour spell, without marks, two consecutive words of a known body name
-(``pipeline/data/body_names.txt``) — the pair decides, never one word alone — and only its
+(``pipeline/data/body_names.txt``) or of an administrative unit (the gazetteer's tables:
+"VŨNG TÀU", "CẦN THƠ", "ĐẮK TÔ") — the pair decides, never one word alone — and only its
 marks change. A restored value is a repair: shown to a clerk, never auto-accepted.
 """
 
 from __future__ import annotations
 
+import csv
 from functools import cache
 from pathlib import Path
 
 from pipeline.extract.labels import fold
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "body_names.txt"
+
+
+#: The gazetteer's unit tables (a body's name ends in its unit: "… TỈNH BÀ RỊA - VŨNG TÀU").
+PLACE_TABLES = (
+    "provinces_pre2025",
+    "provinces_2025",
+    "districts_pre2025",
+    "districts_former",
+    "wards_pre2025",
+    "wards_former",
+    "wards_2025",
+)
 
 
 @cache
@@ -30,6 +44,29 @@ def _pairs() -> dict[tuple[str, str], tuple[str, str]]:
     return pairs
 
 
+@cache
+def _place_pairs() -> dict[tuple[str, str], tuple[str, str]]:
+    """Two consecutive words of a unit's name, in capitals: folded pair → printed pair.
+
+    A pair two unit names spell with different marks is left out (it would not decide).
+    """
+    places: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for name in _unit_names():
+        words = name.upper().split()
+        for a, b in zip(words, words[1:], strict=False):
+            places.setdefault((fold(a), fold(b)), set()).add((a, b))
+    return {key: next(iter(s)) for key, s in places.items() if len(s) == 1}
+
+
+def _unit_names() -> list[str]:
+    """The names of every unit in the gazetteer's tables (type words included)."""
+    names = []
+    for table in PLACE_TABLES:
+        with (DATA.parent / f"{table}.csv").open(encoding="utf-8", newline="") as f:
+            names += [row["name"] for row in csv.DictReader(f)]
+    return names
+
+
 def restore_marks(text: str) -> tuple[str, list[str]]:
     """``text`` with lost or wrong tone marks put back, and the words changed ("PHONG→PHÒNG").
 
@@ -37,18 +74,33 @@ def restore_marks(text: str) -> tuple[str, list[str]]:
     pair holds it.
     """
     words = text.split()
-    folded = [fold(w) for w in words]
-    pairs = _pairs()
     out = list(words)
     for i, word in enumerate(words):
         if not word.isupper():
             continue
-        found = None
-        if i + 1 < len(words) and (folded[i], folded[i + 1]) in pairs:
-            found = pairs[(folded[i], folded[i + 1])][0]
-        elif i > 0 and (folded[i - 1], folded[i]) in pairs:
-            found = pairs[(folded[i - 1], folded[i])][1]
+        found = _from_pairs(words, i, _pairs(), anchored=False)
+        found = found or _from_pairs(words, i, _place_pairs(), anchored=True)
         if found and found != word and fold(found) == fold(word) and word.strip(".,;:") == word:
             out[i] = found
     changed = [f"{a}→{b}" for a, b in zip(words, out, strict=True) if a != b]
     return " ".join(out), changed
+
+
+def _from_pairs(
+    words: list[str], i: int, pairs: dict[tuple[str, str], tuple[str, str]], *, anchored: bool
+) -> str | None:
+    """The spelling of ``words[i]`` a known pair with a neighbour gives, or None.
+
+    ``anchored``: the neighbour must be printed exactly as in the pair (a unit's name pair
+    such as "ĐAN PHƯỢNG" must not respell "DÂN" beside "PHƯỜNG").
+    """
+    key = fold(words[i])
+    if i + 1 < len(words):
+        pair = pairs.get((key, fold(words[i + 1])))
+        if pair and (not anchored or pair[1] == words[i + 1]):
+            return pair[0]
+    if i > 0:
+        pair = pairs.get((fold(words[i - 1]), key))
+        if pair and (not anchored or pair[0] == words[i - 1]):
+            return pair[1]
+    return None
