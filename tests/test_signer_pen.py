@@ -191,3 +191,18 @@ def test_tone_marks_of_a_unit_name_in_an_issuer_line_come_back_from_the_gazettee
     assert fixed == "ỦY BAN NHÂN DÂN PHƯỜNG LONG XUYÊN"
     # both words of the pair misread: nothing decides, nothing changes
     assert restore_marks("CÂN THÓ")[1] == []
+
+
+def test_a_rank_before_the_name_is_part_of_the_centred_line() -> None:
+    from pipeline.extract.calibration import packaged
+    from pipeline.extract.tthc import OFF_CENTRE_NOTE, extract_tthc
+
+    page = _page(
+        _line("KT. TRƯỞNG PHÒNG", 1480, 480),
+        _line("Nơi nhận:", 340, 500),
+        _line("PHÓ TRƯỞNG PHÒNG", 1460, 540),
+        _line("Trung tá Ngô Văn Công", 1420, 800),
+    )
+    rec = extract_tthc(page, threshold=0.0, calibration=packaged())
+    assert rec.fields["nguoi_ky"].value == "Ngô Văn Công"
+    assert not any(OFF_CENTRE_NOTE in p for p in rec.fields["nguoi_ky"].provenance)

@@ -105,7 +105,8 @@ def _layout_reading(page: OcrPage) -> Found:
         out[name] = (raw, _check(name, raw), words)
     if "nguoi_ky" in read and "chuc_vu_nguoi_ky" in read:
         raw, check, words = out["nguoi_ky"]
-        if check.ok and signer_block.off_centre(words, read["chuc_vu_nguoi_ky"][1]):
+        line = (*read.get("cap_bac_nguoi_ky", ("", ()))[1], *words)  # "Trung tá Ngô Văn Công"
+        if check.ok and signer_block.off_centre(line, read["chuc_vu_nguoi_ky"][1]):
             note = "; ".join(n for n in (check.note, OFF_CENTRE_NOTE) if n)
             out["nguoi_ky"] = (raw, Checked(check.value, False, note), words)
     return out
