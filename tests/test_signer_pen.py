@@ -206,3 +206,26 @@ def test_a_rank_before_the_name_is_part_of_the_centred_line() -> None:
     rec = extract_tthc(page, threshold=0.0, calibration=packaged())
     assert rec.fields["nguoi_ky"].value == "Ngô Văn Công"
     assert not any(OFF_CENTRE_NOTE in p for p in rec.fields["nguoi_ky"].provenance)
+
+
+def test_a_number_line_read_as_garble_still_places_the_summary_under_it() -> None:
+    """ "số: 049 ,exp" (the symbol unreadable) and "V/w" for "V/v": the summary is found, and
+    the number line is kept as read for the clerk."""
+    page = _page(
+        _line("BỘ XÂY DỰNG", 324, 163),
+        _line("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 1250, 161),
+        _line("Độc lập - Tự do - Hạnh phúc", 1420, 214),
+        _line("số: 049 ,exp", 309, 260),
+        _line("Hà Nội, ngày 27 tháng 12 năm 2023", 1350, 283),
+        _line("V/w triển khai công tác phòng,", 213, 334),
+        _line("chống thiên tai và tìm kiếm cứu", 199, 376),
+        _line("nạn năm 2023", 339, 418),
+        _line("Kính gửi: Ủy ban nhân dân các xã, phường, thị trấn.", 516, 497),
+    )
+    found = {k: v[0] for k, v in decree30.read_header(page).items()}
+    assert found["so_ky_hieu"] == "số: 049 ,exp"
+    assert found["loai_van_ban"] == "Công văn"
+    assert found["trich_yeu"] == (
+        "V/v triển khai công tác phòng, chống thiên tai và tìm kiếm cứu nạn năm 2023"
+    )
+    assert found["co_quan_ban_hanh"] == "BỘ XÂY DỰNG"

@@ -60,7 +60,12 @@ _MOTTO = ("cong hoa xa hoi chu nghia viet nam", "doc lap tu do hanh phuc")
 _NUMBER = re.compile(r"^S[ốôoóồổ0-9]\s*[:;.,]?\s*(?P<rest>.*)$", re.IGNORECASE)
 _NUMBER_PARTS = re.compile(r"^(?P<num>[^/]*?)\s*/\s*(?P<sym>\S.*)$")
 _PLACE_DATE = re.compile(r"^(?P<place>[^,]{2,40}),\s*ng[àa]y\b", re.IGNORECASE)
-_SUMMARY = ("v v ", "ve viec ")
+#: "V/v", "V/V", "V.v", and "V/w" as the fast model often reads it.
+_SUMMARY = ("v v ", "v w ", "ve viec ")
+#: "V/w" at the start of a summary: "V/v" misread (offices print "V/v").
+_MISREAD_VV = re.compile(r"^V\s*/\s*w\b")
+#: "Số:" at the start of a line, whatever follows.
+_NUMBER_LABEL = re.compile(r"^\s*S[ốôoóồổ]\s*[:;]", re.IGNORECASE)
 #: Lines that start the body of a document (the header ends above them).
 _BODY_STARTS = ("kinh gui", "can cu", "thuc hien", "theo de nghi")
 #: Signer prefixes: on behalf of (KT.), for the collective (TM.), acting (Q.), by order (TL.),
@@ -273,6 +278,8 @@ def read_header(page: OcrPage) -> Found:
     mid = page.width * 0.5
     left = [p for p in zone if p.centre_x() < mid]
     num_at = next((i for i, p in enumerate(left) if number_line(p.text)), None)
+    if num_at is None:  # "Số: 049 ,exp": the label read, the rest not; still the number line
+        num_at = next((i for i, p in enumerate(left[:6]) if _NUMBER_LABEL.match(p.text)), None)
     _issuers(left[:num_at] if num_at is not None else left[:3], found)
     if num_at is not None:
         found["so_ky_hieu"] = (left[num_at].text, left[num_at].words)
@@ -319,7 +326,8 @@ def _title_and_summary(
     column = [c for c in (_cut_right(p, bound) for p in under_number) if c is not None]
     summary = _run(column, first=lambda p: p.folded.startswith(_SUMMARY) or p.folded == "v v")
     if summary:
-        found["trich_yeu"] = joined(summary)
+        text, words = joined(summary)
+        found["trich_yeu"] = (_MISREAD_VV.sub("V/v", text), words)
         found["loai_van_ban"] = ("Công văn", ())
 
 
