@@ -229,3 +229,19 @@ def test_a_number_line_read_as_garble_still_places_the_summary_under_it() -> Non
         "V/v triển khai công tác phòng, chống thiên tai và tìm kiếm cứu nạn năm 2023"
     )
     assert found["co_quan_ban_hanh"] == "BỘ XÂY DỰNG"
+
+
+def test_a_speck_between_title_lines_is_stepped_over_and_junk_after_them_ends_them() -> None:
+    low = _line("ửy T", 1162, 560, height=16)
+    page = _page(
+        _line("TM. ỦY BAN NHÂN DÂN", 1450, 470),
+        _line("Nơi nhận:", 340, 480),
+        _line("KT. CHỦ TỊCH", 1560, 520),
+        low,
+        _line("PHÓ CHỦ TỊCH", 1550, 580),
+        _line("“Í - RE)", 1580, 640),
+        _line("Huỳnh Hoàng Giang", 1500, 800),
+    )
+    found = {k: v[0] for k, v in signer_block.read_signer(page).items()}
+    assert found["chuc_vu_nguoi_ky"] == "TM. ỦY BAN NHÂN DÂN KT. CHỦ TỊCH PHÓ CHỦ TỊCH"
+    assert found["nguoi_ky"] == "Huỳnh Hoàng Giang"

@@ -104,3 +104,13 @@ def _from_pairs(
         if pair and (not anchored or pair[0] == words[i - 1]):
             return pair[1]
     return None
+
+
+@cache
+def body_words() -> frozenset[str]:
+    """Every word of the known bodies' names, folded ("uy", "ban", "nhan", "dan", "so", …)."""
+    words: set[str] = set()
+    for line in DATA.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            words.update(fold(line).split())
+    return frozenset(words)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cache
 
+from pipeline.extract.bodies import body_words
 from pipeline.extract.decree30 import (
     DEGREES,
     RANKS,
@@ -42,16 +44,11 @@ def read_signer(page: OcrPage) -> Found:
         start = next(i for i, p in enumerate(parts) if p.bbox[1] >= limit)
     # the right column: pieces starting right of the left third (not full-width body lines)
     right = [p for p in parts[start:] if p.bbox[0] > page.width * 0.35]
-    first = next((i for i, p in enumerate(right[:4]) if _is_title_line(p.text)), None)
-    titles = []
-    for p in right[first:] if first is not None else []:
-        if not _is_title_line(p.text):
-            break
-        titles.append(p)
+    titles, end = _title_run(right)
     if titles:
         text, words = joined(titles)
         found["chuc_vu_nguoi_ky"] = (title_text(text), words)
-    after = right[first + len(titles) :] if first is not None else right
+    after = right[end:]
     names = [p for p in after if _looks_like_name(_without_rank(p.text)[1])]
     if names:
         rank, name = _without_rank(names[-1].text)
@@ -60,6 +57,28 @@ def read_signer(page: OcrPage) -> Found:
         if rank:
             found["cap_bac_nguoi_ky"] = (rank, names[-1].words[: len(rank.split())])
     return found
+
+
+def _title_run(right: Sequence[Part]) -> tuple[list[Part], int]:
+    """The title lines of the right column and the index after the last one (0: none).
+
+    The run starts at one of the first four pieces; a speck much lower than the titles (a
+    stroke of the signature read as "ửy T") is stepped over; a line with no word of a
+    title or a body's name ("“Í - RE)") ends it.
+    """
+    first = next((i for i, p in enumerate(right[:4]) if _is_title_line(p.text)), None)
+    if first is None:
+        return [], 0
+    titles, end = [right[first]], first + 1
+    for i in range(first + 1, len(right)):
+        p = right[i]
+        if p.bbox[3] < 0.6 * titles[0].bbox[3] and not _is_title_line(p.text):
+            continue
+        if not _is_title_line(p.text):
+            break
+        titles.append(p)
+        end = i + 1
+    return titles, end
 
 
 #: A comma, semicolon or quote between two letters of a title: a speck of the signature's
@@ -95,11 +114,27 @@ def _is_title(text: str) -> bool:
 
 
 def _is_title_line(text: str) -> bool:
-    """A line of a signer's title: capitals, two words or more ("PHÓ GIÁM ĐỐC").
+    """A line of a signer's title: capitals, two words or more, a title's or body's word.
 
-    One word alone is a seal's or a signature's stroke read as letters ("VÀ", "NẠP").
+    "PHÓ GIÁM ĐỐC", "TM. ỦY BAN NHÂN DÂN". One word alone is a seal's or a signature's
+    stroke read as letters ("VÀ", "NẠP").
     """
-    return _is_title(text) and len(text.split()) >= 2
+    words = set(fold(text).split())
+    return _is_title(text) and len(text.split()) >= 2 and bool(words & _title_vocabulary())
+
+
+#: Words of signers' titles and their prefixes (folded), besides the bodies' names.
+_TITLE_WORDS = (
+    "kt tm q tl tuq chu tich giam doc truong pho chanh van phong thanh tra thu bo cuc tong"
+    " bi ky tu lenh chinh uy vien hieu ke toan ban"
+)
+
+
+@cache
+def _title_vocabulary() -> frozenset[str]:
+    """Words a title line holds one of at least (folded): titles' and bodies' words."""
+    body = body_words()
+    return frozenset({*_TITLE_WORDS.split(), *(w for w in body if len(w) >= 2)})
 
 
 def _is_title_start(text: str) -> bool:
