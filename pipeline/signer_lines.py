@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.config import ProcessOptions
-from pipeline.extract.signer_block import signer_zone
+from pipeline.extract.signer_block import read_signer, signer_zone
+from pipeline.extract.tthc import check_title
 from pipeline.imaging.clean import CleanPage, write_png
+from pipeline.imaging.handwriting import blue_is_a_pen
 from pipeline.imaging.ink import BLUE
 from pipeline.ports import OcrEngine, OcrReading
 from schemas.models import OcrLine, OcrPage
@@ -39,8 +41,8 @@ class _Reread:
 
 def pen_in(page: CleanPage, zone: tuple[int, int, int, int]) -> np.ndarray | None:
     """The pen pixels of ``zone`` (a mask) when there are enough to matter, else None."""
-    if page.colours is None:
-        return None
+    if page.colours is None or not blue_is_a_pen(page.gray, page.colours):
+        return None  # no colour, or a page printed in blue (ribbon, carbon): no pen to lift
     x, y, w, h = zone
     mask = page.colours[y : y + h, x : x + w] == BLUE
     if not mask.size or mask.mean() < MIN_PEN_SHARE:
@@ -76,7 +78,28 @@ def with_signer_lines(
     log.info("signer block read again%s: %d lines", how, len(found))
     kept = [_outside(ln, zone) for ln in ocr.page.lines] if replace else list(ocr.page.lines)
     lines = sorted([*(ln for ln in kept if ln), *found], key=lambda ln: ln.bbox[1])
-    return _Reread(ocr.page.model_copy(update={"lines": lines}), ocr.hocr)
+    again = ocr.page.model_copy(update={"lines": lines})
+    if replace and not _better_titles(again, ocr.page):
+        log.info("signer block read again without pen ink: kept the page's reading")
+        return ocr
+    return _Reread(again, ocr.hocr)
+
+
+def _better_titles(again: OcrPage, before: OcrPage) -> bool:
+    """Does the page read again give a signer title at least as good as the page's own?
+
+    A title that passes :func:`check_title` beats one that does not; between two that pass,
+    the one with as many words or more ("KT. CHỦ TỊCH PHÓ CHỦ TỊCH" over "KT. CHỦ TỊCH Ủ/TICH"
+    is a tie broken for the new reading; "GIÁM ĐỐC" does not replace "KT. GIÁM ĐỐC PHÓ GIÁM
+    ĐỐC").
+    """
+    new = read_signer(again).get("chuc_vu_nguoi_ky")
+    old = read_signer(before).get("chuc_vu_nguoi_ky")
+    if new is None or not check_title(new[0]).ok:
+        return False
+    if old is None or not check_title(old[0]).ok:
+        return True
+    return len(new[0].split()) >= len(old[0].split())
 
 
 def _read_crop(

@@ -281,8 +281,13 @@ def test_a_box_is_read_once_per_page_and_without_its_blank_sides() -> None:
     first, again = read((100, 50, 800, 20)), read((100, 50, 800, 20))
     assert first == again and len(counting.crops) == 1
     crop = counting.crops[0]
-    pad = 3  # 15 % of the box's height
-    assert crop.shape == (20 + 2 * pad, 190 + 2 * pad)
-    assert crop[:, :pad].min() == 255 and crop[:, pad].min() == 0
+    pad, side = 3, 10  # 15 % of the box's height above and below, half of it left and right
+    assert crop.shape == (20 + 2 * pad, 190 + 2 * side)
+    assert crop[:, :side].min() == 255 and crop[:, side].min() == 0
     read((100, 120, 800, 20))  # a blank box is read as it is
     assert counting.crops[1].shape[1] == 800 + 2 * pad
+    gray[125:135, 300:400] = 0
+    gray[125:135, 880:890] = 180  # a faint stroke at the value's end is kept
+    read((100, 121, 800, 20))
+    faint = counting.crops[2]
+    assert faint.shape[1] == 890 - 300 + 2 * side and faint[:, -side - 1].min() == 180

@@ -245,3 +245,99 @@ def test_a_speck_between_title_lines_is_stepped_over_and_junk_after_them_ends_th
     found = {k: v[0] for k, v in signer_block.read_signer(page).items()}
     assert found["chuc_vu_nguoi_ky"] == "TM. ỦY BAN NHÂN DÂN KT. CHỦ TỊCH PHÓ CHỦ TỊCH"
     assert found["nguoi_ky"] == "Huỳnh Hoàng Giang"
+
+
+def test_a_name_printed_in_capitals_ends_the_titles() -> None:
+    page = _page(
+        _line("KT. GIÁM ĐỐC", 1500, 480),
+        _line("Nơi nhận:", 340, 500),
+        _line("PHÓ GIÁM ĐỐC", 1480, 540),
+        _line("- Như trên;", 340, 560),
+        _line("NGUYỄN VĂN AN", 1470, 800),
+    )
+    found = {k: v[0] for k, v in signer_block.read_signer(page).items()}
+    assert found["chuc_vu_nguoi_ky"] == "KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC"
+    assert found["nguoi_ky"] == "NGUYỄN VĂN AN"
+
+
+def test_body_and_unit_pairs_keep_correct_names() -> None:
+    from pipeline.extract.bodies import restore_marks
+
+    for right in (
+        "BỘ QUỐC PHÒNG",
+        "BAN THI ĐUA KHEN THƯỞNG",
+        "BAN ĐẠI DIỆN",
+        "ỦY BAN NHÂN DÂN XÃ THƯỢNG BÌNH",
+        "UBND PHƯỜNG HOÀNG VĂN THỤ",
+    ):
+        assert restore_marks(right) == (right, []), right
+    fixed, _ = restore_marks("SỞ LAO ĐỘNG - THƯƠNG BINH VA XA HOI")
+    assert fixed == "SỞ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI"
+
+
+def test_common_titles_pass_the_title_check() -> None:
+    from pipeline.extract.tthc import check_title
+
+    for title in ("TỔNG BIÊN TẬP", "HIỆU PHÓ", "CHỦ NHIỆM", "KT. THỦ TƯỚNG PHÓ THỦ TƯỚNG"):
+        assert check_title(title).ok, title
+
+
+class _Engine:
+    """A fake OCR engine (beside the real-Tesseract test above): returns the lines it is given."""
+
+    def __init__(self, lines: list[OcrLine]) -> None:
+        self.lines = lines
+        self.calls = 0
+
+    def read(self, image, **_: object):  # noqa: ANN001, ANN201 - the port's shape
+        from pipeline.signer_lines import _Reread
+
+        self.calls += 1
+        return _Reread(OcrPage(width=800, height=400, lines=self.lines), "")
+
+
+def _clean_page(tmp_path, colours):  # noqa: ANN001, ANN202
+    import numpy as np
+
+    from pipeline.imaging.clean import CleanPage
+    from schemas.models import PageQuality
+
+    gray = np.full((H, W), 255, np.uint8)
+    gray[470:600, 1450:1800] = 0  # the titles' ink
+    quality = PageQuality(
+        dpi=300, sharpness=1, ink_ratio=0.01, paper_level=250, ink_level=10,
+        line_height_px=40, border_fraction=0,
+    )  # fmt: skip
+    return CleanPage(
+        gray=gray, path=tmp_path / "p.png", dpi=300, orientation=0, osd_confidence=1,
+        skew=0, quality=quality, seconds=0, colours=colours,
+    )  # fmt: skip
+
+
+def test_a_pen_reading_that_loses_the_titles_keeps_the_pages_and_blue_print_is_no_pen(
+    tmp_path,
+) -> None:
+    import numpy as np
+
+    from pipeline.config import ProcessOptions
+    from pipeline.imaging.ink import BLUE
+    from pipeline.signer_lines import _Reread, with_signer_lines
+
+    page = _page(
+        _line("KT. GIÁM ĐỐC", 1500, 480),
+        _line("Nơi nhận:", 340, 500),
+        _line("PHÓ GIÁM ĐỐC", 1480, 540),
+        _line("- Như trên;", 340, 560),
+        _line("Lê Văn Tám", 1500, 800),
+    )
+    ocr = _Reread(page, "")
+    pen = np.zeros((H, W), np.uint8)
+    pen[600:620, 1400:1700] = BLUE  # a signature under the titles
+    empty = _Engine([])  # the re-read finds nothing: the page's titles stay
+    out = with_signer_lines(ocr, _clean_page(tmp_path, pen), empty, ProcessOptions(), tmp_path)
+    assert empty.calls == 1 and out is ocr
+    printed = np.zeros((H, W), np.uint8)
+    printed[:, :] = BLUE  # the whole page printed in blue (a ribbon): no pen to lift
+    blue = _Engine([])
+    out = with_signer_lines(ocr, _clean_page(tmp_path, printed), blue, ProcessOptions(), tmp_path)
+    assert blue.calls == 0 and out is ocr

@@ -75,15 +75,41 @@ def restore_marks(text: str) -> tuple[str, list[str]]:
     """
     words = text.split()
     out = list(words)
+    unit = unit_name_start(words)
     for i, word in enumerate(words):
         if not word.isupper():
             continue
-        found = _from_pairs(words, i, _pairs(), anchored=False)
-        found = found or _from_pairs(words, i, _place_pairs(), anchored=True)
+        if i < unit:  # the body's words ("BỘ QUỐC PHÒNG" is no unit's "QUỐC PHONG")
+            found = _from_pairs(words, i, _pairs(), anchored=False)
+        else:  # the unit's name ("XÃ THƯỢNG BÌNH" is no body's "THƯƠNG BINH")
+            found = _from_pairs(words, i, _place_pairs(), anchored=True)
         if found and found != word and fold(found) == fold(word) and word.strip(".,;:") == word:
             out[i] = found
     changed = [f"{a}→{b}" for a, b in zip(words, out, strict=True) if a != b]
     return " ".join(out), changed
+
+
+#: Words that open a unit's name in an issuer line (folded); "thanh pho", "thi xa", "thi tran"
+#: end on their second word.
+_UNIT_TYPES = {"tinh", "huyen", "quan", "xa", "phuong", "pho", "tran"}
+
+
+def unit_name_start(words: list[str]) -> int:
+    """Index of the first word of a unit's name in an issuer line (len(words): none).
+
+    The name follows its type word: "TỈNH", "HUYỆN", "QUẬN", "XÃ", "PHƯỜNG", "THÀNH PHỐ",
+    "THỊ XÃ", "THỊ TRẤN"; "XÃ HỘI" (of "THƯƠNG BINH VÀ XÃ HỘI") is no unit.
+    """
+    folded = [fold(w) for w in words]
+    for i, f in enumerate(folded[:-1]):
+        two_word = f in ("pho", "tran") or (f == "xa" and i > 0 and folded[i - 1] == "thi")
+        if f == "pho" and (i == 0 or folded[i - 1] != "thanh"):
+            continue
+        if f == "tran" and (i == 0 or folded[i - 1] != "thi"):
+            continue
+        if f in _UNIT_TYPES and (two_word or folded[i + 1] != "hoi"):
+            return i + 1
+    return len(words)
 
 
 def _from_pairs(

@@ -227,7 +227,7 @@ def box_reader(gray: np.ndarray, reader: LineReader) -> ReadBox:
         x, y, w, h = box
         pad = max(2, round(h * 0.15))
         crop = trim_blank_sides(
-            gray[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad], pad
+            gray[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad], max(pad, h // 2)
         )
         try:
             seen[box] = reader.read_line(np.ascontiguousarray(crop))
@@ -242,11 +242,12 @@ def box_reader(gray: np.ndarray, reader: LineReader) -> ReadBox:
 def trim_blank_sides(crop: np.ndarray, pad: int) -> np.ndarray:
     """``crop`` without the blank columns left and right of its ink, ``pad`` columns kept.
 
-    Ink is any pixel darker than mid-gray; a crop with none is returned as it is.
+    Ink is any pixel not near-white (a faint stroke at a value's end counts); a crop with
+    none is returned as it is.
     """
     if crop.ndim != 2 or crop.size == 0:
         return crop
-    cols = np.flatnonzero((crop < 128).any(axis=0))
+    cols = np.flatnonzero((crop < 200).any(axis=0))
     if cols.size == 0:
         return crop
     return crop[:, max(0, int(cols[0]) - pad) : int(cols[-1]) + 1 + pad]

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from functools import cache
 
-from pipeline.extract.bodies import body_words
+from pipeline.extract.bodies import body_words, unit_name_start
 from pipeline.extract.decree30 import (
     DEGREES,
     RANKS,
@@ -25,6 +25,7 @@ from pipeline.extract.decree30 import (
     parts_of,
 )
 from pipeline.extract.labels import fold
+from pipeline.extract.signals import surnames
 from schemas.models import OcrPage, OcrWord
 
 
@@ -81,6 +82,27 @@ def _title_run(right: Sequence[Part]) -> tuple[list[Part], int]:
     return titles, end
 
 
+#: Words one of which every signer's title holds (folded): the head of a body ("chủ tịch",
+#: "giám đốc", "… trưởng", "chánh …", "bí thư", "tư lệnh"); a deputy's holds it after "phó".
+TITLE_WORDS = (
+    "chu tich",
+    "giam doc",
+    "truong",
+    "chanh",
+    "bi thu",
+    "tu lenh",
+    "chinh uy",
+    "thu ky",
+    "uy vien",
+    "chu nhiem",
+    "hieu pho",
+    "tong bien tap",
+    "thu tuong",
+    "tong thanh tra",
+    "dai su",
+    "lanh su",
+    "dai dien",
+)
 #: A comma, semicolon or quote between two letters of a title: a speck of the signature's
 #: ink read as punctuation ("PHÓ,CHỦ TỊCH"); titles carry none.
 _SPECK = re.compile(r"(?<=\w)[,;'`’‘](?=\w)")
@@ -120,9 +142,31 @@ def _is_title_line(text: str) -> bool:
     stroke read as letters ("VÀ", "NẠP").
     """
     words = set(fold(text).split())
-    return _is_title(text) and len(text.split()) >= 2 and bool(words & _title_vocabulary())
+    return (
+        _is_title(text)
+        and len(text.split()) >= 2
+        and bool(words & _title_vocabulary())
+        and not _name_in_capitals(text)
+    )
 
 
+def _name_in_capitals(text: str) -> bool:
+    """Is this a person's name printed in capitals under the titles ("NGUYỄN VĂN AN")?
+
+    Two to five words, the first a listed surname, no title word, no unit's type word.
+    """
+    folded = fold(text)
+    words = folded.split()
+    return (
+        2 <= len(words) <= 5
+        and words[0] in surnames()
+        and not any(f" {t} " in f" {folded} " for t in TITLE_WORDS)
+        and unit_name_start(text.split()) == len(words)
+        and words[0] not in SIGN_PREFIXES_FOLDED
+    )
+
+
+SIGN_PREFIXES_FOLDED = frozenset(fold(p) for p in SIGN_PREFIXES)
 #: Words of signers' titles and their prefixes (folded), besides the bodies' names.
 _TITLE_WORDS = (
     "kt tm q tl tuq chu tich giam doc truong pho chanh van phong thanh tra thu bo cuc tong"

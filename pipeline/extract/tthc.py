@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from pipeline.extract import decree30, parsers, signer_block
 from pipeline.extract.bodies import restore_marks
@@ -20,6 +21,7 @@ from pipeline.extract.fields import (
 )
 from pipeline.extract.labels import column_lines, fold
 from pipeline.extract.respell import recipient_item, split_joined
+from pipeline.extract.signer_block import TITLE_WORDS
 from schemas.models import TTHC_FIELDS, OcrLine, OcrPage, OcrWord, Record
 
 #: Titles of the document types a TTHC result or letter may carry.
@@ -108,7 +110,7 @@ def _layout_reading(page: OcrPage) -> Found:
         line = (*read.get("cap_bac_nguoi_ky", ("", ()))[1], *words)  # "Trung tá Ngô Văn Công"
         if check.ok and signer_block.off_centre(line, read["chuc_vu_nguoi_ky"][1]):
             note = "; ".join(n for n in (check.note, OFF_CENTRE_NOTE) if n)
-            out["nguoi_ky"] = (raw, Checked(check.value, False, note), words)
+            out["nguoi_ky"] = (raw, replace(check, ok=False, note=note), words)
     return out
 
 
@@ -171,19 +173,6 @@ def check_body(raw: str) -> Checked:
     return Checked(text, True, note, repaired=True)
 
 
-#: Words one of which every signer's title holds (folded): the head of a body ("chủ tịch",
-#: "giám đốc", "… trưởng", "chánh …", "bí thư", "tư lệnh"); a deputy's holds it after "phó".
-TITLE_WORDS = (
-    "chu tich",
-    "giam doc",
-    "truong",
-    "chanh",
-    "bi thu",
-    "tu lenh",
-    "chinh uy",
-    "thu ky",
-    "uy vien",
-)
 TITLE_NOTE = "không giống chức vụ người ký (thiếu chức danh): đối chiếu với ảnh"
 
 
