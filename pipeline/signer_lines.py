@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.config import ProcessOptions
+from pipeline.extract.labels import union_bbox
 from pipeline.extract.signer_block import read_signer, signer_zone
 from pipeline.extract.tthc import check_title
 from pipeline.imaging.clean import CleanPage, write_png
@@ -140,10 +141,7 @@ def _outside(line: OcrLine, zone: tuple[int, int, int, int]) -> OcrLine | None:
         return line
     if not words:
         return None
-    x0, y0 = min(w.bbox[0] for w in words), min(w.bbox[1] for w in words)
-    x1 = max(w.bbox[0] + w.bbox[2] for w in words)
-    y1 = max(w.bbox[1] + w.bbox[3] for w in words)
-    box = (x0, y0, x1 - x0, y1 - y0)
+    box = union_bbox([w.bbox for w in words])
     return line.model_copy(update={"words": words, "bbox": box})
 
 

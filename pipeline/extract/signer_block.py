@@ -24,7 +24,7 @@ from pipeline.extract.decree30 import (
     joined,
     parts_of,
 )
-from pipeline.extract.labels import fold
+from pipeline.extract.labels import fold, union_bbox
 from pipeline.extract.signals import surnames
 from schemas.models import OcrPage, OcrWord
 
@@ -120,15 +120,12 @@ def off_centre(name: Sequence[OcrWord], titles: Sequence[OcrWord]) -> bool:
     at one end ("PGS.TS. Trịnh Kiều Anh" read "Kiều Anh" under a seal's ring). Off: the
     centres differ by more than a quarter of the name's width and 1.5 times its height.
     """
-    if not name or not titles:
+    line, block = union_bbox([w.bbox for w in name]), union_bbox([w.bbox for w in titles])
+    if line is None or block is None:
         return False
-    nx0 = min(w.bbox[0] for w in name)
-    nx1 = max(w.bbox[0] + w.bbox[2] for w in name)
-    tx0 = min(w.bbox[0] for w in titles)
-    tx1 = max(w.bbox[0] + w.bbox[2] for w in titles)
     height = max(w.bbox[3] for w in name)
-    shift = abs((nx0 + nx1) / 2 - (tx0 + tx1) / 2)
-    return shift > max(0.25 * (nx1 - nx0), 1.5 * height)
+    shift = abs((line[0] + line[2] / 2) - (block[0] + block[2] / 2))
+    return shift > max(0.25 * line[2], 1.5 * height)
 
 
 def _is_title(text: str) -> bool:
