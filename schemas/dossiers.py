@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from schemas.models import (
     BIRTH_FIELDS,
     DEATH_FIELDS,
+    ENTRY_EXTRAS,
     MARRIAGE_FIELDS,
     SCHEMA_VERSION,
     TTHC_FIELDS,
@@ -76,6 +77,20 @@ LABELS: dict[str, str] = {
     "chuc_vu_nguoi_ky": "Chức vụ của người ký văn bản",
     "cap_bac_nguoi_ky": "Cấp bậc, học hàm, học vị người ký",
     "noi_nhan": "Nơi nhận",
+    "trang_so": "Trang số (của sổ)",
+    "loai_dang_ky": "Loại đăng ký",
+    "ngay_sinh_me": "Ngày, tháng, năm sinh (mẹ)",
+    "ngay_sinh_cha": "Ngày, tháng, năm sinh (cha)",
+    "loai_cu_tru_me": "Loại cư trú (mẹ)",
+    "loai_cu_tru_cha": "Loại cư trú (cha)",
+    "loai_cu_tru_chong": "Loại cư trú (chồng)",
+    "loai_cu_tru_vo": "Loại cư trú (vợ)",
+    "loai_cu_tru": "Loại cư trú",
+    "quan_he_nguoi_di_khai": "Quan hệ của người đi khai",
+    "giay_to_nguoi_di_khai": "Loại giấy tờ tùy thân (người đi khai)",
+    "so_giay_to_nguoi_di_khai": "Số giấy tờ tùy thân (người đi khai)",
+    "ngay_cap_giay_to_nguoi_di_khai": "Ngày cấp giấy tờ (người đi khai)",
+    "noi_cap_giay_to_nguoi_di_khai": "Nơi cấp giấy tờ (người đi khai)",
 }
 
 #: Decree 30/2020 Annex VI metadata tags filled by TTHC fields.
@@ -97,6 +112,9 @@ DATE_FIELDS = {
     "ngay_sinh_vo",
     "ngay_chet",
     "ngay_ban_hanh",
+    "ngay_sinh_me",
+    "ngay_sinh_cha",
+    "ngay_cap_giay_to_nguoi_di_khai",
 }
 YEAR_FIELDS = {"nam_sinh_me", "nam_sinh_cha"}
 
@@ -129,14 +147,15 @@ def _model(name: str, doc: str, fields: tuple[str, ...]) -> type[Dossier]:
     return model
 
 
-BirthExtract = _model("BirthExtract", "Trích lục khai sinh.", BIRTH_FIELDS)
-BirthEntry = _model("BirthEntry", "Một dòng sổ đăng ký khai sinh.", (*BIRTH_FIELDS, "ghi_chu"))
-MarriageExtract = _model("MarriageExtract", "Trích lục kết hôn.", MARRIAGE_FIELDS)
-MarriageEntry = _model(
-    "MarriageEntry", "Một dòng sổ đăng ký kết hôn.", (*MARRIAGE_FIELDS, "ghi_chu")
-)
-DeathExtract = _model("DeathExtract", "Trích lục khai tử.", DEATH_FIELDS)
-DeathEntry = _model("DeathEntry", "Một dòng sổ đăng ký khai tử.", (*DEATH_FIELDS, "ghi_chu"))
+_BIRTH = (*BIRTH_FIELDS, *ENTRY_EXTRAS["khai_sinh"])
+_MARRIAGE = (*MARRIAGE_FIELDS, *ENTRY_EXTRAS["ket_hon"])
+_DEATH = (*DEATH_FIELDS, *ENTRY_EXTRAS["khai_tu"])
+BirthExtract = _model("BirthExtract", "Trích lục khai sinh.", _BIRTH)
+BirthEntry = _model("BirthEntry", "Một dòng sổ đăng ký khai sinh.", (*_BIRTH, "ghi_chu"))
+MarriageExtract = _model("MarriageExtract", "Trích lục kết hôn.", _MARRIAGE)
+MarriageEntry = _model("MarriageEntry", "Một dòng sổ đăng ký kết hôn.", (*_MARRIAGE, "ghi_chu"))
+DeathExtract = _model("DeathExtract", "Trích lục khai tử.", _DEATH)
+DeathEntry = _model("DeathEntry", "Một dòng sổ đăng ký khai tử.", (*_DEATH, "ghi_chu"))
 TthcResult = _model("TthcResult", "Kết quả giải quyết TTHC (NĐ 30/2020, Phụ lục VI).", TTHC_FIELDS)
 
 #: Record schema name → model (register entries use the "so_" names).

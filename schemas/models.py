@@ -90,6 +90,31 @@ DEATH_FIELDS: tuple[str, ...] = (
     "ngay_dang_ky",
 )
 
+#: Fields of a registration some pages print and the Ministry's import template asks for
+#: (issue 19): the book's page, how the registration was made, the entry's signer, the
+#: parents' dates of birth and residence type, the declarant's relation and identity paper.
+#: A record holds one only when its page printed it: never invented, never an empty box to fill.
+ENTRY_COMMON_EXTRAS: tuple[str, ...] = ("trang_so", "loai_dang_ky", "nguoi_ky", "chuc_vu_nguoi_ky")
+DECLARANT_EXTRAS: tuple[str, ...] = (
+    "quan_he_nguoi_di_khai",
+    "giay_to_nguoi_di_khai",
+    "so_giay_to_nguoi_di_khai",
+    "ngay_cap_giay_to_nguoi_di_khai",
+    "noi_cap_giay_to_nguoi_di_khai",
+)
+ENTRY_EXTRAS: dict[str, tuple[str, ...]] = {
+    "khai_sinh": (
+        *ENTRY_COMMON_EXTRAS,
+        "ngay_sinh_me",
+        "loai_cu_tru_me",
+        "ngay_sinh_cha",
+        "loai_cu_tru_cha",
+        *DECLARANT_EXTRAS,
+    ),
+    "ket_hon": (*ENTRY_COMMON_EXTRAS, "loai_cu_tru_chong", "loai_cu_tru_vo"),
+    "khai_tu": (*ENTRY_COMMON_EXTRAS, "loai_cu_tru", *DECLARANT_EXTRAS),
+}
+
 #: Field names of a TTHC result (Decree 30/2020 Annex VI, DESIGN.md).
 TTHC_FIELDS: tuple[str, ...] = (
     "so_ky_hieu",

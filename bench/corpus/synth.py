@@ -31,7 +31,7 @@ import math
 import random
 import string
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache, lru_cache
@@ -40,7 +40,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bench.corpus import inked
+from bench.corpus import extras, inked
 from bench.corpus import names as unlisted
 from bench.corpus.handwriting import Hand
 from pipeline.errors import MissingToolError
@@ -813,9 +813,28 @@ def render_birth_extract(
     words = pick_date_words(date_words, seed=seed, region=ward["region"])
     signer = _person(rng, ward["region"], rng.choice(("male", "female")))
     inked.start_hand(canvas, seed, inked.pick_hand_tags(seed, handwritten, list(fields)), pt=13)
-    _draw_birth_extract(canvas, ward, fields, words=words, signer=signer)
+    variant = extras.pick(seed)
+    more = _birth_extras(seed, variant, fields, ward, reg) | {"nguoi_ky": signer}
+    _draw_birth_extract(canvas, ward, fields, words=words, signer=signer, more=more)
     img, extra = inked.finish_page(canvas, seed)
-    return img, _truth("khai_sinh", canvas, fields, seed) | _nfc(extra)
+    return img, _truth("khai_sinh", canvas, fields | more, seed) | _nfc(extra)
+
+
+def _birth_extras(
+    seed: int, variant: extras.Variant, f: dict[str, str], ward: dict[str, str], reg: date
+) -> dict[str, str]:
+    """What this page prints beyond the main fields (issue 19), as truth."""
+    more: dict[str, str] = {}
+    for who in ("me", "cha") if variant.parent_dates else ():
+        born = extras.parent_birth(seed, who, int(f[f"nam_sinh_{who}"]))
+        more[f"ngay_sinh_{who}"] = born.isoformat()
+    if variant.permanent:
+        more |= {"loai_cu_tru_me": "thường trú", "loai_cu_tru_cha": "thường trú"}
+    if variant.declarant:
+        who = {f["ho_ten_cha"]: "father", f["ho_ten_me"]: "mother"}.get(f["nguoi_di_khai"], "other")
+        province = _lower_type(_province_at(ward, reg))
+        more |= extras.declarant_lines(seed, who, reg, province)[1]
+    return more
 
 
 _PARENT_ROW = (("Năm sinh:", "nam_sinh"), ("Dân tộc:", "dan_toc"), ("Quốc tịch:", "quoc_tich"))
@@ -828,7 +847,9 @@ def _draw_birth_extract(
     *,
     words: DateWords | None,
     signer: str,
+    more: dict[str, str] | None = None,
 ) -> None:
+    more = more or {}
     left, right = canvas.px(25), canvas.px(190)
     pt = 12.0 if canvas.face == "mono" else 13.0
     canvas.y = canvas.px(18)
@@ -861,11 +882,7 @@ def _draw_birth_extract(
     para("Nơi sinh:", "noi_sinh")
     para("Quê quán:", "que_quan")
     para("Số định danh cá nhân:", "so_dinh_danh")
-    for who, key in (("mẹ", "me"), ("cha", "cha")):
-        para(f"Họ, chữ đệm, tên người {who}:", f"ho_ten_{key}")
-        row(*((label, f"{name}_{key}") for label, name in _PARENT_ROW))
-        para("Nơi cư trú:", f"noi_cu_tru_{key}")
-    para("Họ, chữ đệm, tên người đi khai sinh:", "nguoi_di_khai")
+    _draw_people(row, para, more)
     para("Nơi đăng ký khai sinh:", "noi_dang_ky")
     para("Ngày, tháng, năm đăng ký:", "ngay_dang_ky", _dmy(f["ngay_dang_ky"]))
     _signature(
@@ -876,6 +893,29 @@ def _draw_birth_extract(
         pt=pt,
         note="(Ký, ghi rõ họ, chữ đệm, tên, đóng dấu)",
     )
+
+
+def _draw_people(row: Callable[..., None], para: Callable[..., None], more: dict[str, str]) -> None:
+    """The parents' and the declarant's lines of a birth extract, with this page's variants."""
+    for who, key in (("mẹ", "me"), ("cha", "cha")):
+        para(f"Họ, chữ đệm, tên người {who}:", f"ho_ten_{key}")
+        if f"ngay_sinh_{key}" in more:  # the full date instead of the year (issue 19)
+            para("Ngày, tháng, năm sinh:", f"nam_sinh_{key}", _dmy(more[f"ngay_sinh_{key}"]))
+            row(*((label, f"{name}_{key}") for label, name in _PARENT_ROW[1:]), ("", ""))
+        else:
+            row(*((label, f"{name}_{key}") for label, name in _PARENT_ROW))
+        residence = "Nơi thường trú:" if f"loai_cu_tru_{key}" in more else "Nơi cư trú:"
+        para(residence, f"noi_cu_tru_{key}")
+    para("Họ, chữ đệm, tên người đi khai sinh:", "nguoi_di_khai")
+    if "quan_he_nguoi_di_khai" in more:
+        para("Quan hệ với người được khai sinh:", "", more["quan_he_nguoi_di_khai"])
+        paper = (
+            f"{'CMND' if more['giay_to_nguoi_di_khai'].startswith('Chứng') else 'CCCD'} số "
+            f"{more['so_giay_to_nguoi_di_khai']}, cấp ngày "
+            f"{_dmy(more['ngay_cap_giay_to_nguoi_di_khai'])}, tại "
+            f"{more['noi_cap_giay_to_nguoi_di_khai']}"
+        )
+        para("Giấy tờ tùy thân:", "", paper)
 
 
 def _signature(
@@ -1151,6 +1191,8 @@ def render_register_page(
         "quyen_so": f"{rng.randint(1, 2):02d}/{year}",
         "noi_dang_ky": f"Ủy ban nhân dân {_address(ward, date(year, 1, 1))}",
     }
+    if not halves and (number := extras.pick(seed, register=True).page_number):
+        page["trang_so"] = str(number)
     canvas = _Canvas((297, 210), dpi=dpi, face=font, rng=rng)
     hands = [
         inked.pick_hand_tags(f"{seed}-{i}", handwritten, [k for k in _ENTRY_KEYS if e[k]])
@@ -1185,6 +1227,8 @@ def _register_entries(
             "ghi_chu": "Đăng ký quá hạn" if late else "",
         }
         entry = {k: rec[k] for k in (*_ENTRY_KEYS, "noi_dang_ky")}
+        if late:  # the remark says how it was registered (issue 19)
+            entry["loai_dang_ky"] = "quá hạn"
         if unlisted.active() and (lacking := unlisted.unlisted_fields(entry)):  # bench only
             entry["unlisted"] = lacking
         entries.append(entry)
@@ -1207,6 +1251,9 @@ def _draw_register(
         edges.append(edges[-1] + (right - left) * w / total)
     # a bound book's spread: the headings sit over the left page (it ends after "Dân tộc")
     end = edges[[k for _, k, _ in _REGISTER_COLUMNS].index(HALF_SPLIT)] if halves else right
+    if "trang_so" in page:  # the book's page number in the top margin (issue 19)
+        canvas.y = canvas.px(5)
+        canvas.put([_cell(f"Trang {page['trang_so']}", right, "r")], 10, lead=1.2)
     canvas.y = canvas.px(12)
     canvas.put([_cell("SỔ ĐĂNG KÝ KHAI SINH", (left + end) / 2, "c", bold=True)], 14, lead=1.6)
     place = [_Run(f"Nơi đăng ký: {page['noi_dang_ky']}")]

@@ -20,7 +20,7 @@ from typing import Any
 
 from PIL import Image
 
-from bench.corpus import inked
+from bench.corpus import extras, inked
 from bench.corpus.synth import (
     _MAX_REG_YEAR,
     _MIN_REG_YEAR,
@@ -186,6 +186,10 @@ def render_marriage_extract(
     canvas = _Canvas((210, 297), dpi=dpi, face=font, rng=rng)
     inked.start_hand(canvas, seed, inked.pick_hand_tags(seed, handwritten, list(fields)), pt=13)
     form = _start_extract(canvas, ward, "TRÍCH LỤC KẾT HÔN", fields)
+    variant = extras.pick(seed)
+    more = {"nguoi_ky": signer}
+    if variant.permanent:
+        more |= {"loai_cu_tru_chong": "thường trú", "loai_cu_tru_vo": "thường trú"}
     for title, key in (("Thông tin người chồng", "chong"), ("Thông tin người vợ", "vo")):
         form.heading(title)
         k = {name: f"{name}_{key}" for name in ("ho_ten", "ngay_sinh", "dan_toc", "quoc_tich")}
@@ -197,7 +201,7 @@ def render_marriage_extract(
             _labelled("Quốc tịch:", fields[k["quoc_tich"]], key=k["quoc_tich"]),
         )
         for label, name in (
-            ("Nơi cư trú:", "noi_cu_tru"),
+            (variant.residence_label, "noi_cu_tru"),
             ("Số định danh cá nhân:", "so_dinh_danh"),
         ):
             form.para(label, fields[f"{name}_{key}"], key=f"{name}_{key}")
@@ -208,7 +212,7 @@ def render_marriage_extract(
     form.words(fields["ngay_dang_ky"], words, key="ngay_dang_ky")
     _finish_extract(form, signer)
     img, extra = inked.finish_page(canvas, seed)
-    return img, _truth("ket_hon", canvas, fields, seed) | _nfc(extra)
+    return img, _truth("ket_hon", canvas, fields | more, seed) | _nfc(extra)
 
 
 def _marriage_record(rng: random.Random, ward: dict[str, str], reg: date) -> dict[str, str]:
@@ -279,16 +283,26 @@ def render_death_extract(
     form.para("Ngày, tháng, năm sinh:", _dmy(f["ngay_sinh"]), key="ngay_sinh")
     form.row(*(_labelled(lab, f[k], key=k) for lab, k in _DEATH_ROW))
     form.para("Số định danh cá nhân:", f["so_dinh_danh"], key="so_dinh_danh")
-    form.para("Nơi cư trú cuối cùng:", f["noi_cu_tru"], key="noi_cu_tru")
+    variant = extras.pick(seed)
+    more = {"nguoi_ky": signer} | ({"loai_cu_tru": "thường trú"} if variant.permanent else {})
+    residence = "Nơi thường trú cuối cùng:" if variant.permanent else "Nơi cư trú cuối cùng:"
+    form.para(residence, f["noi_cu_tru"], key="noi_cu_tru")
     form.runs(_death_time(f, hand=canvas.hand is not None))
     words = pick_date_words(date_words, seed=seed, region=ward["region"])
     form.words(f["ngay_chet"], words, key="ngay_chet")
     for label, key in _DEATH_PARAS:
         form.para(label, f[key], key=key)
+        if key == "nguoi_di_khai" and variant.declarant:
+            lines, said = extras.declarant_lines(
+                seed, "Con", reg, _lower_type(_province_at(ward, reg)), death=True
+            )
+            more |= said
+            for line_label, value in lines:
+                form.para(line_label, value)
     form.para("Ngày, tháng, năm đăng ký:", _dmy(f["ngay_dang_ky"]), key="ngay_dang_ky")
     _finish_extract(form, signer)
     img, extra = inked.finish_page(canvas, seed)
-    return img, _truth("khai_tu", canvas, fields, seed) | _nfc(extra)
+    return img, _truth("khai_tu", canvas, fields | more, seed) | _nfc(extra)
 
 
 _DEATH_ROW = (("Giới tính:", "gioi_tinh"), ("Dân tộc:", "dan_toc"), ("Quốc tịch:", "quoc_tich"))

@@ -27,7 +27,7 @@ from openpyxl.styles import Font
 
 from pipeline.archive.csvsafe import safe_cell
 from pipeline.errors import ConfigError
-from schemas.models import BIRTH_FIELDS, DEATH_FIELDS, MARRIAGE_FIELDS
+from schemas.models import BIRTH_FIELDS, DEATH_FIELDS, ENTRY_EXTRAS, MARRIAGE_FIELDS
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[1] / "data" / "exports" / "hotich.yaml"
 _FIELDS = {"khai_sinh": BIRTH_FIELDS, "khai_tu": DEATH_FIELDS, "ket_hon": MARRIAGE_FIELDS}
@@ -88,7 +88,7 @@ def _column(spec: Any, book_type: str, codes: Mapping[str, Any], where: str) -> 
         raise ConfigError(f"{where}: khóa lạ {sorted(unknown)}", reason=_BAD)
     raw = spec.get("field", ())
     fields = (raw,) if isinstance(raw, str) else tuple(raw)
-    allowed = set(_FIELDS[book_type]) | set(_EXTRA)
+    allowed = set(_FIELDS[book_type]) | set(ENTRY_EXTRAS[book_type]) | set(_EXTRA)
     bad = [f for f in fields if f not in allowed]
     if bad:
         raise ConfigError(f"{where}: sổ {book_type} không có trường {bad}", reason=_BAD)

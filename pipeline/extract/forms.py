@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pipeline.extract import parsers
 from pipeline.extract.agreement import agree, confirm
 from pipeline.extract.calibration import Calibration
+from pipeline.extract.entry_extras import DECLARANT_LABELS, form_extras
 from pipeline.extract.fields import (
     BIRTH_CHECKS,
     FIELD_CHECKS,
@@ -139,6 +140,7 @@ def extract_form(
             name=name,
             label_score=seg.hit.score,
         )
+    fields |= form_extras(spec.schema, page, segs, fields, (threshold, calibration))
     return Record(schema=spec.schema, fields=fields)
 
 
@@ -188,7 +190,7 @@ BIRTH_LABELS: tuple[LabelSpec, ...] = (
         ("Họ, chữ đệm, tên", "Họ, chữ đệm và tên", "Họ và tên", "Họ tên"),
         starts_section="con",
     ),
-    LabelSpec("ngay_sinh", ("Ngày, tháng, năm sinh", "Sinh ngày", "Ngày sinh")),
+    LabelSpec("@ngay_sinh", ("Ngày, tháng, năm sinh", "Sinh ngày", "Ngày sinh")),
     LabelSpec("ngay_sinh_bang_chu", ("ghi bằng chữ", "Bằng chữ")),
     LabelSpec("gioi_tinh", ("Giới tính",)),
     LabelSpec("@dan_toc", ("Dân tộc",)),
@@ -236,9 +238,13 @@ BIRTH_LABELS: tuple[LabelSpec, ...] = (
         ("Ngày, tháng, năm đăng ký", "Ngày đăng ký", "Đăng ký ngày"),
         starts_section="khac",
     ),
+    *DECLARANT_LABELS,
 )
 
 BIRTH_SCOPED = {
+    ("@ngay_sinh", "con"): "ngay_sinh",
+    ("@ngay_sinh", "me"): "ngay_sinh_me",
+    ("@ngay_sinh", "cha"): "ngay_sinh_cha",
     ("@dan_toc", "con"): "dan_toc",
     ("@dan_toc", "me"): "dan_toc_me",
     ("@dan_toc", "cha"): "dan_toc_cha",
@@ -259,6 +265,7 @@ BIRTH_CONTINUABLE = {
     "noi_cu_tru_cha",
     "noi_dang_ky",
     "ngay_sinh_bang_chu",
+    "giay_to_nguoi_di_khai",
 }
 
 BIRTH = FormSpec(
@@ -321,6 +328,7 @@ DEATH = FormSpec(
         LabelSpec("gio_chet", ("Giờ chết",)),
         LabelSpec("noi_chet", ("Nơi chết",)),
         LabelSpec("nguyen_nhan_chet", ("Nguyên nhân chết",)),
+        *DECLARANT_LABELS,
         LabelSpec(
             "nguoi_di_khai",
             (
@@ -336,7 +344,9 @@ DEATH = FormSpec(
     ),
     scoped={("@dan_toc", "con"): "dan_toc", ("@quoc_tich", "con"): "quoc_tich"},
     checks=FIELD_CHECKS,
-    continuable=frozenset({"noi_cu_tru", "noi_chet", "noi_dang_ky", "nguyen_nhan_chet"}),
+    continuable=frozenset(
+        {"noi_cu_tru", "noi_chet", "noi_dang_ky", "nguyen_nhan_chet", "giay_to_nguoi_di_khai"}
+    ),
     splits={"chet_luc": split_death_time},
 )
 
@@ -425,6 +435,7 @@ def extract_birth(page: OcrPage, *, threshold: float, calibration: Calibration) 
         same_places=(("noi_cu_tru_me", "noi_cu_tru_cha"),),
     )
     _cross_check_birth(fields, segs.get("ngay_sinh_bang_chu"), threshold, calibration)
+    fields |= form_extras("khai_sinh", page, segs, fields, (threshold, calibration))
     return Record(schema="khai_sinh", fields=fields)
 
 

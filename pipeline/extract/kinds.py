@@ -11,6 +11,7 @@ from rapidfuzz import fuzz
 
 from pipeline.extract import decree30
 from pipeline.extract.calibration import Calibration, packaged
+from pipeline.extract.entry_extras import with_book_extras
 from pipeline.extract.fields import check_field, make_field
 from pipeline.extract.forms import extract_birth, extract_death, extract_marriage
 from pipeline.extract.labels import fold
@@ -197,7 +198,8 @@ def extract_page(
         "records": len(reg.records),
         "entry_rows": list(reg.entry_rows),
     }
-    return PageExtract(reg.records, reg.lines, True, (step,))
+    records = [with_book_extras(r, page) for r in reg.records]
+    return PageExtract(records, reg.lines, True, (step,))
 
 
 def extract_records(

@@ -43,6 +43,8 @@ class LabelHit:
     start: int  # first word index of the label
     end: int  # one past the last word of the label
     score: float
+    #: the wording matched ("Nơi thường trú" of the residence label): what the form says
+    variant: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ def find_labels(
                     continue  # short labels must match exactly
                 colon = _colon_after(words, i + n)
                 if score >= min_score and (colon or (i == 0 and score == 100.0)):
-                    candidates.append(LabelHit(spec, i, i + n, score))
+                    candidates.append(LabelHit(spec, i, i + n, score, variant))
     # the best match first, then the longest ("Họ tên mẹ" before "Họ tên")
     candidates.sort(key=lambda h: (-round(h.score), -(h.end - h.start), h.start))
     taken: list[LabelHit] = []

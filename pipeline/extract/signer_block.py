@@ -50,9 +50,9 @@ def read_signer(page: OcrPage) -> Found:
         text, words = joined(titles)
         found["chuc_vu_nguoi_ky"] = (title_text(text), words)
     after = right[end:]
-    names = [p for p in after if _looks_like_name(_without_rank(p.text)[1])]
+    names = [p for p in after if looks_like_name(without_rank(p.text)[1])]
     if names:
-        rank, name = _without_rank(names[-1].text)
+        rank, name = without_rank(names[-1].text)
         words = names[-1].words[len(rank.split()) :]
         found["nguoi_ky"] = (name, tuple(words))
         if rank:
@@ -67,15 +67,15 @@ def _title_run(right: Sequence[Part]) -> tuple[list[Part], int]:
     stroke of the signature read as "ửy T") is stepped over; a line with no word of a
     title or a body's name ("“Í - RE)") ends it.
     """
-    first = next((i for i, p in enumerate(right[:4]) if _is_title_line(p.text)), None)
+    first = next((i for i, p in enumerate(right[:4]) if is_title_line(p.text)), None)
     if first is None:
         return [], 0
     titles, end = [right[first]], first + 1
     for i in range(first + 1, len(right)):
         p = right[i]
-        if p.bbox[3] < 0.6 * titles[0].bbox[3] and not _is_title_line(p.text):
+        if p.bbox[3] < 0.6 * titles[0].bbox[3] and not is_title_line(p.text):
             continue
-        if not _is_title_line(p.text):
+        if not is_title_line(p.text):
             break
         titles.append(p)
         end = i + 1
@@ -132,7 +132,7 @@ def _is_title(text: str) -> bool:
     return is_upper(text) and not is_motto(text)
 
 
-def _is_title_line(text: str) -> bool:
+def is_title_line(text: str) -> bool:
     """A line of a signer's title: capitals, two words or more, a title's or body's word.
 
     "PHÓ GIÁM ĐỐC", "TM. ỦY BAN NHÂN DÂN". One word alone is a seal's or a signature's
@@ -182,7 +182,7 @@ def _is_title_start(text: str) -> bool:
     return text.upper().startswith(SIGN_PREFIXES) and is_upper(text)
 
 
-def _without_rank(text: str) -> tuple[str, str]:
+def without_rank(text: str) -> tuple[str, str]:
     """("Trung tá", "Ngô Văn Công") from "Trung tá Ngô Văn Công"; ("", name) without one."""
     words = text.split()
     for prefix in sorted((*RANKS, *DEGREES), key=len, reverse=True):
@@ -192,7 +192,7 @@ def _without_rank(text: str) -> tuple[str, str]:
     return "", text.strip()
 
 
-def _looks_like_name(text: str) -> bool:
+def looks_like_name(text: str) -> bool:
     """Two to six capitalised words of letters (a person's name as printed under a signature)."""
     words = text.replace(".", " ").split()
     return 2 <= len(words) <= 6 and all(w[0].isupper() and w.isalpha() for w in words)
@@ -234,9 +234,7 @@ def signer_zone(page: OcrPage, *, always: bool = False) -> tuple[int, int, int, 
     mid = page.width // 2
     below = [p for p in parts if p.bbox[1] > at.bbox[1] and p.centre_x() > mid]
     # the name under the signature ends the block; a title line in capitals is not a name
-    names = [
-        p for p in below if not _is_title(p.text) and _looks_like_name(_without_rank(p.text)[1])
-    ]
+    names = [p for p in below if not _is_title(p.text) and looks_like_name(without_rank(p.text)[1])]
     bottom = names[0].bbox[1] if names else at.bbox[1] + 14 * h
     if bottom - top < 2 * h:
         return None
