@@ -72,13 +72,22 @@ def score_document(got: Mapping[str, Mapping[str, Any]], spec: Mapping[str, Any]
         spec: the document's entry of ``truth.json`` (``fields``, ``handwritten``).
 
     Returns:
-        Counts (``fields``, ``right``, ``accepted``, ``wrong_accepted``, ``hand_fields``,
-        ``hand_accepted``, ``hand_wrong_accepted``) and ``wrong``: the auto-accepted wrong
-        values as (field, read, truth).
+        Counts (``fields``, ``right``, ``typed_right`` — right among the fields not written by
+        hand, what issue 18's "typed fields" target counts —, ``accepted``, ``wrong_accepted``,
+        ``hand_fields``, ``hand_accepted``, ``hand_wrong_accepted``) and ``wrong``: the
+        auto-accepted wrong values as (field, read, truth).
     """
     hand = set(spec.get("handwritten") or ())
     c = dict.fromkeys(
-        ("right", "accepted", "wrong_accepted", "hand_accepted", "hand_wrong_accepted"), 0
+        (
+            "right",
+            "typed_right",
+            "accepted",
+            "wrong_accepted",
+            "hand_accepted",
+            "hand_wrong_accepted",
+        ),
+        0,
     )
     wrong = []
     for name, want in spec["fields"].items():
@@ -86,6 +95,7 @@ def score_document(got: Mapping[str, Mapping[str, Any]], spec: Mapping[str, Any]
         ok = bool(fv) and norm(fv["value"]) == norm(want)
         acc = bool(fv) and fv.get("needs_review") is False
         c["right"] += ok
+        c["typed_right"] += ok and name not in hand
         c["accepted"] += acc
         c["wrong_accepted"] += acc and not ok
         c["hand_accepted"] += acc and name in hand
@@ -155,6 +165,12 @@ def _pct(num: float | None) -> str:
     return "–" if num is None else f"{num * 100:.1f} %"
 
 
+def _typed(d: Mapping[str, Any]) -> str:
+    """Typed fields right of all typed fields, and the share."""
+    n = d["fields"] - d["hand_fields"]
+    return f"{d.get('typed_right', 0)}/{n} ({_pct(d.get('typed_right', 0) / n if n else None)})"
+
+
 def render_real(result: Mapping[str, Any]) -> list[str]:
     """The report section "Real pages (../shared/real, development set)" as markdown lines."""
     lines = ["## Real pages (../shared/real, development set)", ""]
@@ -167,21 +183,24 @@ def render_real(result: Mapping[str, Any]) -> list[str]:
         lines += ["", f"`sohoa process` failed: {result['error']}"]
     lines += [
         "",
-        "| document | fields right | auto-accepted | wrong auto-accepted "
+        "| document | fields right | typed fields right | auto-accepted | wrong auto-accepted "
         "| handwritten auto-accepted (wrong) |",
-        "|---|---|---|---|---|",
+        "|---|---|---|---|---|---|",
     ]
-    total = dict.fromkeys(("fields", "right", "accepted", "wrong_accepted"), 0)
+    keys = ("fields", "right", "typed_right", "hand_fields", "accepted", "wrong_accepted")
+    total = dict.fromkeys(keys, 0)
     for stem, d in result.get("documents", {}).items():
         for k in total:
-            total[k] += d[k]
+            total[k] += d.get(k, 0)
         lines.append(
-            f"| {stem} | {d['right']}/{d['fields']} | {d['accepted']} | {d['wrong_accepted']} "
+            f"| {stem} | {d['right']}/{d['fields']} | {_typed(d)} | {d['accepted']} "
+            f"| {d['wrong_accepted']} "
             f"| {d['hand_accepted']} of {d['hand_fields']} ({d['hand_wrong_accepted']}) |"
         )
     acc = total["accepted"]
     lines.append(
-        f"| all | {total['right']}/{total['fields']} | {acc} | {total['wrong_accepted']} "
+        f"| all | {total['right']}/{total['fields']} | {_typed(total)} | {acc} "
+        f"| {total['wrong_accepted']} "
         f"(precision {_pct((acc - total['wrong_accepted']) / acc if acc else None)}) | |"
     )
     wrong = [(s, w) for s, d in result.get("documents", {}).items() for w in d["wrong"]]

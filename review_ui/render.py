@@ -132,8 +132,25 @@ def shown_value(value: str | None, name: str | None) -> str:
     return value
 
 
+def audited(value: str | None, name: str | None, action: str = "") -> str:
+    """An audit row's value in plain words: dates dd/mm/yyyy, phases by name, no storage keys.
+
+    A "move" row holds the object's storage key: the clerk sees the phase it is in and the
+    file's name ("Giai đoạn 4 · 000123.v2.json"), not the key.
+    """
+    if value is None:
+        return ""
+    if name == "phase":
+        return phase_label(value)
+    if action == "move":
+        first, _, rest = value.partition("/")
+        return f"{phase_label(first)} · {rest.rsplit('/', 1)[-1]}" if rest else phase_label(first)
+    return shown_value(value, name)
+
+
 TEMPLATES.env.filters.update(
     agency_label=agency_label,
+    audited=audited,
     completion_kind=completion_kind,
     phase_label=phase_label,
     plain_reason=plain_reason,

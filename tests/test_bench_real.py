@@ -40,7 +40,8 @@ def test_score_document_counts_wrong_and_handwritten_auto_accepts() -> None:
     assert (s["hand_fields"], s["hand_accepted"], s["hand_wrong_accepted"]) == (2, 1, 1)
     assert s["wrong"] == [("so_ky_hieu", "4635/SGDĐT-CTrTT", "1535/SGDĐT-CTrTT")]
     md = "\n".join(render_real({"dir": "x", "documents": {"letter": s}, "photos": {}}))
-    assert "| letter | 2/4 | 2 | 1 | 1 of 2 (1) |" in md
+    assert s["typed_right"] == 1  # the place; the right date was written by hand
+    assert "| letter | 2/4 | 1/2 (50.0 %) | 2 | 1 | 1 of 2 (1) |" in md
     assert "`so_ky_hieu` read “4635/SGDĐT-CTrTT”" in md
 
 

@@ -266,6 +266,8 @@ def test_extract_register_one_record_per_row_with_checks():
     assert not first["so"].needs_review and not second["so"].needs_review
     assert third["so"].needs_review and "số nhảy từ 22 lên 24" in third["so"].provenance
     assert {r.schema_name for r in res.records} == {"khai_sinh"}
+    # reasons number entries as the screens do ("dòng 2" is the second entry, header not counted)
+    assert second["ho_ten"].provenance[0].startswith("bảng: dòng 2, cột 3")
 
 
 def test_reading_lines_put_the_table_row_by_row():

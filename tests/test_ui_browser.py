@@ -514,6 +514,46 @@ def test_the_manager_sees_who_is_behind_and_what_is_stuck(site, browser):
     page.locator("#books tbody a", has_text="02/1994").first.click()
     page.wait_for_url(lambda url: "/review?" in url and "book=02" in url)
     assert page.locator("#queue tbody tr").count() == 2
+    # every row leads to its filtered queue: a phase, an agency
+    page.goto(f"{base}/dashboard")
+    page.locator("#phases tr[data-phase='phase-5'] a").first.click()
+    page.wait_for_url(lambda url: "/review?" in url and "phase=phase-5" in url)
+    assert page.locator("#queue tbody tr").count() >= 2
+    page.goto(f"{base}/dashboard")
+    page.locator("#agencies tbody a").first.click()
+    page.wait_for_url(lambda url: "/review?" in url and "agency=001.02.03" in url)
+    assert page.locator("#queue tbody tr").count() >= 2
+
+
+def test_agencies_are_ranked_the_furthest_behind_first(site, browser):
+    """Issue 20, item 17: an agency with nothing scanned of its inventory comes first."""
+    from pipeline.db.models import InventoryBook
+
+    base, sessions, _store, _seeded = site
+    with sessions.begin() as s:
+        s.add(
+            InventoryBook(
+                agency="009.09.09",
+                agency_name="UBND xã Thử Nghiệm",
+                book_type="khai_tu",
+                book="01/1990",
+                year_from=1990,
+                year_to=1990,
+                estimated_pages=120,
+                phase="phase-5",
+            )
+        )
+    try:
+        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        _login(page, base, "/dashboard", "manager1")
+        rows = page.locator("#agencies tbody tr")
+        assert rows.count() >= 2
+        assert "Thử Nghiệm" in rows.nth(0).inner_text()  # 0 % done: furthest behind
+        assert "001.02.03" in page.inner_text("#agencies")
+    finally:
+        with sessions.begin() as s:
+            for row in s.scalars(select(InventoryBook).where(InventoryBook.agency == "009.09.09")):
+                s.delete(row)
 
 
 def test_a_corrected_registration_date_moves_the_record_to_its_phase_in_the_browser(site, browser):
@@ -547,7 +587,13 @@ def test_a_corrected_registration_date_moves_the_record_to_its_phase_in_the_brow
     assert store.stat(old_v1.replace("phase-5", "phase-4", 1)) is not None
     page.goto(f"{base}/records/{seeded.record_b}")
     assert "Giai đoạn 4" in page.inner_text(".record-head h1")
-    assert "chuyển giai đoạn" in page.inner_text("#audit")
+    audit = page.inner_text("#audit")
+    assert "chuyển giai đoạn" in audit
+    # item 13: the audit speaks plain words — phases by name, dates as the form writes them,
+    # no storage key ("phase-5/…/records/…json") and no ISO date
+    assert "Giai đoạn 5" in audit and "Giai đoạn 4" in audit
+    assert "phase-" not in audit and "/records/" not in audit
+    assert "20/03/1997" in audit and "1997-03-20" not in audit
 
 
 def test_the_manager_sees_approvals_against_the_plans_line_to_the_deadline(site, browser):

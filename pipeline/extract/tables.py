@@ -208,12 +208,17 @@ def _row_fields(
     gray: np.ndarray,
     threshold: float,
     calibration: Calibration,
+    line: int = 0,
 ) -> dict[str, FieldValue]:
+    """The fields of table row ``r``, the ``line``-th entry of the page.
+
+    Reasons say "dòng N" as the screens number entries (header rows not counted).
+    """
     fields = {}
     for c, name in sorted(header.columns.items()):
         score = header.scores[c]
         how = f"tiêu đề khớp {score:.0f}%" if score else "theo vị trí cột chuẩn"
-        why = f"bảng: hàng {r + 1}, cột {c + 1} ({how})"
+        why = f"bảng: dòng {line or r + 1 - header.rows}, cột {c + 1} ({how})"
         fields[name] = _cell_field(
             name,
             cells[r][c],
@@ -399,10 +404,17 @@ def extract_register(
         Record(
             schema=book_type,
             fields=_row_fields(
-                r, grid, cells, header, gray=gray, threshold=threshold, calibration=calibration
+                r,
+                grid,
+                cells,
+                header,
+                gray=gray,
+                threshold=threshold,
+                calibration=calibration,
+                line=n,
             ),
         )
-        for r in rows
+        for n, r in enumerate(rows, start=1)
     ]
     above = [w for w in page.words if w.bbox[1] + w.bbox[3] <= grid.bbox[1]]
     book = _page_fields(above, threshold=threshold, calibration=calibration)
