@@ -26,6 +26,26 @@ def test_places_are_found_without_tone_marks_and_as_they_were_named_that_year() 
     assert complete_place("qu") == []  # too short to ask
 
 
+def test_provinces_that_no_longer_exist_are_offered_for_their_years() -> None:
+    # whole provinces split or merged since: Hải Hưng (until 1996), Nghệ Tĩnh (until 1991)
+    hai_hung = complete_place("cam giang hai hung", year=1994)
+    assert hai_hung and all(p.endswith("huyện Cẩm Giàng, tỉnh Hải Hưng") for p in hai_hung)
+    later = complete_place("cam giang hai hung", year=2005)  # Hải Dương by then
+    assert all("Hải Hưng" not in p for p in later)
+    assert complete_place("nghi loc nghe tinh", year=1985)
+    assert all("Nghệ An" not in p for p in complete_place("quan hanh nghi loc", year=1985))
+    # in its last year the change fell within the year: both names are offered
+    both = complete_place("quan hanh nghi loc", year=1991)
+    assert any(p.endswith("tỉnh Nghệ An") for p in both)
+    assert any(p.endswith("tỉnh Nghệ Tĩnh") for p in both)
+    # part of a province (today's Hà Nội held part of Hà Tây): named district by district
+    hoai_duc = complete_place("hoai duc ha tay", year=1999)
+    assert hoai_duc and all(p.endswith("huyện Hoài Đức, tỉnh Hà Tây") for p in hoai_duc)
+    assert all("Hà Tây" not in p for p in complete_place("ba dinh", year=1999))
+    assert complete_place("me linh", year=1994)[0].endswith("tỉnh Vĩnh Phú")  # until 1997
+    assert complete_place("me linh", year=2000)[0].endswith("tỉnh Vĩnh Phúc")  # until 2008
+
+
 def test_names_get_their_tone_marks_from_the_lists_and_keep_the_typed_case() -> None:
     assert complete_name("nguyen van an")[0] == "Nguyễn Văn An"  # the word as typed first
     assert "Nguyễn Văn An" in complete_name("nguyen van a")  # the commonest "A…" names

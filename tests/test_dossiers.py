@@ -10,7 +10,7 @@ from pipeline.extract.calibration import packaged
 from pipeline.extract.forms import extract_birth
 from pipeline.extract.tthc import extract_tthc
 from schemas.dossiers import DOSSIERS, to_dossier
-from schemas.models import BIRTH_FIELDS, SCHEMA_VERSION, TTHC_FIELDS
+from schemas.models import BIRTH_FIELDS, ENTRY_EXTRAS, SCHEMA_VERSION, TTHC_FIELDS
 from tests.fakes import page_from_lines
 from tests.test_extract import BIRTH, TTHC
 
@@ -31,8 +31,12 @@ def test_cli_exports_a_schema_per_dossier(tmp_path: Path):
     files = sorted(p.name for p in (tmp_path / "s").iterdir())
     assert files == sorted(f"{n}.schema.json" for n in DOSSIERS)
     birth = json.loads((tmp_path / "s" / "khai_sinh.schema.json").read_text("utf-8"))
-    assert set(BIRTH_FIELDS) | {"schema_version"} == set(birth["properties"])
+    want = set(BIRTH_FIELDS) | set(ENTRY_EXTRAS["khai_sinh"]) | {"schema_version"}
+    assert want == set(birth["properties"])
     assert birth["properties"]["ho_ten"]["title"] == "Họ, chữ đệm, tên"
+    # issue 19's fields carry their Vietnamese labels and formats too
+    assert birth["properties"]["trang_so"]["title"] == "Trang số (của sổ)"
+    assert birth["properties"]["ngay_sinh_me"]["description"].startswith("ISO date")
     tthc = json.loads((tmp_path / "s" / "tthc.schema.json").read_text("utf-8"))
     assert tthc["properties"]["ngay_ban_hanh"]["annex_vi"] == "IssuedDate"
 

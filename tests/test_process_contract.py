@@ -62,7 +62,7 @@ def test_contract_and_truth(outputs, stem):
     assert rec["schema"] == "khai_sinh"
     fields = rec["fields"]
     assert fields["ngay_dang_ky"]["value"] == truth["fields"]["ngay_dang_ky"]
-    right = sum(fields[k]["value"] == v for k, v in truth["fields"].items())
+    right = sum((fields.get(k) or {}).get("value") == v for k, v in truth["fields"].items())
     assert right >= 0.8 * len(truth["fields"])
 
 

@@ -336,6 +336,41 @@ def test_keying_helps_a_missing_entry_number_and_a_place(site, browser):
     assert page.locator(f"#{listed}").is_hidden()
     ethnic = page.evaluate("fetch('/complete/ethnic?q=hm').then(r => r.json())")
     assert "HMông" in ethnic
+    nationality = page.evaluate("fetch('/complete/nationality?q=viet').then(r => r.json())")
+    assert "Việt Nam" in nationality
+
+
+def test_a_place_cell_completes_with_the_units_of_the_books_year(site, browser):
+    """Issue 20, item 2: a place typed in a 1994 book's cell, without tone marks, is offered as
+    the units were named that year (Cẩm Giàng was in tỉnh Hải Hưng until 1997) and taken
+    with the arrow keys and Enter."""
+    from pipeline.db.models import FieldRow
+
+    base, sessions, _store, seeded = site
+    with sessions.begin() as s:  # the entry's place of birth, not read
+        s.add(FieldRow(record_id=seeded.record_b, name="noi_sinh", value=None, needs_review=False))
+    try:
+        page = browser.new_context(viewport={"width": 1600, "height": 900}).new_page()
+        _login(page, base, f"/pages/{seeded.page_id}/grid", "clerk1")
+        place = page.locator(f"input[name='c:{seeded.record_b}:noi_sinh']")
+        assert place.get_attribute("data-complete") == "place"
+        place.focus()
+        page.keyboard.type("cam giang hai hung")
+        listed = place.get_attribute("aria-controls")
+        _poll(page, f"!document.getElementById('{listed}').hidden")
+        options = page.eval_on_selector_all(f"#{listed} li", "os => os.map(o => o.textContent)")
+        assert options and all(o.endswith("huyện Cẩm Giàng, tỉnh Hải Hưng") for o in options)
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+        assert place.input_value() == options[0]
+    finally:
+        with sessions.begin() as s:
+            for row in s.scalars(
+                select(FieldRow).where(
+                    FieldRow.record_id == seeded.record_b, FieldRow.name == "noi_sinh"
+                )
+            ):
+                s.delete(row)
 
 
 def test_screens_speak_plain_words_fit_a_tablet_and_show_only_what_needs_review(site, browser):

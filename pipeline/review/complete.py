@@ -52,31 +52,69 @@ def _province_history() -> tuple[tuple[str, str, str, int], ...]:
     )
 
 
+@cache
+def _provinces_then() -> tuple[tuple[str, int | None, int, tuple[str, ...]], ...]:
+    """Provinces that no longer exist, with the provinces of 2024 they held whole.
+
+    Rows (name, first year, last year, codes) from data/provinces_historical.csv; a
+    province held only in part (``partial_successors``) is named district by district in
+    data/province_history.csv.
+    """
+    with (DATA_DIR / "provinces_historical.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    out = []
+    for r in rows:
+        partial = set((r.get("partial_successors") or "").split())
+        whole = tuple(c for c in r["successor_codes"].split() if c not in partial)
+        since = int(r["from_year"]) if r["from_year"] else None
+        out.append((r["name"], since, int(r["until_year"]), whole))
+    return tuple(out)
+
+
 def old_units(year: int | None = None) -> tuple[str, ...]:
     """Every commune before the 2025 reform, written in full: "xã X, huyện Y, tỉnh Z".
 
     Communes of earlier GSO lists (2020–2023 snapshots: merged away before 2025) and the
-    former names of districts that kept their code ("huyện Tĩnh Gia") are included; with
-    ``year``, a province is named as it was that year where data/province_history.csv says
-    so ("huyện Ba Vì, tỉnh Hà Tây" in 1999 — that table holds a few provinces only).
+    former names of districts that kept their code ("huyện Tĩnh Gia") are included. With
+    ``year``, a province is named as it was that year: the provinces that no longer exist
+    (data/provinces_historical.csv: "huyện Hoài Đức, tỉnh Hà Tây" in 1999, "tỉnh Hải Hưng"
+    in 1994, "tỉnh Nghệ Tĩnh" in 1985) and, where an old province held part of today's, the
+    districts data/province_history.csv names. In a province's first or last year both
+    names are offered (the change fell within the year).
     """
-    return _old_units(tuple(h for h in _province_history() if year is not None and year < h[3]))
+    history = tuple(h for h in _province_history() if year is not None and year < h[3])
+    renames: list[tuple[str, str, bool]] = []
+    for name, since, until, whole in _provinces_then() if year is not None else ():
+        if (since is None or since <= year) and year <= until:  # type: ignore[operator]
+            both = year in (since, until)
+            renames += [(code, name, both) for code in whole]
+    return _old_units(history, tuple(renames))
 
 
 @cache
-def _old_units(history: tuple[tuple[str, str, str, int], ...]) -> tuple[str, ...]:
+def _old_units(
+    history: tuple[tuple[str, str, str, int], ...], renames: tuple[tuple[str, str, bool], ...]
+) -> tuple[str, ...]:
     g = Gazetteer.load()
+    by_province = {code: (name, both) for code, name, both in renames}
     out = []
     for path, ward in zip(g.unit_paths(), g.ward_district, strict=True):
         district = g.ward_district[ward]
         province = g.district_province[district]
-        for dcode, pcode, name, _until in history:
+        paths = [path]
+        for dcode, pcode, name, _until in history:  # the first row that holds (date order)
             if pcode == province and dcode in ("*", district):
-                path = path.rsplit(", ", 1)[0] + ", " + name
-        out.append(_written(path))
-        parts = path.split(", ")
-        for former in sorted(g.district_former_names.get(district, ())):  # "huyện Tĩnh Gia"
-            out.append(_written(", ".join([parts[0], former, *parts[2:]])))
+                paths = [path.rsplit(", ", 1)[0] + ", " + name]
+                break
+        if province in by_province:
+            name, both = by_province[province]
+            then = paths[0].rsplit(", ", 1)[0] + ", " + name
+            paths = [then, *paths] if both else [then]
+        for one in paths:
+            out.append(_written(one))
+            parts = one.split(", ")
+            for former in sorted(g.district_former_names.get(district, ())):  # "huyện Tĩnh Gia"
+                out.append(_written(", ".join([parts[0], former, *parts[2:]])))
     return tuple(out)
 
 
