@@ -410,6 +410,13 @@ def test_screens_speak_plain_words_fit_a_tablet_and_show_only_what_needs_review(
         for path in ("/review", f"/records/{seeded.record_b}", f"/pages/{seeded.page_id}/grid"):
             tablet.goto(base + path)
             assert tablet.evaluate(wide), (width, path)
+        tablet.context.close()
+        boss = browser.new_context(viewport={"width": width, "height": height}).new_page()
+        _login(boss, base, "/dashboard", "manager1")
+        for path in ("/dashboard", "/review/mine", "/help"):
+            assert boss.goto(base + path).status == 200, path
+            assert boss.evaluate(wide), (width, path)
+        boss.context.close()
 
 
 def test_a_clerk_finds_what_they_approved_and_reopens_a_mistake(site, browser):
@@ -456,7 +463,7 @@ def test_a_clerk_finds_what_they_approved_and_reopens_a_mistake(site, browser):
 def test_the_queue_finds_a_person_and_shows_names_and_agencies(site, browser):
     """Issue 20, item 14: search by name or entry number; the queue shows the person's name;
     the book filter names the agency."""
-    base, _sessions, _store, seeded = site
+    base, sessions, _store, seeded = site
     page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
     _login(page, base, "/review", "clerk1")
     rows = page.locator("#queue tbody tr")
@@ -470,6 +477,20 @@ def test_the_queue_finds_a_person_and_shows_names_and_agencies(site, browser):
     page.goto(f"{base}/review?q=12")  # the entry number of the other record
     assert f"#{seeded.record_a}" in page.inner_text("#queue tbody")
     assert f"#{seeded.record_b}" not in page.inner_text("#queue tbody")
+    from pipeline.db.models import FieldRow
+
+    with sessions.begin() as s:  # a personal identity number on the first record
+        s.add(FieldRow(record_id=seeded.record_a, name="so_dinh_danh", value="040094001234"))
+    try:
+        page.fill("#queue-search", "040094001234")
+        page.keyboard.press("Enter")
+        page.wait_for_url(lambda url: "q=040094001234" in url)
+        assert f"#{seeded.record_a}" in page.inner_text("#queue tbody")
+        assert f"#{seeded.record_b}" not in page.inner_text("#queue tbody")
+    finally:
+        with sessions.begin() as s:
+            for row in s.scalars(select(FieldRow).where(FieldRow.name == "so_dinh_danh")):
+                s.delete(row)
 
 
 def test_each_role_has_a_guide_with_screenshots_of_the_screens_opened_by_f1(site, browser):
