@@ -507,6 +507,7 @@ def test_each_role_has_a_guide_with_screenshots_of_the_screens_opened_by_f1(site
         "ho-so": (f"/records/{seeded.record_a}", "clerk1"),
         "bang-trang": (f"/pages/{seeded.page_id}/grid", "clerk1"),
         "tien-do": ("/dashboard", "manager1"),
+        "tai-khoan": ("/admin/users", "admin1"),
     }
     if os.environ.get("SOHOA_UPDATE_SCREENSHOTS") == "1":
         for name, (path, who) in shots.items():
