@@ -211,6 +211,18 @@ def test_a_register_page_is_reviewed_as_one_table_with_spreadsheet_keys(site, br
     assert page.evaluate(focused) == f"c:{seeded.record_a}:ho_ten"
     page.wait_for_function("!document.getElementById('row-box').hidden")
     page.wait_for_function("document.getElementById('cell-crop').width > 0")
+    # the crop is the ink, not the ruled cell: a 300×120 cell with its rules and a word of ink
+    ink = page.evaluate(
+        """() => {
+          const c = document.createElement('canvas'); c.width = 300; c.height = 120;
+          const g = c.getContext('2d'); g.fillStyle = '#fff'; g.fillRect(0, 0, 300, 120);
+          g.fillStyle = '#000'; g.fillRect(0, 0, 300, 3); g.fillRect(0, 117, 300, 3);
+          g.fillRect(0, 0, 3, 120); g.fillRect(297, 0, 3, 120);
+          g.fillRect(40, 50, 90, 22);
+          return window.sohoaInkBox(g, 300, 120);
+        }"""
+    )
+    assert ink == [40, 50, 90, 22]
     # approving now is refused: flagged cells nobody looked at; nothing is written
     page.keyboard.press("Control+S")
     page.wait_for_selector("#grid-message")

@@ -51,23 +51,25 @@
       el.style.width = b[2] + "px"; el.style.height = b[3] + "px";
     }
     function inkBox(ctx, w, h) {
-      /* the ink inside a cell, not its ruled frame: rows and columns with dark pixels that are
-       * not (nearly) all dark — a ruling line is dark from end to end */
-      var data = ctx.getImageData(0, 0, w, h).data, rowsInk = [], colsInk = [], x, y;
-      for (y = 0; y < h; y++) rowsInk.push(0);
-      for (x = 0; x < w; x++) colsInk.push(0);
-      for (y = 0; y < h; y++) for (x = 0; x < w; x++) {
-        var i = (y * w + x) * 4;
-        if (data[i] + data[i + 1] + data[i + 2] < 3 * 140) { rowsInk[y]++; colsInk[x]++; }
+      /* the ink inside a cell, not its ruled frame: a ruling line is dark from end to end, so
+       * rows and columns (nearly) all dark are rules; the ink is the dark pixels off them */
+      var data = ctx.getImageData(0, 0, w, h).data, x, y;
+      function dark(x, y) { var i = (y * w + x) * 4; return data[i] + data[i + 1] + data[i + 2] < 3 * 140; }
+      var rowRule = [], colRule = [], rowsInk = [], colsInk = [];
+      for (y = 0; y < h; y++) { var n = 0; for (x = 0; x < w; x++) if (dark(x, y)) n++; rowRule.push(n >= w * 0.85); rowsInk.push(0); }
+      for (x = 0; x < w; x++) { var m = 0; for (y = 0; y < h; y++) if (dark(x, y)) m++; colRule.push(m >= h * 0.85); colsInk.push(0); }
+      for (y = 0; y < h; y++) if (!rowRule[y]) for (x = 0; x < w; x++) {
+        if (!colRule[x] && dark(x, y)) { rowsInk[y]++; colsInk[x]++; }
       }
-      function span(counts, full) {
+      function span(counts) {
         var lo = -1, hi = -1;
-        counts.forEach(function (n, k) { if (n > 0 && n < full * 0.85) { if (lo < 0) lo = k; hi = k; } });
+        counts.forEach(function (n, k) { if (n > 0) { if (lo < 0) lo = k; hi = k; } });
         return lo < 0 ? null : [lo, hi];
       }
-      var ys = span(rowsInk, w), xs = span(colsInk, h);
+      var ys = span(rowsInk), xs = span(colsInk);
       return ys && xs ? [xs[0], ys[0], xs[1] - xs[0] + 1, ys[1] - ys[0] + 1] : null;
     }
+    window.sohoaInkBox = inkBox;  /* for the browser test of the crop */
     function crop(td) {
       var c = document.getElementById("cell-crop"), b = bbox(td), img = V.img;
       document.getElementById("cell-caption").textContent = td.querySelector("input").getAttribute("aria-label");
