@@ -27,7 +27,7 @@ import pytest
 from openpyxl import load_workbook
 
 from flows.local_s3 import stop_local_s3
-from pipeline.archive.hotich import load_template
+from pipeline.archive.hotich import book_rows, load_template
 from tests.browser_fixtures import ARGS, CHROMIUM, free_port
 from tests.test_e2e import ROOT, SAMPLES, _store, sohoa
 from tests.test_export import XSD, _pdf_pages, _schema
@@ -162,11 +162,17 @@ def test_demo_data_approved_in_the_browser_exports_both_packages(demo, tmp_path)
         )
     ]
     store = _store(home)
+    template = load_template()
     for row, key in zip(rows, keys, strict=True):  # the exported values are the approved ones
         approved = {k: v["value"] for k, v in json.loads(store.get_bytes(key))["fields"].items()}
         assert row["so"] == approved["so"] and row["nksHoTen"] == approved["ho_ten"]
         assert row["ngayDangKy"] == _shown("ngay_dang_ky", approved["ngay_dang_ky"])
         assert row["nksNoiSinh"] == approved["noi_sinh"]
+        # every column, issue 19's extra fields too, as the template maps the approved values
+        (want,) = book_rows(template, "khai_sinh", [approved], {"book": BOOK}).rows
+        assert list(row.values()) == want
+    # the late entry's remark ("Đăng ký quá hạn") reached its column as the template's code
+    assert [r["loaiDangKy"] for r in rows].count(4) >= 1
     with zipfile.ZipFile(package) as z:
         assert len(z.namelist()) == 5
         for name in z.namelist():
