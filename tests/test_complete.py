@@ -42,6 +42,14 @@ def test_provinces_that_no_longer_exist_are_offered_for_their_years() -> None:
     hoai_duc = complete_place("hoai duc ha tay", year=1999)
     assert hoai_duc and all(p.endswith("huyện Hoài Đức, tỉnh Hà Tây") for p in hoai_duc)
     assert all("Hà Tây" not in p for p in complete_place("ba dinh", year=1999))
+    # Hà Tây ended on 1 August 2008: a book of 2008 may name either
+    in_2008 = complete_place("tay dang ba vi", year=2008)
+    assert any(p.endswith("tỉnh Hà Tây") for p in in_2008)
+    assert any(p.endswith("thành phố Hà Nội") for p in in_2008)
+    # 1992: Hà Nam Ninh until April, then Nam Hà — both offered
+    hai_hau = complete_place("yen dinh hai hau", year=1992)
+    assert any(p.endswith("tỉnh Hà Nam Ninh") for p in hai_hau)
+    assert any(p.endswith("tỉnh Nam Hà") for p in hai_hau)
     assert complete_place("me linh", year=1994)[0].endswith("tỉnh Vĩnh Phú")  # until 1997
     assert complete_place("me linh", year=2000)[0].endswith("tỉnh Vĩnh Phúc")  # until 2008
 

@@ -46,8 +46,16 @@ def test_identity_paper_lines_as_offices_write_them() -> None:
     assert passport["so_giay_to_nguoi_di_khai"] == "C1234567"
     assert passport["noi_cap_giay_to_nguoi_di_khai"] == "Cục Quản lý xuất nhập cảnh"
     assert "ngay_cap_giay_to_nguoi_di_khai" not in passport  # not printed: not invented
-    # a date is no paper number; nothing recognisable gives nothing
+    # a date is no paper number, however it is written; nothing recognisable gives nothing
     assert "so_giay_to_nguoi_di_khai" not in identity_paper("cấp ngày 12/03/2008")
+    dotted = identity_paper("CMND cấp ngày 12.03.2008 tại Công an tỉnh Nghệ An")
+    assert "so_giay_to_nguoi_di_khai" not in dotted
+    assert dotted["noi_cap_giay_to_nguoi_di_khai"] == "Công an tỉnh Nghệ An"
+    joined = identity_paper("CCCD 040190001234 12/03/2021")  # the day is not part of it
+    assert joined["so_giay_to_nguoi_di_khai"] == "040190001234"
+    late = identity_paper("CMND số 186123456 cấp tại Công an tỉnh Nghệ An ngày 12/3/2008")
+    assert late["noi_cap_giay_to_nguoi_di_khai"] == "Công an tỉnh Nghệ An"  # no date in it
+    assert late["ngay_cap_giay_to_nguoi_di_khai"] == "2008-03-12"
     assert identity_paper("không có") == {}
 
 
@@ -59,6 +67,10 @@ def test_residence_and_registration_type_come_from_the_pages_own_words() -> None
     assert registration_type(["TRÍCH LỤC", "Đăng ký lại"]) == "đăng ký lại"
     assert registration_type(["Ghi chú khai sinh đã đăng ký ở nước ngoài"]) == "ghi chú"
     assert registration_type(["", "Con thứ hai"]) is None  # silence is not "đúng hạn"
+    # a later annotation, the remark's own label or a negation is no registration type
+    assert registration_type(["Đã ghi vào sổ hộ tịch việc thay đổi họ tên"]) is None
+    assert registration_type(["Ghi chú: khai sinh cho con ngoài giá thú"]) is None
+    assert registration_type(["Không quá hạn"]) is None
 
 
 def _line(text: str, x: int, y: int, h: int = 40) -> OcrLine:
@@ -76,6 +88,10 @@ def test_the_page_number_counts_only_in_the_margin_and_with_its_word() -> None:
     assert page_number(inside) is None
     bare = OcrPage(width=3500, height=2480, lines=[_line("37", 3100, 60)])
     assert page_number(bare) is None
+    hamlet = OcrPage(width=3500, height=2480, lines=[_line("Tổ 5", 2000, 2300)])  # an address
+    assert page_number(hamlet) is None
+    sheet = OcrPage(width=3500, height=2480, lines=[_line("Tờ số 12", 1700, 2350)])
+    assert page_number(sheet) is not None and page_number(sheet)[0] == "12"  # type: ignore[index]
 
 
 def test_the_extracts_signer_is_the_name_under_its_role() -> None:
@@ -85,7 +101,8 @@ def test_the_extracts_signer_is_the_name_under_its_role() -> None:
         _line("(Ký, ghi rõ họ, chữ đệm, tên, đóng dấu)", 1350, 1960, 32),
         _line("Lê Phúc Nguyên", 1560, 2300),
     ]
-    found = entry_signer(OcrPage(width=2480, height=3508, lines=lines))
+    footer = _line("Số Hồ Sơ Lưu", 1500, 3300)  # title case, far below: no signer
+    found = entry_signer(OcrPage(width=2480, height=3508, lines=[*lines, footer]))
     assert found["nguoi_ky"][0] == "Lê Phúc Nguyên"
     assert "chuc_vu_nguoi_ky" not in found  # "người ký trích lục" is a role, not a position
 

@@ -77,25 +77,32 @@ def residence_type(label_wording: str) -> str | None:
 _KINDS = (  # folded phrase → the template's wording (its code list, hotich.yaml)
     ("dang ky lai", "đăng ký lại"),
     ("qua han", "quá hạn"),
-    ("ghi chu khai sinh", "ghi chú"),
-    ("ghi chu ket hon", "ghi chú"),
-    ("ghi chu khai tu", "ghi chú"),
-    ("ghi vao so", "ghi chú"),
 )
+#: a registration made abroad, recorded here: the remark or title opens with it
+_RECORDED = re.compile(r"^(?:trich luc )?ghi chu (?:viec )?(?:khai sinh|ket hon|khai tu)\b")
+_NEGATED = ("khong", "chua")
+#: "Ghi chú: …": the remark column's own label, not a registration type
+_LABEL_ONLY = re.compile(r"\s*ghi\s+chú\s*[:：]", re.IGNORECASE)
 
 
 def registration_type(texts: Iterable[str]) -> str | None:
     """How the registration was made, when a remark or a title says it, else None.
 
-    "Đăng ký lại" (re-registration), "quá hạn" (late), "ghi chú khai sinh" / "ghi vào sổ"
-    (a registration made abroad recorded here). Nothing said is not "đúng hạn": the
-    template's "no information" is left to the export.
+    "Đăng ký lại" (re-registration), "quá hạn" (late), a text opening with "Ghi chú khai
+    sinh / kết hôn / khai tử" (a registration made abroad recorded here). A phrase after
+    "không" or "chưa" says the opposite and counts for nothing; a remark that only carries
+    the label "Ghi chú:" or a later annotation ("Đã ghi vào sổ việc cải chính…") is not a
+    registration type. Nothing said is not "đúng hạn": the template's "no information" is
+    left to the export.
     """
     for text in texts:
         key = fold(text)
         for phrase, kind in _KINDS:
-            if phrase in key:
+            at = key.find(phrase)
+            if at >= 0 and key[:at].split()[-1:] not in ([w] for w in _NEGATED):
                 return kind
+        if _RECORDED.match(key) and not _LABEL_ONLY.match(text):
+            return "ghi chú"
     return None
 
 
@@ -110,8 +117,12 @@ _PAPERS = (  # folded wording → the paper's name
     ("can cuoc", "Căn cước"),
     ("ho chieu", "Hộ chiếu"),
 )
-_NUMBER = re.compile(r"(?<![\w])([A-Z]{0,2}\d[\d .]{5,18}\d)(?![\w])")
+#: a paper's number: digits, perhaps in groups of three or four ("186 123 456"), a passport's
+#: letter first; 8 to 12 characters
+_NUMBER = re.compile(r"(?<![\w./-])([A-Z]{0,2}\d+(?:[ .]\d{3,4})*)(?![\w/-]|[.]\d)")
+_DATE = re.compile(r"\d{1,2}[.]\d{1,2}[.]\d{4}")
 _ISSUED_ON = re.compile(r"(?:cap ngay|ngay cap)\s*")
+_ON_DAY = re.compile(r"\bngay\s+(?=\d)")
 _ISSUED_AT = re.compile(r"(?:\btai\b|noi cap)\s*")
 _ISSUED_BY = re.compile(r"\bdo\s+(.+?)\s+cap\b")
 
@@ -140,11 +151,12 @@ def identity_paper(raw: str) -> dict[str, str]:
         out["giay_to_nguoi_di_khai"] = kind
     for m in _NUMBER.finditer(text):
         digits = re.sub(r"[ .]", "", m[1])
+        before = _plain(text[: m.start()]).split()[-2:]
         # CMND 9 digits, CCCD 12, a passport a letter and 7: never a date nor a short number
-        if len(digits) >= 8 and sum(c.isdigit() for c in digits) >= 7:
+        if len(digits) in (8, 9, 12) and "ngay" not in before and not _DATE.fullmatch(m[1]):
             out["so_giay_to_nguoi_di_khai"] = digits
             break
-    on = _ISSUED_ON.search(plain)
+    on = _ISSUED_ON.search(plain) or _ON_DAY.search(plain)  # "cấp tại … ngày 12/3/2008"
     if on:
         day = parsers.parse_date(text[on.end() : on.end() + 40])
         if day:
@@ -164,14 +176,14 @@ def _issued_at(text: str, plain: str) -> str | None:
     if not at:
         return None
     rest = text[at.end() :]
-    stop = re.search(r",|;|\s(?:cấp ngày|ngày cấp)", rest, re.IGNORECASE)
+    stop = re.search(r",|;|\s(?:cấp ngày|ngày cấp|ngày)\b", rest, re.IGNORECASE)
     place = (rest[: stop.start()] if stop else rest).strip(" ,;:.")
     return place or None
 
 
 # ------------------------------------------------------------------ the book's page
 
-_PAGE = re.compile(r"^(?:trang|to)(?: so)?\s*(\d{1,4})$")
+_PAGE = re.compile(r"^(?:trang|tờ)(?: số)?\s*[:.]?\s*(\d{1,4})$")
 
 
 def page_number(page: OcrPage) -> tuple[str, tuple[OcrWord, ...]] | None:
@@ -185,8 +197,9 @@ def page_number(page: OcrPage) -> tuple[str, tuple[OcrWord, ...]] | None:
         top, bottom = line.bbox[1], line.bbox[1] + line.bbox[3]
         if top > margin and bottom < page.height - margin:
             continue
-        m = _PAGE.match(fold(line.text))
-        if m:
+        text = unicodedata.normalize("NFC", " ".join(line.text.split())).lower()
+        m = _PAGE.match(text.strip(" .,;"))
+        if m and int(m[1]) > 0:  # "Tổ 5" (a hamlet) is no page; nor is a page 0
             return str(int(m[1])), tuple(line.words)
     return None
 
@@ -201,7 +214,8 @@ def entry_signer(page: OcrPage) -> dict[str, tuple[str, tuple[OcrWord, ...]]]:
 
     Titles ("TM. ỦY BAN NHÂN DÂN / CHỦ TỊCH") are read as on a document's last page; "NGƯỜI
     KÝ TRÍCH LỤC" is the signer's role, not a position, and gives no ``chuc_vu_nguoi_ky``.
-    The name is the last capitalised line of two to six words below, in the same column.
+    The name is the first capitalised line of two to six words below, in the same column
+    and within twelve line heights (the signature's room).
     """
     found = dict(read_signer(page))
     found.pop("noi_nhan", None)
@@ -219,11 +233,13 @@ def entry_signer(page: OcrPage) -> dict[str, tuple[str, tuple[OcrWord, ...]]]:
         and not p.text.startswith("(")
         and not is_title_line(p.text)
     ]
-    names = [p for p in below if looks_like_name(without_rank(p.text)[1])]
+    # the first name under the role, within the signature's room (a footer is no signer)
+    near = role.bbox[1] + 12 * role.bbox[3]
+    names = [p for p in below if p.bbox[1] < near and looks_like_name(without_rank(p.text)[1])]
     if not names:
         return {}
-    rank, name = without_rank(names[-1].text)
-    return {"nguoi_ky": (name, tuple(names[-1].words[len(rank.split()) :]))}
+    rank, name = without_rank(names[0].text)
+    return {"nguoi_ky": (name, tuple(names[0].words[len(rank.split()) :]))}
 
 
 # ------------------------------------------------------------------ fields
@@ -283,24 +299,28 @@ def form_extras(
     if seg:
         for name, value in identity_paper(seg.raw).items():
             out[name] = found_field(value, seg.words, "dòng giấy tờ tùy thân")
-    out |= book_extras(page, fields, title_lines=_title_lines(page))
+    out |= book_extras(page, fields, title_lines=_title_lines(page), register=False)
     return out | signer_extras(page, scoring)
 
 
 def _title_lines(page: OcrPage) -> list[str]:
-    """The lines above the first "Số:" line: the extract's header and title."""
+    """The lines above the first "Số:" line (the extract's header and title), in the top third."""
     lines = []
     for line in page.lines:
-        if fold(line.text).startswith("so "):
+        if fold(line.text).startswith("so ") or line.bbox[1] > page.height / 3:
             break
         lines.append(line.text)
     return lines
 
 
 def book_extras(
-    page: OcrPage, fields: Mapping[str, FieldValue], *, title_lines: Sequence[str] = ()
+    page: OcrPage,
+    fields: Mapping[str, FieldValue],
+    *,
+    title_lines: Sequence[str] = (),
+    register: bool = True,
 ) -> dict[str, FieldValue]:
-    """The book's page (register pages) and the registration type, where printed."""
+    """The book's page (``register`` pages only) and the registration type, where printed."""
     out: dict[str, FieldValue] = {}
     remark = fields.get("ghi_chu")
     texts = [*title_lines, *([remark.value] if remark and remark.value else [])]
@@ -310,7 +330,7 @@ def book_extras(
         out["loai_dang_ky"] = found_field(
             kind, words or _words_saying(page, kind) or (), "ghi chú hoặc tên mẫu"
         )
-    number = page_number(page)
+    number = page_number(page) if register else None
     if number:
         out["trang_so"] = found_field(number[0], number[1], "số trang in ở lề")
     return out

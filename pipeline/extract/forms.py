@@ -199,7 +199,7 @@ BIRTH_LABELS: tuple[LabelSpec, ...] = (
     LabelSpec("noi_sinh", ("Nơi sinh",)),
     LabelSpec("que_quan", ("Quê quán",)),
     LabelSpec("so_dinh_danh", ("Số định danh cá nhân", "Số ĐDCN", "Số định danh")),
-    LabelSpec("@noi_cu_tru", ("Nơi cư trú", "Nơi thường trú", "Trú quán")),
+    LabelSpec("@noi_cu_tru", ("Nơi cư trú", "Nơi thường trú", "Nơi tạm trú", "Trú quán")),
     LabelSpec(
         "ho_ten_me",
         (
@@ -298,7 +298,7 @@ MARRIAGE = FormSpec(
         ),
         LabelSpec("@ho_ten", _NAMES),
         LabelSpec("@ngay_sinh", _BIRTH_DATE),
-        LabelSpec("@noi_cu_tru", ("Nơi cư trú", "Nơi thường trú", "Trú quán")),
+        LabelSpec("@noi_cu_tru", ("Nơi cư trú", "Nơi thường trú", "Nơi tạm trú", "Trú quán")),
         LabelSpec("@so_dinh_danh", _PID),
         LabelSpec("noi_dang_ky", ("Nơi đăng ký kết hôn", "Nơi đăng ký"), starts_section="khac"),
         LabelSpec("ngay_dang_ky", _REG_DATE, starts_section="khac"),
@@ -322,7 +322,15 @@ DEATH = FormSpec(
         LabelSpec("ngay_sinh", _BIRTH_DATE),
         LabelSpec("gioi_tinh", ("Giới tính",)),
         LabelSpec("so_dinh_danh", _PID),
-        LabelSpec("noi_cu_tru", ("Nơi cư trú cuối cùng", "Nơi thường trú cuối cùng", "Nơi cư trú")),
+        LabelSpec(
+            "noi_cu_tru",
+            (
+                "Nơi cư trú cuối cùng",
+                "Nơi thường trú cuối cùng",
+                "Nơi tạm trú cuối cùng",
+                "Nơi cư trú",
+            ),
+        ),
         LabelSpec("chet_luc", ("Đã chết vào lúc", "Chết vào lúc", "Thời điểm chết")),
         LabelSpec("ngay_chet", ("Ngày chết", "Chết ngày", "Ngày, tháng, năm chết")),
         LabelSpec("gio_chet", ("Giờ chết",)),

@@ -39,16 +39,24 @@ def _written(path: str) -> str:
 
 
 @cache
-def _province_history() -> tuple[tuple[str, str, str, int], ...]:
+def _province_history() -> tuple[tuple[str, str, str, int, bool], ...]:
     """Provinces as they were: data/province_history.csv.
 
     Each row: (district code of today's province, or "*" for all its districts; the
-    province's code; its former name; the first year that name no longer held).
+    province's code; its former name; the year that name ended; whether it ended on
+    1 January, so that it held for none of that year).
     """
     with (DATA_DIR / "province_history.csv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     return tuple(
-        (r["district_code"], r["province_code"], r["name"], int(r["valid_until"][:4])) for r in rows
+        (
+            r["district_code"],
+            r["province_code"],
+            r["name"],
+            int(r["valid_until"][:4]),
+            r["valid_until"][5:] == "01-01",
+        )
+        for r in rows
     )
 
 
@@ -82,10 +90,14 @@ def old_units(year: int | None = None) -> tuple[str, ...]:
     districts data/province_history.csv names. In a province's first or last year both
     names are offered (the change fell within the year).
     """
-    history = tuple(h for h in _province_history() if year is not None and year < h[3])
+    if year is None:
+        return _old_units((), ())
+    # a district row holds before its date; in the year it ended (after 1 January), both names
+    history = tuple((d, p, n, y, year == y) for d, p, n, y, jan1 in _province_history()
+                    if year < y or (year == y and not jan1))  # fmt: skip
     renames: list[tuple[str, str, bool]] = []
-    for name, since, until, whole in _provinces_then() if year is not None else ():
-        if (since is None or since <= year) and year <= until:  # type: ignore[operator]
+    for name, since, until, whole in _provinces_then():
+        if (since is None or since <= year) and year <= until:
             both = year in (since, until)
             renames += [(code, name, both) for code in whole]
     return _old_units(history, tuple(renames))
@@ -93,24 +105,28 @@ def old_units(year: int | None = None) -> tuple[str, ...]:
 
 @cache
 def _old_units(
-    history: tuple[tuple[str, str, str, int], ...], renames: tuple[tuple[str, str, bool], ...]
+    history: tuple[tuple[str, str, str, int, bool], ...],
+    renames: tuple[tuple[str, str, bool], ...],
 ) -> tuple[str, ...]:
     g = Gazetteer.load()
-    by_province = {code: (name, both) for code, name, both in renames}
+    by_province: dict[str, list[tuple[str, bool]]] = {}
+    for code, name, both in renames:  # 1992: Hà Nam Ninh until April, then Nam Hà
+        by_province.setdefault(code, []).append((name, both))
     out = []
     for path, ward in zip(g.unit_paths(), g.ward_district, strict=True):
         district = g.ward_district[ward]
         province = g.district_province[district]
         paths = [path]
-        for dcode, pcode, name, _until in history:  # the first row that holds (date order)
+        for dcode, pcode, name, _until, both in history:  # the first row that holds
             if pcode == province and dcode in ("*", district):
-                paths = [path.rsplit(", ", 1)[0] + ", " + name]
+                then = path.rsplit(", ", 1)[0] + ", " + name
+                paths = [then, path] if both else [then]
                 break
         if province in by_province:
-            name, both = by_province[province]
-            then = paths[0].rsplit(", ", 1)[0] + ", " + name
-            paths = [then, *paths] if both else [then]
-        for one in paths:
+            names = by_province[province]
+            thens = [paths[0].rsplit(", ", 1)[0] + ", " + n for n, _both in names]
+            paths = [*thens, *paths] if any(b for _n, b in names) else thens
+        for one in dict.fromkeys(paths):
             out.append(_written(one))
             parts = one.split(", ")
             for former in sorted(g.district_former_names.get(district, ())):  # "huyện Tĩnh Gia"
