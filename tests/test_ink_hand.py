@@ -197,6 +197,14 @@ def test_a_record_filled_in_by_hand_has_every_value_marked() -> None:
     (one,) = flag_handwritten([rec], [(word(0), "x")])
     assert [n for n, fl in one.fields.items() if fl.handwritten] == ["f0"]
     assert not one.fields["f3"].needs_review
+    # fields read from the same words (an identity paper line's four parts) count once: one
+    # handwritten word there and one elsewhere is two places of seven, not five values of ten
+    line = FieldValue(value="x", raw="x", bbox=(600, 0, 90, 30), needs_review=False)
+    parts = {f"p{i}": line.model_copy(update={"value": f"p{i}"}) for i in range(4)}
+    shared = rec.model_copy(update={"fields": {**rec.fields, **parts}})
+    (kept,) = flag_handwritten([shared], [(word(0), "x"), (word(6), "x")])
+    assert [n for n, fl in kept.fields.items() if fl.handwritten] == ["f0", "p0", "p1", "p2", "p3"]
+    assert not kept.fields["f3"].needs_review
 
 
 def test_blue_is_no_pen_on_a_page_typed_in_blue() -> None:

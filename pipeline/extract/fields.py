@@ -341,12 +341,17 @@ HAND_RECORD_SHARE = 1 / 3
 
 
 def _filled_by_hand(fields: dict[str, FieldValue]) -> dict[str, FieldValue]:
-    """Every value of a record filled in by hand marked handwritten, not only those judged so."""
+    """Every value of a record filled in by hand marked handwritten, not only those judged so.
+
+    Values are counted by the place they are written: fields read from the same words (the
+    time and the day of death, the parts of an identity paper line) count once.
+    """
     valued = [n for n, f in fields.items() if f.value is not None]
-    hand = [n for n in valued if fields[n].handwritten]
-    if len(hand) < 2 or len(hand) < HAND_RECORD_SHARE * len(valued):
+    boxes = {fields[n].bbox or (i,) for i, n in enumerate(valued)}
+    hand = {fields[n].bbox or (i,) for i, n in enumerate(valued) if fields[n].handwritten}
+    if len(hand) < 2 or len(hand) < HAND_RECORD_SHARE * len(boxes):
         return fields
-    note = f"{HANDWRITTEN_NOTE}: {len(hand)}/{len(valued)} giá trị của hồ sơ được điền tay"
+    note = f"{HANDWRITTEN_NOTE}: {len(hand)}/{len(boxes)} giá trị của hồ sơ được điền tay"
     return {
         n: f
         if f.handwritten or f.value is None
