@@ -480,6 +480,8 @@ def test_the_queue_finds_a_person_and_shows_names_and_agencies(site, browser):
     _login(page, base, "/review", "clerk1")
     rows = page.locator("#queue tbody tr")
     assert rows.count() == 2 and "Trần Thị Bình" in page.inner_text("#queue")
+    # register entries say which line of the page they are, the first one too
+    assert {"dòng 1", "dòng 2"} <= set(re.findall(r"dòng \d", page.inner_text("#queue")))
     assert "02/1994 — 001.02.03" in page.inner_text("select[name=book]")
     page.fill("#queue-search", "bình")  # any case
     page.keyboard.press("Enter")
@@ -656,6 +658,7 @@ def test_a_corrected_registration_date_moves_the_record_to_its_phase_in_the_brow
     assert store.stat(old_v1.replace("phase-5", "phase-4", 1)) is not None
     page.goto(f"{base}/records/{seeded.record_b}")
     assert "Giai đoạn 4" in page.inner_text(".record-head h1")
+    assert "dòng 2" in page.inner_text(".record-head h1")
     audit = page.inner_text("#audit")
     assert "chuyển giai đoạn" in audit
     # item 13: the audit speaks plain words — phases by name, dates as the form writes them,

@@ -149,6 +149,7 @@ def seed(sessions: sessionmaker[Session], store) -> Seeded:  # type: ignore[no-u
             source_sha256="0" * 64,
             phase="phase-5",
             status="processed",
+            kind="so_khai_sinh",  # a register page: its two records are its lines
             master_key=f"{PREFIX}/masters/{'0' * 64}.png",
             preview_key=preview_key,
             preview_scale=0.5,

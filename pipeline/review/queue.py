@@ -60,6 +60,13 @@ class QueueItem:
     locked_by: str | None
     #: the person the record is about (or a document's summary)
     name: str = ""
+    #: an entry of a register page (its line number means something; an extract's does not)
+    register: bool = False
+
+
+def is_register(page_kind: str | None) -> bool:
+    """Is a page of this kind a register page ("so_khai_sinh"), whose records are its lines?"""
+    return (page_kind or "").startswith("so_")
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,8 @@ class RecordView:
     document_pages: list[tuple[int, int]] = field(default_factory=list)
     #: the page before the record's page in its batch, when it may be merged into its document
     previous_page: tuple[int, int] | None = None
+    #: an entry of a register page (the screens then say which line, "dòng N")
+    register: bool = False
 
 
 def display_value(name: str, value: str | None, raw: str) -> str:
@@ -227,6 +236,7 @@ def queue_page(
         RecordRow.created_at,
         User.username,
         _name_of(),
+        Page.kind,
     ]
     stmt = (
         _filtered(_queue_base(cols), flt)
@@ -251,6 +261,7 @@ def queue_page(
         QueueItem(
             *(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], int(r[8]), aware(r[9]), r[10]),
             name=r[11] or "",
+            register=is_register(r[12]),
         )
         for r in rows
     ]
@@ -406,6 +417,7 @@ def load_record(sessions: sessionmaker[Session], record_id: int) -> RecordView |
         page_id=page.id,
         page_seq=page.number,
         entry_index=rec.entry_index,
+        register=is_register(page.kind),
         preview=bool(page.preview_key),
         preview_scale=page.preview_scale or 1.0,
         fields=[_field_view(f, others) for f in fields],
