@@ -410,3 +410,36 @@ def test_a_word_glued_across_a_column_rule_is_cut_at_the_rule() -> None:
     for text in ("Nguyễn", "Lâm Đồng"):
         word = OcrWord(text=text, conf=0.9, bbox=(150, 10, 200, 30))
         assert split_at_rules(grid, word) == [word]
+
+
+def test_a_book_with_the_declarants_columns_fills_them_for_review():
+    """Issue 19: later books print the declarant's relation and identity paper in columns."""
+    from pipeline.extract.entry_extras import NEW_FIELD_NOTE
+    from pipeline.extract.kinds import extract_page
+
+    header = ["Số", "Ngày đăng ký", "Họ và tên", "Người đi khai", "Quan hệ", "Giấy tờ tùy thân"]
+    rows = [
+        header,
+        ["21", "03/04/2018", "Lê Văn An", "Lê Văn Bình", "Cha", "CMND số 186123456"],
+        ["22", "05/04/2018", "Trần Thị Bình", "Trần Văn Cường", "Ông nội", "Không có"],
+    ]
+    res = extract_page(
+        "so_khai_sinh",
+        _page(_cells(rows)),
+        gray=draw_table(text=False),
+        threshold=packaged().threshold,
+        calibration=packaged(),
+    )
+    first, second = (r.fields for r in res.records[:2])
+    assert first["quan_he_nguoi_di_khai"].value == "Cha"
+    assert first["giay_to_nguoi_di_khai"].value == "Chứng minh nhân dân"
+    assert first["so_giay_to_nguoi_di_khai"].value == "186123456"
+    assert first["giay_to_nguoi_di_khai"].raw == "CMND số 186123456"
+    assert all(
+        f.needs_review and NEW_FIELD_NOTE in f.provenance
+        for f in (first["quan_he_nguoi_di_khai"], first["so_giay_to_nguoi_di_khai"])
+    )
+    # a cell naming no paper leaves the type empty for the clerk, its words kept
+    assert second["giay_to_nguoi_di_khai"].value is None
+    assert second["giay_to_nguoi_di_khai"].raw == "Không có"
+    assert "so_giay_to_nguoi_di_khai" not in second

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pipeline.extract import parsers
 from pipeline.extract.calibration import Calibration
 from pipeline.extract.decree30 import parts_of
-from pipeline.extract.fields import check_text, make_field
+from pipeline.extract.fields import check_text, flag_field, make_field
 from pipeline.extract.labels import LabelSpec, Segment, fold, union_bbox
 from pipeline.extract.signer_block import is_title_line, looks_like_name, read_signer, without_rank
 from schemas.models import FieldValue, OcrPage, OcrWord, Record
@@ -362,8 +362,25 @@ def signer_extras(page: OcrPage, scoring: tuple[float, Calibration]) -> dict[str
 
 
 def with_book_extras(record: Record, page: OcrPage) -> Record:
-    """A register entry with its page's number and its remark's registration type added."""
+    """A register entry with its page's number and its remark's registration type added.
+
+    A book whose columns give the declarant's relation or identity paper filled those fields
+    from its cells: they go to a clerk like every extra field, the paper split into its type,
+    number, date and place of issue.
+    """
     extra = book_extras(page, record.fields)
+    for name in ("quan_he_nguoi_di_khai", "giay_to_nguoi_di_khai"):
+        cell = record.fields.get(name)
+        if cell is None or cell.value is None:
+            continue
+        extra[name] = flag_field(cell, NEW_FIELD_NOTE)
+        if name == "giay_to_nguoi_di_khai":
+            paper = identity_paper(cell.raw or cell.value)
+            # the type as the template names it; the cell's words stay in ``raw``
+            extra[name] = extra[name].model_copy(update={"value": paper.get(name)})
+            for part, value in paper.items():
+                if part != name:
+                    extra[part] = extra[name].model_copy(update={"value": value})
     if not extra:
         return record
     return record.model_copy(update={"fields": {**record.fields, **extra}})

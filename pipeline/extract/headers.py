@@ -42,6 +42,13 @@ HEADER_WORDINGS: dict[str, dict[str, tuple[str, ...]]] = {
         "nam_sinh_cha": _of("cha", "Năm sinh"),
         "nam_sinh_me": _of("mẹ", "Năm sinh"),
         "nguoi_di_khai": (*_COMMON["nguoi_di_khai"], "Người đi khai sinh"),
+        # later books (Circular 15/2015, 04/2020) print the declarant's relation and paper
+        "quan_he_nguoi_di_khai": ("Quan hệ với người được khai sinh", "Quan hệ"),
+        "giay_to_nguoi_di_khai": (
+            "Giấy tờ tùy thân",
+            "Giấy tờ tùy thân của người đi khai sinh",
+            "Giấy tờ tùy thân của người đi đăng ký khai sinh",
+        ),
     },
     "ket_hon": _COMMON
     | {
@@ -65,6 +72,8 @@ HEADER_WORDINGS: dict[str, dict[str, tuple[str, ...]]] = {
         "noi_chet": ("Nơi chết",),
         "nguyen_nhan_chet": ("Nguyên nhân chết", "Nguyên nhân"),
         "nguoi_di_khai": (*_COMMON["nguoi_di_khai"], "Người đi khai tử"),
+        "quan_he_nguoi_di_khai": ("Quan hệ với người chết", "Quan hệ"),
+        "giay_to_nguoi_di_khai": ("Giấy tờ tùy thân", "Giấy tờ tùy thân của người đi khai tử"),
     },
 }
 """Printed column headers of register books, by book type and field."""
