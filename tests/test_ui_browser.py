@@ -290,6 +290,16 @@ def test_the_focused_field_stays_in_view_when_crops_arrive_late(site, browser):
     assert 0 <= top and bottom <= 560, (top, bottom)
 
 
+def _offered(page, cell, kind: str, typed: str) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
+    """Type into a cell that completes ``kind``; the id of its list and the values it offers."""
+    assert cell.get_attribute("data-complete") == kind
+    cell.focus()
+    page.keyboard.type(typed)
+    listed = cell.get_attribute("aria-controls")
+    _poll(page, f"!document.getElementById('{listed}').hidden")
+    return listed, page.eval_on_selector_all(f"#{listed} li", "os => os.map(o => o.textContent)")
+
+
 def test_keying_helps_a_missing_entry_number_and_a_place(site, browser):
     """Issue 20, item 2: an entry without its number gets the number above + 1 proposed in the
     grid; a place field completes from the old administrative units as the clerk types."""
@@ -332,12 +342,7 @@ def test_keying_helps_a_missing_entry_number_and_a_place(site, browser):
     # the server offers (no browser filter hides "Trần Thị Bình" from "tran thi b") and the
     # arrow keys and Enter take a value without the mouse
     name = page.locator(f"input[name='c:{seeded.record_b}:ho_ten']")
-    assert name.get_attribute("data-complete") == "name"
-    name.focus()
-    page.keyboard.type("tran thi b")
-    listed = name.get_attribute("aria-controls")
-    _poll(page, f"!document.getElementById('{listed}').hidden")
-    options = page.eval_on_selector_all(f"#{listed} li", "os => os.map(o => o.textContent)")
+    listed, options = _offered(page, name, "name", "tran thi b")
     assert options[0].startswith("Trần Thị B") and "Trần Thị Bình" in options
     assert page.locator(f"#{listed}").is_visible()
     for _ in range(options.index("Trần Thị Bình") + 1):
@@ -365,12 +370,7 @@ def test_a_place_cell_completes_with_the_units_of_the_books_year(site, browser):
         page = browser.new_context(viewport={"width": 1600, "height": 900}).new_page()
         _login(page, base, f"/pages/{seeded.page_id}/grid", "clerk1")
         place = page.locator(f"input[name='c:{seeded.record_b}:noi_sinh']")
-        assert place.get_attribute("data-complete") == "place"
-        place.focus()
-        page.keyboard.type("cam giang hai hung")
-        listed = place.get_attribute("aria-controls")
-        _poll(page, f"!document.getElementById('{listed}').hidden")
-        options = page.eval_on_selector_all(f"#{listed} li", "os => os.map(o => o.textContent)")
+        _listed, options = _offered(page, place, "place", "cam giang hai hung")
         assert options and all(o.endswith("huyện Cẩm Giàng, tỉnh Hải Hưng") for o in options)
         page.keyboard.press("ArrowDown")
         page.keyboard.press("Enter")
