@@ -20,7 +20,7 @@ from pipeline.config import ProcessOptions
 from pipeline.documents import PageInfo, TableShape, group_pages
 from pipeline.errors import SohoaError
 from pipeline.extract.calibration import packaged
-from pipeline.extract.decree30 import ends_document, has_header
+from pipeline.extract.decree30 import ends_document, has_header, is_annex
 from pipeline.imaging.io import SKIP_REASONS, Skipped, load_page, read_source, scan_folder
 from pipeline.process import process_image
 from schemas.models import BookMeta
@@ -287,6 +287,7 @@ def _process_page(
         records=outcome.result.records,
         header=has_header(outcome.ocr.page),
         ends=ends_document(outcome.ocr.page),
+        annex=is_annex(outcome.ocr.page),
         table=TableShape.of_steps([s.model_dump() for s in outcome.result.provenance]),
     )
 

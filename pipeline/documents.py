@@ -63,6 +63,8 @@ class PageInfo:
     separator: bool = False
     #: the document's end is printed here: "Nơi nhận:", the signer block (an annex may follow)
     ends: bool = False
+    #: an annex opens here ("PHỤ LỤC …"): its names and roles are no signer block
+    annex: bool = False
     #: a register page's table (None on other pages)
     table: TableShape | None = None
     #: a clerk's decision: True, a document starts here (split); False, the page belongs to
@@ -198,8 +200,7 @@ def document_records(pages: Sequence[PageInfo]) -> list[Record]:
         return [on_page(r, p.number) for p in pages for r in p.records]
     number, first = parts[0]
     merged = dict(on_page(first, number).fields)
-    # the signer is on the page that ends the document, not on an annex after it
-    signed = next((p.number for p in pages if p.ends), pages[-1].number)
+    signed = signed_page(pages)
     for num, rec in parts[1:]:
         for name, value in rec.fields.items():
             if name in LAST_PAGE_FIELDS and num > signed:
@@ -207,6 +208,19 @@ def document_records(pages: Sequence[PageInfo]) -> list[Record]:
             if _fills(name, merged.get(name), value):
                 merged[name] = value.model_copy(update={"page": num})
     return [first.model_copy(update={"fields": merged})]
+
+
+def signed_page(pages: Sequence[PageInfo]) -> int:
+    """The number of the page a document is signed on.
+
+    The page that ends it ("Nơi nhận:", a signer prefix), else the page before its first
+    annex, else its last page.
+    """
+    ends = next((p.number for p in pages if p.ends), None)
+    if ends is not None:
+        return ends
+    annex = next((p.number for p in pages[1:] if p.annex), None)
+    return annex - 1 if annex is not None else pages[-1].number
 
 
 #: Fields only a document's first page carries: a TTHC record with none of them was read

@@ -17,6 +17,7 @@ from pipeline.extract.decree30 import copy_marks
 from pipeline.extract.fields import flag_handwritten, flag_suspect_zeros, flag_tiny_text
 from pipeline.extract.kinds import detect_kind, extract_page
 from pipeline.extract.second import box_reader, second_opinion
+from pipeline.extract.signer_titles import with_matched_titles
 from pipeline.imaging.clean import (
     CleanPage,
     clean_page,
@@ -336,6 +337,7 @@ def _cross_checked(
     records = flag_handwritten(records, _hand_words(page, ocr, records))
     reader = None if second is None else box_reader(page.gray, second)
     records = second_opinion(records, reader, lines=[ln.bbox for ln in ocr.page.lines])
+    records = with_matched_titles(records, ocr.page, reader)
     return flag_tiny_text(records, _upscale(page))
 
 

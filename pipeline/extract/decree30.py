@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from pipeline.extract.labels import fold, split_columns
 from schemas.models import OcrPage, OcrWord
@@ -134,12 +135,16 @@ def _trimmed(words: Sequence[OcrWord]) -> list[OcrWord]:
     return out
 
 
-def parts_of(page: OcrPage) -> list[Part]:
-    """Every line split into its columns (side-by-side blocks), junk at the ends trimmed."""
+def parts_of(page: OcrPage, *, trim: bool = True) -> list[Part]:
+    """Every line split into its columns (side-by-side blocks), junk at the ends trimmed.
+
+    ``trim`` False keeps the junk: a title line a seal garbled into one token ("K†/FRƯỞNG")
+    is junk as a whole, yet its letters are worth matching.
+    """
     parts = []
     for line in page.lines:
         for col in [c for piece in split_columns(line) for c in _split_at_motto(piece.words)]:
-            words = _trimmed(col)
+            words = _trimmed(col) if trim else list(col)
             if not words:
                 continue
             x0 = min(w.bbox[0] for w in words)
@@ -226,9 +231,40 @@ def has_header(page: OcrPage) -> bool:
 def ends_document(page: OcrPage) -> bool:
     """Does the page carry a document's end: "Nơi nhận:" or a signer prefix?"""
     parts = parts_of(page)
-    return any(p.folded.startswith("noi nhan") for p in parts) or any(
+    return any(is_recipients_label(p.text) for p in parts) or any(
         p.text.upper().startswith(SIGN_PREFIXES) for p in parts
     )
+
+
+def is_recipients_label(text: str) -> bool:
+    """Does the piece start with the "Nơi nhận:" label, one letter misread allowed?
+
+    "Nơt nhận:", "Noi nhân:" (a speck on the "i", a tone lost): the exact words start it, or
+    two words one letter off them followed by the colon.
+    """
+    folded = fold(text)
+    if folded.startswith("noi nhan"):
+        return True
+    words = folded.split()
+    if len(words) < 2 or ":" not in " ".join(text.split()[:3]):
+        return False
+    first, second = words[0], words[1].rstrip(":")
+    slips = Levenshtein.distance(first, "noi") + Levenshtein.distance(second, "nhan")
+    return len(first) == 3 and len(second) == 4 and slips <= 1
+
+
+#: The first words of an annex's heading ("PHỤ LỤC", "Phụ lục I"), folded.
+_ANNEX = ("phu luc",)
+
+
+def is_annex(page: OcrPage) -> bool:
+    """Does the page open an annex ("PHỤ LỤC …" heading its top fifth)?
+
+    An annex follows a document's signed page; it carries tables of names and roles that are
+    no signer block.
+    """
+    top = [p for p in parts_of(page) if p.bbox[1] < page.height * 0.2]
+    return any(p.folded.startswith(_ANNEX) for p in top[:6])
 
 
 def joined(parts: Sequence[Part]) -> tuple[str, tuple[OcrWord, ...]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,8 +14,12 @@ from schemas.models import BBox, OcrLine, OcrWord
 _PUNCT = ":;,.-–—_()[]\"'“”‘’*/"
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
-    """Comparison key: lower case, no diacritics, đ→d, punctuation dropped."""
+    """Comparison key: lower case, no diacritics, đ→d, punctuation dropped.
+
+    Cached: the readers fold the same words and windows of words many times a page.
+    """
     decomposed = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
     decomposed = decomposed.replace("Ð", "D")
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -7,6 +7,7 @@ place at its unit markers ("huyện", "TP.", "P.5").
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import defaultdict
@@ -34,6 +35,7 @@ def _key(name: str) -> str:
     return "".join(w.lstrip("0") or "0" if w.isdecimal() else w for w in words)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _fold_key(name: str) -> str:
     """Diacritic-free key; "y" read as "i" (Quy/Qui, Lý/Lí)."""
     return fold_text(_key(name)).replace("y", "i")

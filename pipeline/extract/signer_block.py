@@ -20,6 +20,7 @@ from pipeline.extract.decree30 import (
     Part,
     clean_body,
     is_motto,
+    is_recipients_label,
     is_upper,
     joined,
     parts_of,
@@ -33,18 +34,10 @@ def read_signer(page: OcrPage) -> Found:
     """The signer block (title lines, name, rank) and "Nơi nhận" of a document's last page."""
     parts = parts_of(page)
     found: Found = {}
-    at = next((i for i, p in enumerate(parts) if p.folded.startswith("noi nhan")), None)
-    if at is None:
-        start = next((i for i, p in enumerate(parts) if _is_title_start(p.text)), None)
-        if start is None:
-            return found
-    else:
+    at = next((i for i, p in enumerate(parts) if is_recipients_label(p.text)), None)
+    if at is not None:
         _recipients(parts[at:], page.width * 0.5, found)
-        # the title lines sit beside "Nơi nhận:", a three-line block a little above it
-        limit = parts[at].bbox[1] - 3 * parts[at].bbox[3]
-        start = next(i for i, p in enumerate(parts) if p.bbox[1] >= limit)
-    # the right column: pieces starting right of the left third (not full-width body lines)
-    right = [p for p in parts[start:] if p.bbox[0] > page.width * 0.35]
+    right = _right_column(page, parts, at)
     titles, end = _title_run(right)
     if titles:
         text, words = joined(titles)
@@ -58,6 +51,43 @@ def read_signer(page: OcrPage) -> Found:
         if rank:
             found["cap_bac_nguoi_ky"] = (rank, names[-1].words[: len(rank.split())])
     return found
+
+
+def _right_column(page: OcrPage, parts: Sequence[Part], at: int | None) -> list[Part]:
+    """The signer block's column: pieces from its top, right of the left third.
+
+    The top is a three-line block a little above "Nơi nhận:" (``at``), or the first line
+    opening with a signer prefix; full-width body lines are left out.
+    """
+    if at is None:
+        start = next((i for i, p in enumerate(parts) if _is_title_start(p.text)), None)
+        if start is None:
+            return []
+    else:
+        limit = parts[at].bbox[1] - 3 * parts[at].bbox[3]
+        start = next(i for i, p in enumerate(parts) if p.bbox[1] >= limit)
+    return [p for p in parts[start:] if p.bbox[0] > page.width * 0.35]
+
+
+def title_parts(page: OcrPage) -> list[Part]:
+    """The pieces of the signer block above the signer's name (titles, seal, signature).
+
+    Read untrimmed (a title line a seal garbled may be junk as a whole); empty when the page
+    has no signer block or no name under it.
+    """
+    parts = parts_of(page)
+    at = next((i for i, p in enumerate(parts) if is_recipients_label(p.text)), None)
+    right = _right_column(page, parts, at)
+    named = [p for p in right if not _is_title(p.text) and looks_like_name(without_rank(p.text)[1])]
+    if not named:
+        return []
+    top = right[0].bbox[1] if at is None else parts[at].bbox[1] - 3 * parts[at].bbox[3]
+    bottom = named[-1].bbox[1] - named[-1].bbox[3] // 2
+    return [
+        p
+        for p in parts_of(page, trim=False)
+        if p.bbox[0] > page.width * 0.35 and top <= p.bbox[1] < bottom
+    ]
 
 
 def _title_run(right: Sequence[Part]) -> tuple[list[Part], int]:
@@ -178,6 +208,16 @@ def _title_vocabulary() -> frozenset[str]:
     return frozenset({*_TITLE_WORDS.split(), *(w for w in body if len(w) >= 2)})
 
 
+def is_clean_title(text: str) -> bool:
+    """Is every word of a title reading a title's, a prefix's or a body's?
+
+    "TRƯỞNG PHÒNG TƯ PHÁP" is; "N DÂN", "VÀ VN", "`*% TRƯƠNG" (garbled) are not.
+    """
+    words = fold(text).split()
+    vocabulary = _title_vocabulary()
+    return _is_title(text) and bool(words) and all(w in vocabulary for w in words)
+
+
 def _is_title_start(text: str) -> bool:
     return text.upper().startswith(SIGN_PREFIXES) and is_upper(text)
 
@@ -226,7 +266,7 @@ def signer_zone(page: OcrPage, *, always: bool = False) -> tuple[int, int, int, 
     ``always``: the zone even when titles were read (a pen signature may have garbled them).
     """
     parts = parts_of(page)
-    at = next((p for p in parts if p.folded.startswith("noi nhan")), None)
+    at = next((p for p in parts if is_recipients_label(p.text)), None)
     if at is None or (not always and "chuc_vu_nguoi_ky" in read_signer(page)):
         return None
     h = at.bbox[3]

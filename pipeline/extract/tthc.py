@@ -242,7 +242,7 @@ def _line_reading(page: OcrPage) -> Found:
     _tthc_header(lines, page, found)
     if title_idx is not None:
         _tthc_summary(lines[title_idx + 1 : title_idx + 5], found)
-    if not any(fold(ln.text).startswith("noi nhan") for ln in lines):
+    if not any(decree30.is_recipients_label(ln.text) for ln in lines):
         # with "Nơi nhận:" on the page the layout reader decides; its items are no signer
         _tthc_signer(lines[-6:], found)
     return found
@@ -290,9 +290,27 @@ def _tthc_summary(after_title: list[OcrLine], found: Found) -> None:
 
 
 def _tthc_signer(tail: list[OcrLine], found: Found) -> None:
-    for line in reversed(tail):
-        text = line.text.strip()
+    """The signer's name: the last name-like line of the page's end.
+
+    A name with no title line above it is not known to be a signer's (a table of an annex
+    lists names and roles, "Lê Minh Hương – Thành viên"): it goes to a clerk.
+    """
+    for i in range(len(tail) - 1, -1, -1):
+        text = tail[i].text.strip()
         check = check_name(text)
         if check.ok and not text.isupper() and len(text.split()) <= 5:
-            found["nguoi_ky"] = (text, check, tuple(line.words))
+            if not any(_titles_line(ln.text) for ln in tail[:i]):
+                note = "; ".join(n for n in (check.note, UNTITLED_NOTE) if n)
+                check = replace(check, ok=False, note=note)
+            found["nguoi_ky"] = (text, check, tuple(tail[i].words))
             return
+
+
+UNTITLED_NOTE = "không thấy chức vụ người ký phía trên tên: có thể không phải người ký"
+
+
+def _titles_line(text: str) -> bool:
+    """A signer's title line or prefix ("KT. GIÁM ĐỐC", "PHÓ CHỦ TỊCH")."""
+    return text.strip().upper().startswith(decree30.SIGN_PREFIXES) or (
+        signer_block.is_title_line(text)
+    )

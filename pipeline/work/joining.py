@@ -105,6 +105,7 @@ def _info(page: Page, numbers: dict[int, int]) -> PageInfo:
         records=own + held_records(layout),
         header=bool(layout.get("header")),
         ends=bool(layout.get("ends")),
+        annex=bool(layout.get("annex")),
         table=table_of(layout),
         starts=None if starts is None else bool(starts),
     )

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.db.models import Page
 from pipeline.documents import TableShape, is_continuation
-from pipeline.extract.decree30 import ends_document, has_header
+from pipeline.extract.decree30 import ends_document, has_header, is_annex
 from schemas.models import OcrPage, PageResult, Record
 
 
@@ -32,7 +32,12 @@ def page_layout(ocr: OcrPage, result: PageResult) -> dict[str, Any]:
         if t is None
         else {"rows": t.rows, "entry_rows": list(t.entry_rows), "columns": sorted(t.columns)}
     )
-    return {"header": has_header(ocr), "ends": ends_document(ocr), "table": table}
+    return {
+        "header": has_header(ocr),
+        "ends": ends_document(ocr),
+        "annex": is_annex(ocr),
+        "table": table,
+    }
 
 
 def table_of(layout: dict[str, Any]) -> TableShape | None:

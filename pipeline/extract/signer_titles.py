@@ -1,0 +1,234 @@
+"""Signer titles read through a seal or a signature, matched to the titles offices print.
+
+A seal's ring and a signature's strokes cross the title lines of a signer block ("KT. TRƯỞNG
+PHÒNG / PHÓ TRƯỞNG PHÒNG"), most of all on bilevel scans where the red seal turns black: the
+reading comes out as "É† fRƯỞNGŸNÒNG / hHÓ TI XỜNG ĐhÒNG". Those titles come from a short list
+(Decree 30/2020, Annex I: the prefixes "TM." for a collective body, "KT." for a deputy signing
+for the head, "TL." and "TUQ." by order or authorisation, "Q." acting; then the position of
+the head of a public body, or of a deputy "PHÓ …"), and a block of them follows a grammar:
+
+- ``H`` (the head signs), ``Q. H``;
+- ``KT. H`` / ``PHÓ H`` (a deputy signs for the head), ``TM. B`` above either;
+- ``TM. B`` / ``H``; ``TL. H`` or ``TUQ. H`` / any position (the official's own).
+
+The lines above the signer's name are matched as a whole block: each block of the grammar
+scores its lines' letter similarity to what the page's reading and a second reader read there;
+the best is taken when it leads clearly, so a prefix a seal hid is put back where the other
+lines decide it ("KT." above "PHÓ H"). The result is a suggestion for the clerk, never
+auto-accepted: the letters were not read, they were matched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import cache
+
+from rapidfuzz import fuzz
+
+from pipeline.extract.decree30 import Part
+from pipeline.extract.fields import flag_field
+from pipeline.extract.labels import fold, union_bbox
+from pipeline.extract.second import ReadBox
+from pipeline.extract.signer_block import is_clean_title, title_parts
+from schemas.models import OcrPage, Record
+
+#: Positions of the heads of public bodies, as printed in signer blocks.
+HEADS = (
+    "CHỦ TỊCH",
+    "GIÁM ĐỐC",
+    "TỔNG GIÁM ĐỐC",
+    "TRƯỞNG PHÒNG",
+    "TRƯỞNG BAN",
+    "CHÁNH VĂN PHÒNG",
+    "CHÁNH THANH TRA",
+    "CỤC TRƯỞNG",
+    "CHI CỤC TRƯỞNG",
+    "TỔNG CỤC TRƯỞNG",
+    "VỤ TRƯỞNG",
+    "BỘ TRƯỞNG",
+    "HIỆU TRƯỞNG",
+    "VIỆN TRƯỞNG",
+    "TRƯỞNG CÔNG AN",
+    "CHỈ HUY TRƯỞNG",
+    "BÍ THƯ",
+    "CHÁNH ÁN",
+    "TRƯỞNG ĐOÀN",
+    "TỔ TRƯỞNG",
+    "CHỦ NHIỆM",
+    "THỦ TRƯỞNG",
+    "TRƯỞNG TRẠM",
+    "TRƯỞNG KHOA",
+    "TRƯỞNG CHI NHÁNH",
+    "TỔNG BIÊN TẬP",
+    "TƯ LỆNH",
+    "CHÍNH ỦY",
+    "TRƯỞNG THÔN",
+)
+#: Collective bodies a "TM." line names.
+COLLECTIVES = (
+    "ỦY BAN NHÂN DÂN",
+    "HỘI ĐỒNG NHÂN DÂN",
+    "THƯỜNG TRỰC HỘI ĐỒNG NHÂN DÂN",
+    "BAN THƯỜNG VỤ",
+    "BAN CHẤP HÀNH",
+    "BAN THƯỜNG TRỰC",
+    "ĐẢNG ỦY",
+    "CHI ỦY",
+    "HỘI ĐỒNG",
+    "BAN CHỈ ĐẠO",
+    "BAN GIÁM HIỆU",
+    "BAN GIÁM ĐỐC",
+    "ĐOÀN CHỦ TỊCH",
+    "BAN THANH TRA NHÂN DÂN",
+)
+#: The least mean letter similarity (0–100) of a block's lines and the titles matched to them.
+MIN_SCORE = 70.0
+#: The least similarity of any one line of the block.
+MIN_LINE = 60.0
+#: The least lead of the block matched over any other (points, summed over its lines): about
+#: one letter of a line's reading that only one of them explains; less, and it is unsure.
+MIN_MARGIN = 3.0
+#: Lines with fewer letters that match nothing are specks of a seal or signature.
+MAX_SPECK = 4
+_NOT_LETTER = re.compile(r"[^a-z]")
+
+
+def letters(text: str) -> str:
+    """The letters of a reading, folded (no marks, đ → d), nothing else: "KT. CHỦ" → "ktchu"."""
+    return _NOT_LETTER.sub("", fold(text))
+
+
+def _deputies() -> tuple[str, ...]:
+    return tuple(f"PHÓ {h}" for h in HEADS)
+
+
+@cache
+def blocks() -> tuple[tuple[str, ...], ...]:
+    """Every signer block of the grammar in the module docstring, as printed lines."""
+    heads, deputies = HEADS, _deputies()
+    own = (*heads, *deputies, *(f"Q. {h}" for h in heads))
+    out: list[tuple[str, ...]] = []
+    out += [(h,) for h in heads] + [(f"Q. {h}",) for h in heads]
+    out += [(f"KT. {h}", f"PHÓ {h}") for h in heads]
+    out += [(f"TM. {b}", h) for b in COLLECTIVES for h in heads]
+    # by order: the official's own position, not the head's nor the head's deputy's
+    out += [
+        (f"{p} {h}", o)
+        for p in ("TL.", "TUQ.")
+        for h in heads
+        for o in own
+        if o not in (h, f"PHÓ {h}", f"Q. {h}")
+    ]
+    out += [(f"TM. {b}", f"KT. {h}", f"PHÓ {h}") for b in COLLECTIVES for h in heads]
+    return tuple(out)
+
+
+@cache
+def _keys() -> dict[str, str]:
+    """The letters of every line a block may hold."""
+    return {line: letters(line) for block in blocks() for line in block}
+
+
+def match_block(readings: Sequence[Sequence[str]]) -> list[str] | None:
+    """The title block's lines as printed, when the readings match one block clearly."""
+    ranked = rank_blocks(readings)
+    return list(ranked[0]) if ranked else None
+
+
+def rank_blocks(readings: Sequence[Sequence[str]]) -> list[tuple[str, ...]]:
+    """The block the readings match and the blocks nearly as good; empty when unsure.
+
+    ``readings``: for each line between the signer block's top and the name, in order, its
+    readings (the page's, a second reader's). A line whose readings hold few letters ("VN
+    S", a seal's ring) is stepped over. A line of a block scores its best letter similarity
+    to the line's readings; a block scores the mean of its lines. The best block is taken
+    when it scores :data:`MIN_SCORE` (no line under :data:`MIN_LINE`) and leads every other
+    block of as many lines by :data:`MIN_MARGIN` (summed over the lines); the blocks within
+    twice that lead follow it (a prefix the seal left one letter of: "TL." or "TUQ.").
+    """
+    read = [[letters(t) for t in line] for line in readings]
+    read = [line for line in read if max((len(r) for r in line), default=0) > MAX_SPECK]
+    if not 1 <= len(read) <= 3:
+        return []
+    scores = {
+        line: [max(fuzz.ratio(key, r) for r in alts) for alts in read]
+        for line, key in _keys().items()
+    }
+    ranked = sorted(
+        (
+            (sum(scores[line][i] for i, line in enumerate(block)), block)
+            for block in blocks()
+            if len(block) == len(read)
+        ),
+        reverse=True,
+    )
+    best, block = ranked[0]
+    runner = ranked[1][0] if len(ranked) > 1 else 0.0
+    worst = min(scores[line][i] for i, line in enumerate(block))
+    if best / len(block) < MIN_SCORE or worst < MIN_LINE or best - runner < MIN_MARGIN:
+        return []
+    return [b for score, b in ranked[:4] if best - score < 2 * MIN_MARGIN]
+
+
+def _kept(text: str, parts: Sequence[Part]) -> bool:
+    """Is a title reading kept as read: one of the blocks, or whole and no word garbled?
+
+    "TRƯỞNG PHÒNG TƯ PHÁP" is read whole; matching it would drop the unit's name. A reading
+    that left junk out ("f§lJ." before "TRƯỜNG PHÒNG": a prefix under the seal) is not whole.
+    """
+    if tuple(text.split()) in _printed():
+        return True
+    seen = "".join(letters(p.text) for p in parts)
+    return is_clean_title(text) and len(seen) <= len(letters(text))
+
+
+@cache
+def _printed() -> frozenset[tuple[str, ...]]:
+    return frozenset(tuple(" ".join(block).split()) for block in blocks())
+
+
+#: The note on a title matched to the printed titles, for the clerk.
+MATCHED_NOTE = (
+    "chức vụ bị dấu hoặc chữ ký che, được khớp với các chức danh thường in: đối chiếu với ảnh"
+)
+
+
+def with_matched_titles(
+    records: Sequence[Record], page: OcrPage, read: ReadBox | None
+) -> list[Record]:
+    """TTHC records whose garbled signer title is replaced by the block it matches, for review.
+
+    A title read as one of the printed blocks is kept; otherwise the lines above the
+    signer's name are matched (:func:`match_block`) on the page's reading and, with a
+    second reader, on its reading of each line. The reading stays the field's ``raw``; the
+    matched block is its value, sent to a clerk (:data:`MATCHED_NOTE`).
+    """
+    out = []
+    for rec in records:
+        field = rec.fields.get("chuc_vu_nguoi_ky")
+        if rec.schema_name != "tthc" or field is None:
+            out.append(rec)
+            continue
+        parts = title_parts(page)
+        if field.value and _kept(field.value, parts):
+            out.append(rec)
+            continue
+        readings = [[p.text, *([read(p.bbox).text] if read else [])] for p in parts]
+        ranked = [" ".join(b) for b in rank_blocks(readings)] if parts else []
+        if not ranked:
+            out.append(rec)
+            continue
+        raw = " ".join(p.text for p in parts)
+        others = [*ranked[1:], *([field.value] if field.value else []), *field.alternatives]
+        matched = field.model_copy(
+            update={
+                "value": ranked[0],
+                "raw": field.raw or raw,
+                "bbox": field.bbox or union_bbox([p.bbox for p in parts]),
+                "alternatives": list(dict.fromkeys(others)),
+            }
+        )
+        fields = {**rec.fields, "chuc_vu_nguoi_ky": flag_field(matched, MATCHED_NOTE)}
+        out.append(rec.model_copy(update={"fields": fields}))
+    return out

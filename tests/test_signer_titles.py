@@ -1,0 +1,142 @@
+"""Signer blocks under seals: garbled titles matched to printed ones, misread labels, annexes."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.documents import PageInfo, signed_page
+from pipeline.extract import decree30, signer_titles
+from pipeline.extract.calibration import packaged
+from pipeline.extract.signer_block import is_clean_title, title_parts
+from pipeline.extract.tthc import UNTITLED_NOTE, extract_tthc
+from pipeline.ports import LineReading
+from schemas.models import BBox
+from tests.test_documents import _page
+
+
+@pytest.mark.parametrize("text", ["Nơi nhận:", "Nơt nhận:", "Noi nhân:", "Nơi nhậu :"])
+def test_the_recipients_label_is_found_with_one_letter_misread(text: str) -> None:
+    assert decree30.is_recipients_label(text)
+
+
+@pytest.mark.parametrize("text", ["Nơi ở: xã An Bình", "- Như trên;", "Người nhận thay: ông"])
+def test_other_lines_are_no_recipients_label(text: str) -> None:
+    assert not decree30.is_recipients_label(text)
+
+
+def test_a_misread_label_still_ends_the_document_and_places_its_signer() -> None:
+    page = _page(
+        ("phối hợp thực hiện./.", 340, 300),
+        ("Nơt nhận:", 340, 500),
+        ("GIÁM ĐỐC", 1500, 480),
+        ("- Như trên;", 340, 560),
+        ("BS. Vũ Diễm Uyên", 1420, 900),
+    )
+    assert decree30.ends_document(page)
+    rec = extract_tthc(page, threshold=0.9, calibration=packaged())
+    assert rec.fields["nguoi_ky"].value == "Vũ Diễm Uyên"
+    assert rec.fields["noi_nhan"].value == "Như trên"
+
+
+def _info(n: int, *, ends: bool = False, annex: bool = False) -> PageInfo:
+    return PageInfo(n, f"p{n}", "tthc", [], ends=ends, annex=annex)
+
+
+def test_the_signed_page_is_the_one_before_an_annex_when_no_page_shows_its_end() -> None:
+    assert signed_page([_info(1), _info(2, annex=True), _info(3)]) == 1
+    assert signed_page([_info(1), _info(2), _info(3, annex=True)]) == 2
+    assert signed_page([_info(1), _info(2, ends=True), _info(3, annex=True)]) == 2
+    assert signed_page([_info(1), _info(2)]) == 2
+    annex = _page(("PHỤ LỤC", 1150, 200), ("Danh sách thành viên", 1000, 260))
+    assert decree30.is_annex(annex)
+    assert not decree30.is_annex(_page(("phụ lục này được lập", 340, 2000)))
+
+
+def test_a_name_with_no_title_above_is_no_confident_signer() -> None:
+    table = _page(
+        ("STT Họ và tên Nhiệm vụ", 340, 400),
+        ("1 Tạ Huệ Hồng Tổ trưởng", 340, 460),
+        ("Lê Minh Hương", 340, 520),
+    )
+    field = extract_tthc(table, threshold=0.0, calibration=packaged()).fields["nguoi_ky"]
+    assert field.needs_review and UNTITLED_NOTE in field.provenance
+    signed = _page(("GIÁM ĐỐC", 1500, 480), ("Lê Minh Hương", 1480, 900))
+    field = extract_tthc(signed, threshold=0.0, calibration=packaged()).fields["nguoi_ky"]
+    assert UNTITLED_NOTE not in field.provenance
+
+
+# readings of seal-crossed title lines (the page's, then a second reader's), from bilevel scans
+DEPUTY = [["K†/FRƯỞNGĐMÒNG", "XỸ,TRƯỞNGPHÒNG"], ["hHÓ TR ÿNG KhÒNG", "PHỎ TRƯỞNG,PHÒNG"]]
+BY_ORDER = [["f§lJ. TRƯỜNG PHÒNG", "TƯỜ, TRƯỜNG PHÒNG"], ["` Átj# VÀ PHÒNG", "PHÁNH VĂN PHÒNG"]]
+
+
+def test_garbled_title_lines_match_the_block_the_grammar_allows() -> None:
+    assert signer_titles.match_block(DEPUTY) == ["KT. TRƯỞNG PHÒNG", "PHÓ TRƯỞNG PHÒNG"]
+    # "PHÁNH VĂN PHÒNG" is as near "PHÓ CHÁNH VĂN PHÒNG": unsure; a clear second line decides
+    assert signer_titles.match_block(BY_ORDER) is None
+    by_order = [BY_ORDER[0], [*BY_ORDER[1], "CHÁNH VĂN PHÒNG"]]
+    assert signer_titles.match_block(by_order) == ["TUQ. TRƯỞNG PHÒNG", "CHÁNH VĂN PHÒNG"]
+    clean = [["TM. ỦY BAN NHÂN DÂN"], ["KT. CHỦ TỊCH"], ["PHÓ CHỦ TỊCH"]]
+    assert signer_titles.match_block(clean) == [t[0] for t in clean]
+    # a seal's ring read as specks is stepped over
+    assert signer_titles.match_block([["VN S"], *DEPUTY]) == signer_titles.match_block(DEPUTY)
+
+
+@pytest.mark.parametrize(
+    "readings",
+    [
+        [["Kừ MMAN DAN"]],  # too garbled to decide
+        [["VÀ VN"]],  # nothing but specks
+        [["PHÓ GIÁM ĐỐC"], ["GIÁM ĐỐC"]],  # no block: a head under a deputy
+        [["A"], ["B"], ["C"], ["D"], ["TRƯỞNG PHÒNG X"], ["Y Z W"], ["GIÁM ĐỐC"], ["CHỦ TỊCH"]],
+    ],
+)
+def test_readings_that_match_no_block_clearly_are_left_as_read(readings: list[list[str]]) -> None:
+    assert signer_titles.match_block(readings) is None
+
+
+def _signer_page(*titles: tuple[str, int, int]):
+    return _page(
+        ("phối hợp thực hiện./.", 340, 300),
+        ("Nơi nhận:", 340, 500),
+        *titles,
+        ("- Như trên;", 340, 560),
+        ("- Lưu: VT.", 340, 620),
+        ("Vũ Nhật Lệ", 1480, 900),
+    )
+
+
+def test_a_garbled_title_is_matched_for_review_with_the_second_readers_lines() -> None:
+    page = _signer_page(("K†/FRƯỞNGĐMÒNG", 1450, 470), ("hHÓ TR ÿNG KhÒNG", 1440, 530))
+    assert [p.text for p in title_parts(page)] == ["K†/FRƯỞNGĐMÒNG", "hHÓ TR ÿNG KhÒNG"]
+    second = dict(zip([p.bbox for p in title_parts(page)], [r[1] for r in DEPUTY], strict=True))
+
+    def read(box: BBox) -> LineReading:
+        return LineReading(text=second[box], confidence=0.5, engine="test")
+
+    rec = extract_tthc(page, threshold=0.0, calibration=packaged())
+    (out,) = signer_titles.with_matched_titles([rec], page, read)
+    field = out.fields["chuc_vu_nguoi_ky"]
+    assert field.value == "KT. TRƯỞNG PHÒNG PHÓ TRƯỞNG PHÒNG"
+    assert field.needs_review and signer_titles.MATCHED_NOTE in field.provenance
+    assert field.raw  # what was read stays shown
+
+
+def test_a_prefix_the_reading_dropped_as_junk_is_matched_back() -> None:
+    page = _signer_page(("f§lJ. TRƯỜNG PHÒNG", 1450, 470), ("CHÁNH VĂN PHÒNG", 1440, 530))
+    rec = extract_tthc(page, threshold=0.0, calibration=packaged())
+    assert rec.fields["chuc_vu_nguoi_ky"].value == "TRƯỞNG PHÒNG CHÁNH VĂN PHÒNG"  # no block
+    (out,) = signer_titles.with_matched_titles([rec], page, None)
+    field = out.fields["chuc_vu_nguoi_ky"]
+    assert field.needs_review and field.value.endswith(" TRƯỞNG PHÒNG CHÁNH VĂN PHÒNG")
+    assert field.value.split()[0] in ("TL.", "TUQ.")  # the letter left of it decides
+    assert "TRƯỞNG PHÒNG CHÁNH VĂN PHÒNG" in field.alternatives  # the reading is still offered
+
+
+def test_a_title_read_whole_is_never_matched_away() -> None:
+    page = _signer_page(("TL. GIÁM ĐỐC", 1500, 470), ("TRƯỞNG PHÒNG TƯ PHÁP", 1440, 530))
+    assert is_clean_title("TRƯỞNG PHÒNG TƯ PHÁP") and not is_clean_title("N DÂN")
+    rec = extract_tthc(page, threshold=0.0, calibration=packaged())
+    assert rec.fields["chuc_vu_nguoi_ky"].value == "TL. GIÁM ĐỐC TRƯỞNG PHÒNG TƯ PHÁP"
+    (out,) = signer_titles.with_matched_titles([rec], page, None)
+    assert out == rec
