@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from pipeline.documents import PageInfo, signed_page
-from pipeline.extract import decree30, signer_titles
+from pipeline.extract import bodies, decree30, signer_titles
 from pipeline.extract.calibration import packaged
 from pipeline.extract.signer_block import is_clean_title, title_parts
-from pipeline.extract.tthc import UNTITLED_NOTE, extract_tthc
+from pipeline.extract.tthc import UNTITLED_NOTE, check_issuer, check_title, extract_tthc
 from pipeline.ports import LineReading
 from schemas.models import BBox
 from tests.test_documents import _page
@@ -88,6 +88,7 @@ def test_garbled_title_lines_match_the_block_the_grammar_allows() -> None:
         [["Kừ MMAN DAN"]],  # too garbled to decide
         [["VÀ VN"]],  # nothing but specks
         [["PHÓ GIÁM ĐỐC"], ["GIÁM ĐỐC"]],  # no block: a head under a deputy
+        [["TM. ỦY BAN NHÂN DÂN"], ["PHO CHU TỊCH"]],  # "KT. CHỦ TỊCH" between them not read
         [["A"], ["B"], ["C"], ["D"], ["TRƯỞNG PHÒNG X"], ["Y Z W"], ["GIÁM ĐỐC"], ["CHỦ TỊCH"]],
     ],
 )
@@ -140,3 +141,23 @@ def test_a_title_read_whole_is_never_matched_away() -> None:
     assert rec.fields["chuc_vu_nguoi_ky"].value == "TL. GIÁM ĐỐC TRƯỞNG PHÒNG TƯ PHÁP"
     (out,) = signer_titles.with_matched_titles([rec], page, None)
     assert out == rec
+
+
+@pytest.mark.parametrize(
+    ("read", "known"),
+    [
+        ("SỞ THÔNG TIN VÀ TRU YÊN THÔNG", "SỞ THÔNG TIN VÀ TRUYỀN THÔNG"),
+        ("PHÒNG V TẾ", "PHÒNG Y TẾ"),
+    ],
+)
+def test_an_issuer_with_a_garbled_word_is_the_known_body_for_review(read: str, known: str) -> None:
+    checked = check_issuer(read)
+    assert checked.value == known and not checked.ok and read in checked.note
+    assert check_title("Q. CỤC TRƯỞNG").value == "Q. CỤC TRƯỞNG"  # a title is no body
+
+
+@pytest.mark.parametrize(
+    "read", ["PHÒNG TƯ PHÁP", "ỦY BAN NHÂN DÂN XÃ MƯỜNG TO ONG", "F. N H8)", "SỞ TƯ PHÁP"]
+)
+def test_an_issuer_read_whole_or_naming_a_unit_is_not_matched_away(read: str) -> None:
+    assert bodies.match_body(read) is None

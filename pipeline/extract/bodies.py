@@ -11,8 +11,11 @@ marks change. A restored value is a repair: shown to a clerk, never auto-accepte
 from __future__ import annotations
 
 import csv
+import re
 from functools import cache
 from pathlib import Path
+
+from rapidfuzz.distance import Levenshtein
 
 from pipeline.extract.labels import fold
 
@@ -140,3 +143,35 @@ def body_words() -> frozenset[str]:
         if line and not line.startswith("#"):
             words.update(fold(line).split())
     return frozenset(words)
+
+
+@cache
+def _whole_names() -> dict[str, str]:
+    """The known bodies' names of two words or more, by their letters ("sotuphap")."""
+    out: dict[str, str] = {}
+    for line in DATA.read_text(encoding="utf-8").splitlines():
+        if len(line.split()) >= 2 and not line.startswith("#"):
+            out.setdefault(_NOT_LETTER.sub("", fold(line)), line)
+    return out
+
+
+_NOT_LETTER = re.compile(r"[^a-z]")
+
+
+def match_body(text: str) -> str | None:
+    """The known body an issuer line names when OCR garbled a word of it, else None.
+
+    "SỞ THÔNG TIN VÀ TRU YÊN THÔNG", "PHÒNG V TẾ": a line holding a word no body's name
+    holds, whose letters are within one in ten (at least one) of exactly one known name,
+    every other name at least two letters further. A line naming a unit ("… XÃ MƯỜNG
+    TOONG") is matched by no whole name and stays as read.
+    """
+    words = fold(text).split()
+    if not words or all(w in body_words() for w in words):
+        return None
+    read = _NOT_LETTER.sub("", fold(text))
+    ranked = sorted((Levenshtein.distance(key, read), name) for key, name in _whole_names().items())
+    (best, name), runner = ranked[0], ranked[1][0] if len(ranked) > 1 else len(read)
+    if best > max(1, len(read) // 10) or runner - best < 2:
+        return None
+    return name

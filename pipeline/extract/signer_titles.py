@@ -89,6 +89,8 @@ MIN_LINE = 60.0
 #: The least lead of the block matched over any other (points, summed over its lines): about
 #: one letter of a line's reading that only one of them explains; less, and it is unsure.
 MIN_MARGIN = 3.0
+#: The most a block may put a line below the line's own best match (points).
+MAX_FORCED = 10.0
 #: Lines with fewer letters that match nothing are specks of a seal or signature.
 MAX_SPECK = 4
 _NOT_LETTER = re.compile(r"[^a-z]")
@@ -140,15 +142,17 @@ def rank_blocks(readings: Sequence[Sequence[str]]) -> list[tuple[str, ...]]:
     """The block the readings match and the blocks nearly as good; empty when unsure.
 
     ``readings``: for each line between the signer block's top and the name, in order, its
-    readings (the page's, a second reader's). A line whose readings hold few letters ("VN
-    S", a seal's ring) is stepped over. A line of a block scores its best letter similarity
+    readings (the page's, a second reader's). A reading of few letters ("VN S") is a speck,
+    and a line no reading of which resembles a title line (a seal's ring, a signature's
+    strokes) is stepped over. A line of a block scores its best letter similarity
     to the line's readings; a block scores the mean of its lines. The best block is taken
     when it scores :data:`MIN_SCORE` (no line under :data:`MIN_LINE`) and leads every other
     block of as many lines by :data:`MIN_MARGIN` (summed over the lines); the blocks within
     twice that lead follow it (a prefix the seal left one letter of: "TL." or "TUQ.").
     """
     read = [[letters(t) for t in line] for line in readings]
-    read = [line for line in read if max((len(r) for r in line), default=0) > MAX_SPECK]
+    read = [[r for r in line if len(r) > MAX_SPECK] for line in read]
+    read = [line for line in read if line and _resembles_a_title(line)]
     if not 1 <= len(read) <= 3:
         return []
     scores = {
@@ -168,7 +172,21 @@ def rank_blocks(readings: Sequence[Sequence[str]]) -> list[tuple[str, ...]]:
     worst = min(scores[line][i] for i, line in enumerate(block))
     if best / len(block) < MIN_SCORE or worst < MIN_LINE or best - runner < MIN_MARGIN:
         return []
+    # a line the block forces far from its own best match: a line of the block was not read
+    # ("TM. ỦY BAN NHÂN DÂN / PHÓ CHỦ TỊCH" lost its "KT. CHỦ TỊCH"), the block is not this
+    own = [max(col[i] for col in scores.values()) for i in range(len(read))]
+    if any(scores[line][i] < own[i] - MAX_FORCED for i, line in enumerate(block)):
+        return []
     return [b for score, b in ranked[:4] if best - score < 2 * MIN_MARGIN]
+
+
+def _resembles_a_title(readings: Sequence[str]) -> bool:
+    """Does some reading of a line come :data:`MIN_LINE` near some title line?
+
+    A seal's ring ("VÀ VN", "KẾ HO") or a signature's strokes read as letters do not; they
+    are no line of the block.
+    """
+    return any(fuzz.ratio(key, r) >= MIN_LINE for r in readings for key in _keys().values())
 
 
 def _kept(text: str, parts: Sequence[Part]) -> bool:

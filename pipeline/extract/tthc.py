@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from pipeline.extract import decree30, parsers, signer_block
-from pipeline.extract.bodies import restore_marks
+from pipeline.extract.bodies import match_body, restore_marks
 from pipeline.extract.calibration import Calibration
 from pipeline.extract.fields import (
     Checked,
@@ -131,7 +131,7 @@ def _check(name: str, raw: str) -> Checked:
     if name == "chuc_vu_nguoi_ky":
         return check_title(raw)
     if name.startswith("co_quan_"):
-        return check_body(raw)
+        return check_issuer(raw)
     if name == "noi_nhan":
         return check_recipients(raw)
     if name == "trich_yeu":
@@ -160,6 +160,15 @@ def check_recipients(raw: str) -> Checked:
     return _respelled(check_text(raw), items)
 
 
+def check_issuer(raw: str) -> Checked:
+    """An issuing body's name: a known body's when OCR garbled a word of it (for review)."""
+    checked = _respelled(check_text(raw), split_joined)
+    known = match_body(checked.value) if checked.value else None
+    if known is not None and known != checked.value:
+        return Checked(known, False, f"{BODY_NOTE}: “{checked.value}”", repaired=True)
+    return check_body(raw)
+
+
 def check_body(raw: str) -> Checked:
     """An issuer's name, with tone marks OCR lost put back from known body names (a repair)."""
     checked = _respelled(check_text(raw), split_joined)
@@ -173,6 +182,7 @@ def check_body(raw: str) -> Checked:
     return Checked(text, True, note, repaired=True)
 
 
+BODY_NOTE = "tên cơ quan sửa theo danh mục cơ quan nhà nước, trên trang đọc được"
 TITLE_NOTE = "không giống chức vụ người ký (thiếu chức danh): đối chiếu với ảnh"
 
 
