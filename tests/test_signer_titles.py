@@ -7,7 +7,7 @@ import pytest
 from pipeline.documents import PageInfo, signed_page
 from pipeline.extract import bodies, decree30, signer_titles
 from pipeline.extract.calibration import packaged
-from pipeline.extract.signer_block import is_clean_title, title_parts
+from pipeline.extract.signer_block import is_clean_title, looks_like_name, title_parts
 from pipeline.extract.tthc import UNTITLED_NOTE, check_issuer, check_title, extract_tthc
 from pipeline.ports import LineReading
 from schemas.models import BBox
@@ -161,3 +161,13 @@ def test_an_issuer_with_a_garbled_word_is_the_known_body_for_review(read: str, k
 )
 def test_an_issuer_read_whole_or_naming_a_unit_is_not_matched_away(read: str) -> None:
     assert bodies.match_body(read) is None
+
+
+@pytest.mark.parametrize("text", ["Đặng Hữu Điệp", "Giàng Seo Phử", "Y Moan Ênuôl", "Ksor Y Phước"])
+def test_a_name_under_a_signature_is_spelled_in_syllables(text: str) -> None:
+    assert looks_like_name(text)
+
+
+@pytest.mark.parametrize("text", ["L CH", "Nguyẽrrkhánh Quỳnh", "Ksor Phước"])
+def test_strokes_read_as_letters_are_no_name(text: str) -> None:
+    assert not looks_like_name(text)

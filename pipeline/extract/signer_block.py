@@ -26,6 +26,7 @@ from pipeline.extract.decree30 import (
     parts_of,
 )
 from pipeline.extract.labels import fold, union_bbox
+from pipeline.extract.respell import is_known_syllable
 from pipeline.extract.signals import surnames
 from schemas.models import OcrPage, OcrWord
 
@@ -233,9 +234,25 @@ def without_rank(text: str) -> tuple[str, str]:
 
 
 def looks_like_name(text: str) -> bool:
-    """Two to six capitalised words of letters (a person's name as printed under a signature)."""
+    """Two to six capitalised words of letters (a person's name as printed under a signature).
+
+    Words of a Vietnamese name are syllables; a seal's or a signature's strokes read as
+    letters are not ("L CH", "Nguyẽrrkhánh"). A word that is no listed syllable must be spelled
+    like one (names of ethnic minorities: "Giàng Seo Phử"); a name of three words or more
+    may hold one word that is neither ("Ksor", "Ênuôl").
+    """
     words = text.replace(".", " ").split()
-    return 2 <= len(words) <= 6 and all(w[0].isupper() and w.isalpha() for w in words)
+    if not (2 <= len(words) <= 6 and all(w[0].isupper() and w.isalpha() for w in words)):
+        return False
+    unknown = sum(not (is_known_syllable(w) or _SPELLED.match(fold(w))) for w in words)
+    return unknown == 0 or (len(words) >= 3 and unknown == 1)
+
+
+#: A word spelled as a Vietnamese syllable (marks aside): an initial, one to three vowels, a
+#: final ("seo", "phu" of "Giàng Seo Phử"); "l", "ch", "ksor", "nguyerrkhanh" are not.
+_SPELLED = re.compile(
+    r"^(ngh|ng|gh|gi|kh|ph|th|tr|ch|nh|qu|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(ch|ng|nh|[cmnpt])?$"
+)
 
 
 def _recipients(parts: Sequence[Part], mid: float, found: Found) -> None:
