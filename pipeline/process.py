@@ -337,7 +337,7 @@ def _cross_checked(
     records = flag_handwritten(records, _hand_words(page, ocr, records))
     reader = None if second is None else box_reader(page.gray, second)
     records = second_opinion(records, reader, lines=[ln.bbox for ln in ocr.page.lines])
-    records = with_matched_titles(records, ocr.page, reader)
+    records = with_matched_titles(records, ocr.page, reader, page.gray)
     return flag_tiny_text(records, _upscale(page))
 
 

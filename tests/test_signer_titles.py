@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import pytest
 
 from pipeline.documents import PageInfo, signed_page
@@ -11,7 +13,7 @@ from pipeline.extract.signer_block import is_clean_title, looks_like_name, title
 from pipeline.extract.tthc import UNTITLED_NOTE, check_issuer, check_title, extract_tthc
 from pipeline.ports import LineReading
 from schemas.models import BBox
-from tests.test_documents import _page
+from tests.test_documents import H, W, _page
 
 
 @pytest.mark.parametrize("text", ["Nơi nhận:", "Nơt nhận:", "Noi nhân:", "Nơi nhậu :"])
@@ -171,3 +173,39 @@ def test_a_name_under_a_signature_is_spelled_in_syllables(text: str) -> None:
 @pytest.mark.parametrize("text", ["L CH", "Nguyẽrrkhánh Quỳnh", "Ksor Phước"])
 def test_strokes_read_as_letters_are_no_name(text: str) -> None:
     assert not looks_like_name(text)
+
+
+def _two_lines_under_a_ring() -> tuple[np.ndarray, list[int]]:
+    """A page with two printed lines in its signer block, a seal's ring over them."""
+    gray = np.full((H, W), 255, np.uint8)
+    tops = [470, 530]
+    for top in tops:
+        cv2.putText(gray, "KT. TRUONG PHONG", (1430, top + 36), cv2.FONT_HERSHEY_DUPLEX, 1.5, 0, 4)
+    cv2.circle(gray, (1580, 520), 150, 0, 4)
+    return gray, tops
+
+
+def test_text_lines_are_found_in_the_pixels_under_a_seals_ring() -> None:
+    gray, tops = _two_lines_under_a_ring()
+    lines = signer_titles.text_lines(gray, (1300, 380, 700, 380), 40)
+    assert len(lines) == 2
+    for (_, y, _, h), top in zip(lines, tops, strict=True):
+        assert y <= top + 20 < y + h
+
+
+def test_title_lines_the_reading_lost_are_read_again_from_the_pixels() -> None:
+    gray, tops = _two_lines_under_a_ring()
+    page = _signer_page(("VN S", 1450, 500))  # the page's reading kept only ring specks
+    texts = {tops[0]: "XỸ,TRƯỞNGPHÒNG", tops[1]: "PHỎ TRƯỞNG,PHÒNG"}
+
+    def read(box: BBox) -> LineReading:
+        middle = box[1] + box[3] / 2
+        near = [text for top, text in texts.items() if abs(top + 22 - middle) < 12]
+        return LineReading(text=near[0] if near else "", confidence=0.4, engine="test")
+
+    rec = extract_tthc(page, threshold=0.0, calibration=packaged())
+    (alone,) = signer_titles.with_matched_titles([rec], page, read)
+    assert alone == rec  # the page's lines hold no title to match
+    (out,) = signer_titles.with_matched_titles([rec], page, read, gray)
+    assert out.fields["chuc_vu_nguoi_ky"].value == "KT. TRƯỞNG PHÒNG PHÓ TRƯỞNG PHÒNG"
+    assert out.fields["chuc_vu_nguoi_ky"].needs_review

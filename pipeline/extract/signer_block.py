@@ -76,19 +76,46 @@ def title_parts(page: OcrPage) -> list[Part]:
     Read untrimmed (a title line a seal garbled may be junk as a whole); empty when the page
     has no signer block or no name under it.
     """
-    parts = parts_of(page)
-    at = next((i for i, p in enumerate(parts) if is_recipients_label(p.text)), None)
-    right = _right_column(page, parts, at)
-    named = [p for p in right if not _is_title(p.text) and looks_like_name(without_rank(p.text)[1])]
-    if not named:
+    found = _block_above_name(page)
+    if found is None:
         return []
-    top = right[0].bbox[1] if at is None else parts[at].bbox[1] - 3 * parts[at].bbox[3]
-    bottom = named[-1].bbox[1] - named[-1].bbox[3] // 2
+    top, name = found
+    bottom = name.bbox[1] - name.bbox[3] // 2
     return [
         p
         for p in parts_of(page, trim=False)
         if p.bbox[0] > page.width * 0.35 and top <= p.bbox[1] < bottom
     ]
+
+
+def title_frame(page: OcrPage) -> tuple[tuple[int, int, int, int], int] | None:
+    """Where the signer's title lines are printed, and the name's height; None: no block.
+
+    From the block's top down to the name, centred on the name (Decree 30 centres both)
+    and 0.4 of the page wide: the box in which text lines are looked for in the pixels when
+    the page's reading lost or garbled them.
+    """
+    found = _block_above_name(page)
+    if found is None:
+        return None
+    top, name = found
+    centre, half = name.bbox[0] + name.bbox[2] // 2, int(0.2 * page.width)
+    x0, bottom = max(0, centre - half), name.bbox[1] - name.bbox[3] // 4
+    if bottom - top < name.bbox[3]:
+        return None
+    return (x0, top, min(page.width, centre + half) - x0, bottom - top), name.bbox[3]
+
+
+def _block_above_name(page: OcrPage) -> tuple[int, Part] | None:
+    """The top of the signer block and the name printed under it (None: not both)."""
+    parts = parts_of(page)
+    at = next((i for i, p in enumerate(parts) if is_recipients_label(p.text)), None)
+    right = _right_column(page, parts, at)
+    named = [p for p in right if not _is_title(p.text) and looks_like_name(without_rank(p.text)[1])]
+    if not named:
+        return None
+    top = right[0].bbox[1] if at is None else parts[at].bbox[1] - 3 * parts[at].bbox[3]
+    return max(0, top), named[-1]
 
 
 def _title_run(right: Sequence[Part]) -> tuple[list[Part], int]:

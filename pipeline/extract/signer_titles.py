@@ -24,14 +24,15 @@ import re
 from collections.abc import Sequence
 from functools import cache
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from pipeline.extract.decree30 import Part
 from pipeline.extract.fields import flag_field
 from pipeline.extract.labels import fold, union_bbox
 from pipeline.extract.second import ReadBox
-from pipeline.extract.signer_block import is_clean_title, title_parts
-from schemas.models import OcrPage, Record
+from pipeline.extract.signer_block import is_clean_title, title_frame, title_parts
+from schemas.models import BBox, OcrPage, Record
 
 #: Positions of the heads of public bodies, as printed in signer blocks.
 HEADS = (
@@ -213,14 +214,18 @@ MATCHED_NOTE = (
 
 
 def with_matched_titles(
-    records: Sequence[Record], page: OcrPage, read: ReadBox | None
+    records: Sequence[Record],
+    page: OcrPage,
+    read: ReadBox | None,
+    gray: np.ndarray | None = None,
 ) -> list[Record]:
     """TTHC records whose garbled signer title is replaced by the block it matches, for review.
 
-    A title read as one of the printed blocks is kept; otherwise the lines above the
-    signer's name are matched (:func:`match_block`) on the page's reading and, with a
-    second reader, on its reading of each line. The reading stays the field's ``raw``; the
-    matched block is its value, sent to a clerk (:data:`MATCHED_NOTE`).
+    A title read as one of the printed blocks is kept; otherwise the block is matched
+    (:func:`rank_blocks`) on the text lines found in the pixels above the signer's name, each
+    read by the second reader (with the page's words there), or else on the page's own lines
+    there. The reading stays the field's ``raw``; the matched block is its value, sent to a
+    clerk (:data:`MATCHED_NOTE`), near rivals offered beside it.
     """
     out = []
     for rec in records:
@@ -232,8 +237,7 @@ def with_matched_titles(
         if field.value and _kept(field.value, parts):
             out.append(rec)
             continue
-        readings = [[p.text, *([read(p.bbox).text] if read else [])] for p in parts]
-        ranked = [" ".join(b) for b in rank_blocks(readings)] if parts else []
+        ranked = _matched(page, parts, read, gray)
         if not ranked:
             out.append(rec)
             continue
@@ -249,4 +253,65 @@ def with_matched_titles(
         )
         fields = {**rec.fields, "chuc_vu_nguoi_ky": flag_field(matched, MATCHED_NOTE)}
         out.append(rec.model_copy(update={"fields": fields}))
+    return out
+
+
+def _matched(
+    page: OcrPage, parts: Sequence[Part], read: ReadBox | None, gray: np.ndarray | None
+) -> list[str]:
+    """The blocks the title lines match: on the pixels' text lines first, then the page's."""
+    frame = title_frame(page) if gray is not None and read is not None else None
+    tries: list[list[list[str]]] = []
+    if frame is not None and gray is not None and read is not None:
+        lines = text_lines(gray, *frame)
+        tries.append(
+            [[read(b).text, *(p.text for p in parts if _inside(p.bbox, b))] for b in lines]
+        )
+    tries.append([[p.text, *([read(p.bbox).text] if read else [])] for p in parts])
+    for readings in tries:
+        ranked = rank_blocks(readings) if readings else []
+        if ranked:
+            return [" ".join(b) for b in ranked]
+    return []
+
+
+def _inside(box: BBox, band: BBox) -> bool:
+    """Is a box's middle row within a band's rows?"""
+    middle = box[1] + box[3] / 2
+    return band[1] <= middle < band[1] + band[3]
+
+
+#: A row is text when its ink (smoothed over a third of a line) reaches this share of the
+#: zone's busiest rows (95th percentile): a seal's ring crosses a row in two thin strokes.
+TEXT_ROW_SHARE = 0.35
+#: Line pitch ÷ the name's height: a band this many pitches tall holds as many lines.
+LINE_PITCH = 1.3
+
+
+def text_lines(gray: np.ndarray, zone: BBox, height: int) -> list[BBox]:
+    """Text lines in ``zone`` of a page, from its rows of ink (dark under 128).
+
+    Rows whose smoothed ink passes :data:`TEXT_ROW_SHARE` make bands; a band under half a
+    line high is a speck, a taller one is cut into as many lines as :data:`LINE_PITCH` fits
+    (two lines a seal's ink joined). Each line's box spans its inked columns.
+    """
+    x, y, w, h = zone
+    ink = (gray[y : y + h, x : x + w] < 128).astype(np.float32)
+    if not ink.size:
+        return []
+    k = max(1, height // 3)
+    rows = np.convolve(ink.sum(axis=1), np.ones(k) / k, mode="same")
+    on = np.concatenate([[False], rows > TEXT_ROW_SHARE * np.percentile(rows, 95), [False]])
+    edges = np.flatnonzero(on[1:] != on[:-1]).reshape(-1, 2)
+    out: list[BBox] = []
+    for start, stop in edges.tolist():
+        if stop - start < height / 2:
+            continue
+        n = max(1, round((stop - start) / (LINE_PITCH * height)))
+        for i in range(n):
+            a = start + (stop - start) * i // n
+            b = start + (stop - start) * (i + 1) // n
+            cols = np.flatnonzero(ink[a:b].sum(axis=0))
+            if cols.size:
+                out.append((x + int(cols[0]), y + a, int(cols[-1] - cols[0] + 1), b - a))
     return out
