@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 import pytest
@@ -175,14 +177,13 @@ def test_strokes_read_as_letters_are_no_name(text: str) -> None:
     assert not looks_like_name(text)
 
 
-def _two_lines_under_a_ring() -> tuple[np.ndarray, list[int]]:
-    """A page with two printed lines in its signer block, a seal's ring over them."""
+def _two_lines_under_a_ring(tops: tuple[int, ...] = (470, 530)) -> tuple[np.ndarray, list[int]]:
+    """A page with printed lines in its signer block, a seal's ring over them."""
     gray = np.full((H, W), 255, np.uint8)
-    tops = [470, 530]
     for top in tops:
         cv2.putText(gray, "KT. TRUONG PHONG", (1430, top + 36), cv2.FONT_HERSHEY_DUPLEX, 1.5, 0, 4)
     cv2.circle(gray, (1580, 520), 150, 0, 4)
-    return gray, tops
+    return gray, list(tops)
 
 
 def test_text_lines_are_found_in_the_pixels_under_a_seals_ring() -> None:
@@ -198,10 +199,7 @@ def test_title_lines_the_reading_lost_are_read_again_from_the_pixels() -> None:
     page = _signer_page(("VN S", 1450, 500))  # the page's reading kept only ring specks
     texts = {tops[0]: "XỸ,TRƯỞNGPHÒNG", tops[1]: "PHỎ TRƯỞNG,PHÒNG"}
 
-    def read(box: BBox) -> LineReading:
-        middle = box[1] + box[3] / 2
-        near = [text for top, text in texts.items() if abs(top + 22 - middle) < 12]
-        return LineReading(text=near[0] if near else "", confidence=0.4, engine="test")
+    read = _reader(texts)
 
     rec = extract_tthc(page, threshold=0.0, calibration=packaged())
     (alone,) = signer_titles.with_matched_titles([rec], page, read)
@@ -209,3 +207,36 @@ def test_title_lines_the_reading_lost_are_read_again_from_the_pixels() -> None:
     (out,) = signer_titles.with_matched_titles([rec], page, read, gray)
     assert out.fields["chuc_vu_nguoi_ky"].value == "KT. TRƯỞNG PHÒNG PHÓ TRƯỞNG PHÒNG"
     assert out.fields["chuc_vu_nguoi_ky"].needs_review
+
+
+def _reader(texts: dict[int, str]) -> Callable[[BBox], LineReading]:
+    """A second reader that reads ``texts[top]`` in a box around the line printed at ``top``."""
+
+    def read(box: BBox) -> LineReading:
+        middle = box[1] + box[3] / 2
+        near = [text for top, text in texts.items() if abs(top + 22 - middle) < 12]
+        return LineReading(text=near[0] if near else "", confidence=0.4, engine="test")
+
+    return read
+
+
+def test_a_whole_title_that_lost_a_line_is_completed_from_the_pixels() -> None:
+    gray, tops = _two_lines_under_a_ring((470, 530, 590))
+    page = _signer_page(("TM. ỦY BAN NHÂN DÂN", 1400, 470), ("PHÓ CHỦ TỊCH", 1480, 590))
+    rec = extract_tthc(page, threshold=0.0, calibration=packaged())
+    assert rec.fields["chuc_vu_nguoi_ky"].value == "TM. ỦY BAN NHÂN DÂN PHÓ CHỦ TỊCH"
+    lines = ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]
+    read = _reader(dict(zip(tops, lines, strict=True)))
+    (out,) = signer_titles.with_matched_titles([rec], page, read, gray)
+    value = out.fields["chuc_vu_nguoi_ky"].value
+    assert value == "TM. ỦY BAN NHÂN DÂN KT. CHỦ TỊCH PHÓ CHỦ TỊCH"
+
+
+def test_a_whole_title_is_never_changed_by_what_the_pixels_match() -> None:
+    gray, tops = _two_lines_under_a_ring()
+    page = _signer_page(("TL. GIÁM ĐỐC", 1500, 470), ("TRƯỞNG PHÒNG TƯ PHÁP", 1440, 530))
+    rec = extract_tthc(page, threshold=0.0, calibration=packaged())
+    lost = ["TL. GIÁM ĐỐC", "TRƯỞNG PHÒNG"]  # the second reader lost words
+    read = _reader(dict(zip(tops, lost, strict=True)))
+    (out,) = signer_titles.with_matched_titles([rec], page, read, gray)
+    assert out.fields["chuc_vu_nguoi_ky"].value == "TL. GIÁM ĐỐC TRƯỞNG PHÒNG TƯ PHÁP"

@@ -97,13 +97,29 @@ def title_frame(page: OcrPage) -> tuple[tuple[int, int, int, int], int] | None:
     """
     found = _block_above_name(page)
     if found is None:
-        return None
+        return _frame_without_name(page)
     top, name = found
     centre, half = name.bbox[0] + name.bbox[2] // 2, int(0.2 * page.width)
     x0, bottom = max(0, centre - half), name.bbox[1] - name.bbox[3] // 4
     if bottom - top < name.bbox[3]:
         return None
     return (x0, top, min(page.width, centre + half) - x0, bottom - top), name.bbox[3]
+
+
+def _frame_without_name(page: OcrPage) -> tuple[tuple[int, int, int, int], int] | None:
+    """The title lines' frame when the name under the signature was not read.
+
+    Beside "Nơi nhận:": from three lines above it, six lines down (the titles and the top of
+    the signature's room), across the right half of the page.
+    """
+    parts = parts_of(page)
+    at = next((p for p in parts if is_recipients_label(p.text)), None)
+    if at is None:
+        return None
+    h = at.bbox[3]
+    top = max(0, at.bbox[1] - 3 * h)
+    mid = page.width // 2
+    return (mid, top, page.width - mid, min(page.height, top + 6 * h) - top), h
 
 
 def _block_above_name(page: OcrPage) -> tuple[int, Part] | None:

@@ -190,16 +190,30 @@ def _resembles_a_title(readings: Sequence[str]) -> bool:
     return any(fuzz.ratio(key, r) >= MIN_LINE for r in readings for key in _keys().values())
 
 
-def _kept(text: str, parts: Sequence[Part]) -> bool:
-    """Is a title reading kept as read: one of the blocks, or whole and no word garbled?
+def _kept(text: str) -> bool:
+    """Is a title reading kept as read: one of the blocks as printed?"""
+    return tuple(text.split()) in _printed()
 
-    "TRƯỞNG PHÒNG TƯ PHÁP" is read whole; matching it would drop the unit's name. A reading
-    that left junk out ("f§lJ." before "TRƯỜNG PHÒNG": a prefix under the seal) is not whole.
+
+def _whole(text: str, parts: Sequence[Part]) -> bool:
+    """Was every word of a title reading read, none garbled?
+
+    "TRƯỞNG PHÒNG TƯ PHÁP" is whole; "TM. ỦY BAN NHÂN DÂN PHÓ CHỦ TỊCH" too, though it lost
+    its "KT. CHỦ TỊCH" line. A reading that left junk out ("f§lJ." before "TRƯỜNG PHÒNG": a
+    prefix under the seal) is not.
     """
-    if tuple(text.split()) in _printed():
-        return True
     seen = "".join(letters(p.text) for p in parts)
     return is_clean_title(text) and len(seen) <= len(letters(text))
+
+
+def _holds(block: str, text: str) -> bool:
+    """Does a matched block hold every word of a whole reading, in order?
+
+    A block may only add the lines a whole reading lost, never drop or change what it read
+    ("TRƯỞNG PHÒNG TƯ PHÁP" is never matched to "TRƯỞNG PHÒNG").
+    """
+    words = iter(fold(block).split())
+    return all(w in words for w in fold(text).split())
 
 
 @cache
@@ -234,10 +248,12 @@ def with_matched_titles(
             out.append(rec)
             continue
         parts = title_parts(page)
-        if field.value and _kept(field.value, parts):
+        if field.value and _kept(field.value):
             out.append(rec)
             continue
         ranked = _matched(page, parts, read, gray)
+        if field.value and _whole(field.value, parts):  # lines lost: complete, never change
+            ranked = [b for b in ranked if _holds(b, field.value)]
         if not ranked:
             out.append(rec)
             continue
