@@ -240,3 +240,32 @@ def test_a_whole_title_is_never_changed_by_what_the_pixels_match() -> None:
     read = _reader(dict(zip(tops, lost, strict=True)))
     (out,) = signer_titles.with_matched_titles([rec], page, read, gray)
     assert out.fields["chuc_vu_nguoi_ky"].value == "TL. GIÁM ĐỐC TRƯỞNG PHÒNG TƯ PHÁP"
+
+
+def test_a_summarys_last_word_read_in_capitals_stays_in_the_summary() -> None:
+    page = _page(
+        ("UBND HUYỆN ĐIỆN BIÊN ĐÔNG", 200, 150),
+        ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 1250, 150),
+        ("PHÒNG Y TẾ", 330, 205),
+        ("Độc lập - Tự do - Hạnh phúc", 1420, 205),
+        ("Số: 1093/TTr-PYT", 280, 300),
+        ("Điện Biên Đông, ngày 17 tháng 8 năm 2017", 1250, 300),
+        ("TỜ TRÌNH", 1130, 420),
+        ("Đề nghị ban hành Kế hoạch góp ý dự thảo", 700, 480),
+        ("VIỆC", 1180, 535),
+        ("Kính gửi: Ủy ban nhân dân huyện", 800, 640),
+    )
+    rec = extract_tthc(page, threshold=0.9, calibration=packaged())
+    assert rec.fields["trich_yeu"].value == "Đề nghị ban hành Kế hoạch góp ý dự thảo việc"
+    ended = _page(
+        *[
+            (t, x, y)
+            for t, x, y in [
+                ("TỜ TRÌNH", 1130, 420),
+                ("Đề nghị ban hành Kế hoạch góp ý dự thảo.", 700, 480),
+                ("QUYẾT", 1180, 535),
+            ]
+        ]
+    )
+    summary = extract_tthc(ended, threshold=0.9, calibration=packaged()).fields["trich_yeu"]
+    assert "QUYẾT" not in (summary.value or "") and "quyết" not in (summary.value or "")

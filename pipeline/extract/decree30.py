@@ -418,6 +418,22 @@ def _continues(prev: Part, part: Part) -> bool:
     )
 
 
+def _cased_tail(prev: Part, part: Part) -> bool:
+    """Is ``part`` a summary's last word read in capitals ("VIỆC" for "việc")?
+
+    One word under a sentence-case line that does not end the sentence: the fast model often
+    reads a short bold word in capitals; a heading is never a lone word under a summary.
+    """
+    return (
+        is_upper(part.text)
+        and len(part.text.split()) == 1
+        and not is_upper(prev.text)
+        and not prev.text.rstrip().endswith((".", ":", ";", "!", "?"))
+        and part.bbox[1] > prev.bbox[1]
+        and _continues(prev, part)
+    )
+
+
 def _run(parts: Sequence[Part], *, first: Callable[[Part], bool], limit: int = 4) -> list[Part]:
     """The summary: its first line, then the lines right under it (at most ``limit``)."""
     start = next((i for i, p in enumerate(parts[:2]) if first(p)), None)
@@ -425,6 +441,9 @@ def _run(parts: Sequence[Part], *, first: Callable[[Part], bool], limit: int = 4
         return []
     out = [parts[start]]
     for p in parts[start + 1 :]:
+        if len(out) < limit and _cased_tail(out[-1], p):
+            out.append(Part(p.text.lower(), p.words, p.bbox))
+            break
         if len(out) >= limit or is_upper(p.text) or p.bbox[1] < out[-1].bbox[1]:
             break
         if not _continues(out[-1], p):
