@@ -253,18 +253,18 @@ def is_recipients_label(text: str) -> bool:
     return len(first) == 3 and len(second) == 4 and slips <= 1
 
 
-#: The first words of an annex's heading ("PHỤ LỤC", "Phụ lục I"), folded.
-_ANNEX = ("phu luc",)
+#: An annex's heading ("PHỤ LỤC", "Phụ lục I", "PHỤ LỤC 02") or its "(Kèm theo …)" line, folded.
+_ANNEX = re.compile(r"^(phu luc( [ivx\d]+)?|kem theo .*)$")
 
 
 def is_annex(page: OcrPage) -> bool:
-    """Does the page open an annex ("PHỤ LỤC …" heading its top fifth)?
+    """Does the page open an annex ("PHỤ LỤC" heading or "(Kèm theo …)" in its top fifth)?
 
-    An annex follows a document's signed page; it carries tables of names and roles that are
-    no signer block.
+    An annex follows a document's signed page; its tables (names and roles, tasks and dates)
+    are no signer block and no register.
     """
     top = [p for p in parts_of(page) if p.bbox[1] < page.height * 0.2]
-    return any(p.folded.startswith(_ANNEX) for p in top[:6])
+    return any(_ANNEX.match(p.folded) for p in top[:6])
 
 
 def joined(parts: Sequence[Part]) -> tuple[str, tuple[OcrWord, ...]]:

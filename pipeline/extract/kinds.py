@@ -65,7 +65,8 @@ def detect_kind(page: OcrPage, *, hint: str | None = None, ruled_lines: int = 0)
     """Tell which kind of document a page is, from its text and ruling."""
     raw_head = " ".join(line.text for line in page.lines[:12])
     head = fold(raw_head)
-    if ruled_lines >= 8:
+    # a ruled annex ("PHỤ LỤC", "(Kèm theo Công văn số …)") is part of its letter, no register
+    if ruled_lines >= 8 and not decree30.is_annex(page):
         return KIND_REGISTER if hint in (None, "khai_sinh") else f"so_{hint}"
     titled = _title_kind([fold(line.text) for line in page.lines[:12]])
     if titled:

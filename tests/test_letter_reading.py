@@ -1,4 +1,4 @@
-"""Signer blocks under seals: garbled titles matched to printed ones, misread labels, annexes."""
+"""Reading letters as offices print them: signer blocks under seals, misread labels, annexes."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from pipeline.documents import PageInfo, signed_page
 from pipeline.extract import bodies, decree30, signer_titles
 from pipeline.extract.calibration import packaged
+from pipeline.extract.kinds import KIND_REGISTER, detect_kind
 from pipeline.extract.signer_block import is_clean_title, looks_like_name, title_parts
 from pipeline.extract.tthc import UNTITLED_NOTE, check_issuer, check_title, extract_tthc
 from pipeline.ports import LineReading
@@ -269,3 +270,10 @@ def test_a_summarys_last_word_read_in_capitals_stays_in_the_summary() -> None:
     )
     summary = extract_tthc(ended, threshold=0.9, calibration=packaged()).fields["trich_yeu"]
     assert "QUYẾT" not in (summary.value or "") and "quyết" not in (summary.value or "")
+
+
+def test_a_ruled_annex_is_part_of_its_letter_not_a_register_page() -> None:
+    rows = [(f"{i} Kiểm tra, giám sát tại cơ sở Quý {i}/2020", 340, 600 + 60 * i) for i in range(8)]
+    annex = _page(("PHỤ LỤC", 1150, 200), ("(Kèm theo Công văn số 423/STTTT)", 800, 330), *rows)
+    assert detect_kind(annex, ruled_lines=12) != KIND_REGISTER
+    assert detect_kind(_page(*rows), ruled_lines=12) == KIND_REGISTER
