@@ -12,6 +12,7 @@ from pipeline.documents import PageInfo, signed_page
 from pipeline.extract import bodies, decree30, signer_titles
 from pipeline.extract.calibration import packaged
 from pipeline.extract.kinds import KIND_REGISTER, detect_kind
+from pipeline.extract.respell import recipient_item
 from pipeline.extract.signer_block import is_clean_title, looks_like_name, title_parts
 from pipeline.extract.tthc import UNTITLED_NOTE, check_issuer, check_title, extract_tthc
 from pipeline.ports import LineReading
@@ -277,3 +278,24 @@ def test_a_ruled_annex_is_part_of_its_letter_not_a_register_page() -> None:
     annex = _page(("PHỤ LỤC", 1150, 200), ("(Kèm theo Công văn số 423/STTTT)", 800, 330), *rows)
     assert detect_kind(annex, ruled_lines=12) != KIND_REGISTER
     assert detect_kind(_page(*rows), ruled_lines=12) == KIND_REGISTER
+
+
+def test_a_ministers_deputy_is_a_thu_truong_not_a_head_of_anything() -> None:
+    minister = [["K1 BỘ TRƯỞNG"], ["THỦ TRƯỞNG"]]  # "KT. BỘ TRƯỞNG / THỨ TRƯỞNG", tones slipped
+    assert signer_titles.match_block(minister) == ["KT. BỘ TRƯỞNG", "THỨ TRƯỞNG"]
+
+
+@pytest.mark.parametrize(
+    ("read", "fixed"),
+    [
+        ("Giám đốc Sở (đề bíc)", "Giám đốc Sở (để b/c)"),
+        ("Giám đốc Sở (để bc)", "Giám đốc Sở (để b/c)"),
+        ("UBND tỉnh (để h/C)", "UBND tỉnh (để b/c)"),
+        ("UBND tỉnh (đề bí/c)", "UBND tỉnh (để b/c)"),
+        ("[Lưu VT, UBND", "Lưu VT, UBND"),
+        ("Như Điều3", "Như Điều 3"),
+        ("UBND tỉnh (để biết)", "UBND tỉnh (để biết)"),  # another remark stays
+    ],
+)
+def test_the_recipients_conventional_words_are_put_back(read: str, fixed: str) -> None:
+    assert recipient_item(read)[0] == fixed

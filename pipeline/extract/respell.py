@@ -75,10 +75,18 @@ def split_joined(text: str) -> tuple[str, list[str]]:
     return " ".join(out), changed
 
 
-#: "b/c" read with its slash as an i (any tone mark), a 1, an l or a bar
-_TO_REPORT = re.compile(r"\(\s*để\s+b\s*[iíìỉĩị1l|/\\]\s*c\s*\)", re.IGNORECASE)
-#: "Lưu" with its L read as a bracket, a bar or a 1; "VT" with its T read as I, 1, l, F, 7
-_FILE_COPY = re.compile(r"^[\[|I1(L]ưu(\s*:?\s*)(V[IT1lF7])?\b")
+#: "(để b/c)" ("to report"), the commonest remark of a "Nơi nhận" list, as OCR slips it: "để"
+#: with another tone ("đề"), the b read h, the slash read as an i (any tone mark), a 1, an l
+#: or a bar, or lost, or doubled ("bí/c"), the c read e: a b, one or two such marks and a c
+#: is no other remark.
+_TO_REPORT = re.compile(
+    r"\(\s*[đd][ểềếệễẻeé]\s+[bh]\s*[iíìỉĩị1l|/\\]{0,2}\s*[ce]\s*\)", re.IGNORECASE
+)
+#: "Lưu" with its L read as a bracket, a bar or a 1 (or a bracket before it); "VT" with its T
+#: read as I, 1, l, F, 7
+_FILE_COPY = re.compile(r"^\[?[\[|I1(L]ưu(\s*:?\s*)(V[IT1lF7])?\b")
+#: "Như Điều3": the article's number run into "Điều"
+_ARTICLE = re.compile(r"\b(Điều|điều)(\d)")
 _AS_ABOVE = "Như trên"
 
 
@@ -88,12 +96,16 @@ def recipient_item(item: str) -> tuple[str, list[str]]:
     fixed = _TO_REPORT.sub("(để b/c)", text)
     if fixed != text:
         changed.append("để b/c")
+    spaced = _ARTICLE.sub(r"\1 \2", fixed)
+    if spaced != fixed:
+        changed.append("Điều …")
+        fixed = spaced
     m = _FILE_COPY.match(fixed)
     if m:
-        copy = f"Lưu{m[1]}{'VT' if m[2] else ''}{fixed[m.end() :]}"
-        if copy != fixed:
-            changed.append(f"{fixed[: m.end()]}→{copy[: m.end()]}")
-            fixed = copy
+        lead = f"Lưu{m[1]}{'VT' if m[2] else ''}"
+        if lead != fixed[: m.end()]:
+            changed.append(f"{fixed[: m.end()]}→{lead}")
+            fixed = lead + fixed[m.end() :]
     head = fixed.rstrip(" .;,")
     near = head.lower().startswith("nh") and fuzz.ratio(head, _AS_ABOVE) >= 70
     if head != _AS_ABOVE and 5 <= len(head) <= 10 and near:

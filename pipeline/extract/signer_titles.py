@@ -8,7 +8,8 @@ for the head, "TL." and "TUQ." by order or authorisation, "Q." acting; then the 
 the head of a public body, or of a deputy "PHÓ …"), and a block of them follows a grammar:
 
 - ``H`` (the head signs), ``Q. H``;
-- ``KT. H`` / ``PHÓ H`` (a deputy signs for the head), ``TM. B`` above either;
+- ``KT. H`` / ``PHÓ H`` (a deputy signs for the head; a minister's is "THỨ TRƯỞNG"), ``TM. B``
+  above either;
 - ``TM. B`` / ``H``; ``TL. H`` or ``TUQ. H`` / any position (the official's own).
 
 The lines above the signer's name are matched as a whole block: each block of the grammar
@@ -57,7 +58,7 @@ HEADS = (
     "TRƯỞNG ĐOÀN",
     "TỔ TRƯỞNG",
     "CHỦ NHIỆM",
-    "THỦ TRƯỞNG",
+    "THỦ TƯỚNG",
     "TRƯỞNG TRẠM",
     "TRƯỞNG KHOA",
     "TRƯỞNG CHI NHÁNH",
@@ -102,8 +103,17 @@ def letters(text: str) -> str:
     return _NOT_LETTER.sub("", fold(text))
 
 
+#: Deputies whose title is not "PHÓ" and the head's: a minister's deputy is a "THỨ TRƯỞNG".
+DEPUTY_TITLES = {"BỘ TRƯỞNG": "THỨ TRƯỞNG"}
+
+
+def deputy(head: str) -> str:
+    """The title of a head's deputy: "PHÓ GIÁM ĐỐC", "THỨ TRƯỞNG"."""
+    return DEPUTY_TITLES.get(head, f"PHÓ {head}")
+
+
 def _deputies() -> tuple[str, ...]:
-    return tuple(f"PHÓ {h}" for h in HEADS)
+    return tuple(deputy(h) for h in HEADS)
 
 
 @cache
@@ -113,7 +123,7 @@ def blocks() -> tuple[tuple[str, ...], ...]:
     own = (*heads, *deputies, *(f"Q. {h}" for h in heads))
     out: list[tuple[str, ...]] = []
     out += [(h,) for h in heads] + [(f"Q. {h}",) for h in heads]
-    out += [(f"KT. {h}", f"PHÓ {h}") for h in heads]
+    out += [(f"KT. {h}", deputy(h)) for h in heads]
     out += [(f"TM. {b}", h) for b in COLLECTIVES for h in heads]
     # by order: the official's own position, not the head's nor the head's deputy's
     out += [
@@ -121,9 +131,9 @@ def blocks() -> tuple[tuple[str, ...], ...]:
         for p in ("TL.", "TUQ.")
         for h in heads
         for o in own
-        if o not in (h, f"PHÓ {h}", f"Q. {h}")
+        if o not in (h, deputy(h), f"Q. {h}")
     ]
-    out += [(f"TM. {b}", f"KT. {h}", f"PHÓ {h}") for b in COLLECTIVES for h in heads]
+    out += [(f"TM. {b}", f"KT. {h}", deputy(h)) for b in COLLECTIVES for h in heads]
     return tuple(out)
 
 
