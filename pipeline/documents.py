@@ -219,8 +219,8 @@ def signed_page(pages: Sequence[PageInfo]) -> int:
     ends = next((p.number for p in pages if p.ends), None)
     if ends is not None:
         return ends
-    annex = next((p.number for p in pages[1:] if p.annex), None)
-    return annex - 1 if annex is not None else pages[-1].number
+    annex = next((i for i, p in enumerate(pages) if i and p.annex), None)
+    return pages[annex - 1].number if annex is not None else pages[-1].number
 
 
 #: Fields only a document's first page carries: a TTHC record with none of them was read

@@ -24,6 +24,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from pipeline.extract.labels import fold, split_columns
+from pipeline.extract.respell import is_known_syllable
 from schemas.models import OcrPage, OcrWord
 
 #: Titles of the document types (Decree 30/2020 Annex III, Thông tư 01/2011), as printed.
@@ -250,11 +251,17 @@ def is_recipients_label(text: str) -> bool:
         return False
     first, second = words[0], words[1].rstrip(":")
     slips = Levenshtein.distance(first, "noi") + Levenshtein.distance(second, "nhan")
-    return len(first) == 3 and len(second) == 4 and slips <= 1
+    return (
+        first[0] == "n"
+        and second[:2] == "nh"
+        and len(first) == 3
+        and len(second) == 4
+        and (slips <= 1)
+    )
 
 
 #: An annex's heading ("PHỤ LỤC", "Phụ lục I", "PHỤ LỤC 02") or its "(Kèm theo …)" line, folded.
-_ANNEX = re.compile(r"^(phu luc( [ivx\d]+)?|kem theo .*)$")
+_ANNEX = re.compile(r"^(phu luc( [ivx\d]+)?|kem theo (?!thong tu|quyet dinh so .* ban hanh).*)$")
 
 
 def is_annex(page: OcrPage) -> bool:
@@ -421,12 +428,14 @@ def _continues(prev: Part, part: Part) -> bool:
 def _cased_tail(prev: Part, part: Part) -> bool:
     """Is ``part`` a summary's last word read in capitals ("VIỆC" for "việc")?
 
-    One word under a sentence-case line that does not end the sentence: the fast model often
-    reads a short bold word in capitals; a heading is never a lone word under a summary.
+    One word, a Vietnamese syllable, under a sentence-case line that does not end the sentence:
+    the fast model often reads a short bold word in capitals; a heading is never a lone word
+    under a summary, and an acronym ("UBND", "COVID-19") is no syllable and stays out.
     """
     return (
         is_upper(part.text)
         and len(part.text.split()) == 1
+        and is_known_syllable(part.text)  # "VIỆC"; not "UBND", "PCCC", "COVID-19"
         and not is_upper(prev.text)
         and not prev.text.rstrip().endswith((".", ":", ";", "!", "?"))
         and part.bbox[1] > prev.bbox[1]
@@ -442,7 +451,7 @@ def _run(parts: Sequence[Part], *, first: Callable[[Part], bool], limit: int = 4
     out = [parts[start]]
     for p in parts[start + 1 :]:
         if len(out) < limit and _cased_tail(out[-1], p):
-            out.append(Part(p.text.lower(), p.words, p.bbox))
+            out.append(p)  # kept as read; the summary's check lowers it, for review
             break
         if len(out) >= limit or is_upper(p.text) or p.bbox[1] < out[-1].bbox[1]:
             break

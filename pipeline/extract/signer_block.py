@@ -292,9 +292,13 @@ def looks_like_name(text: str) -> bool:
 
 
 #: A word spelled as a Vietnamese syllable (marks aside): an initial, one to three vowels, a
-#: final ("seo", "phu" of "Giàng Seo Phử"); "l", "ch", "ksor", "nguyerrkhanh" are not.
+#: final ("seo", "phu" of "Giàng Seo Phử"; "ksor", "rmah" of the Central Highlands' names);
+#: "l", "ch", "nguyerrkhanh" are not.
+#: Consonant clusters of names of the Central Highlands' peoples ("Ksor", "Kpă", "Rmah", "Hđơk").
+_CLUSTERS = "k[sprdl]|r[mcŋ]|h[rmnld]|b[lr]|dr|pl|ml|nr"
 _SPELLED = re.compile(
-    r"^(ngh|ng|gh|gi|kh|ph|th|tr|ch|nh|qu|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(ch|ng|nh|[cmnpt])?$"
+    rf"^(ngh|ng|gh|gi|kh|ph|th|tr|ch|nh|qu|{_CLUSTERS}|[bcdghklmnpqrstvx])?[aeiouy]{{1,3}}"
+    r"(ch|ng|nh|[cmnpthrk])?$"
 )
 
 

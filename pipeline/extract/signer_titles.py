@@ -262,7 +262,7 @@ def with_matched_titles(
             out.append(rec)
             continue
         ranked = _matched(page, parts, read, gray)
-        if field.value and _whole(field.value, parts):  # lines lost: complete, never change
+        if field.value and is_clean_title(field.value):  # words read: complete, never change
             ranked = [b for b in ranked if _holds(b, field.value)]
         if not ranked:
             out.append(rec)
@@ -310,6 +310,8 @@ def _inside(box: BBox, band: BBox) -> bool:
 #: A row is text when its ink (smoothed over a third of a line) reaches this share of the
 #: zone's busiest rows (95th percentile): a seal's ring crosses a row in two thin strokes.
 TEXT_ROW_SHARE = 0.35
+#: The most lines looked for (a signer block has at most four): each costs a second reading.
+MAX_LINES = 8
 #: Line pitch ÷ the name's height: a band this many pitches tall holds as many lines.
 LINE_PITCH = 1.3
 
@@ -322,8 +324,8 @@ def text_lines(gray: np.ndarray, zone: BBox, height: int) -> list[BBox]:
     (two lines a seal's ink joined). Each line's box spans its inked columns.
     """
     x, y, w, h = zone
-    ink = (gray[y : y + h, x : x + w] < 128).astype(np.float32)
-    if not ink.size:
+    ink = (gray[max(0, y) : y + h, max(0, x) : x + w] < 128).astype(np.float32)
+    if not ink.size or height < 4:
         return []
     k = max(1, height // 3)
     rows = np.convolve(ink.sum(axis=1), np.ones(k) / k, mode="same")
@@ -340,4 +342,4 @@ def text_lines(gray: np.ndarray, zone: BBox, height: int) -> list[BBox]:
             cols = np.flatnonzero(ink[a:b].sum(axis=0))
             if cols.size:
                 out.append((x + int(cols[0]), y + a, int(cols[-1] - cols[0] + 1), b - a))
-    return out
+    return out[:MAX_LINES]

@@ -20,7 +20,7 @@ from pipeline.extract.fields import (
     missing_field,
 )
 from pipeline.extract.labels import column_lines, fold
-from pipeline.extract.respell import recipient_item, split_joined
+from pipeline.extract.respell import is_known_syllable, recipient_item, split_joined
 from pipeline.extract.signer_block import TITLE_WORDS
 from schemas.models import TTHC_FIELDS, OcrLine, OcrPage, OcrWord, Record
 
@@ -135,8 +135,22 @@ def _check(name: str, raw: str) -> Checked:
     if name == "noi_nhan":
         return check_recipients(raw)
     if name == "trich_yeu":
-        return _respelled(check_text(raw), split_joined)
+        return _lowered_tail(_respelled(check_text(raw), split_joined))
     return check_text(raw)
+
+
+def _lowered_tail(checked: Checked) -> Checked:
+    """A summary whose last word was read in capitals ("… Quy chế làm VIỆC") lowered, for review.
+
+    Only a Vietnamese syllable after sentence-case words; an acronym ("UBND") is left.
+    """
+    if checked.value is None or len(checked.value.split()) < 2:
+        return checked
+    *head, last = checked.value.split()
+    if not (last.isupper() and is_known_syllable(last) and not " ".join(head).isupper()):
+        return checked
+    note = "; ".join(n for n in (checked.note, f"chữ cuối đọc thành chữ hoa: {last}") if n)
+    return Checked(" ".join([*head, last.lower()]), False, note, repaired=True)
 
 
 def _respelled(checked: Checked, fix: Callable[[str], tuple[str, list[str]]]) -> Checked:
