@@ -205,19 +205,8 @@ def _kept(text: str) -> bool:
     return tuple(text.split()) in _printed()
 
 
-def _whole(text: str, parts: Sequence[Part]) -> bool:
-    """Was every word of a title reading read, none garbled?
-
-    "TRƯỞNG PHÒNG TƯ PHÁP" is whole; "TM. ỦY BAN NHÂN DÂN PHÓ CHỦ TỊCH" too, though it lost
-    its "KT. CHỦ TỊCH" line. A reading that left junk out ("f§lJ." before "TRƯỜNG PHÒNG": a
-    prefix under the seal) is not.
-    """
-    seen = "".join(letters(p.text) for p in parts)
-    return is_clean_title(text) and len(seen) <= len(letters(text))
-
-
 def _holds(block: str, text: str) -> bool:
-    """Does a matched block hold every word of a whole reading, in order?
+    """Does a matched block hold every word of a clean reading, in order?
 
     A block may only add the lines a whole reading lost, never drop or change what it read
     ("TRƯỞNG PHÒNG TƯ PHÁP" is never matched to "TRƯỞNG PHÒNG").
