@@ -94,8 +94,29 @@ def test_a_commune_missing_from_the_tables_is_never_rewritten() -> None:
     fix = fix_place(read, m)
     assert fix is not None and fix.value == read and fix.suggestions == (("Yên Đông", "Yên Đồng"),)
     checked = check_field("noi_cu_tru", read)
-    assert checked.value == read and checked.ok and not checked.fixed
+    assert checked.value == read and not checked.ok and not checked.fixed  # a clerk looks
     assert "Yên Đồng" in checked.note
+
+
+def test_a_unit_name_read_with_other_letters_is_kept_and_never_sure() -> None:
+    """ "Yên Ihải" (T read as I) was auto-accepted at 0.945: the table's name is shown."""
+    read = "Xóm 8, xã Yên Ihải, huyện Yên Mô, tỉnh Ninh Bình"
+    checked = check_field("noi_cu_tru_cha", read)
+    assert checked.value == read and not checked.ok
+    assert "Yên Thái" in checked.note
+
+
+def test_a_place_read_up_to_a_comma_lost_its_next_line() -> None:
+    """ "…, huyện Chợ Mới," then the province on a line not joined: never auto-accepted."""
+    checked = check_field("noi_cu_tru_me", "Ấp 2, xã Mỹ Hiệp, huyện Chợ Mới,")
+    assert checked.value == "Ấp 2, xã Mỹ Hiệp, huyện Chợ Mới" and not checked.ok
+    assert "bị cắt" in checked.note
+    assert check_field("noi_cu_tru_me", "Ấp 2, xã Mỹ Hiệp, huyện Chợ Mới, tỉnh An Giang").ok
+
+
+def test_a_ward_outside_the_district_written_is_never_sure() -> None:
+    checked = check_field("noi_cu_tru", "xã Yên Thái, huyện Chợ Mới, tỉnh An Giang")
+    assert not checked.ok
 
 
 def test_right_places_are_left_alone() -> None:

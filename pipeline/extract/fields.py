@@ -13,9 +13,9 @@ from datetime import date
 from pipeline.extract import parsers
 from pipeline.extract.calibration import Calibration
 from pipeline.extract.ethnic import normalize_ethnic, normalize_nationality
-from pipeline.extract.gazetteer import match_place
+from pipeline.extract.gazetteer import PlaceMatch, match_place
 from pipeline.extract.labels import union_bbox
-from pipeline.extract.placefix import cut_short, fix_place
+from pipeline.extract.placefix import PlaceFix, cut_short, fix_place, split_type
 from pipeline.extract.signals import PLACE_FIELDS, repair_surname, signals
 from schemas.models import FieldValue, OcrWord, Record
 
@@ -94,26 +94,68 @@ def _book(raw: str) -> Checked:
     return Checked(v, True)
 
 
+#: A place read up to a separator goes on on a line that was not joined to it.
+PLACE_CUT_NOTE = "địa danh bị cắt: dòng viết tiếp không được ghép"
+#: Gazetteer notes that say the units named do not fit together as the page has them.
+_UNFIT_NOTES = ("không thuộc",)
+
+
 def check_place(raw: str) -> Checked:
-    """A place, its unit names spelled as in the unit tables when OCR misread them a little."""
+    """A place, its unit names spelled as in the unit tables when OCR misread them a little.
+
+    Never sure (sent to a clerk, the tables' spelling in the note): a place that ends on a
+    separator ("…, huyện Chợ Mới,": its next line was lost), one whose unit names differ from
+    the tables' ("Yên Ihải" for Yên Thái: a misreading or a unit renamed; kept as read), or
+    whose ward does not belong to the district written.
+    """
     text = check_text(raw)
     if not text.value:
         return text
     m = match_place(text.value)
     fixed = fix_place(text.value, m) if m is not None else None
-    if m is not None and cut_short(fixed.value if fixed else text.value, m):
-        value = fixed.value if fixed else text.value
+    value = fixed.value if fixed else text.value
+    if m is not None and cut_short(value, m):
         return Checked(value, False, "địa danh bị cắt: thiếu tên tỉnh/thành phố")
+    if raw.rstrip().endswith((",", ";", "-")):
+        return Checked(value, False, PLACE_CUT_NOTE)
+    checked = _checked_place(text.value, fixed)
+    unfit = [n for n in (m.notes if m is not None else ()) if any(u in n for u in _UNFIT_NOTES)]
+    if (
+        m is not None
+        and not unfit
+        and m.score < 0.999
+        and not _units_on_page(checked.value or "", m)
+    ):
+        unfit = [f"danh mục: {m.normalized} — tên trên trang khác"]
+    if unfit:
+        note = "; ".join(n for n in (checked.note, *unfit) if n)
+        return Checked(checked.value, False, note, fixed=checked.fixed)
+    return checked
+
+
+def _units_on_page(value: str, m: PlaceMatch) -> bool:
+    """Are the district and commune the tables matched written as the tables write them?
+
+    Asked of approximate matches: "Yên Thái" taken for Tiên Hải says nothing sure.
+    """
+    low = value.lower()
+    for unit in (m.district_old, m.ward_old or m.ward_new):  # a ward named as since 2025
+        if unit and split_type(unit)[1].lower() not in low:
+            return False
+    return True
+
+
+def _checked_place(text: str, fixed: PlaceFix | None) -> Checked:
     if fixed is None:
-        return text
+        return Checked(text, True)
     notes = [
         f"danh mục ghi “{b}”, trên trang đọc được “{a}” (giữ nguyên)" for a, b in fixed.suggestions
     ]
-    if fixed.value == text.value:
-        return Checked(text.value, True, "; ".join(notes))
+    if fixed.value == text:
+        return Checked(text, not notes, "; ".join(notes))
     changes = ", ".join(f"{a} → {b}" for a, b in fixed.changes) or "dấu câu"
     notes.insert(0, f"sửa theo danh mục đơn vị hành chính: {changes}")
-    return Checked(fixed.value, True, "; ".join(notes), fixed=True)
+    return Checked(fixed.value, not fixed.suggestions, "; ".join(notes), fixed=True)
 
 
 def check_text(raw: str) -> Checked:

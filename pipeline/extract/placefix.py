@@ -10,7 +10,8 @@ it). Only corrections that cannot turn one real place into another are made:
 * a district or ward name only when the difference is letter case ("Ba VÌ") or the text read
   is not letters at all ("An 61ang"). A commune read "Yên Đông" where the tables have "Yên
   Đồng" stays as read: books go back decades, communes were renamed, merged and split, and
-  a name missing from the tables may be right. The clerk sees the table's spelling instead.
+  a name missing from the tables may be right. The clerk sees the table's spelling beside it
+  (and the value is never auto-accepted).
 
 Everything else — hamlet, street, "Trạm y tế …" — is left exactly as read. Stray
 punctuation between units (". tỉnh", "quận:", "Sơn,tỉnh") becomes the comma the form prints.
@@ -70,7 +71,8 @@ class PlaceFix:
     suggestions: tuple[tuple[str, str], ...] = ()
 
 
-def _split_type(unit: str) -> tuple[str, str]:
+def split_type(unit: str) -> tuple[str, str]:
+    """("huyện", "Ba Vì") of "huyện Ba Vì"; ("", name) when no unit type opens it."""
     low = unit.lower()
     for t in TYPES:
         if low.startswith(t + " "):
@@ -166,7 +168,7 @@ def fix_place(printed: str, match: PlaceMatch) -> PlaceFix | None:
     for unit, closed_list in levels:
         if not unit:
             continue
-        unit_type, name = _split_type(unit)
+        unit_type, name = split_type(unit)
         found = _best_window(words, name, taken)
         if found is None:
             continue
@@ -176,7 +178,7 @@ def fix_place(printed: str, match: PlaceMatch) -> PlaceFix | None:
         read = " ".join(_core(w)[1] for w in words[i : i + k])
         if closed_list or _safe_name_fix(read, name):
             changes += _replace(words, i, k, name, shouting=shouting)
-        elif fold(read) == fold(name):  # same letters, other tone marks: worth a look
+        elif read.lower() != name.lower():  # a misreading or a unit renamed: kept, shown
             suggestions.append((read, name))
         if unit_type:
             changes += _fix_type(words, i, unit_type, shouting=shouting)
@@ -240,5 +242,5 @@ def cut_short(text: str, match: PlaceMatch) -> bool:
     if not province or not found:
         return False
     tail = fold(text[found[-1].end() :])
-    name = fold(_split_type(province)[1])
+    name = fold(split_type(province)[1])
     return tail != name and name.startswith(tail)
