@@ -5,7 +5,9 @@
 Lines of typed Vietnamese (Noto/DejaVu serif, sans, mono; regular, bold, italic) get one or two
 words written with a handwriting face (bench/corpus/fonts, OFL), as a clerk fills a number, a
 day or a name into a typed line; then blur, noise, resampling to 100–300 dpi, JPEG or
-bilevel. Each word's measures (:func:`pipeline.imaging.handwriting.line_measures`) and label
+bilevel, or faded ink. As printed extracts do, typed values are often set apart from their
+label: in bold, a name in capitals; written names are in capitals as often, so neither
+boldness nor capitals alone can say "hand". Each word's measures (:func:`pipeline.imaging.handwriting.line_measures`) and label
 train boosted decision stumps. Every handwriting face and every typed face is also held out in turn
 (fit without it, measure on it): those are the figures reported, not the training fit.
 """
@@ -42,23 +44,35 @@ HAND_VALUES = (
     "{n}/QĐ",
 )
 NAMES = "Nguyễn Trần Lê Phạm Hoàng Huỳnh Đặng Vũ Thị Văn Hường Thành Phử Giàng Lò Mỷ".split()
+#: Share of typed lines whose values are printed in bold, as extracts print them.
+BOLD_VALUES = 0.4
+#: Share of names (typed or written) in capitals: "NGUYỄN VĂN AN" on extracts and in registers.
+CAPS_NAMES = 0.4
+#: Share of rendered lines whose ink has faded (light gray strokes, type and hand alike).
+FADED = 0.2
 
 
-def _typed_fonts() -> list[tuple[str, Path]]:
+def _typed_fonts() -> list[tuple[str, Path, Path]]:
+    """(face:file, the file, the bold file of its family) of every installed typed style."""
     out = []
     for face in TYPED:
         for family in FONT_FILES[face][:1]:
+            bold = _find_font_file(family[1])
             for name in dict.fromkeys(family):
                 path = _find_font_file(name)
                 if path is not None:
-                    out.append((f"{face}:{name}", path))
+                    out.append((f"{face}:{name}", path, bold or path))
     return out
 
 
 def _hand_value(rng: random.Random) -> str:
     spec = rng.choice(HAND_VALUES)
+    name = rng.choice(NAMES)
     return spec.format(
-        n=rng.randint(1, 9999), d=rng.randint(1, 31), m=rng.randint(1, 12), name=rng.choice(NAMES)
+        n=rng.randint(1, 9999),
+        d=rng.randint(1, 31),
+        m=rng.randint(1, 12),
+        name=name.upper() if rng.random() < CAPS_NAMES else name,
     )
 
 
@@ -87,10 +101,18 @@ def _draw_hand(
     return x
 
 
-def render_line(rng: random.Random, typed: Path, hand: Path) -> tuple[np.ndarray, list[dict]]:
-    """A typed line with one or two handwritten values; the words' boxes and labels."""
+def render_line(
+    rng: random.Random, typed: Path, hand: Path, bold: Path | None = None
+) -> tuple[np.ndarray, list[dict]]:
+    """A typed line with one or two handwritten values; the words' boxes and labels.
+
+    ``bold``: the typed face's bold, for typed values printed in bold (:data:`BOLD_VALUES`).
+    """
     size = rng.randint(28, 46)
     tfont = ImageFont.truetype(str(typed), size)
+    vfont = tfont
+    if bold is not None and rng.random() < BOLD_VALUES:
+        vfont = ImageFont.truetype(str(bold), size)
     hfont = ImageFont.truetype(str(hand), round(size * rng.uniform(1.0, 1.4)))
     n = rng.randint(4, 7)
     hand_at = set(rng.sample(range(n), rng.choice((1, 1, 2))))
@@ -102,7 +124,7 @@ def render_line(rng: random.Random, typed: Path, hand: Path) -> tuple[np.ndarray
         # typed words are values half the time too, so digits alone say nothing of the hand
         typed_value = rng.random() < 0.5
         text = _hand_value(rng) if hand_word or typed_value else rng.choice(WORDS)
-        font = hfont if hand_word else tfont
+        font = hfont if hand_word else vfont if typed_value else tfont
         b = base + (rng.uniform(-4, 6) if hand_word else 0)
         x0 = x
         if hand_word:
@@ -151,8 +173,20 @@ def degrade(arr: np.ndarray, words: list[dict], rng: random.Random) -> tuple[np.
         img = cv2.imdecode(enc, cv2.IMREAD_GRAYSCALE)
     elif rng.random() < 0.3:
         img = np.where(img < 140, 0, 255).astype(np.uint8)
+    if rng.random() < FADED:
+        img = _faded(img, rng)
     scaled = [{**w, "bbox": tuple(max(1, round(v * f)) for v in w["bbox"])} for w in words]
     return img, scaled
+
+
+def _faded(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    """Ink faded to a light gray, thinned where it was thin, on a paper gone a little dark."""
+    ink = 255.0 - img.astype(np.float32)
+    if rng.random() < 0.5:
+        ink = cv2.erode(ink, np.ones((2, 2), np.uint8))
+    paper = rng.uniform(215, 245)
+    out = paper - ink * rng.uniform(0.35, 0.65) * paper / 255.0
+    return np.clip(out, 0, 255).astype(np.uint8)
 
 
 def measure(img: np.ndarray, words: list[dict]) -> list[tuple[list[float], int]]:
@@ -169,9 +203,9 @@ def samples(n_lines: int, seed: int) -> list[tuple[list[float], int, str, str]]:
     typed, hands = _typed_fonts(), sorted(HAND_DIR.glob("*.ttf"))
     out = []
     for _ in range(n_lines):
-        tname, tpath = rng.choice(typed)
+        tname, tpath, bold = rng.choice(typed)
         hpath = rng.choice(hands)
-        arr, words = render_line(rng, tpath, hpath)
+        arr, words = render_line(rng, tpath, hpath, bold)
         img, words = degrade(arr, words, rng)
         out += [(x, y, tname.split(":")[0], hpath.stem) for x, y in measure(img, words)]
     return out
