@@ -7,9 +7,10 @@ words written with a handwriting face (bench/corpus/fonts, OFL), as a clerk fill
 day or a name into a typed line; then blur, noise, resampling to 100–300 dpi, JPEG or
 bilevel, or faded ink. As printed extracts do, typed values are often set apart from their
 label: in bold, a name in capitals; written names are in capitals as often, so neither
-boldness nor capitals alone can say "hand". Each word's measures (:func:`pipeline.imaging.handwriting.line_measures`) and label
-train boosted decision stumps. Every handwriting face and every typed face is also held out in turn
-(fit without it, measure on it): those are the figures reported, not the training fit.
+boldness nor capitals alone can say "hand". Each word's measures
+(:func:`pipeline.imaging.handwriting.line_measures`) and label train boosted decision stumps.
+Every handwriting face and every typed face is also held out in turn (fit without it, measure
+on it): those are the figures reported, not the training fit.
 """
 
 from __future__ import annotations
@@ -180,7 +181,10 @@ def degrade(arr: np.ndarray, words: list[dict], rng: random.Random) -> tuple[np.
 
 
 def _faded(img: np.ndarray, rng: random.Random) -> np.ndarray:
-    """Ink faded to a light gray, thinned where it was thin, on a paper gone a little dark."""
+    """Ink faded to a light gray, half the time thinned (hairlines vanish, as faded ink's do).
+
+    The paper goes a little dark.
+    """
     ink = 255.0 - img.astype(np.float32)
     if rng.random() < 0.5:
         ink = cv2.erode(ink, np.ones((2, 2), np.uint8))
