@@ -143,3 +143,10 @@ def test_tidy_punctuation() -> None:
 def test_old_tone_placement_in_the_opening_wording_is_kept() -> None:
     """ "Uỷ ban" (old placement) is right as printed: not a misreading to fix."""
     assert _fixed("Uỷ ban nhân dân xã Ba Vì, huyện Ba Vì, thành phố Hà Nội") is None
+
+
+def test_a_commune_in_no_table_is_never_sure() -> None:
+    """ "xã Rông Rắn" (Rồng Rắn, a commune the tables lack, with a tone misread) stays as read."""
+    checked = check_field("noi_cu_tru_cha", "Ấp 4, xã Rông Rắn, huyện Chợ Mới, tỉnh An Giang")
+    assert checked.value == "Ấp 4, xã Rông Rắn, huyện Chợ Mới, tỉnh An Giang"
+    assert not checked.ok and "không tìm thấy" in checked.note

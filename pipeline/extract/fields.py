@@ -96,8 +96,9 @@ def _book(raw: str) -> Checked:
 
 #: A place read up to a separator goes on on a line that was not joined to it.
 PLACE_CUT_NOTE = "địa danh bị cắt: dòng viết tiếp không được ghép"
-#: Gazetteer notes that say the units named do not fit together as the page has them.
-_UNFIT_NOTES = ("không thuộc",)
+#: Gazetteer notes that say the units named do not fit together as the page has them, or that
+#: a unit named is in no table (a misreading, or a commune the tables lack: nobody can tell).
+_UNFIT_NOTES = ("không thuộc", "không tìm thấy")
 
 
 def check_place(raw: str) -> Checked:
@@ -105,8 +106,9 @@ def check_place(raw: str) -> Checked:
 
     Never sure (sent to a clerk, the tables' spelling in the note): a place that ends on a
     separator ("…, huyện Chợ Mới,": its next line was lost), one whose unit names differ from
-    the tables' ("Yên Ihải" for Yên Thái: a misreading or a unit renamed; kept as read), or
-    whose ward does not belong to the district written.
+    the tables' ("Yên Ihải" for Yên Thái: a misreading or a unit renamed; kept as read), one
+    naming a unit no table holds ("xã Rông Rắn"), or whose ward does not belong to the
+    district written.
     """
     text = check_text(raw)
     if not text.value:
