@@ -138,6 +138,13 @@ def test_place_field_check_marks_the_fix() -> None:
 def test_tidy_punctuation() -> None:
     assert tidy_punctuation("huyện Thoại Sơn,tỉnh An Giang") == "huyện Thoại Sơn, tỉnh An Giang"
     assert tidy_punctuation("Thôn 5 ; xã Châu Lý") == "Thôn 5, xã Châu Lý"
+    lost = "Bệnh viện đa khoa huyện Ba Vì tỉnh Hà Tây"
+    assert tidy_punctuation(lost) == "Bệnh viện đa khoa huyện Ba Vì, tỉnh Hà Tây"
+    lost = "Trạm y tế xã Châu Sơn, huyện Ba Vì tỉnh Hà Tây"
+    assert tidy_punctuation(lost) == "Trạm y tế xã Châu Sơn, huyện Ba Vì, tỉnh Hà Tây"
+    assert tidy_punctuation("XÃ AN BÌNH HUYỆN THOẠI SƠN") == "XÃ AN BÌNH, HUYỆN THOẠI SƠN"
+    kept = "Bệnh viện đa khoa thị xã Sơn Tây, tỉnh Hà Tây"
+    assert tidy_punctuation(kept) == kept
 
 
 def test_old_tone_placement_in_the_opening_wording_is_kept() -> None:

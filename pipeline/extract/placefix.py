@@ -40,6 +40,8 @@ _TYPE_RE = "|".join(re.escape(t) for t in TYPES)
 _PUNCT_BEFORE_TYPE = re.compile(rf"\s*[.;:]\s*(?=(?:{_TYPE_RE})\s)", re.IGNORECASE)
 _COLON_AFTER_TYPE = re.compile(rf"\b({_TYPE_RE})\s*[:.;]\s*(?=\w)", re.IGNORECASE)
 _NO_SPACE_AFTER_COMMA = re.compile(r",(?=\S)")
+#: a unit-type word opening a unit ("huyện Ba Vì"), not one inside a longer type ("thị xã")
+_UNIT_WORD = re.compile(rf"(?<![\w])(?:{_TYPE_RE})(?=\s+\w)", re.IGNORECASE)
 #: a mark read between the two words of a unit type ("thành. phố", "thị, trấn")
 _PUNCT_INSIDE_TYPE = re.compile(r"\b(thành|thị|đặc)\s*[.,;:]\s*(phố|xã|trấn|khu)\b", re.IGNORECASE)
 #: Fixed wordings that open a place ("Ủy ban nhân dân xã …", "Trạm y tế …"): a closed list,
@@ -147,11 +149,26 @@ def _fix_type(words: list[str], i: int, unit_type: str, *, shouting: bool) -> li
 
 
 def tidy_punctuation(text: str) -> str:
-    """The commas a printed place has between its units, whatever OCR made of them."""
+    """The commas a printed place has between its units, whatever OCR made of them.
+
+    A comma read as another mark or lost ("huyện Ba Vì tỉnh Hà Tây") is put back before every
+    unit after the first; the first keeps what precedes it ("Bệnh viện đa khoa huyện Ba Vì"
+    is the name of a hospital, "Trạm y tế xã Châu Sơn" of a health station).
+    """
     text = _PUNCT_INSIDE_TYPE.sub(lambda m: f"{m.group(1)} {m.group(2)}", text)
     text = _COLON_AFTER_TYPE.sub(lambda m: m.group(1) + " ", text)
     text = _PUNCT_BEFORE_TYPE.sub(", ", text)
+    text = _comma_between_units(text)
     return " ".join(_NO_SPACE_AFTER_COMMA.sub(", ", text).split())
+
+
+def _comma_between_units(text: str) -> str:
+    types = list(_UNIT_WORD.finditer(text))
+    for m in reversed(types[1:]):
+        before = text[: m.start()].rstrip()
+        if before and before[-1].isalnum():
+            text = f"{before}, {text[m.start() :]}"
+    return text
 
 
 def fix_place(printed: str, match: PlaceMatch) -> PlaceFix | None:
