@@ -66,7 +66,8 @@ def agrees(first: str, second: str, *, name: str = "", value: str | None = None)
     same, in order — in the value too — and the letters the same but for diacritics
     ("Số"/"So" in a label); one
     without (a name, a place) when the letters are the same, tone marks included (their old
-    or new placement aside); case, spaces and punctuation never count.
+    or new placement aside), and capitalised alike when the second reading kept case at all;
+    spaces and punctuation never count.
     """
     if name.startswith("ngay_") and value:
         return check_date(second).value == value
@@ -81,8 +82,24 @@ def agrees(first: str, second: str, *, name: str = "", value: str | None = None)
         kept = not value or not _DIGITS.findall(value) or _DIGITS.findall(value) == again
         return digits == again and same_letters and kept
     if bool(_letters(first)) and _letters(first) == _letters(second):
-        return True
+        return _same_capitals(first, second)
     return name.startswith(PLACE_PREFIXES) and _same_unit(first, second)
+
+
+def _same_capitals(first: str, second: str) -> bool:
+    """Do two readings with the same letters capitalise them alike?
+
+    Asked only when the second reading kept case at all (it has capitals and small letters):
+    "Trạm Y tế" read once and "Trạm y tế" once is a capital nobody is sure of. A second
+    reading all in small letters or all in capitals ("phan quế chi") says nothing of case.
+    """
+    again = [c for c in second if c.isalpha()]
+    if not any(c.isupper() for c in again) or not any(c.islower() for c in again):
+        return True
+    read = [c for c in first if c.isalpha()]
+    if len(read) != len(again):
+        return True
+    return [c.isupper() for c in read] == [c.isupper() for c in again]
 
 
 #: Fields naming a place: two readings agree when they name the same administrative unit.
