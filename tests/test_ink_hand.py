@@ -108,6 +108,7 @@ def test_handwritten_field_is_marked_and_sent_to_review() -> None:
         # a capital only one reading saw: nobody is sure of it (the second kept case)
         ("Trạm Y tế xã Quỳnh Châu", "Trạm y tế xã Quỳnh Châu", False),
         ("Trạm y tế xã Quỳnh Châu", "trạm y tế xã quỳnh châu", True),  # the second lost case
+        ("NGUYỄN VĂN AN", "Nguyễn Văn An", True),  # a name printed in capitals
     ],
 )
 def test_two_readings_agree_only_on_the_same_digits_or_letters(
@@ -302,3 +303,9 @@ def test_a_box_is_read_once_per_page_and_without_its_blank_sides() -> None:
     read((100, 121, 800, 20))
     faint = counting.crops[2]
     assert faint.shape[1] == 890 - 300 + 2 * side and faint[:, -side - 1].min() == 180
+
+
+def test_a_place_agreeing_by_its_unit_still_needs_the_same_capitals_before_it() -> None:
+    first = "Trạm Y tế xã Quỳnh Lâm, huyện Quỳnh Lưu, tỉnh Nghệ An"
+    assert not agrees(first, first.replace("Y tế", "y tế").replace("Lưu", "Lu"), name="noi_sinh")
+    assert agrees(first, first.replace("Lưu", "Lu"), name="noi_sinh")

@@ -157,3 +157,35 @@ def test_a_commune_in_no_table_is_never_sure() -> None:
     checked = check_field("noi_cu_tru_cha", "Ấp 4, xã Rông Rắn, huyện Chợ Mới, tỉnh An Giang")
     assert checked.value == "Ấp 4, xã Rông Rắn, huyện Chợ Mới, tỉnh An Giang"
     assert not checked.ok and "không tìm thấy" in checked.note
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        "xã Tân Phú, huyện Đức Hoà, tỉnh Long An",  # old tone placement is a right spelling
+        "xã Quỳnh Lâm, huyện Quỳnh Lưu, Nghệ An",  # a unit written without its type word
+        "xã Quỳnh Lâm, Quỳnh Lưu, Nghệ An",
+        "xã Hải Nhân, huyện Tĩnh Gia, tỉnh Thanh Hóa",  # a district's former name
+        "phường Phường Đúc, thành phố Huế, tỉnh Thừa Thiên Huế",  # a name with a type word
+        "xã Quỳnh Lâm, huyện Quỳnh Lưu, tỉnh Nghệ An,",  # a comma after the province cuts nothing
+    ],
+)
+def test_right_places_stay_sure(read: str) -> None:
+    checked = check_field("noi_sinh", read)
+    assert checked.ok, checked.note
+    assert checked.value == read.rstrip(",")
+
+
+def test_no_comma_inside_a_name_that_holds_a_type_word() -> None:
+    assert tidy_punctuation("Tổ 5 phường Phường Đúc thành phố Huế") == (
+        "Tổ 5 phường Phường Đúc, thành phố Huế"
+    )
+    assert tidy_punctuation("xã Phước Tỉnh huyện Long Điền") == "xã Phước Tỉnh huyện Long Điền"
+    assert tidy_punctuation("Xã Tứ Xã Huyện Lâm Thao Tỉnh Phú Thọ") == (
+        "Xã Tứ Xã Huyện Lâm Thao, Tỉnh Phú Thọ"
+    )
+
+
+def test_a_fix_never_repeats_a_word_the_page_did_not() -> None:
+    checked = check_field("noi_sinh", "tỉnh Thừa Thiên - Huế")
+    assert "Huế Huế" not in (checked.value or "")

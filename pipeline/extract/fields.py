@@ -14,7 +14,7 @@ from pipeline.extract import parsers
 from pipeline.extract.calibration import Calibration
 from pipeline.extract.ethnic import normalize_ethnic, normalize_nationality
 from pipeline.extract.gazetteer import PlaceMatch, match_place
-from pipeline.extract.labels import union_bbox
+from pipeline.extract.labels import fold, union_bbox
 from pipeline.extract.placefix import PlaceFix, cut_short, fix_place, split_type
 from pipeline.extract.signals import PLACE_FIELDS, repair_surname, signals
 from schemas.models import FieldValue, OcrWord, Record
@@ -118,7 +118,7 @@ def check_place(raw: str) -> Checked:
     value = fixed.value if fixed else text.value
     if m is not None and cut_short(value, m):
         return Checked(value, False, "địa danh bị cắt: thiếu tên tỉnh/thành phố")
-    if raw.rstrip().endswith((",", ";", "-")):
+    if raw.rstrip().endswith((",", ";", "-", "–", "—")) and not _ends_in_province(value, m):
         return Checked(value, False, PLACE_CUT_NOTE)
     checked = _checked_place(text.value, fixed)
     unfit = [n for n in (m.notes if m is not None else ()) if any(u in n for u in _UNFIT_NOTES)]
@@ -135,16 +135,20 @@ def check_place(raw: str) -> Checked:
     return checked
 
 
+def _ends_in_province(value: str, m: PlaceMatch | None) -> bool:
+    """Does the place end with its province's name (a comma after it cuts nothing)?"""
+    province = m and (m.province_historical or m.province_old)
+    return bool(province) and fold(value).endswith(fold(split_type(province or "")[1]))
+
+
 def _units_on_page(value: str, m: PlaceMatch) -> bool:
     """Are the district and commune the tables matched written as the tables write them?
 
     Asked of approximate matches: "Yên Thái" taken for Tiên Hải says nothing sure.
     """
     low = value.lower()
-    for unit in (m.district_old, m.ward_old or m.ward_new):  # a ward named as since 2025
-        if unit and split_type(unit)[1].lower() not in low:
-            return False
-    return True
+    units = m.normalized.split(", ")[:-1]  # as the page names them (a former name too), no province
+    return all(split_type(u)[1].lower() in low for u in units)
 
 
 def _checked_place(text: str, fixed: PlaceFix | None) -> Checked:

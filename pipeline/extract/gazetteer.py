@@ -338,7 +338,7 @@ class Gazetteer:
                     t.new_ward = [c for c, _ in hits]
                 else:
                     t.ward = _one_per_unit([c for c, _ in hits])
-                    if t.district and not set(t.ward) & self._wards_of[t.district[0]]:
+                    if t.district and not any(set(t.ward) & self._wards_of[d] for d in t.district):
                         t.notes.append(f"{w_seg.text}: không thuộc huyện đã ghi")
                 t.scores.append(score)
                 pending.extend([PlaceSegment("", rest)] if rest else [])

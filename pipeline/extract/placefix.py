@@ -41,6 +41,7 @@ _PUNCT_BEFORE_TYPE = re.compile(rf"\s*[.;:]\s*(?=(?:{_TYPE_RE})\s)", re.IGNORECA
 _COLON_AFTER_TYPE = re.compile(rf"\b({_TYPE_RE})\s*[:.;]\s*(?=\w)", re.IGNORECASE)
 _NO_SPACE_AFTER_COMMA = re.compile(r",(?=\S)")
 #: a unit-type word opening a unit ("huyện Ba Vì"), not one inside a longer type ("thị xã")
+_TYPE_WORDS = {w for t in TYPES for w in t.split()}
 _UNIT_WORD = re.compile(rf"(?<![\w])(?:{_TYPE_RE})(?=\s+\w)", re.IGNORECASE)
 #: a mark read between the two words of a unit type ("thành. phố", "thị, trấn")
 _PUNCT_INSIDE_TYPE = re.compile(r"\b(thành|thị|đặc)\s*[.,;:]\s*(phố|xã|trấn|khu)\b", re.IGNORECASE)
@@ -135,6 +136,17 @@ def _replace(
     return changes
 
 
+def _reads_as_type(words: list[str], i: int, unit_type: str) -> bool:
+    """Do the words just before words[i] read as a unit type (well enough to be fixed to it)?"""
+    k = len(unit_type.split())
+    if i - k < 0:
+        return False
+    read = " ".join(_core(w)[1] for w in words[i - k : i]).lower()
+    if read == unit_type or read in TYPES:
+        return True
+    return fuzz.ratio(fold(read), fold(unit_type)) >= 80 or fuzz.ratio(read, unit_type) >= 75
+
+
 def _fix_type(words: list[str], i: int, unit_type: str, *, shouting: bool) -> list[tuple[str, str]]:
     """The unit-type word(s) just before words[i], when they are a misreading of it."""
     k = len(unit_type.split())
@@ -163,9 +175,19 @@ def tidy_punctuation(text: str) -> str:
 
 
 def _comma_between_units(text: str) -> str:
+    """A comma before each unit-type word after the first that stands between two names.
+
+    A type word next to another ("phường Phường Đúc", "xã Tứ Xã huyện …", "xã Phước Tỉnh
+    huyện …") may be part of a name: no comma is put there.
+    """
     types = list(_UNIT_WORD.finditer(text))
     for m in reversed(types[1:]):
         before = text[: m.start()].rstrip()
+        prev_word = before.split()[-1].lower() if before.split() else ""
+        after = text[m.end() :].split()
+        next_word = after[0].lower() if after else ""
+        if prev_word in _TYPE_WORDS or next_word in _TYPE_WORDS:
+            continue
         if before and before[-1].isalnum():
             text = f"{before}, {text[m.start() :]}"
     return text
@@ -182,6 +204,7 @@ def fix_place(printed: str, match: PlaceMatch) -> PlaceFix | None:
     # the province as the page names it: a historical one ("tỉnh Hà Tây") when it was
     province = match.province_historical or match.province_old
     levels = ((province, True), (match.district_old, False), (match.ward_old, False))
+    matched = {name_key(split_type(u)[1]) for u, _ in levels if u}
     for unit, closed_list in levels:
         if not unit:
             continue
@@ -195,18 +218,30 @@ def fix_place(printed: str, match: PlaceMatch) -> PlaceFix | None:
         read = " ".join(_core(w)[1] for w in words[i : i + k])
         if closed_list or _safe_name_fix(read, name):
             changes += _replace(words, i, k, name, shouting=shouting)
-        elif read.lower() != name.lower():  # a misreading or a unit renamed: kept, shown
-            suggestions.append((read, name))
+        elif name_key(read) != name_key(name) and name_key(read) not in matched:
+            suggestions.append((read, name))  # a misreading or a unit renamed: kept, shown
         if unit_type:
-            changes += _fix_type(words, i, unit_type, shouting=shouting)
-            taken |= set(range(max(0, i - len(unit_type.split())), i))
+            j = len(unit_type.split())
+            if _reads_as_type(words, i, unit_type):
+                changes += _fix_type(words, i, unit_type, shouting=shouting)
+                taken |= set(range(max(0, i - j), i))
     changes += _fix_phrase(words, shouting=shouting)
     fixed = " ".join(words)
-    if fuzz.ratio(fixed, printed) < MIN_WHOLE_RATIO:
+    if fuzz.ratio(fixed, printed) < MIN_WHOLE_RATIO or _new_repeat(fixed, printed):
         return None
     if fixed == printed and not suggestions:
         return None
     return PlaceFix(fixed, tuple(changes), tuple(suggestions))
+
+
+def _new_repeat(fixed: str, printed: str) -> bool:
+    """Does the fix say a word twice in a row where the page did not ("Thừa Thiên Huế Huế")?"""
+
+    def repeats(text: str) -> set[str]:
+        ws = [_core(w)[1].lower() for w in text.split()]
+        return {a for a, b in zip(ws, ws[1:], strict=False) if a and a == b}
+
+    return bool(repeats(fixed) - repeats(printed))
 
 
 def _same_syllable(a: str, b: str) -> bool:

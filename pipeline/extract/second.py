@@ -89,17 +89,19 @@ def agrees(first: str, second: str, *, name: str = "", value: str | None = None)
 def _same_capitals(first: str, second: str) -> bool:
     """Do two readings with the same letters capitalise them alike?
 
-    Asked only when the second reading kept case at all (it has capitals and small letters):
-    "Trạm Y tế" read once and "Trạm y tế" once is a capital nobody is sure of. A second
-    reading all in small letters or all in capitals ("phan quế chi") says nothing of case.
+    Asked only when both readings mix capitals and small letters: "Trạm Y tế" read once and
+    "Trạm y tế" once is a capital nobody is sure of. A reading all in small letters or all in
+    capitals ("phan quế chi", a name printed "NGUYỄN VĂN AN") says nothing of case.
     """
     again = [c for c in second if c.isalpha()]
-    if not any(c.isupper() for c in again) or not any(c.islower() for c in again):
-        return True
     read = [c for c in first if c.isalpha()]
-    if len(read) != len(again):
-        return True
+    if len(read) != len(again) or _one_case(read) or _one_case(again):
+        return True  # a page in capitals ("NGUYỄN VĂN AN") or a reader that lost case
     return [c.isupper() for c in read] == [c.isupper() for c in again]
+
+
+def _one_case(letters: list[str]) -> bool:
+    return not any(c.isupper() for c in letters) or not any(c.islower() for c in letters)
 
 
 #: Fields naming a place: two readings agree when they name the same administrative unit.
@@ -118,6 +120,8 @@ def _same_unit(first: str, second: str) -> bool:
     """
     a, b = _UNIT_START.search(first), _UNIT_START.search(second)
     if a is None or b is None or _letters(first[: a.start()]) != _letters(second[: b.start()]):
+        return False
+    if not _same_capitals(first[: a.start()], second[: b.start()]):
         return False
     one, two = match_place(first[a.start() :]), match_place(second[b.start() :])
     return bool(
