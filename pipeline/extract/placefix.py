@@ -148,14 +148,10 @@ def _reads_as_type(words: list[str], i: int, unit_type: str) -> bool:
 
 
 def _fix_type(words: list[str], i: int, unit_type: str, *, shouting: bool) -> list[tuple[str, str]]:
-    """The unit-type word(s) just before words[i], when they are a misreading of it."""
+    """The unit-type word(s) just before words[i] (which :func:`_reads_as_type`), spelled right."""
     k = len(unit_type.split())
-    if i - k < 0:
-        return []
-    read = " ".join(_core(w)[1] for w in words[i - k : i])
-    if read.lower() == unit_type or any(read.lower() == t for t in TYPES):
-        return []
-    if fuzz.ratio(fold(read), fold(unit_type)) < 80 and fuzz.ratio(read.lower(), unit_type) < 75:
+    read = " ".join(_core(w)[1] for w in words[i - k : i]).lower()
+    if read == unit_type or read in TYPES:
         return []
     return _replace(words, i - k, k, unit_type, shouting=shouting)
 
@@ -221,10 +217,9 @@ def fix_place(printed: str, match: PlaceMatch) -> PlaceFix | None:
         elif name_key(read) != name_key(name) and name_key(read) not in matched:
             suggestions.append((read, name))  # a misreading or a unit renamed: kept, shown
         if unit_type:
-            j = len(unit_type.split())
             if _reads_as_type(words, i, unit_type):
                 changes += _fix_type(words, i, unit_type, shouting=shouting)
-                taken |= set(range(max(0, i - j), i))
+                taken |= set(range(i - len(unit_type.split()), i))
     changes += _fix_phrase(words, shouting=shouting)
     fixed = " ".join(words)
     if fuzz.ratio(fixed, printed) < MIN_WHOLE_RATIO or _new_repeat(fixed, printed):

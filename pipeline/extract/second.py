@@ -66,8 +66,8 @@ def agrees(first: str, second: str, *, name: str = "", value: str | None = None)
     same, in order — in the value too — and the letters the same but for diacritics
     ("Số"/"So" in a label); one
     without (a name, a place) when the letters are the same, tone marks included (their old
-    or new placement aside), and capitalised alike when the second reading kept case at all;
-    spaces and punctuation never count.
+    or new placement aside), and capitalised alike when both readings mix capitals and small
+    letters; spaces and punctuation never count.
     """
     if name.startswith("ngay_") and value:
         return check_date(second).value == value
